@@ -1,0 +1,114 @@
+/**
+ * One typed configuration for the CDK app, the Lambdas (as JSON in the COUPA_SYNC_CONFIG
+ * environment variable) and the CLI. Every option has a default, so `{}` is a valid config.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const coupaSchema = z.object({
+  /** Base URL of the Coupa instance, e.g. https://acme.coupahost.com (CLI: --coupa-url). */
+  url: z.url().optional(),
+  /** `core`: Coupa Core Users API (OAuth); `cso`: Coupa Sourcing Optimization (X-CSO-API-KEY, JSON). */
+  flavor: z.enum(['core', 'cso']).default('core'),
+  format: z.enum(['xml', 'json']).default('xml'),
+  scopes: z.string().default('core.user.read core.user.write'),
+  /** Requests per second for one process (token bucket); Coupa allows 25/s, burst 20. */
+  ratePerSecond: z.number().positive().max(25).default(20),
+  burst: z.number().int().positive().max(20).default(20),
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+  maxAttempts: z.number().int().min(1).max(10).default(5),
+  /** Upper bound on the time one request may spend in retries before it becomes retryable-later. */
+  maxRetryMs: z.number().int().positive().default(60_000),
+  /** Logins per `login[in]=` lookup (Coupa pages at 50). */
+  lookupBatchSize: z.number().int().min(1).max(50).default(50),
+  /** Second key to match on when the login is unknown to Coupa. */
+  matchFallback: z.enum(['none', 'employee-number', 'email']).default('none'),
+  /** CSO `state` that means "deactivated". */
+  csoDeactivatedState: z.enum(['Disabled', 'Blocked', 'Removed']).default('Disabled'),
+  /** Collections HR owns; Coupa replaces the whole set on PUT, so none are sent unless named here. */
+  ownedCollections: z.array(z.enum(['roles', 'user-groups', 'content-groups'])).default([]),
+  /** Logins the sync must never change (e.g. the OAuth client's own user). */
+  protectedLogins: z.array(z.string()).default([]),
+  /** Secrets Manager secret (AWS) holding {"clientId","clientSecret"} or {"apiKey"} for CSO. */
+  secretName: z.string().default('coupa-user-sync/coupa-oauth-client'),
+});
+
+const apiChannelSchema = z.object({
+  /** Concurrent api-consumer Lambdas; × coupa.ratePerSecond must stay under the instance budget. */
+  maxConcurrency: z.number().int().min(2).max(1000).default(2),
+  /** SQS FIFO allows at most 10 messages per batch. */
+  batchSize: z.number().int().min(1).max(10).default(10),
+  maxReceiveCount: z.number().int().min(1).default(5),
+});
+
+const csvChannelSchema = z.object({
+  remoteDirectory: z.string().default('/Incoming/Users'),
+  maxRowsPerFile: z.number().int().min(1).max(5000).default(5000),
+  maxBytesPerFile: z.number().int().min(1024).max(8 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** An instance's own user-import template (CSV); its header row gives the column spelling. */
+  headerTemplateFile: z.string().optional(),
+  batchSize: z.number().int().min(1).max(10_000).default(1000),
+  batchingWindowSeconds: z.number().int().min(0).max(300).default(60),
+  /** Seconds to wait for Coupa's loader results (0 = do not wait). */
+  waitResultsSeconds: z.number().int().min(0).default(600),
+  sftp: z
+    .object({
+      /** sftp://user@host:port — the Coupa sFTP endpoint the Transfer Family connector calls. */
+      url: z.string().default('sftp://coupa-sftp.example.com'),
+      /** ssh-keyscan lines of the server's host key(s). */
+      trustedHostKeys: z.array(z.string()).default([]),
+      /** Secrets Manager secret with {"Username","PrivateKey"} (or "Password") for the connector. */
+      secretName: z.string().default('coupa-user-sync/coupa-sftp'),
+    })
+    .prefault({}),
+});
+
+export const configSchema = z.object({
+  stackName: z.string().default('CoupaUserSync'),
+  /** `api` (Users API) or `csv` (user-import files over sFTP). Keys under incoming/csv/ always go to csv. */
+  delivery: z.enum(['api', 'csv']).default('api'),
+  coupa: coupaSchema.prefault({}),
+  api: apiChannelSchema.prefault({}),
+  csv: csvChannelSchema.prefault({}),
+  notifications: z
+    .object({
+      /** Optional e-mail address subscribed to the failure topic. */
+      email: z.email().optional(),
+    })
+    .prefault({}),
+});
+
+export type SyncConfig = z.infer<typeof configSchema>;
+export type CoupaConfig = SyncConfig['coupa'];
+
+/** Parses and validates a config object; the error names every bad field. */
+export function parseConfig(input: unknown): SyncConfig {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export function loadConfigFile(path: string): SyncConfig {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`Cannot read configuration file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return parseConfig(JSON.parse(raw));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+}
+
+export const CONFIG_ENV = 'COUPA_SYNC_CONFIG';
+
+/** The Lambdas' config, passed by the stack as JSON in one environment variable. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SyncConfig {
+  const raw = env[CONFIG_ENV];
+  return parseConfig(raw ? JSON.parse(raw) : {});
+}

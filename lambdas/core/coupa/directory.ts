@@ -1,0 +1,47 @@
+/**
+ * What the sync core needs from Coupa, whatever the flavour (core XML/JSON or CSO) and transport.
+ * The HTTP client in this folder implements it; tests may use the emulator behind it.
+ */
+import type { CoupaUser, UserFields } from '../model';
+
+export interface UserDirectory {
+  /**
+   * Looks users up by login (in bulk where the API allows). Returns only the logins found;
+   * a login absent from the map does not exist in Coupa.
+   */
+  findByLogins(logins: string[]): Promise<Map<string, CoupaUser>>;
+  /** Creates a user with `login` and `fields`; returns it as Coupa stored it. */
+  create(login: string, fields: UserFields): Promise<CoupaUser>;
+  /** Sends only `changes` to the user with `id`; returns it as Coupa stored it. */
+  update(id: string, login: string, changes: UserFields): Promise<CoupaUser>;
+}
+
+/** Base of every error the Coupa client raises, so callers can tell them from bugs. */
+export class CoupaError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Coupa refused this request for this user (400/404/422): permanent, never retried.
+ * `messages` are Coupa's own error texts (from `<errors><error>` or `{"errors":{…}}`).
+ */
+export class CoupaRejectedError extends CoupaError {
+  constructor(
+    readonly messages: string[],
+    status: number,
+  ) {
+    super(messages.join('; ') || `Coupa answered HTTP ${status}`, status);
+  }
+}
+
+/** A transient failure (429, 5xx, timeout, reset) that outlived the retry budget: retry later. */
+export class CoupaRetryableError extends CoupaError {}
+
+/** Credentials are wrong or were revoked (401 after one token renewal): the run cannot go on. */
+export class CoupaAuthError extends CoupaError {}
