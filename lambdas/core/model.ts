@@ -103,6 +103,8 @@ export interface RunRef {
 }
 
 export interface RunReport extends RunRef {
+  /** True when nothing was written: outcomes say what a real run would do. */
+  dryRun?: boolean;
   startedAt: string;
   finishedAt: string;
   totals: Totals;

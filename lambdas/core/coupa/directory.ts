@@ -45,3 +45,20 @@ export class CoupaRetryableError extends CoupaError {}
 
 /** Credentials are wrong or were revoked (401 after one token renewal): the run cannot go on. */
 export class CoupaAuthError extends CoupaError {}
+
+/** One Coupa CSV load (`GET /api/data_file_sources`), reduced to what the read-back needs. */
+export interface DataFileSourceResult {
+  fileName: string;
+  /** Coupa's status: Done, Failed, Retrying, Loading, Pending, … */
+  status: string;
+  recordsCreated: number;
+  recordsUpdated: number;
+  /** `row` as Coupa reports it: the file's line number with the header as line 1. */
+  errors: Array<{ row: number; field: string; value: string; messages: string[] }>;
+}
+
+/** Reads the loader's verdict on a file Coupa picked up from /Incoming/Users. */
+export interface DataFileSourceReader {
+  /** The latest load of `fileName` (source_for=User), or undefined while Coupa has not seen it. */
+  findByFileName(fileName: string): Promise<DataFileSourceResult | undefined>;
+}

@@ -1,0 +1,81 @@
+/**
+ * Decides what one HR record means for Coupa: the pure heart of the sync.
+ * Compares only the fields HR sets (an empty HR cell never blanks a Coupa value) and
+ * sends only what differs, as the playbooks and Coupa's PUT semantics ask.
+ */
+import { SYNC_FIELDS, type CoupaUser, type HrRecord, type SyncField, type UserFields } from '../model';
+
+export type Plan =
+  | { kind: 'create'; fields: UserFields; changedFields: string[] }
+  | { kind: 'update' | 'deactivate'; id: string; changes: UserFields; changedFields: string[] }
+  | { kind: 'unchanged' }
+  | { kind: 'reject'; errors: string[] };
+
+export interface PlanOptions {
+  /** Logins the sync must never change (the integration's own Coupa user, break-glass admins). */
+  protectedLogins?: readonly string[];
+}
+
+const REQUIRED_TO_CREATE = ['email', 'firstname', 'lastname'] as const;
+
+/** Coupa stores e-mail case-preserving but compares it case-insensitively. */
+function same(field: SyncField, desired: unknown, actual: unknown): boolean {
+  if (typeof desired === 'string' && typeof actual === 'string') {
+    return field === 'email' ? desired.toLowerCase() === actual.trim().toLowerCase() : desired === actual.trim();
+  }
+  if (typeof desired === 'boolean') return desired === (actual ?? false);
+  return desired === actual;
+}
+
+/** The fields whose HR value differs from Coupa's, in a stable order. */
+export function diffFields(desired: UserFields, actual: UserFields): UserFields {
+  const changes: Record<string, unknown> = {};
+  for (const field of SYNC_FIELDS) {
+    const want = desired[field];
+    if (want === undefined) continue;
+    if (!same(field, want, actual[field])) changes[field] = want;
+  }
+  return changes as UserFields;
+}
+
+function deactivation(existing: CoupaUser): Plan {
+  if (existing.fields.active === false) return { kind: 'unchanged' };
+  // The deactivate playbook sends active=false alone; other fields of a leaver are not worth a failure.
+  return { kind: 'deactivate', id: existing.id, changes: { active: false }, changedFields: ['active'] };
+}
+
+export function planRecord(record: HrRecord, existing: CoupaUser | undefined, options: PlanOptions = {}): Plan {
+  const { action, fields, login } = record;
+  const wantsInactive = action === 'deactivate' || fields.active === false;
+
+  if (!existing) {
+    if (action === 'update') return { kind: 'reject', errors: [`no Coupa user with login "${login}" to update`] };
+    if (action === 'deactivate') return { kind: 'reject', errors: [`no Coupa user with login "${login}" to deactivate`] };
+    // An inactive employee unknown to Coupa needs nothing: creating a user only to disable it is noise.
+    if (wantsInactive) return { kind: 'unchanged' };
+    const missing = REQUIRED_TO_CREATE.filter((f) => !fields[f]);
+    if (missing.length > 0) {
+      return {
+        kind: 'reject',
+        errors: [`"${login}" is not in Coupa and cannot be created without ${missing.map((f) => `"${f}"`).join(', ')}`],
+      };
+    }
+    const created: UserFields = { active: true, ...fields };
+    return { kind: 'create', fields: created, changedFields: Object.keys(created) };
+  }
+
+  const plan: Plan = action === 'deactivate' ? deactivation(existing) : planDesiredState(record, existing);
+  if (plan.kind !== 'unchanged' && options.protectedLogins?.includes(login)) {
+    return { kind: 'reject', errors: [`"${login}" is a protected login (e.g. the integration's own user) and is never changed by the sync`] };
+  }
+  return plan;
+}
+
+/** No action (or create/update): the row is the desired state; `create` of a known login is idempotent. */
+function planDesiredState(record: HrRecord, existing: CoupaUser): Plan {
+  const changes = diffFields(record.fields, existing.fields);
+  const changedFields = Object.keys(changes);
+  if (changedFields.length === 0) return { kind: 'unchanged' };
+  const kind = changes.active === false ? 'deactivate' : 'update';
+  return { kind, id: existing.id, changes, changedFields };
+}

@@ -1,0 +1,66 @@
+/**
+ * The splitter's core: stream the HR file, queue each valid row as its own message, and
+ * settle bad rows at once (rejected, with file, row and field named) so nothing is lost.
+ */
+import type { Readable } from 'node:stream';
+import { readHrFile, type ReadOptions } from '../hr/read-hr-file';
+import type { RowOutcome, RunRef, SyncMessage } from '../model';
+import type { Notifier, OutcomeLedger, RecordQueue } from '../ports';
+import { notifyFailures } from './notify';
+
+export interface SplitDeps {
+  queue: RecordQueue;
+  ledger: OutcomeLedger;
+  notifier: Notifier;
+}
+
+export interface SplitSummary {
+  run: RunRef;
+  rows: number;
+  queued: number;
+  rejected: RowOutcome[];
+}
+
+export interface SplitOptions {
+  headerMap?: ReadOptions['headerMap'];
+  /** Messages handed to the queue adapter at once (it sizes its own API batches). */
+  sendChunk?: number;
+}
+
+export async function splitHrFile(
+  input: Readable,
+  run: RunRef,
+  deps: SplitDeps,
+  options: SplitOptions = {},
+): Promise<SplitSummary> {
+  const chunkSize = options.sendChunk ?? 100;
+  const summary: SplitSummary = { run, rows: 0, queued: 0, rejected: [] };
+  let pending: SyncMessage[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    await deps.queue.send(pending);
+    summary.queued += pending.length;
+    pending = [];
+  };
+
+  for await (const { row, result } of readHrFile(input, { file: run.file, headerMap: options.headerMap })) {
+    summary.rows += 1;
+    if (result.ok) {
+      pending.push({ ...run, record: result.record });
+      if (pending.length >= chunkSize) await flush();
+    } else {
+      summary.rejected.push({
+        row,
+        login: result.login,
+        outcome: 'rejected',
+        errors: result.errors.map((e) => `${run.file}, row ${row}: ${e}`),
+      });
+    }
+  }
+  await flush();
+  if (summary.rejected.length > 0) {
+    await deps.ledger.record(run, summary.rejected);
+    await notifyFailures(run, summary.rejected, deps.notifier);
+  }
+  return summary;
+}

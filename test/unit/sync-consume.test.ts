@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { CoupaAuthError } from '../../lambdas/core/coupa/directory';
+import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
+import { MemoryLedger } from '../../lambdas/adapters/local/memory-ledger';
+import { consumeBatch } from '../../lambdas/core/sync/consume';
+import { FakeDirectory, coupaUser, hrRecord, syncMessage, testConfig } from '../support/factories';
+
+function setup(users = [coupaUser({ login: 'known' })]) {
+  const directory = new FakeDirectory(new Map(users.map((u) => [u.login, u])));
+  const ledger = new MemoryLedger();
+  const notifier = new ConsoleNotifier(() => {});
+  return { directory, ledger, notifier, deps: { directory, ledger, notifier, config: testConfig() } };
+}
+
+describe('consumeBatch', () => {
+  it('looks the whole batch up once, then creates, updates and records every outcome', async () => {
+    // Prepare
+    const { directory, ledger, deps } = setup();
+    const messages = [
+      syncMessage(hrRecord({ row: 1, login: 'fresh' })),
+      syncMessage(hrRecord({ row: 2, login: 'known', fields: { lastname: 'Changed' } })),
+      syncMessage(hrRecord({ row: 3, login: 'known', fields: { lastname: 'Changed' } })),
+    ];
+    // Act
+    const result = await consumeBatch(messages, deps);
+    // Assess
+    expect(directory.calls).toEqual(['find fresh,known', 'create fresh', 'update 42 lastname']);
+    expect(result.retry).toEqual([]);
+    expect(result.outcomes).toEqual([
+      { row: 1, login: 'fresh', outcome: 'created', changedFields: ['active', 'email', 'firstname', 'lastname'] },
+      { row: 2, login: 'known', outcome: 'updated', changedFields: ['lastname'] },
+      { row: 3, login: 'known', outcome: 'unchanged' },
+    ]);
+    expect(ledger.outcomes('run-1')).toHaveLength(3);
+  });
+
+  it('records a Coupa rejection as failed with its text, notifies it, and goes on', async () => {
+    const { directory, ledger, notifier, deps } = setup();
+    directory.faults.set('dup', 'reject');
+    const result = await consumeBatch([syncMessage(hrRecord({ row: 7, login: 'dup' })), syncMessage(hrRecord({ row: 8, login: 'ok.one' }))], deps);
+    expect(result.outcomes).toEqual([
+      { row: 7, login: 'dup', outcome: 'failed', errors: ['Email has already been taken'] },
+      expect.objectContaining({ row: 8, outcome: 'created' }),
+    ]);
+    expect(ledger.outcomes('run-1').map((o) => o.outcome)).toEqual(['failed', 'created']);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'failure', logins: ['dup'] });
+    expect(notifier.sent[0].message).toContain('row 7, login dup: failed — Email has already been taken');
+  });
+
+  it('returns a transient failure and the login\'s later messages for retry, in order', async () => {
+    const { directory, ledger, deps } = setup();
+    directory.faults.set('flaky', 'retry');
+    const first = syncMessage(hrRecord({ row: 1, login: 'flaky' }));
+    const second = syncMessage(hrRecord({ row: 2, login: 'flaky', fields: { lastname: 'Later' } }));
+    const other = syncMessage(hrRecord({ row: 3, login: 'other' }));
+    const result = await consumeBatch([first, other, second], deps);
+    expect(result.retry).toEqual([first, second]);
+    expect(result.retry[0]).toBe(first);
+    expect(result.retryReason).toBe('HTTP 503 after 5 attempts');
+    expect(ledger.outcomes('run-1')).toEqual([expect.objectContaining({ row: 3, outcome: 'created' })]);
+  });
+
+  it('retries the whole batch when the lookup itself fails transiently', async () => {
+    const { directory, deps } = setup();
+    directory.faults.set('lookup.fails', 'retry');
+    const messages = [syncMessage(hrRecord({ login: 'lookup.fails' }))];
+    const result = await consumeBatch(messages, deps);
+    expect(result).toEqual({ outcomes: [], retry: messages, retryReason: 'lookup timed out' });
+  });
+
+  it('writes nothing in a dry run but reports what would change', async () => {
+    const { directory, deps } = setup();
+    const result = await consumeBatch([syncMessage(hrRecord({ login: 'known', fields: { firstname: 'Janet' } }))], { ...deps, dryRun: true });
+    expect(directory.calls).toEqual(['find known']);
+    expect(result.outcomes).toEqual([{ row: 1, login: 'known', outcome: 'updated', changedFields: ['firstname'] }]);
+  });
+
+  it('keeps outcomes of different runs in their own ledgers', async () => {
+    const { ledger, deps } = setup();
+    await consumeBatch([syncMessage(hrRecord({ login: 'a.a' }), 'run-A'), syncMessage(hrRecord({ login: 'b.b' }), 'run-B')], deps);
+    expect(ledger.outcomes('run-A').map((o) => o.login)).toEqual(['a.a']);
+    expect(ledger.outcomes('run-B').map((o) => o.login)).toEqual(['b.b']);
+  });
+
+  it('stops on bad credentials but records what was already applied', async () => {
+    const { directory, ledger, deps } = setup();
+    directory.update = async () => { throw new CoupaAuthError('Coupa rejected the OAuth client', 401); };
+    const error = await consumeBatch([syncMessage(hrRecord({ row: 1, login: 'new.x' })), syncMessage(hrRecord({ row: 2, login: 'known', fields: { lastname: 'Q' } }))], deps).catch((e) => e);
+    expect(error).toBeInstanceOf(CoupaAuthError);
+    expect(ledger.outcomes('run-1')).toEqual([expect.objectContaining({ row: 1, outcome: 'created' })]);
+  });
+});

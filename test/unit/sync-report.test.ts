@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, exitCodeFor } from '../../lambdas/core/sync/report';
+
+describe('buildReport', () => {
+  it('sorts rows by HR row, counts every outcome and derives the exit code', () => {
+    const report = buildReport({ runId: 'r', file: 'f.csv' }, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:05Z'), [
+      { row: 3, login: 'c', outcome: 'failed', errors: ['Email has already been taken'] },
+      { row: 1, login: 'a', outcome: 'created', changedFields: ['email'] },
+      { row: 2, login: 'b', outcome: 'unchanged' },
+    ]);
+    expect(report).toEqual({
+      runId: 'r', file: 'f.csv', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:05.000Z',
+      totals: { rows: 3, created: 1, updated: 0, deactivated: 0, unchanged: 1, applied: 0, rejected: 0, failed: 1 },
+      rows: [
+        { row: 1, login: 'a', outcome: 'created', changedFields: ['email'] },
+        { row: 2, login: 'b', outcome: 'unchanged' },
+        { row: 3, login: 'c', outcome: 'failed', errors: ['Email has already been taken'] },
+      ],
+    });
+    expect(exitCodeFor(report)).toBe(1);
+    expect(exitCodeFor(buildReport({ runId: 'r', file: 'f' }, new Date(), new Date(), [{ row: 1, login: 'a', outcome: 'unchanged' }]))).toBe(0);
+  });
+});
