@@ -1,0 +1,103 @@
+/**
+ * Runs one HR file through the same splitter → queue → consumer code the Lambdas run, with
+ * in-process adapters: a FIFO memory queue with SQS-like redelivery, a memory ledger and a
+ * console notifier. Rows that never succeed end as `failed`, as the DLQ path does in AWS.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { SyncConfig } from '../../core/config';
+import type { UserDirectory } from '../../core/coupa/directory';
+import type { RunRef, RunReport } from '../../core/model';
+import { systemClock, type Clock } from '../../core/ports';
+import { consumeBatch, settle } from '../../core/sync/consume';
+import { buildReport } from '../../core/sync/report';
+import { runIdFor } from '../../core/sync/route';
+import { splitHrFile, type SplitOptions } from '../../core/sync/split';
+import { ConsoleNotifier } from './console-notifier';
+import { MemoryLedger } from './memory-ledger';
+import { MemoryQueue, type Delivery } from './memory-queue';
+
+export interface LocalRunOptions {
+  /** Path of the HR file. */
+  file: string;
+  config: SyncConfig;
+  directory: UserDirectory;
+  notifier?: ConsoleNotifier;
+  dryRun?: boolean;
+  /** Messages per consumer batch (one bulk lookup each); default config.coupa.lookupBatchSize. */
+  batchSize?: number;
+  /** Pause before a redelivery, times the receive count (SQS visibility timeout stand-in). */
+  redeliveryDelayMs?: number;
+  clock?: Clock;
+  split?: SplitOptions;
+  onProgress?: (done: number, queued: number) => void;
+}
+
+export interface LocalRunResult {
+  report: RunReport;
+  notifier: ConsoleNotifier;
+}
+
+export async function localRunRef(file: string): Promise<RunRef> {
+  const path = resolve(file);
+  const info = await stat(path);
+  return { runId: runIdFor('local', path, `${info.size}-${info.mtimeMs}`), file };
+}
+
+export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalRunResult> {
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const run = await localRunRef(options.file);
+  const notifier = options.notifier ?? new ConsoleNotifier();
+  const ledger = new MemoryLedger();
+  const queue = new MemoryQueue();
+
+  const split = await splitHrFile(createReadStream(options.file), run, { queue, ledger, notifier }, options.split);
+
+  const batchSize = options.batchSize ?? options.config.coupa.lookupBatchSize;
+  const maxReceives = options.config.api.maxReceiveCount;
+  const deps = { directory: options.directory, ledger, notifier, config: options.config, dryRun: options.dryRun };
+  let done = 0;
+  while (queue.size > 0) {
+    const batch = queue.receive(batchSize);
+    const result = await consumeBatch(
+      batch.map((d) => d.message),
+      deps,
+    );
+    done += result.outcomes.length;
+    const retry = batch.filter((d) => result.retry.includes(d.message));
+    await redeliverOrGiveUp(retry, maxReceives, result.retryReason, queue, { ledger, notifier });
+    done += retry.filter((d) => d.receiveCount >= maxReceives).length;
+    options.onProgress?.(done, split.queued);
+    if (retry.length > 0) await clock.sleep((options.redeliveryDelayMs ?? 1000) * Math.max(...retry.map((d) => d.receiveCount)));
+  }
+
+  const report = buildReport(run, startedAt, clock.now(), ledger.outcomes(run.runId), options.dryRun ? { dryRun: true } : {});
+  return { report, notifier };
+}
+
+/** Like SQS with a redrive policy: back to the head of the queue, or dead after maxReceives. */
+async function redeliverOrGiveUp(
+  retry: Delivery[],
+  maxReceives: number,
+  reason: string | undefined,
+  queue: MemoryQueue,
+  deps: Parameters<typeof settle>[1],
+): Promise<void> {
+  const dead = retry.filter((d) => d.receiveCount >= maxReceives);
+  queue.returnToHead(retry.filter((d) => d.receiveCount < maxReceives));
+  if (dead.length === 0) return;
+  await settle(
+    dead.map(({ message, receiveCount }) => ({
+      message,
+      outcome: {
+        row: message.record.row,
+        login: message.record.login,
+        outcome: 'failed' as const,
+        errors: [`not applied after ${receiveCount} attempts: ${reason ?? 'Coupa did not answer'}`],
+      },
+    })),
+    deps,
+  );
+}
