@@ -1,0 +1,154 @@
+/**
+ * Coupa core API routes: /api/users (XML + JSON) and /api/data_file_sources, behind OAuth scopes.
+ *
+ * Choices where Coupa is undocumented:
+ * - No Accept header (or only *\/*) → XML, the API's historical default.
+ * - POST/PUT: Content-Type must be XML or JSON and match Accept when Accept names a format (400 otherwise).
+ * - Missing/unknown/expired token → 401; token without the needed scope → 403; both with an error body.
+ * - Unknown user id → 404 "Couldn't find User with 'id'=N" (Rails' wording); other paths → 404.
+ * - PATCH is accepted like PUT (the R39 Swagger lists both); other methods → 405.
+ */
+import { header, json, xml, type ApiRequest, type ApiResponse } from './http';
+import type { OAuthServer } from './oauth';
+import { parseFields, projectFields, runQuery, type FieldSpec } from './query';
+import { BOOLEAN_ELEMENTS, type CoreUserStore, type FieldError, type Json, type StoredUser } from './store';
+import { parseXmlDocument, renderXmlArray, renderXmlErrors, renderXmlObject, XmlInputError } from './xml';
+import type { DataFileSourceLog } from './loader';
+
+type Format = 'xml' | 'json';
+const NO_RESULTS = 'No results match your search criteria.';
+
+export interface CoreApiContext {
+  oauth: OAuthServer;
+  users: CoreUserStore;
+  dataFileSources: DataFileSourceLog;
+  maxPageSize: number;
+}
+
+export function formatOf(mediaType: string | undefined): Format | undefined {
+  if (!mediaType) return undefined;
+  if (/json/i.test(mediaType)) return 'json';
+  if (/xml/i.test(mediaType)) return 'xml';
+  return undefined;
+}
+
+export function errorResponse(format: Format, status: number, messages: string[], headers: Record<string, string> = {}): ApiResponse {
+  return format === 'json' ? json(status, { errors: { user: messages } }, headers) : xml(status, renderXmlErrors(messages), headers);
+}
+
+export function handleCoreApi(context: CoreApiContext, request: ApiRequest): ApiResponse {
+  const format = formatOf(header(request, 'accept')) ?? formatOf(header(request, 'content-type')) ?? 'xml';
+  const token = context.oauth.check(header(request, 'authorization'));
+  if (!token.ok) {
+    return errorResponse(format, 401, ['Invalid or expired access token'], { 'www-authenticate': 'Bearer error="invalid_token"' });
+  }
+  const route = /^\/api\/(users|data_file_sources)(?:\/(\d+))?\/?$/.exec(request.path);
+  if (!route) return errorResponse(format, 404, [`No route matches ${request.method} ${request.path}`]);
+  const [, resource, idText] = route;
+  const id = idText === undefined ? undefined : Number(idText);
+  const writing = request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH';
+  const scope = resource === 'data_file_sources' ? 'core.integration.read' : writing ? 'core.user.write' : 'core.user.read';
+  if (!token.scopes.has(scope)) {
+    return errorResponse(format, 403, [`Access token lacks the ${scope} scope`], { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` });
+  }
+  const fields = parseFields(request.query.get('fields'));
+  if (fields instanceof Error) return errorResponse(format, 400, [fields.message]);
+
+  if (resource === 'data_file_sources') {
+    if (request.method !== 'GET') return errorResponse(format, 405, [`${request.method} is not supported here`]);
+    const sources = context.dataFileSources.all() as unknown as Json[];
+    return listOrShow(format, 'data-file-sources', sources, DATA_FILE_SOURCE_ELEMENTS, id, request, context.maxPageSize, fields, 'DataFileSource');
+  }
+  if (request.method === 'GET') {
+    const stored = id !== undefined ? [context.users.get(id)].filter((u) => u !== undefined) : indexedCandidates(context.users, request.query);
+    const rendered = stored.map((u) => context.users.render(u));
+    return listOrShow(format, 'users', rendered, context.users.elementNames(), id, request, context.maxPageSize, fields, 'User');
+  }
+  if (request.method === 'POST' && id === undefined) return write(context, format, request, fields);
+  if ((request.method === 'PUT' || request.method === 'PATCH') && id !== undefined) return write(context, format, request, fields, id);
+  return errorResponse(format, 405, [`${request.method} ${request.path} is not supported`]);
+}
+
+/**
+ * Narrows a users query through the unique-element indexes when it names `login`, `email`,
+ * `employee_number` (exact or `[in]`), so a lookup among thousands of users stays O(1).
+ * Only a pre-filter: runQuery still applies every condition to what is left.
+ */
+function indexedCandidates(users: CoreUserStore, query: URLSearchParams): StoredUser[] {
+  for (const [param, element] of [['login', 'login'], ['email', 'email'], ['employee_number', 'employee-number']] as const) {
+    const values = query.has(param) ? query.getAll(param) : query.has(`${param}[in]`) ? query.get(`${param}[in]`)!.split(',') : undefined;
+    if (values === undefined) continue;
+    const found = values.map((v) => users.findBy(element, v)).filter((u): u is StoredUser => u !== undefined);
+    return [...new Set(found)].sort((a, b) => a.id - b.id);
+  }
+  return users.all();
+}
+
+function listOrShow(
+  format: Format, root: string, records: Json[], known: ReadonlySet<string>, id: number | undefined, request: ApiRequest,
+  maxPageSize: number, fields: FieldSpec | undefined, model: string,
+): ApiResponse {
+  const itemRoot = root === 'users' ? 'user' : 'data-file-source';
+  const returnObject = request.query.get('return_object');
+  const shape = (record: Json) => (returnObject === 'limited' ? { id: record.id } : fields ? projectFields(record, fields) : record);
+  if (id !== undefined) {
+    const record = records.find((r) => r.id === id);
+    if (!record) return errorResponse(format, 404, [`Couldn't find ${model} with 'id'=${id}`]);
+    return format === 'json' ? json(200, shape(record)) : xml(200, renderXmlObject(itemRoot, shape(record)));
+  }
+  let candidates = records;
+  const handled = new Set<string>();
+  if (root === 'users' && request.query.has('status')) {
+    // The Users page documents status=active; inactive is its obvious pair. Anything else matches nothing.
+    const status = request.query.get('status');
+    handled.add('status');
+    candidates = records.filter((r) => (status === 'active' ? r.active === true : status === 'inactive' ? r.active === false : false));
+  }
+  const result = runQuery(candidates, request.query, { maxPageSize, knownAttributes: known, handled });
+  if (!result.ok) return errorResponse(format, 400, [result.error]);
+  if (format === 'json') return json(200, result.items.map(shape));
+  if (result.items.length === 0) return errorResponse(format, 404, [NO_RESULTS]);
+  return xml(200, renderXmlArray(root, result.items.map(shape)));
+}
+
+const DATA_FILE_SOURCE_ELEMENTS: ReadonlySet<string> = new Set(['id', 'file-file-name', 'source-for', 'status', 'records-created', 'records-updated',
+  'upload-errors-count', 'result-text', 'created-at', 'upload-errors']);
+
+function write(context: CoreApiContext, format: Format, request: ApiRequest, fields: FieldSpec | undefined, id?: number): ApiResponse {
+  const bodyFormat = formatOf(header(request, 'content-type'));
+  const acceptFormat = formatOf(header(request, 'accept'));
+  if (!bodyFormat) return errorResponse(format, 400, ['Content-Type must be application/xml or application/json']);
+  if (acceptFormat && acceptFormat !== bodyFormat) {
+    return errorResponse(format, 400, ['Content-Type and Accept must name the same format (both XML or both JSON)']);
+  }
+  if (id !== undefined && !context.users.get(id)) return errorResponse(format, 404, [`Couldn't find User with 'id'=${id}`]);
+  let input: Json;
+  try {
+    input = bodyFormat === 'xml' ? parseXmlDocument(request.body, 'user', BOOLEAN_ELEMENTS) : parseJsonObject(request.body);
+  } catch (error) {
+    return errorResponse(format, 400, [(error as Error).message]);
+  }
+  const result = id === undefined ? context.users.create(input) : context.users.update(id, input);
+  if (!result.ok) return errorResponse(format, 400, messagesOf(result.errors));
+  const status = id === undefined ? 201 : 200;
+  const returnObject = request.query.get('return_object');
+  if (returnObject === 'none') return { status };
+  const rendered = context.users.render(result.user);
+  const shaped = returnObject === 'limited' ? { id: rendered.id } : fields ? projectFields(rendered, fields) : rendered;
+  return format === 'json' ? json(status, shaped) : xml(status, renderXmlObject('user', shaped));
+}
+
+function parseJsonObject(body: string): Json {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new XmlInputError('Invalid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new XmlInputError('Expected a JSON object (no root node)');
+  return value as Json;
+}
+
+function messagesOf(errors: FieldError[]): string[] {
+  return errors.map((e) => e.message);
+}

@@ -1,0 +1,359 @@
+/**
+ * Coupa core users: state, validation and the JSON shape the API shows. Both the Users API and the
+ * CSV loader write through here, so they validate alike.
+ *
+ * Choices where Coupa is undocumented (all deliberate):
+ * - login/email/employee-number uniqueness and manager lookup ignore case (Coupa's database collation does).
+ * - An unknown or read-only element in a request is ignored silently (fullname, api-user, id, …), as the
+ *   playbook's own PUT sends `<fullname>`; an element the record already has (a custom field) is writable.
+ * - `manager` that names no user, or the user itself → "Manager is invalid".
+ * - Roles, user groups and content groups are an open catalogue: any name is accepted, ids are assigned.
+ * - Elements that are null and not in the playbook's base set are omitted from output (Coupa says not to
+ *   rely on element presence), so seeded users show the playbook's exact element list.
+ */
+import { LICENCE_BOOLEANS } from './elements';
+
+export type Json = Record<string, unknown>;
+export interface FieldError {
+  field: string;
+  message: string;
+}
+export type WriteResult = { ok: true; user: StoredUser; changed: boolean } | { ok: false; errors: FieldError[] };
+
+/** A stored user: hyphenated elements; `manager` holds the manager's id, collections hold names. */
+export interface StoredUser {
+  id: number;
+  data: Json;
+}
+
+/** The playbook's element order; these are always shown (null as nil). */
+const BASE_ELEMENTS = [
+  'id', 'created-at', 'updated-at', 'login', 'email', 'purchasing-user', 'expense-user', 'sourcing-user',
+  'inventory-user', 'employee-number', 'phone-work', 'phone-mobile', 'firstname', 'lastname', 'fullname',
+  'api-user', 'active', 'salesforce-id', 'account-security-type', 'authentication-method', 'sso-identifier',
+  'default-locale', 'default-account', 'business-group-security-type', 'edit-invoice-on-quick-entry',
+  'avatar-thumb-url', 'mention-name',
+] as const;
+
+const READ_ONLY = new Set([
+  'id', 'created-at', 'updated-at', 'fullname', 'api-user', 'avatar-thumb-url', 'supplier-user', 'support-user',
+  'msp-user', 'created-by', 'updated-by', 'password', 'generate-password-and-notify',
+]);
+const COLLECTIONS = ['roles', 'user-groups', 'content-groups'] as const;
+const STRINGS = ['login', 'email', 'firstname', 'lastname', 'middlename', 'employee-number', 'sso-identifier',
+  'authentication-method', 'default-locale', 'mention-name', 'salesforce-id'];
+const INTEGERS: Record<string, number[]> = { 'account-security-type': [0, 1, 2], 'business-group-security-type': [0, 1] };
+const BOOLEANS = new Set<string>(['active', 'edit-invoice-on-quick-entry', ...LICENCE_BOOLEANS]);
+const WRITABLE = new Set<string>([...STRINGS, ...Object.keys(INTEGERS), ...BOOLEANS, ...COLLECTIONS,
+  'manager', 'default-currency', 'custom-fields', 'phone-work', 'phone-mobile', 'default-account']);
+/** Every element name a users query may filter on (seed custom fields are added from the data). */
+export const USER_ELEMENTS: ReadonlySet<string> = new Set<string>([...BASE_ELEMENTS, ...READ_ONLY, ...WRITABLE, 'middlename']);
+export const AUTHENTICATION_METHODS = ['coupa_credentials', 'ldap', 'saml'];
+const MAX_LENGTH: Record<string, number> = { firstname: 40, lastname: 40, 'default-locale': 10 };
+
+const LABELS: Record<string, string> = {
+  login: 'Login', email: 'Email', firstname: 'First Name', lastname: 'Last Name', middlename: 'Middle Name',
+  'employee-number': 'Employee number', 'authentication-method': 'Authentication method', manager: 'Manager',
+  'default-currency': 'Default currency', 'default-locale': 'Default locale', 'mention-name': 'Mention name',
+  'sso-identifier': 'Sso identifier',
+};
+export function labelOf(element: string): string {
+  const generic = element.replace(/[-_]/g, ' ');
+  return LABELS[element] ?? generic.charAt(0).toUpperCase() + generic.slice(1);
+}
+
+/** Elements whose plain-text true/false in XML input means a boolean. */
+export const BOOLEAN_ELEMENTS: ReadonlySet<string> = BOOLEANS;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const lower = (v: unknown) => String(v ?? '').toLowerCase();
+const isBlank = (v: unknown) => v === undefined || v === null || String(v).trim() === '';
+const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Elements kept unique (ignoring case), looked up through an index so large loads stay fast. */
+const UNIQUE_ELEMENTS = ['login', 'email', 'employee-number', 'mention-name'] as const;
+
+export class CoreUserStore {
+  private readonly users = new Map<number, StoredUser>();
+  private readonly catalogue = new Map<string, number>();
+  private readonly unique = new Map<string, Map<string, number>>(UNIQUE_ELEMENTS.map((e) => [e, new Map()]));
+  /** Rendered users, dropped when the user (or its manager's login) changes. */
+  private readonly rendered = new Map<number, Json>();
+  /** Every element name a query may use: the known ones plus custom fields seen in the data. */
+  private readonly elements = new Set<string>(USER_ELEMENTS);
+  private nextId = 1000;
+
+  elementNames(): ReadonlySet<string> {
+    return this.elements;
+  }
+
+  /** Loads seed users literally (their element set is what they show), resolving managers by login. */
+  seed(users: Json[]): void {
+    const pendingManagers: Array<[StoredUser, string]> = [];
+    for (const seed of users) {
+      const id = seed.id === undefined ? this.nextId++ : Number(seed.id);
+      const { manager, ...rest } = seed;
+      const data: Json = { ...baseDefaults(), ...rest };
+      delete data.id;
+      data.fullname = fullName(data);
+      data['mention-name'] ??= this.uniqueMentionName(data, id);
+      for (const c of COLLECTIONS) if (Array.isArray(data[c])) data[c] = namesOf(data[c]);
+      const user = { id, data };
+      this.users.set(id, user);
+      this.reindex(id, undefined, data);
+      if (typeof manager === 'string') pendingManagers.push([user, manager]);
+    }
+    for (const [user, login] of pendingManagers) user.data.manager = this.findByLogin(login)?.id ?? null;
+  }
+
+  all(): StoredUser[] {
+    return [...this.users.values()].sort((a, b) => a.id - b.id);
+  }
+  get(id: number): StoredUser | undefined {
+    return this.users.get(id);
+  }
+  findByLogin(login: string): StoredUser | undefined {
+    return this.findBy('login', login);
+  }
+  /** The user whose unique element equals `value` (ignoring case). */
+  findBy(element: (typeof UNIQUE_ELEMENTS)[number], value: string): StoredUser | undefined {
+    const id = this.unique.get(element)!.get(lower(value));
+    return id === undefined ? undefined : this.users.get(id);
+  }
+
+  /** Creates a user; with `commit` false only validates (the CSV loader uses that to report every error). */
+  create(input: Json, commit = true): WriteResult {
+    const id = this.nextId;
+    const data: Json = { ...baseDefaults(), ...modernDefaults(), roles: ['User'] };
+    const errors = this.apply(data, input, id);
+    errors.push(...this.validate(data, id));
+    if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
+    data.fullname = fullName(data);
+    const user = { id, data };
+    if (!commit) return { ok: true, user, changed: true };
+    this.nextId++;
+    data['mention-name'] ??= this.uniqueMentionName(data, id);
+    this.users.set(id, user);
+    this.reindex(id, undefined, data);
+    return { ok: true, user, changed: true };
+  }
+
+  /** Partial update: only the elements sent change; collections sent replace the whole set. */
+  update(id: number, input: Json, commit = true): WriteResult {
+    const user = this.users.get(id);
+    if (!user) return { ok: false, errors: [{ field: 'id', message: 'Record not found' }] };
+    const data: Json = structuredClone(user.data);
+    const errors = this.apply(data, input, id);
+    errors.push(...this.validate(data, id));
+    if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
+    data.fullname = fullName(data);
+    const changed = JSON.stringify(data) !== JSON.stringify(user.data);
+    if (!commit) return { ok: true, user: { id, data }, changed };
+    if (changed) {
+      data['updated-at'] = nowIso();
+      this.reindex(id, user.data, data);
+      user.data = data;
+    }
+    return { ok: true, user, changed };
+  }
+
+  /** The user as the JSON API shows it (manager as {id, login}, collections as [{id, name}]). */
+  /** Cached and shared: callers must not mutate the result (copy it first). */
+  render(user: StoredUser): Json {
+    const cached = this.rendered.get(user.id);
+    if (cached && this.users.get(user.id) === user) return cached;
+    const out = this.renderFresh(user);
+    if (this.users.get(user.id) === user) this.rendered.set(user.id, out);
+    return out;
+  }
+
+  private renderFresh(user: StoredUser): Json {
+    const out: Json = {};
+    const base = new Set<string>(BASE_ELEMENTS);
+    for (const element of BASE_ELEMENTS) {
+      out[element] = element === 'id' ? user.id : (user.data[element] ?? null);
+    }
+    for (const [element, value] of Object.entries(user.data)) {
+      if (base.has(element) || COLLECTIONS.includes(element as never) || value === undefined) continue;
+      if (element === 'manager') {
+        const manager = typeof value === 'number' ? this.users.get(value) : undefined;
+        if (manager) out.manager = { id: manager.id, login: manager.data.login };
+        else out.manager = null;
+      } else if (element === 'default-currency') {
+        out[element] = value === null ? null : { code: value };
+      } else {
+        out[element] = value;
+      }
+    }
+    for (const c of COLLECTIONS) {
+      if (Array.isArray(user.data[c])) {
+        out[c] = (user.data[c] as string[]).map((name) => ({ id: this.catalogueId(c, name), name }));
+      }
+    }
+    return out;
+  }
+
+  /** Copies writable input elements into `data`, coercing types; returns type errors. */
+  private apply(data: Json, input: Json, selfId: number): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const [element, raw] of Object.entries(input)) {
+      if (READ_ONLY.has(element)) continue;
+      if (!WRITABLE.has(element) && !(element in data)) continue;
+      const fail = (message = `${labelOf(element)} is invalid`) => errors.push({ field: element, message });
+      if (BOOLEANS.has(element)) {
+        const value = toBoolean(raw);
+        if (value === undefined) fail();
+        else data[element] = value;
+      } else if (element in INTEGERS) {
+        const value = Number(raw);
+        if (!INTEGERS[element].includes(value)) fail();
+        else data[element] = value;
+      } else if (element === 'manager') {
+        if (raw === null || raw === '') data.manager = null;
+        else {
+          const key = typeof raw === 'object' ? (raw as Json) : { login: raw };
+          const manager = key.id !== undefined && key.id !== null && key.id !== ''
+            ? this.users.get(Number(key.id))
+            : this.findByLogin(String(key.login ?? ''));
+          if (!manager || manager.id === selfId) fail();
+          else data.manager = manager.id;
+        }
+      } else if (element === 'default-currency') {
+        const code = raw !== null && typeof raw === 'object' ? (raw as Json).code : raw;
+        if (code === null || code === '') data[element] = null;
+        else if (typeof code !== 'string' || !/^[A-Za-z]{3}$/.test(code)) fail();
+        else data[element] = code.toUpperCase();
+      } else if (COLLECTIONS.includes(element as never)) {
+        const names = raw === null || raw === '' ? [] : Array.isArray(raw) ? this.resolveNames(element, raw) : undefined;
+        if (!names) fail();
+        else data[element] = names;
+      } else if (element === 'custom-fields') {
+        if (raw !== null && typeof raw === 'object') data[element] = { ...((data[element] as Json) ?? {}), ...(raw as Json) };
+        else fail();
+      } else if (raw === null || typeof raw !== 'object') {
+        data[element] = raw === null ? null : String(raw);
+      } else if (element in data || element === 'phone-work' || element === 'phone-mobile' || element === 'default-account') {
+        data[element] = raw;
+      } else {
+        fail();
+      }
+    }
+    return errors;
+  }
+
+  private validate(data: Json, selfId: number): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const [field, max] of Object.entries(MAX_LENGTH)) {
+      if (typeof data[field] === 'string' && (data[field] as string).length > max) {
+        errors.push({ field, message: `${labelOf(field)} is too long (maximum is ${max} characters)` });
+      }
+    }
+    for (const field of ['login', 'email', 'firstname', 'lastname']) {
+      if (isBlank(data[field])) errors.push({ field, message: `${labelOf(field)} can't be blank` });
+    }
+    if (!isBlank(data.login) && String(data.login).trim().length < 2) {
+      errors.push({ field: 'login', message: 'Login is too short (minimum is 2 characters)' });
+    }
+    if (!isBlank(data.email) && !EMAIL.test(String(data.email))) errors.push({ field: 'email', message: 'Email is invalid' });
+    for (const field of ['login', 'email', 'employee-number']) {
+      if (isBlank(data[field])) continue;
+      const holder = this.unique.get(field)!.get(lower(data[field]));
+      if (holder !== undefined && holder !== selfId) errors.push({ field, message: `${labelOf(field)} has already been taken` });
+    }
+    const method = data['authentication-method'];
+    if (method !== null && method !== undefined && !AUTHENTICATION_METHODS.includes(String(method))) {
+      errors.push({ field: 'authentication-method', message: 'Authentication method is not included in the list' });
+    }
+    return dedupe(errors);
+  }
+
+  /** Keeps the unique-element indexes and the render cache in step with a write. */
+  private reindex(id: number, before: Json | undefined, after: Json): void {
+    for (const element of UNIQUE_ELEMENTS) {
+      const index = this.unique.get(element)!;
+      if (before && !isBlank(before[element]) && index.get(lower(before[element])) === id) index.delete(lower(before[element]));
+      if (!isBlank(after[element])) index.set(lower(after[element]), id);
+    }
+    this.rendered.delete(id);
+    for (const key of Object.keys(after)) this.elements.add(key);
+    if (before && before.login !== after.login) {
+      // Reports show their manager's login: drop their cached rendering too.
+      for (const other of this.users.values()) if (other.data.manager === id) this.rendered.delete(other.id);
+    }
+  }
+
+  private resolveNames(collection: string, items: unknown[]): string[] | undefined {
+    const names: string[] = [];
+    for (const item of items) {
+      const key = item !== null && typeof item === 'object' ? (item as Json) : { name: item };
+      if (typeof key.name === 'string' && key.name.trim() !== '') names.push(key.name.trim());
+      else if (key.id !== undefined) {
+        const name = [...this.catalogue.entries()].find(([k, v]) => k.startsWith(`${collection}:`) && v === Number(key.id));
+        if (!name) return undefined;
+        names.push(name[0].slice(collection.length + 1));
+      } else return undefined;
+    }
+    return [...new Set(names)];
+  }
+
+  private catalogueId(collection: string, name: string): number {
+    const key = `${collection}:${name}`;
+    if (!this.catalogue.has(key)) this.catalogue.set(key, this.catalogue.size + 1);
+    return this.catalogue.get(key)!;
+  }
+
+  private uniqueMentionName(data: Json, selfId: number): string {
+    const stem = `${data.firstname ?? ''}${data.lastname ?? ''}`.toLowerCase().replace(/[^a-z0-9]/g, '') || 'user';
+    let name = stem;
+    const taken = (candidate: string) => {
+      const holder = this.unique.get('mention-name')!.get(candidate);
+      return holder !== undefined && holder !== selfId;
+    };
+    for (let n = 1; taken(name); n++) name = `${stem}${n}`;
+    return name;
+  }
+}
+
+function baseDefaults(): Json {
+  const now = nowIso();
+  return {
+    'created-at': now, 'updated-at': now, 'purchasing-user': false, 'expense-user': false, 'sourcing-user': false,
+    'inventory-user': false, 'employee-number': null, 'phone-work': null, 'phone-mobile': null, 'api-user': false,
+    active: true, 'salesforce-id': null, 'account-security-type': 0, 'authentication-method': 'coupa_credentials',
+    'sso-identifier': null, 'default-locale': 'en', 'default-account': null, 'business-group-security-type': 1,
+    'edit-invoice-on-quick-entry': false, 'avatar-thumb-url': null, 'mention-name': null,
+  };
+}
+
+/** Elements a user created today shows besides the playbook's (an R40-era user has them all). */
+function modernDefaults(): Json {
+  const licences = Object.fromEntries(LICENCE_BOOLEANS.map((l) => [l, false]));
+  // If no default currency is given, Coupa uses the instance's reporting currency (USD here).
+  return { ...licences, middlename: null, manager: null, 'default-currency': 'USD' };
+}
+
+function fullName(data: Json): string {
+  return [data.firstname, data.lastname].filter((v) => !isBlank(v)).join(' ');
+}
+
+export function toBoolean(raw: unknown): boolean | undefined {
+  if (typeof raw === 'boolean') return raw;
+  const text = lower(raw).trim();
+  if (['true', 'yes', 'y', 't', '1'].includes(text)) return true;
+  if (['false', 'no', 'n', 'f', '0'].includes(text)) return false;
+  return undefined;
+}
+
+function namesOf(items: unknown[]): string[] {
+  return items.map((i) => (i !== null && typeof i === 'object' ? String((i as Json).name) : String(i)));
+}
+
+const FIELD_ORDER = ['login', 'email', 'firstname', 'lastname'];
+function sortErrors(errors: FieldError[]): FieldError[] {
+  const rank = (f: string) => (FIELD_ORDER.includes(f) ? FIELD_ORDER.indexOf(f) : FIELD_ORDER.length);
+  return dedupe(errors).sort((a, b) => rank(a.field) - rank(b.field));
+}
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => !seen.has(e.message) && seen.add(e.message));
+}
