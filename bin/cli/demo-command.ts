@@ -1,0 +1,24 @@
+/**
+ * `npm start`: the example HR file through the whole local pipeline against the embedded
+ * emulator. The example holds a row Coupa rejects and a row with bad input on purpose, so
+ * the failure path is visible; the demo itself succeeds (exit 0) when the pipeline ran.
+ */
+import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
+import { executeRun } from './run-command';
+import { parseRunOptions } from './run-options';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/hr-users.csv', import.meta.url));
+
+export async function runDemoCommand(argv: string[]): Promise<number> {
+  const file = relative(process.cwd(), EXAMPLE) || EXAMPLE;
+  const options = parseRunOptions([file, '--report', 'runs/demo-report.json', ...argv]);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const { report } = await executeRun(options, out);
+  const expected = report.totals.failed + report.totals.rejected;
+  out(
+    `\nDemo finished: ${expected} row(s) were not applied on purpose (one Coupa rejects, one with bad input).` +
+      `\nTry: npx coupa-sync run ${file} --format json --dry-run`,
+  );
+  return 0;
+}

@@ -1,0 +1,91 @@
+/** The CLI contract (exit codes, report file, credentials), run as a real child process. */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../emulator/server';
+
+const run = promisify(execFile);
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/coupa-sync.mjs', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('coupa-sync CLI', () => {
+  let dir: string;
+  let emulator: RunningEmulator;
+  let creds: Record<string, string>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'coupa-sync-cli-'));
+    emulator = await startEmulator({ seed: 'demo' });
+    creds = { COUPA_CLIENT_ID: emulator.credentials.clientId, COUPA_CLIENT_SECRET: emulator.credentials.clientSecret };
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  it('npm start (demo) runs the example end to end and exits 0', async () => {
+    const { code, stdout } = await cli(['demo']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('created 1 · updated 1 · deactivated 1 · unchanged 1 · rejected 1 · failed 1');
+    expect(stdout).toContain('row 5  dup.email  failed: Email has already been taken');
+    expect(stdout).toContain('Report: runs/demo-report.json');
+  });
+
+  it('run against a Coupa URL writes the report and exits 1 when rows failed', async () => {
+    const report = join(dir, 'report.json');
+    const { code } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url, '--format', 'json', '--report', report], creds);
+    expect(code).toBe(1);
+    const written = JSON.parse(await readFile(report, 'utf8'));
+    expect(written).toMatchObject({ file: 'examples/hr-users.csv', totals: { rows: 6, failed: 1, rejected: 1 } });
+    expect(Object.keys(written)).toEqual(['runId', 'file', 'startedAt', 'finishedAt', 'totals', 'rows']);
+  });
+
+  it('exits 0 when every row is applied or unchanged', async () => {
+    const file = join(dir, 'clean.csv');
+    await writeFile(file, 'login,email,firstname,lastname\nclean.one,clean.one@example.com,Clean,One\n');
+    const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url], creds);
+    expect(code).toBe(0);
+    expect(stdout).toContain('created 1');
+  });
+
+  it('--dry-run reports the plan and writes nothing', async () => {
+    const file = join(dir, 'dry.csv');
+    await writeFile(file, 'login,email,firstname,lastname\ndry.one,dry.one@example.com,Dry,One\n');
+    const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url, '--dry-run'], creds);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Dry run (nothing written)');
+    expect(emulator.users().some((u) => u.login === 'dry.one')).toBe(false);
+  });
+
+  it.each([
+    [['run'], 'run takes exactly one HR file'],
+    [['run', 'examples/hr-users.csv', '--format', 'yaml'], '--format must be xml or json'],
+    [['run', 'no/such/file.csv'], 'cannot read the file'],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+  ])('exits 2 for %j', async (args, message) => {
+    const { code, stderr } = await cli(args);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+  });
+
+  it('exits 2 when credentials are missing or wrong', async () => {
+    const missing = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('COUPA_CLIENT_ID');
+    const wrong = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url], { COUPA_CLIENT_ID: 'nobody', COUPA_CLIENT_SECRET: 'nope' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/could not start/);
+  });
+});

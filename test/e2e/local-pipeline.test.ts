@@ -1,0 +1,66 @@
+/**
+ * The walking skeleton end to end: the example HR file through splitter → memory queue →
+ * consumer → real HTTP → emulator, in XML and JSON, checked against the emulator's final state.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runLocalPipeline } from '../../lambdas/adapters/local/local-pipeline';
+import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
+import { createUserDirectory } from '../../lambdas/core/coupa';
+import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import { testConfig } from '../support/factories';
+
+const EXAMPLE = 'examples/hr-users.csv';
+
+describe.each(['xml', 'json'] as const)('local pipeline on examples/hr-users.csv (%s)', (format) => {
+  let emulator: RunningEmulator;
+  beforeEach(async () => {
+    emulator = await startEmulator({ seed: 'demo' });
+  });
+  afterEach(async () => {
+    await emulator.close();
+  });
+
+  function userByLogin(login: string): Record<string, unknown> | undefined {
+    return emulator.users().find((u) => u.login === login);
+  }
+
+  it('creates, modifies, deactivates, leaves alone and reports failures for every row', async () => {
+    // Prepare
+    const config = testConfig({ coupa: { format } });
+    const { clientId, clientSecret } = emulator.credentials;
+    const directory = createUserDirectory({ baseUrl: emulator.url, config: config.coupa, credentials: { clientId, clientSecret } });
+    const notifier = new ConsoleNotifier(() => {});
+    // Act
+    const { report } = await runLocalPipeline({ file: EXAMPLE, config, directory, notifier });
+    // Assess: the report
+    expect(report.totals).toEqual({ rows: 6, created: 1, updated: 1, deactivated: 1, unchanged: 1, applied: 0, rejected: 1, failed: 1 });
+    expect(report.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([
+      [1, 'new.hire', 'created'],
+      [2, 'USER_TEST', 'updated'],
+      [3, 'leaver.lee', 'deactivated'],
+      [4, 'steady.state', 'unchanged'],
+      [5, 'dup.email', 'failed'],
+      [6, 'bad.row', 'rejected'],
+    ]);
+    expect(report.rows[1].changedFields).toEqual(['email', 'lastname']);
+    expect(report.rows[4].errors).toEqual(['Email has already been taken']);
+    expect(report.rows[5].errors).toEqual([
+      `${EXAMPLE}, row 6: field "email": "not-an-email" is not an e-mail address`,
+      `${EXAMPLE}, row 6: field "active": "maybe" is not true or false`,
+    ]);
+    // Assess: Coupa's final state, row by row
+    expect(userByLogin('new.hire')).toMatchObject({ email: 'nina.hire@example.com', firstname: 'Nina', lastname: 'Hire', active: true, 'employee-number': 'E2001', 'purchasing-user': true, manager: { login: 'mgr.jones' } });
+    expect(userByLogin('USER_TEST')).toMatchObject({ id: 281, email: 'user_test_newer_email@coupa.com', lastname: 'test newer lastname', active: true });
+    expect(userByLogin('leaver.lee')).toMatchObject({ id: 283, active: false });
+    expect(userByLogin('steady.state')).toMatchObject({ id: 284, active: true, lastname: 'Steady' });
+    expect(userByLogin('dup.email')).toBeUndefined();
+    expect(userByLogin('bad.row')).toBeUndefined();
+    // Assess: failures were published with the user they concern
+    const logins = notifier.sent.flatMap((n) => n.logins ?? []);
+    expect(logins.sort()).toEqual(['bad.row', 'dup.email']);
+    // Assess: only changed fields were sent, one bulk lookup for the whole file
+    const writes = emulator.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/'));
+    expect(writes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['POST /api/users', 'POST /api/users', 'PUT /api/users/281', 'PUT /api/users/283']);
+    expect(emulator.requests.filter((r) => r.method === 'GET' && r.path === '/api/users')).toHaveLength(1);
+  });
+});
