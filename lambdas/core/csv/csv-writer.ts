@@ -1,0 +1,51 @@
+/**
+ * Writes user-import CSV the way Coupa's flat-file loader documents it: RFC 4180, comma, EVERY
+ * field double-quoted (empty ones too), embedded quotes doubled, UTF-8 without a BOM.
+ * Records end with CRLF: RFC 4180's line break (Coupa accepts LF too); newlines inside a value
+ * stay as they are, inside quotes.
+ *
+ * Formula injection (OWASP "CSV injection"): admins download these files from /data_sources and
+ * open them in spreadsheets, so a cell starting with = + - @ TAB or CR gets a leading `'`.
+ * Trade-off: that `'` reaches Coupa as part of the value. That is acceptable for names and
+ * codes (a name really starting with `-` gains a visible apostrophe; a bad code is refused by
+ * Coupa), but NOT for match keys (Login, Email, Employee Number, Sso Identifier, Approver Login):
+ * an altered key would create or change the wrong user. Rows whose match keys start like a
+ * formula are therefore rejected before they reach this writer (user-import-row.ts), with a
+ * message pointing at the API channel, which has no such risk.
+ */
+import { stringify } from 'csv-stringify/sync';
+
+/** First characters a spreadsheet treats as the start of a formula (OWASP list). */
+export const FORMULA_TRIGGERS: readonly string[] = ['=', '+', '-', '@', '\t', '\r'];
+
+export function startsLikeFormula(value: string): boolean {
+  return value.length > 0 && FORMULA_TRIGGERS.includes(value[0]);
+}
+
+/** Prefixes `'` to a formula-like cell so spreadsheets show it as text. */
+export function neutralizeFormula(value: string): string {
+  return startsLikeFormula(value) ? `'${value}` : value;
+}
+
+const CSV_OPTIONS = {
+  quoted: true,
+  quoted_empty: true,
+  record_delimiter: 'windows',
+  bom: false,
+  eof: true,
+} as const;
+
+/** The header line, quoted like every other line (header names are never neutralised). */
+export function csvHeaderLine(header: string[]): string {
+  return stringify([header], CSV_OPTIONS);
+}
+
+/** One data line (with its CRLF); every cell is formula-neutralised. */
+export function csvDataLine(cells: string[]): string {
+  return stringify([cells.map(neutralizeFormula)], CSV_OPTIONS);
+}
+
+/** A whole file: header + rows, UTF-8 without BOM. */
+export function writeUserImportCsv(header: string[], rows: string[][]): Buffer {
+  return Buffer.from(csvHeaderLine(header) + rows.map(csvDataLine).join(''), 'utf8');
+}

@@ -1,0 +1,13 @@
+/** The CSV channel: Coupa user-import files to sFTP /Incoming/Users, and their results read back. */
+export { deliverCsvBatch, inChangeOrder, type CsvBatchDeps } from './batcher';
+export { collectCsvResults, outcomesOf, type CsvResultsDeps, type CsvResultsOptions } from './results';
+export { createMemoryManifestStore, type CsvManifest, type CsvManifestRow, type ManifestStore } from './manifest';
+export {
+  DEFAULT_HEADER_NAMES,
+  IMPORT_COLUMNS,
+  headerNamesFromTemplate,
+  type ImportColumn,
+} from './user-import-format';
+export { writeUserImportCsv, neutralizeFormula, startsLikeFormula, FORMULA_TRIGGERS } from './csv-writer';
+export { toImportRow, type ImportRow } from './user-import-row';
+export { planImportFiles, importFileName, fileTimestamp, type PlannedFile, type SplitLimits } from './file-splitter';

@@ -1,0 +1,125 @@
+/**
+ * Reads back Coupa's verdict on delivered user-import files (`GET /api/data_file_sources`) and
+ * turns it into per-HR-row outcomes. Coupa picks files up every 3–6 minutes, so a file may stay
+ * pending for a while: callers poll (CLI) or come back later (scheduled Lambda).
+ */
+import { CoupaRetryableError, type DataFileSourceReader, type DataFileSourceResult } from '../coupa/directory';
+import type { RowOutcome, RunRef } from '../model';
+import type { Clock, Notifier, OutcomeLedger } from '../ports';
+import type { CsvManifest, CsvManifestRow, ManifestStore } from './manifest';
+
+export interface CsvResultsDeps {
+  reader: DataFileSourceReader;
+  manifests: ManifestStore;
+  ledger: OutcomeLedger;
+  notifier: Notifier;
+  clock: Clock;
+}
+
+export interface CsvResultsOptions {
+  /** How long to wait for Coupa; 0 = look once. */
+  timeoutSeconds: number;
+  pollSeconds: number;
+  onProgress?: (msg: string) => void;
+}
+
+const FINAL_STATUSES = new Set(['done', 'failed']);
+const MAX_LISTED = 50;
+
+type LoaderError = DataFileSourceResult['errors'][number];
+
+function describeLoaderError(fileName: string, e: LoaderError): string {
+  const what = e.field ? `${e.field} "${e.value}": ` : '';
+  return `Coupa loader (${fileName}, line ${e.row}): ${what}${e.messages.join('; ')}`;
+}
+
+/** Per-row outcomes of a file Coupa finished with (`Done` or `Failed`). */
+export function outcomesOf(manifest: CsvManifest, result: DataFileSourceResult): RowOutcome[] {
+  const resultText = (result as DataFileSourceResult & { resultText?: string }).resultText;
+  if (result.status.toLowerCase() === 'failed') {
+    const why = `Coupa loader failed the whole file ${manifest.fileName}: ${resultText || 'status Failed'}`;
+    const fileErrors = result.errors.map((e) => describeLoaderError(manifest.fileName, e));
+    return manifest.rows.map((r) => ({ row: r.row, login: r.login, outcome: 'failed', errors: [why, ...fileErrors] }));
+  }
+
+  const lines = new Set(manifest.rows.map((r) => r.line));
+  const byLine = new Map<number, string[]>();
+  const unplaced: string[] = [];
+  for (const e of result.errors) {
+    const line = e.row - 1; // Coupa counts the header as line 1
+    const text = describeLoaderError(manifest.fileName, e);
+    if (lines.has(line)) byLine.set(line, [...(byLine.get(line) ?? []), text]);
+    else unplaced.push(text);
+  }
+  // An error Coupa cannot tie to a data line (e.g. on the header) may have touched every row.
+  return manifest.rows.map((r: CsvManifestRow): RowOutcome => {
+    const errors = [...(byLine.get(r.line) ?? []), ...unplaced];
+    if (errors.length > 0) return { row: r.row, login: r.login, outcome: 'failed', errors };
+    return { row: r.row, login: r.login, outcome: r.deactivate ? 'deactivated' : 'applied' };
+  });
+}
+
+async function settleFile(manifest: CsvManifest, result: DataFileSourceResult, deps: CsvResultsDeps): Promise<RowOutcome[]> {
+  const outcomes = outcomesOf(manifest, result);
+  const runs = new Map<string, { run: RunRef; outcomes: RowOutcome[] }>();
+  manifest.rows.forEach((r, i) => {
+    const entry = runs.get(r.run.runId) ?? { run: r.run, outcomes: [] };
+    entry.outcomes.push(outcomes[i]);
+    runs.set(r.run.runId, entry);
+  });
+  for (const { run, outcomes: runOutcomes } of runs.values()) await deps.ledger.record(run, runOutcomes);
+
+  const failed = manifest.rows.map((r, i) => ({ r, o: outcomes[i] })).filter(({ o }) => o.outcome === 'failed');
+  if (failed.length > 0) {
+    const lines = failed
+      .slice(0, MAX_LISTED)
+      .map(({ r, o }) => `HR file ${r.run.file} row ${r.row}, login ${r.login}: ${(o.errors ?? []).join('; ')}`);
+    if (failed.length > MAX_LISTED) lines.push(`… and ${failed.length - MAX_LISTED} more (see the run reports)`);
+    const onlyRun = runs.size === 1 ? [...runs.values()][0].run : undefined;
+    await deps.notifier.publish({
+      severity: 'failure',
+      subject: `Coupa user sync: ${failed.length} row(s) failed in CSV load ${manifest.fileName}`,
+      message: [`Coupa's loader reported failures for ${manifest.fileName} (status ${result.status}):`, ...lines].join('\n'),
+      ...(onlyRun ? { run: onlyRun } : {}),
+      logins: [...new Set(failed.map(({ r }) => r.login))],
+    });
+  }
+  await deps.manifests.complete(manifest.fileName);
+  return outcomes;
+}
+
+export async function collectCsvResults(
+  pending: CsvManifest[],
+  deps: CsvResultsDeps,
+  opts: CsvResultsOptions,
+): Promise<{ outcomes: RowOutcome[]; pending: CsvManifest[] }> {
+  const deadline = deps.clock.now().getTime() + opts.timeoutSeconds * 1000;
+  const outcomes: RowOutcome[] = [];
+  let waiting = [...pending];
+
+  for (;;) {
+    const still: CsvManifest[] = [];
+    for (const manifest of waiting) {
+      let result: DataFileSourceResult | undefined;
+      try {
+        result = await deps.reader.findByFileName(manifest.fileName);
+      } catch (err) {
+        // A transient Coupa hiccup leaves the file pending for the next pass; anything else is a real problem.
+        if (!(err instanceof CoupaRetryableError)) throw err;
+        opts.onProgress?.(`could not read the load of ${manifest.fileName} yet: ${err.message}`);
+      }
+      if (result && FINAL_STATUSES.has(result.status.toLowerCase())) outcomes.push(...(await settleFile(manifest, result, deps)));
+      else still.push(manifest);
+    }
+    waiting = still;
+
+    const left = deadline - deps.clock.now().getTime();
+    if (waiting.length === 0 || left <= 0) break;
+    opts.onProgress?.(
+      `waiting for Coupa to load ${pending.length} file(s): ${pending.length - waiting.length} done, ` +
+        `${waiting.length} pending, ${Math.ceil(left / 1000)} s left`,
+    );
+    await deps.clock.sleep(Math.min(Math.max(opts.pollSeconds, 0.05) * 1000, left));
+  }
+  return { outcomes, pending: waiting };
+}

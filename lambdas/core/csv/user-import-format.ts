@@ -1,0 +1,93 @@
+/**
+ * Coupa's Users flat-file (CSV) loader format: which column carries which user field.
+ *
+ * Spellings are the documented defaults (Users Import page, R35 CSV Import Formats). Whether an
+ * instance's template marks required columns with `*` (`Login*`) is UNCERTAIN, so an instance's
+ * own template can override the spelling (`headerNamesFromTemplate`).
+ */
+import { parse } from 'csv-parse/sync';
+import { SYNC_FIELDS, type SyncField } from '../model';
+
+/** A column the sync writes: the match key `login` or one of the sync fields (`active` → Status). */
+export type ImportColumn = 'login' | SyncField;
+
+/** Every column the sync can write, in the order they appear in a file (Login first). */
+export const IMPORT_COLUMNS: readonly ImportColumn[] = ['login', ...SYNC_FIELDS];
+
+/** Documented default header of each column. */
+export const DEFAULT_HEADER_NAMES: Readonly<Record<ImportColumn, string>> = {
+  login: 'Login',
+  email: 'Email',
+  firstname: 'First Name',
+  lastname: 'Last Name',
+  middlename: 'Middle Name',
+  active: 'Status',
+  'employee-number': 'Employee Number',
+  'sso-identifier': 'Sso Identifier',
+  'authentication-method': 'Authentication Method',
+  manager: 'Approver Login',
+  'default-locale': 'Default Locale',
+  'default-currency': 'Default Currency',
+  'purchasing-user': 'Purchasing User',
+  'expense-user': 'Expense User',
+  'sourcing-user': 'Sourcing User',
+  'inventory-user': 'Inventory User',
+  'contracts-user': 'Contracts User',
+  'analytics-user': 'Analytics User',
+  'aic-user': 'AI Classification User',
+  'spend-guard-user': 'Spend Guard User',
+  'ccw-user': 'Contingent Workforce User',
+  'clm-advanced-user': 'Does the user have a Contract Lifecycle Management Advanced License?',
+  'supply-chain-user': 'Supply Chain User',
+  'risk-assess-user': 'Risk Assess User',
+  'travel-user': 'Travel User',
+  'treasury-user': 'Treasury User',
+  'invoicing-user': 'Invoicing User',
+};
+
+/** Columns a `create` needs (the loader's required columns). */
+export const REQUIRED_FOR_CREATE: readonly ImportColumn[] = ['login', 'email', 'firstname', 'lastname'];
+
+/**
+ * Columns Coupa matches or resolves on: altering their text (e.g. a formula-neutralising `'`)
+ * would point the change at another user, so rows whose values there look like formulas are
+ * rejected instead (see csv-writer.ts).
+ */
+export const MATCH_KEY_COLUMNS: readonly ImportColumn[] = [
+  'login',
+  'email',
+  'employee-number',
+  'sso-identifier',
+  'manager',
+];
+
+/** Booleans as the loader documents them (it also accepts True/False, Y/N, T/F). */
+export const csvBoolean = (value: boolean): string => (value ? 'Yes' : 'No');
+
+/** `Status` cell: the loader's `active` / `inactive`. */
+export const csvStatus = (active: boolean): string => (active ? 'active' : 'inactive');
+
+/** Header comparison key: case, spaces and a trailing required-marker `*` do not matter. */
+const headerKey = (name: string): string => name.replace(/\*\s*$/, '').replace(/\s+/g, '').toLowerCase();
+
+/**
+ * Reads an instance's user-import template (its header row) and returns, for every column, the
+ * template's own spelling (`Login*` where the template says so). Columns the template does not
+ * have keep the documented spelling. A template without a Login column cannot be right: error.
+ */
+export function headerNamesFromTemplate(csvText: string, fileName = 'user-import template'): Record<ImportColumn, string> {
+  const rows = parse(csvText, { bom: true, to_line: 1, relax_column_count: true, skip_empty_lines: true }) as string[][];
+  const templateHeaders = rows[0] ?? [];
+  const byKey = new Map(templateHeaders.map((h) => [headerKey(h), h.trim()]));
+  if (!byKey.has(headerKey(DEFAULT_HEADER_NAMES.login))) {
+    throw new Error(
+      `${fileName}: the user-import template has no Login column (its header row is: ${templateHeaders.join(', ') || '(empty)'})`,
+    );
+  }
+  const names = { ...DEFAULT_HEADER_NAMES };
+  for (const column of IMPORT_COLUMNS) {
+    const spelled = byKey.get(headerKey(DEFAULT_HEADER_NAMES[column]));
+    if (spelled) names[column] = spelled;
+  }
+  return names;
+}

@@ -1,0 +1,142 @@
+/**
+ * The CSV channel end to end on real parts: SyncMessages → user-import files → real OpenSSH
+ * sshd (chrooted /Incoming/Users) → the emulator's Coupa CSV loader over that folder →
+ * GET /api/data_file_sources through the real Coupa client → per-HR-row outcomes.
+ */
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import { SftpFileDrop } from '../../lambdas/adapters/local/sftp-file-drop';
+import { parseConfig } from '../../lambdas/core/config';
+import { createDataFileSourceReader } from '../../lambdas/core/coupa';
+import { deliverCsvBatch } from '../../lambdas/core/csv/batcher';
+import { createMemoryManifestStore } from '../../lambdas/core/csv/manifest';
+import { collectCsvResults } from '../../lambdas/core/csv/results';
+import type { HrRecord, RowOutcome, RunRef, SyncMessage } from '../../lambdas/core/model';
+import { systemClock, type Notification } from '../../lambdas/core/ports';
+import { startSshd, type RunningSshd } from '../support/sshd';
+
+let sshd: RunningSshd;
+let emulator: RunningEmulator;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  emulator = await startEmulator({ seed: 'demo', loader: { incomingDir: sshd.incomingDir } });
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  await sshd?.stop();
+});
+
+const run: RunRef = { runId: 'e2e-csv-1', file: 'incoming/csv/hr-2026-11-23.csv' };
+const message = (record: HrRecord): SyncMessage => ({ ...run, record });
+
+function ledger() {
+  const rows: RowOutcome[] = [];
+  return { rows, record: async (_run: RunRef, outcomes: RowOutcome[]) => void rows.push(...outcomes) };
+}
+
+describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
+  it('creates, updates and deactivates users and reports the row Coupa refused with its own message', async () => {
+    // Prepare
+    const config = parseConfig({
+      delivery: 'csv',
+      coupa: { scopes: 'core.user.read core.user.write core.integration.read' },
+      csv: { remoteDirectory: '/Incoming/Users' },
+    });
+    const drop = new SftpFileDrop({
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      privateKey: sshd.privateKey,
+      hostKey: sshd.hostKeyLine,
+    });
+    const manifests = createMemoryManifestStore();
+    const outcomes = ledger();
+    const notifications: Notification[] = [];
+    const notifier = { publish: async (n: Notification) => void notifications.push(n) };
+    const messages = [
+      message({ row: 1, login: 'new.hire', action: 'create', fields: { email: 'new.hire@example.com', firstname: 'Nia', lastname: 'Hire', manager: 'mgr.jones', 'purchasing-user': true } }),
+      message({ row: 2, login: 'steady.state', action: 'update', fields: { firstname: 'Samuel' } }),
+      message({ row: 3, login: 'leaver.lee', action: 'deactivate', fields: {} }),
+      message({ row: 4, login: 'fresh.face', action: 'create', fields: { email: 'fresh.face@example.com', firstname: 'Fred', lastname: 'Face' } }),
+      message({ row: 6, login: 'copy.cat', action: 'create', fields: { email: 'mgr.jones@example.com', firstname: 'Copy', lastname: 'Cat' } }),
+      message({ row: 5, login: 'no.names', action: 'create', fields: { email: 'no.names@example.com' } }),
+    ];
+
+    // Act
+    const sent = await deliverCsvBatch(messages, { drop, manifests, ledger: outcomes, notifier, clock: systemClock, config });
+    await drop.close();
+    const landed = readdirSync(sshd.incomingDir).sort();
+    await emulator.processIncoming();
+    const reader = createDataFileSourceReader({ baseUrl: emulator.url, config: config.coupa, credentials: emulator.credentials });
+    const result = await collectCsvResults(await manifests.pending(), { reader, manifests, ledger: outcomes, notifier, clock: systemClock }, {
+      timeoutSeconds: 5,
+      pollSeconds: 0.2,
+    });
+
+    // Assess: files as delivered
+    expect(landed).toEqual(sent.map((m) => m.fileName));
+    expect(landed).toHaveLength(4);
+    expect(readdirSync(sshd.incomingDir)).toEqual([]);
+    // Assess: one outcome per HR row
+    const byRow = new Map(outcomes.rows.map((o) => [o.row, o]));
+    expect(result.pending).toEqual([]);
+    expect(byRow.get(1)).toEqual({ row: 1, login: 'new.hire', outcome: 'applied' });
+    expect(byRow.get(2)).toEqual({ row: 2, login: 'steady.state', outcome: 'applied' });
+    expect(byRow.get(3)).toEqual({ row: 3, login: 'leaver.lee', outcome: 'deactivated' });
+    expect(byRow.get(6)).toMatchObject({ row: 6, login: 'copy.cat', outcome: 'failed' });
+    expect(byRow.get(6)?.errors?.join(' ')).toMatch(/Coupa loader \(users_\S+\.csv, line 3\): Email "mgr\.jones@example\.com": Email has already been taken/);
+    expect(byRow.get(5)).toMatchObject({ row: 5, login: 'no.names', outcome: 'rejected' });
+    expect(byRow.get(4)).toEqual({ row: 4, login: 'fresh.face', outcome: 'applied' });
+    expect(outcomes.rows).toHaveLength(6);
+    // Assess: what Coupa now holds
+    const users = new Map(emulator.users().map((u) => [u.login as string, u]));
+    expect(users.get('new.hire')).toMatchObject({ email: 'new.hire@example.com', active: true, 'purchasing-user': true, manager: { login: 'mgr.jones' } });
+    expect(users.get('steady.state')).toMatchObject({ firstname: 'Samuel', lastname: 'Steady', active: true });
+    expect(users.get('leaver.lee')).toMatchObject({ active: false });
+    expect(users.get('fresh.face')).toMatchObject({ email: 'fresh.face@example.com', firstname: 'Fred' });
+    expect(users.has('copy.cat')).toBe(false);
+    expect(users.has('no.names')).toBe(false);
+    // Assess: people are told about the refused rows, naming file, HR row and Coupa's words
+    const failure = notifications.find((n) => n.logins?.includes('copy.cat'));
+    expect(failure?.message).toMatch(/users_\S+\.csv/);
+    expect(failure?.message).toContain('row 6');
+    expect(failure?.message).toContain('Email has already been taken');
+    expect(notifications.some((n) => n.logins?.includes('no.names'))).toBe(true);
+  });
+
+  it('applies two changes of one user in order, and lets the latest of two same-shaped changes win', async () => {
+    // Prepare
+    const config = parseConfig({ delivery: 'csv', coupa: { scopes: 'core.user.read core.user.write core.integration.read' } });
+    const drop = new SftpFileDrop({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey, hostKey: sshd.hostKeyFingerprint });
+    const manifests = createMemoryManifestStore();
+    const outcomes = ledger();
+    const notifier = { publish: async () => undefined };
+    const later: RunRef = { runId: 'e2e-csv-2', file: 'incoming/csv/hr-2026-11-24.csv' };
+    const messages = [
+      { ...later, record: { row: 1, login: 'mgr.jones', action: 'update', fields: { lastname: 'Jonas' } } },
+      { ...later, record: { row: 2, login: 'mgr.jones', action: 'update', fields: { lastname: 'Jones-Smith' } } },
+      { ...later, record: { row: 3, login: 'mgr.jones', action: 'update', fields: { 'employee-number': 'E9001', lastname: 'Jones' } } },
+    ] satisfies SyncMessage[];
+
+    // Act
+    const sent = await deliverCsvBatch(messages, { drop, manifests, ledger: outcomes, notifier, clock: systemClock, config });
+    await drop.close();
+    await emulator.processIncoming();
+    const reader = createDataFileSourceReader({ baseUrl: emulator.url, config: config.coupa, credentials: emulator.credentials });
+    await collectCsvResults(sent, { reader, manifests, ledger: outcomes, notifier, clock: systemClock }, { timeoutSeconds: 5, pollSeconds: 0.2 });
+
+    // Assess
+    expect(sent).toHaveLength(2);
+    expect(sent[0].rows.map((r) => r.row)).toEqual([1, 2]);
+    expect(sent[1].rows.map((r) => r.row)).toEqual([3]);
+    expect(outcomes.rows.map((o) => [o.row, o.outcome])).toEqual([[1, 'applied'], [2, 'applied'], [3, 'applied']]);
+    const jones = emulator.users().find((u) => u.login === 'mgr.jones');
+    expect(jones).toMatchObject({ lastname: 'Jones', 'employee-number': 'E9001' });
+    const loads = emulator.dataFileSources().slice(-2);
+    expect(loads.map((l) => l['file-file-name'])).toEqual(sent.map((m) => m.fileName));
+    expect(loads.map((l) => l['records-updated'])).toEqual([1, 1]);
+  });
+});

@@ -1,0 +1,46 @@
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { FORMULA_TRIGGERS, neutralizeFormula, writeUserImportCsv } from '../../lambdas/core/csv/csv-writer';
+
+describe('user-import CSV writer', () => {
+  it('double-quotes every field, empty ones too, with CRLF and no BOM', () => {
+    // Act
+    const body = writeUserImportCsv(['Login', 'Middle Name'], [['jdoe', ''], ['asmith', 'B']]);
+
+    // Assess
+    expect(body.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(false);
+    expect(body.toString('utf8')).toBe('"Login","Middle Name"\r\n"jdoe",""\r\n"asmith","B"\r\n');
+  });
+
+  it.each(FORMULA_TRIGGERS.map((c) => [JSON.stringify(c), c]))('neutralises a cell starting with %s', (_label, trigger) => {
+    // Prepare
+    const value = `${trigger}SUM(A1:A9)`;
+
+    // Act
+    const [, row] = parse(writeUserImportCsv(['First Name'], [[value]]), { relax_quotes: false }) as string[][];
+
+    // Assess
+    expect(row[0]).toBe(`'${value}`);
+  });
+
+  it('leaves ordinary cells alone, including inner formula characters', () => {
+    // Assess
+    expect(neutralizeFormula('Anne-Marie')).toBe('Anne-Marie');
+    expect(neutralizeFormula('a+b@example.com')).toBe('a+b@example.com');
+    expect(neutralizeFormula('')).toBe('');
+  });
+
+  it('round-trips quotes, commas, newlines and unicode through csv-parse', () => {
+    // Prepare
+    const rows = [
+      ['o"brien', 'Smith, Jr.', 'line one\nline two', 'Zoë Ñandú 山田 😀'],
+      ['plain', 'a\r\nb', '""', ' spaced '],
+    ];
+
+    // Act
+    const parsed = parse(writeUserImportCsv(['A', 'B', 'C', 'D'], rows), { bom: false }) as string[][];
+
+    // Assess
+    expect(parsed).toEqual([['A', 'B', 'C', 'D'], ...rows]);
+  });
+});
