@@ -21,6 +21,11 @@ const coupaSchema = z.object({
   maxRetryMs: z.number().int().positive().default(60_000),
   /** Logins per `login[in]=` lookup (Coupa pages at 50). */
   lookupBatchSize: z.number().int().min(1).max(50).default(50),
+  /**
+   * Send `fields=[…]` on user reads to shrink responses (absent = true); set false if an
+   * instance rejects it. Optional so hand-built CoupaConfig objects stay valid.
+   */
+  useFieldsFilter: z.boolean().optional(),
   /** Second key to match on when the login is unknown to Coupa. */
   matchFallback: z.enum(['none', 'employee-number', 'email']).default('none'),
   /** CSO `state` that means "deactivated". */

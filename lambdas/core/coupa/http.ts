@@ -1,0 +1,309 @@
+/**
+ * The Coupa transport: auth (OAuth bearer or X-CSO-API-KEY), one shared rate governor, a timeout
+ * on every request, retries with exponential backoff and full jitter, and Coupa's error texts.
+ *
+ * Retry rules (Coupa documents 400/404 for bad requests; 429/5xx are undocumented, so we treat
+ * them as transient like other Coupa integrations do):
+ *   429, 5xx, timeout, connection reset → retry, bounded by maxAttempts AND maxRetryMs, then CoupaRetryableError
+ *   400, 404, 422 (and other 4xx)       → CoupaRejectedError with Coupa's messages, never retried
+ *   401                                 → renew the token once and retry; again → CoupaAuthError
+ *   403                                 → CoupaAuthError (a missing scope does not heal by retrying)
+ */
+import { systemClock, type Clock } from '../ports';
+import type { CoupaConfig } from '../config';
+import { CoupaAuthError, CoupaError, CoupaRejectedError, CoupaRetryableError } from './directory';
+import type { ClientOptions, CoupaCredentials, RequestEvent } from './client-options';
+import { parseCoupaErrors } from './errors';
+import { parseJsonKeepingLongIds } from './json-codec';
+import { OAuthTokenCache, type TokenResponse } from './oauth-token';
+import { TokenBucket } from './token-bucket';
+import { buildCoupaXml, parseCoupaXml } from './xml-codec';
+
+export type WireFormat = 'xml' | 'json';
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
+export type Query = Record<string, QueryValue>;
+
+export interface CoupaResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed body: JSON value, or the normalised XML document (`{ users: [...] }`, `{ user: {...} }`). */
+  body: unknown;
+  text: string;
+}
+
+/** Why a request is about to be retried; `ambiguous` when Coupa may have processed it. */
+export interface RetryReason {
+  kind: 'throttled' | 'server' | 'timeout' | 'network';
+  status?: number;
+  ambiguous: boolean;
+}
+
+export interface RequestOptions {
+  query?: Query;
+  /** A string is sent as-is; anything else is serialised in the request's format. */
+  body?: unknown;
+  /** Root element for an XML body (Coupa wraps a user in <user>). */
+  xmlRoot?: string;
+  format?: WireFormat;
+  /** Statuses handed back instead of thrown, e.g. 404 "No results match" on an XML index GET. */
+  acceptStatuses?: number[];
+  /**
+   * Called before retrying after a failure that may have reached Coupa (timeout, reset, 5xx).
+   * Returning a response ends the request with it (a create that did land is not sent twice).
+   */
+  beforeRetry?: (reason: RetryReason) => Promise<CoupaResponse | undefined>;
+}
+
+const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 10_000;
+const MIME: Record<WireFormat, string> = { xml: 'application/xml', json: 'application/json' };
+
+/** Query string with Coupa's readable operators: `login[in]=a,b` (each value encoded, brackets and list commas literal). */
+export function encodeQuery(query: Query): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    const k = encodeURIComponent(key).replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+    const v = Array.isArray(value)
+      ? value.map((x) => encodeURIComponent(x)).join(',')
+      : encodeURIComponent(String(value));
+    parts.push(`${k}=${v}`);
+  }
+  return parts.join('&');
+}
+
+type Failure = RetryReason & { detail: string; retryAfterMs?: number };
+
+export class CoupaHttp {
+  readonly baseUrl: string;
+  readonly config: CoupaConfig;
+  readonly bucket: TokenBucket;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly onRequest?: (e: RequestEvent) => void;
+  private readonly credentials: CoupaCredentials;
+  private readonly tokens?: OAuthTokenCache;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.onRequest = options.onRequest;
+    this.credentials = options.credentials;
+    this.bucket = new TokenBucket(this.config.ratePerSecond, this.config.burst, this.clock);
+    // The flavour decides the scheme: Core is OAuth-only since R35, CSO knows only its API key.
+    if (this.config.flavor === 'core') {
+      if (!('clientId' in this.credentials)) throw new Error('Coupa Core needs OAuth client credentials (clientId, clientSecret)');
+      this.tokens = new OAuthTokenCache(() => this.fetchToken(), this.clock);
+    } else if (!('apiKey' in this.credentials)) {
+      throw new Error('Coupa CSO needs an API key (apiKey)');
+    }
+  }
+
+  /** The format of every request: CSO speaks JSON only. */
+  get format(): WireFormat {
+    return this.config.flavor === 'cso' ? 'json' : this.config.format;
+  }
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<CoupaResponse> {
+    const format = this.config.flavor === 'cso' ? 'json' : (options.format ?? this.format);
+    const qs = options.query ? encodeQuery(options.query) : '';
+    const url = `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      if (typeof options.body === 'string') body = options.body;
+      else if (format === 'json') body = JSON.stringify(options.body);
+      else body = buildCoupaXml(options.xmlRoot ?? 'user', options.body as Record<string, unknown>);
+    }
+    // Coupa requires Accept and Content-Type to name the same type, on every request.
+    const baseHeaders = { Accept: MIME[format], 'Content-Type': MIME[format] };
+    return this.exchange({
+      method,
+      path,
+      url,
+      body,
+      headers: async () => ({ ...baseHeaders, ...(await this.authHeaders()) }),
+      acceptStatuses: options.acceptStatuses ?? [],
+      beforeRetry: options.beforeRetry,
+      tokenCall: false,
+    });
+  }
+
+  private async authHeaders(): Promise<Record<string, string>> {
+    if (this.tokens) return { Authorization: `Bearer ${await this.tokens.get()}` };
+    return { 'X-CSO-API-KEY': (this.credentials as { apiKey: string }).apiKey };
+  }
+
+  private async fetchToken(): Promise<TokenResponse> {
+    const creds = this.credentials as { clientId: string; clientSecret: string };
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: creds.clientId,
+      client_secret: creds.clientSecret,
+      scope: this.config.scopes.split(/[\s,]+/).filter(Boolean).join(' '),
+    });
+    const res = await this.exchange({
+      method: 'POST',
+      path: '/oauth2/token',
+      url: `${this.baseUrl}/oauth2/token`,
+      body: form.toString(),
+      headers: async () => ({ Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' }),
+      acceptStatuses: [],
+      tokenCall: true,
+    });
+    const doc = (res.body ?? {}) as { access_token?: unknown; expires_in?: unknown };
+    if (typeof doc.access_token !== 'string' || doc.access_token === '') {
+      throw new CoupaAuthError(`Coupa at ${this.baseUrl} answered the token request without an access_token`, res.status);
+    }
+    const expires = Number(doc.expires_in);
+    return { accessToken: doc.access_token, expiresInSeconds: Number.isFinite(expires) && expires > 0 ? expires : 86_399 };
+  }
+
+  private async exchange(spec: {
+    method: string;
+    path: string;
+    url: string;
+    body?: string;
+    headers: () => Promise<Record<string, string>>;
+    acceptStatuses: number[];
+    beforeRetry?: RequestOptions['beforeRetry'];
+    tokenCall: boolean;
+  }): Promise<CoupaResponse> {
+    const { maxAttempts, maxRetryMs, requestTimeoutMs } = this.config;
+    const startedAt = this.clock.now().getTime();
+    let renewedToken = false;
+    let attempt = 0;
+    let last: Failure | undefined;
+
+    while (attempt < maxAttempts) {
+      attempt++;
+      await this.bucket.take();
+      const headers = await spec.headers();
+      const t0 = performance.now();
+      let res: Response | undefined;
+      let text = '';
+      try {
+        res = await fetch(spec.url, {
+          method: spec.method,
+          headers,
+          body: spec.body,
+          signal: AbortSignal.timeout(requestTimeoutMs),
+        });
+        text = await res.text();
+      } catch (err) {
+        last = classifyFetchError(err, requestTimeoutMs);
+        res = undefined;
+      }
+      this.onRequest?.({
+        method: spec.method,
+        path: spec.path,
+        status: res ? res.status : 'error',
+        attempt,
+        ms: Math.round(performance.now() - t0),
+      });
+
+      if (res) {
+        const status = res.status;
+        const contentType = res.headers.get('content-type') ?? '';
+        if ((status >= 200 && status < 300) || spec.acceptStatuses.includes(status)) {
+          this.bucket.reward();
+          return { status, headers: res.headers, body: parseBody(text, contentType), text };
+        }
+        if (status === 429) {
+          const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now().getTime());
+          this.bucket.penalize(retryAfterMs);
+          // The bucket now paces (and pauses) every caller; the retry below also waits its turn there.
+          last = { kind: 'throttled', status, ambiguous: false, detail: 'HTTP 429 (rate limited)' };
+        } else if (status >= 500) {
+          const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now().getTime());
+          last = { kind: 'server', status, ambiguous: true, detail: `HTTP ${status}`, retryAfterMs };
+        } else if (status === 401 && !spec.tokenCall && this.tokens && !renewedToken) {
+          // Tokens can be revoked or rotated early: renew once, then believe Coupa.
+          renewedToken = true;
+          this.tokens.invalidate(headers.Authorization?.replace(/^Bearer /, '') ?? '');
+          attempt--;
+          continue;
+        } else {
+          throw this.permanentError(spec, status, parseCoupaErrors(text, contentType));
+        }
+      }
+
+      const failure = last!;
+      if (attempt >= maxAttempts) break;
+      const elapsed = this.clock.now().getTime() - startedAt;
+      // Full jitter spreads concurrent retries; a 503's Retry-After is a floor (a 429's is held by the bucket).
+      const backoff = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * this.random();
+      const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
+      if (elapsed + delay > maxRetryMs) break;
+      if (failure.ambiguous && spec.beforeRetry) {
+        const settled = await spec.beforeRetry(failure);
+        if (settled) return settled;
+      }
+      await this.clock.sleep(delay);
+    }
+
+    const elapsed = this.clock.now().getTime() - startedAt;
+    throw new CoupaRetryableError(
+      `Coupa ${spec.method} ${spec.path} still failing after ${attempt} attempt(s) in ${elapsed} ms (last: ${last?.detail ?? 'unknown'}); retry later`,
+      last?.status,
+    );
+  }
+
+  private permanentError(spec: { method: string; path: string; tokenCall: boolean }, status: number, messages: string[]): CoupaError {
+    if (spec.tokenCall) {
+      const why = messages.length ? `: ${messages.join('; ')}` : '';
+      return new CoupaAuthError(
+        `Coupa at ${this.baseUrl} refused the OAuth client credentials (HTTP ${status}${why}): check COUPA_CLIENT_ID/COUPA_CLIENT_SECRET and scopes`,
+        status,
+      );
+    }
+    if (status === 401) {
+      return !this.tokens
+        ? new CoupaAuthError(`Coupa CSO at ${this.baseUrl} rejected the API key (HTTP 401): check the X-CSO-API-KEY secret`, 401)
+        : new CoupaAuthError(
+            `Coupa rejected the OAuth client at ${this.baseUrl} even with a fresh token (HTTP 401): check COUPA_CLIENT_ID/COUPA_CLIENT_SECRET and scopes`,
+            401,
+          );
+    }
+    if (status === 403) {
+      return new CoupaAuthError(
+        `Coupa at ${this.baseUrl} refused ${spec.method} ${spec.path} (HTTP 403): the client lacks a scope or permission (needs ${this.config.scopes})`,
+        403,
+      );
+    }
+    return new CoupaRejectedError(messages, status);
+  }
+}
+
+function classifyFetchError(err: unknown, timeoutMs: number): Failure {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
+    return { kind: 'timeout', ambiguous: true, detail: `no answer within ${timeoutMs} ms` };
+  }
+  if (e instanceof TypeError && e.message === 'fetch failed') {
+    return { kind: 'network', ambiguous: true, detail: `connection failed (${e.cause?.code ?? e.cause?.message ?? 'reset'})` };
+  }
+  // Not a transport failure (e.g. a malformed base URL): a bug to surface, not to retry.
+  throw err;
+}
+
+function parseBody(text: string, contentType: string): unknown {
+  if (text.trim() === '') return null;
+  try {
+    if (/json/i.test(contentType)) return parseJsonKeepingLongIds(text);
+    if (/xml/i.test(contentType) || text.trimStart().startsWith('<')) return parseCoupaXml(text);
+    return parseJsonKeepingLongIds(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Retry-After is seconds or an HTTP date; missing or unparsable → undefined. */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

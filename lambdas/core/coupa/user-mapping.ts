@@ -1,0 +1,96 @@
+/**
+ * UserFields (model.ts: hyphenated Coupa element names, `manager` = manager login,
+ * `default-currency` = currency code) ⇄ Coupa Core user payloads.
+ * The same plain object serves JSON (bare object) and XML (wrapped in <user> by the builder):
+ * manager → {"login": …} / <manager><login>…</login></manager>,
+ * default-currency → {"code": …} / <default-currency><code>…</code></default-currency>.
+ * Only SYNC_FIELDS ever leave this module, so roles / user-groups / content-groups (which Coupa
+ * replaces wholesale on PUT) are never sent by accident.
+ */
+import { LICENCE_FIELDS, STRING_FIELDS, SYNC_FIELDS, type CoupaUser, type UserFields } from '../model';
+
+type Payload = Record<string, unknown>;
+
+/** Body for POST /api/users: login plus every non-empty field (a create has nothing to clear). */
+export function toCreatePayload(login: string, fields: UserFields): Payload {
+  const out: Payload = { login };
+  for (const [key, value] of Object.entries(toWire(fields))) {
+    if (value === null || value === '' || value === undefined) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Body for PUT /api/users/:id: exactly `changes` (null clears a field). */
+export function toUpdatePayload(changes: UserFields): Payload {
+  return toWire(changes);
+}
+
+function toWire(fields: UserFields): Payload {
+  const out: Payload = {};
+  const known = new Set<string>(SYNC_FIELDS);
+  for (const [key, value] of Object.entries(fields)) {
+    if (!known.has(key) || value === undefined) continue;
+    if (key === 'manager') out.manager = value === null || value === '' ? null : { login: value };
+    else if (key === 'default-currency') out[key] = value === null || value === '' ? null : { code: value };
+    else out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * A Coupa user (parsed JSON or normalised XML) → CoupaUser. Only keys Coupa actually returned are
+ * set ("always validate the presence of elements"); an empty XML element stays '' as Coupa wrote it.
+ */
+export function fromCoupaUser(raw: unknown): CoupaUser {
+  const u = (raw ?? {}) as Record<string, unknown>;
+  const fields: UserFields = {};
+  const f = fields as Record<string, unknown>;
+  for (const key of STRING_FIELDS) {
+    if (key in u) f[key] = u[key] === null ? null : String(u[key]);
+  }
+  for (const key of LICENCE_FIELDS) {
+    if (key in u && u[key] !== null) f[key] = asBoolean(u[key]);
+  }
+  if ('active' in u && u.active !== null) fields.active = asBoolean(u.active);
+  if ('manager' in u) fields.manager = nestedKey(u.manager, 'login');
+  if ('default-currency' in u) fields['default-currency'] = nestedKey(u['default-currency'], 'code');
+  return { id: u.id === undefined || u.id === null ? '' : String(u.id), login: String(u.login ?? ''), fields };
+}
+
+function nestedKey(value: unknown, key: string): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value === 'string') return value;
+  const inner = (value as Record<string, unknown>)[key];
+  return inner === null || inner === undefined ? null : String(inner);
+}
+
+function asBoolean(value: unknown): boolean {
+  return value === true || value === 'true';
+}
+
+/** Users out of any Coupa list shape: JSON `[…]`, XML `{ users: […] }`, a single `{ user: {…} }` or bare object. */
+export function userList(body: unknown): unknown[] {
+  if (body === null || body === undefined || body === '') return [];
+  if (Array.isArray(body)) return body;
+  const obj = body as Record<string, unknown>;
+  if (Array.isArray(obj.users)) return obj.users;
+  if (obj.users && typeof obj.users === 'object') return [obj.users];
+  if (obj.user && typeof obj.user === 'object') return Array.isArray(obj.user) ? obj.user : [obj.user];
+  if ('id' in obj || 'login' in obj) return [obj];
+  return [];
+}
+
+/** Query names use underscores where elements use hyphens (employee-number → employee_number). */
+export function queryName(element: string): string {
+  return element.replace(/-/g, '_');
+}
+
+/**
+ * `fields=[…]` for user reads: id, login and the sync fields, with manager and currency
+ * reduced to their natural keys. Coupa's `fields` takes a JSON array of (underscored) names.
+ */
+export function userFieldsFilter(): string {
+  const plain = SYNC_FIELDS.filter((f) => f !== 'manager' && f !== 'default-currency').map(queryName);
+  return JSON.stringify(['id', 'login', ...plain, { manager: ['login'] }, { default_currency: ['code'] }]);
+}
