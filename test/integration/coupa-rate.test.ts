@@ -95,3 +95,18 @@ describe('adaptive rate governor', () => {
     expect(r.steady).toBeLessThanOrEqual(8 * 1.05); // after the burst of 8, never faster than configured
   });
 });
+
+describe('rate governor on a cold start', () => {
+  it('paces concurrent callers that all wait for the first OAuth token: no 429 against Coupa\'s 25/s, burst 20', async () => {
+    // Prepare: Coupa's documented limit, the client's defaults (20 req/s, burst 20), no warm-up
+    emulator = await startEmulator({ seed: seedUsers(60), faults: { rateLimitPerSecond: 25, burst: 20, retryAfterSeconds: 1 } });
+    const config: CoupaConfig = { ...parseConfig({}).coupa, format: 'json' };
+    const directory = createUserDirectory({ baseUrl: emulator.url, config, credentials: emulator.credentials });
+    // Act: 60 single lookups at once, before any token exists
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => directory.findByLogins([`rate.user${i}`])));
+    // Assess
+    const api = emulator.requests.filter((r) => r.path === '/api/users');
+    expect(api.filter((r) => r.status === 429)).toHaveLength(0);
+    expect(results.every((found) => found.size === 1)).toBe(true);
+  });
+});

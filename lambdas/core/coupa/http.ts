@@ -178,8 +178,10 @@ export class CoupaHttp {
 
     while (attempt < maxAttempts) {
       attempt++;
-      await this.bucket.take();
+      // Auth first, then the rate slot: a caller that took its slot and then waited for a token
+      // (which itself queues in the bucket) would fire together with every other such caller.
       const headers = await spec.headers();
+      await this.bucket.take();
       const t0 = performance.now();
       let res: Response | undefined;
       let text = '';
