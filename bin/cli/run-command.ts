@@ -1,6 +1,7 @@
 /** `coupa-sync run <hr-file>`: one HR file through the local pipeline against any Coupa URL. */
-import { access, mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { loadConfigFile, parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { CoupaAuthError } from '../../lambdas/core/coupa/directory';
 import { createUserDirectory } from '../../lambdas/core/coupa';
@@ -8,12 +9,16 @@ import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
 import { runLocalPipeline } from '../../lambdas/adapters/local/local-pipeline';
+import { parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';
 import { resolveTarget } from './coupa-target';
+import { setUpCsvChannel, type CsvChannelSetup } from './csv-channel';
 import { parseRunOptions, type RunOptions } from './run-options';
 import { formatSummary } from './summary';
 import { UsageError } from './usage';
 
-export function configFor(options: Pick<RunOptions, 'config' | 'format' | 'delivery' | 'waitResults'>, env = process.env): SyncConfig {
+type ConfigOptions = Pick<RunOptions, 'config' | 'format' | 'delivery' | 'waitResults' | 'sftpUrl'>;
+
+export function configFor(options: ConfigOptions, env = process.env): SyncConfig {
   try {
     return mergeConfig(options, env);
   } catch (err) {
@@ -21,13 +26,20 @@ export function configFor(options: Pick<RunOptions, 'config' | 'format' | 'deliv
   }
 }
 
-function mergeConfig(options: Pick<RunOptions, 'config' | 'format' | 'delivery' | 'waitResults'>, env: NodeJS.ProcessEnv): SyncConfig {
+/** Reading the CSV loader's results needs core.integration.read on top of the user scopes. */
+const RESULTS_SCOPE = 'core.integration.read';
+
+function mergeConfig(options: ConfigOptions, env: NodeJS.ProcessEnv): SyncConfig {
   const base = options.config ? loadConfigFile(options.config) : parseConfig({});
+  const delivery = options.delivery ?? base.delivery;
+  let scopes = env.COUPA_SCOPES ?? base.coupa.scopes;
+  if (delivery === 'csv' && !env.COUPA_SCOPES && !scopes.split(/\s+/).includes(RESULTS_SCOPE)) scopes = `${scopes} ${RESULTS_SCOPE}`;
+  const remoteDirectory = options.sftpUrl ? parseSftpUrl(options.sftpUrl).remoteDirectory || base.csv.remoteDirectory : base.csv.remoteDirectory;
   return parseConfig({
     ...base,
-    delivery: options.delivery ?? base.delivery,
-    coupa: { ...base.coupa, format: options.format ?? base.coupa.format, scopes: env.COUPA_SCOPES ?? base.coupa.scopes },
-    csv: { ...base.csv, waitResultsSeconds: options.waitResults ?? base.csv.waitResultsSeconds },
+    delivery,
+    coupa: { ...base.coupa, format: options.format ?? base.coupa.format, scopes },
+    csv: { ...base.csv, remoteDirectory, waitResultsSeconds: options.waitResults ?? base.csv.waitResultsSeconds },
   });
 }
 
@@ -42,12 +54,22 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
     throw new HrFileError(options.file, 'cannot read the file (does it exist?)');
   });
   const config = configFor(options);
-  const target = await resolveTarget(options.coupaUrl, config.coupa);
+  const csvDelivery = config.delivery === 'csv' && !options.dryRun;
+  // Against the embedded emulator with no sFTP server, a local folder stands in for /Incoming/Users.
+  const localRoot = csvDelivery && !options.coupaUrl && !options.sftpUrl ? await mkdtemp(join(tmpdir(), 'coupa-sync-sftp-')) : undefined;
+  const incomingDir = localRoot && join(localRoot, config.csv.remoteDirectory);
+  if (incomingDir) await mkdir(incomingDir, { recursive: true });
+  const target = await resolveTarget(options.coupaUrl, config.coupa, incomingDir ? { loader: { incomingDir, pollMs: 300 } } : {});
+  let csv: CsvChannelSetup | undefined;
   try {
-    out(`coupa-sync: ${options.file} → ${target.baseUrl}${target.emulator ? ' (embedded emulator)' : ''} · ${config.coupa.flavor}/${config.coupa.format}${options.dryRun ? ' · dry run' : ''}`);
+    const via = csvDelivery ? `CSV files to ${options.sftpUrl ?? `${localRoot} (local folder)`}${config.csv.remoteDirectory}` : 'Users API';
+    out(`coupa-sync: ${options.file} → ${target.baseUrl}${target.emulator ? ' (embedded emulator)' : ''} · ${config.coupa.flavor}/${config.coupa.format} · ${via}${options.dryRun ? ' · dry run' : ''}`);
     const directory = createUserDirectory({ baseUrl: target.baseUrl, config: config.coupa, credentials: target.credentials });
+    csv = csvDelivery
+      ? await setUpCsvChannel({ config, baseUrl: target.baseUrl, credentials: target.credentials, sftpUrl: options.sftpUrl, sftpHostKey: options.sftpHostKey, localRoot, out })
+      : undefined;
     const started = Date.now();
-    const { report } = await runLocalPipeline({ file: options.file, config, directory, dryRun: options.dryRun });
+    const { report } = await runLocalPipeline({ file: options.file, config, directory, dryRun: options.dryRun, csv: csv?.channel });
     out(formatSummary(report, (Date.now() - started) / 1000));
     if (options.report) {
       await mkdir(dirname(options.report), { recursive: true });
@@ -56,7 +78,9 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
     }
     return { report, exitCode: exitCodeFor(report) };
   } finally {
+    await csv?.close();
     await target.close();
+    if (localRoot) await rm(localRoot, { recursive: true, force: true });
   }
 }
 

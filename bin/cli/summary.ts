@@ -1,11 +1,13 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import type { RunReport } from '../../lambdas/core/model';
 
-const SHOWN = ['created', 'updated', 'deactivated', 'unchanged', 'applied', 'rejected', 'failed'] as const;
+const SHOWN = ['created', 'updated', 'deactivated', 'unchanged', 'applied', 'submitted', 'rejected', 'failed'] as const;
+/** Shown only when they occur: they belong to the CSV channel. */
+const CSV_ONLY = new Set(['applied', 'submitted']);
 
 export function formatSummary(report: RunReport, seconds: number): string {
   const t = report.totals;
-  const counts = SHOWN.filter((k) => k !== 'applied' || t.applied > 0).map((k) => `${k} ${t[k]}`);
+  const counts = SHOWN.filter((k) => !CSV_ONLY.has(k) || t[k] > 0).map((k) => `${k} ${t[k]}`);
   const lines = [
     `${report.dryRun ? 'Dry run (nothing written) ' : 'Run '}${report.runId} of ${report.file}: ${t.rows} row(s) in ${seconds.toFixed(1)} s`,
     `  ${counts.join(' · ')}`,

@@ -76,13 +76,15 @@ export const OUTCOMES = [
   'deactivated',
   'unchanged',
   'applied',
+  'submitted',
   'rejected',
   'failed',
 ] as const;
 /**
  * `applied`: sent through the CSV channel and accepted by Coupa's loader (which reports counts,
- * not per-row create/update). `rejected`: bad input, never sent. `failed`: Coupa refused it or it
- * could not be delivered.
+ * not per-row create/update). `submitted`: delivered to Coupa's sFTP, the loader's verdict not
+ * read back yet (`--wait-results` ran out or was 0). `rejected`: bad input, never sent.
+ * `failed`: Coupa refused it or it could not be delivered.
  */
 export type Outcome = (typeof OUTCOMES)[number];
 

@@ -10,7 +10,7 @@ describe('buildReport', () => {
     ]);
     expect(report).toEqual({
       runId: 'r', file: 'f.csv', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:05.000Z',
-      totals: { rows: 3, created: 1, updated: 0, deactivated: 0, unchanged: 1, applied: 0, rejected: 0, failed: 1 },
+      totals: { rows: 3, created: 1, updated: 0, deactivated: 0, unchanged: 1, applied: 0, submitted: 0, rejected: 0, failed: 1 },
       rows: [
         { row: 1, login: 'a', outcome: 'created', changedFields: ['email'] },
         { row: 2, login: 'b', outcome: 'unchanged' },

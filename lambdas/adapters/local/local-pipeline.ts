@@ -7,9 +7,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SyncConfig } from '../../core/config';
-import type { UserDirectory } from '../../core/coupa/directory';
+import type { DataFileSourceReader, UserDirectory } from '../../core/coupa/directory';
+import { deliverCsvBatch } from '../../core/csv/batcher';
+import { createMemoryManifestStore, type CsvManifest } from '../../core/csv/manifest';
+import { collectCsvResults } from '../../core/csv/results';
 import type { RunRef, RunReport } from '../../core/model';
-import { systemClock, type Clock } from '../../core/ports';
+import { systemClock, type Clock, type FileDrop, type Notifier, type OutcomeLedger } from '../../core/ports';
 import { consumeBatch, settle } from '../../core/sync/consume';
 import { buildReport } from '../../core/sync/report';
 import { runIdFor } from '../../core/sync/route';
@@ -18,11 +21,25 @@ import { ConsoleNotifier } from './console-notifier';
 import { MemoryLedger } from './memory-ledger';
 import { MemoryQueue, type Delivery } from './memory-queue';
 
+/** The CSV channel: user-import files dropped to sFTP (or a folder), Coupa's verdict read back. */
+export interface LocalCsvChannel {
+  drop: FileDrop;
+  reader: DataFileSourceReader;
+  /** Seconds to wait for Coupa's loader (0 = do not wait: rows end as `submitted`). */
+  waitSeconds: number;
+  pollSeconds?: number;
+  headerNames?: Record<string, string>;
+  onProgress?: (message: string) => void;
+}
+
 export interface LocalRunOptions {
   /** Path of the HR file. */
   file: string;
   config: SyncConfig;
+  /** Coupa users (API channel, and every dry run: a plan needs the current state). */
   directory: UserDirectory;
+  /** Deliver through the CSV channel instead of the API (ignored in a dry run). */
+  csv?: LocalCsvChannel;
   notifier?: ConsoleNotifier;
   dryRun?: boolean;
   /** Messages per consumer batch (one bulk lookup each); default config.coupa.lookupBatchSize. */
@@ -54,8 +71,23 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   const queue = new MemoryQueue();
 
   const split = await splitHrFile(createReadStream(options.file), run, { queue, ledger, notifier }, options.split);
+  if (options.csv && !options.dryRun) {
+    await drainToCsv(queue, options.csv, { config: options.config, clock, ledger, notifier });
+  } else {
+    await drainToApi(queue, split.queued, options, { clock, ledger, notifier });
+  }
 
-  const batchSize = options.batchSize ?? options.config.coupa.lookupBatchSize;
+  const report = buildReport(run, startedAt, clock.now(), ledger.outcomes(run.runId), options.dryRun ? { dryRun: true } : {});
+  return { report, notifier };
+}
+
+interface Sinks {
+  clock: Clock;
+  ledger: OutcomeLedger;
+  notifier: Notifier;
+}
+
+async function drainToApi(queue: MemoryQueue, queued: number, options: LocalRunOptions, { clock, ledger, notifier }: Sinks): Promise<void> {  const batchSize = options.batchSize ?? options.config.coupa.lookupBatchSize;
   const maxReceives = options.config.api.maxReceiveCount;
   const deps = { directory: options.directory, ledger, notifier, config: options.config, dryRun: options.dryRun };
   let done = 0;
@@ -69,12 +101,42 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     const retry = batch.filter((d) => result.retry.includes(d.message));
     await redeliverOrGiveUp(retry, maxReceives, result.retryReason, queue, { ledger, notifier });
     done += retry.filter((d) => d.receiveCount >= maxReceives).length;
-    options.onProgress?.(done, split.queued);
+    options.onProgress?.(done, queued);
     if (retry.length > 0) await clock.sleep((options.redeliveryDelayMs ?? 1000) * Math.max(...retry.map((d) => d.receiveCount)));
   }
+}
 
-  const report = buildReport(run, startedAt, clock.now(), ledger.outcomes(run.runId), options.dryRun ? { dryRun: true } : {});
-  return { report, notifier };
+/**
+ * CSV channel: batches as the csv-batcher Lambda gets them, then one read-back of every file.
+ * A batch that cannot be delivered ends as `failed`; files Coupa has not loaded when the wait
+ * ends leave their rows `submitted`, so every row still has an outcome.
+ */
+async function drainToCsv(queue: MemoryQueue, csv: LocalCsvChannel, sinks: Sinks & { config: SyncConfig }): Promise<void> {
+  const manifests = createMemoryManifestStore();
+  const sent: CsvManifest[] = [];
+  while (queue.size > 0) {
+    const batch = queue.receive(sinks.config.csv.batchSize).map((d) => d.message);
+    try {
+      sent.push(...(await deliverCsvBatch(batch, { ...sinks, drop: csv.drop, manifests, headerNames: csv.headerNames })));
+    } catch (err) {
+      const why = `could not deliver the user-import file: ${(err as Error).message}`;
+      await settle(batch.map((message) => ({ message, outcome: { row: message.record.row, login: message.record.login, outcome: 'failed' as const, errors: [why] } })), sinks);
+    }
+  }
+  if (sent.length === 0) return;
+  const { pending } = await collectCsvResults(sent, { ...sinks, reader: csv.reader, manifests }, {
+    timeoutSeconds: csv.waitSeconds,
+    pollSeconds: csv.pollSeconds ?? 5,
+    onProgress: csv.onProgress,
+  });
+  const note = (m: CsvManifest) =>
+    csv.waitSeconds === 0
+      ? `delivered as ${m.fileName}; not waiting for Coupa's loader (--wait-results 0)`
+      : `delivered as ${m.fileName}; Coupa had not loaded it after ${csv.waitSeconds} s (see /data_sources in Coupa)`;
+  await settle(
+    pending.flatMap((m) => m.rows.map((r) => ({ message: r.run, outcome: { row: r.row, login: r.login, outcome: 'submitted' as const, errors: [note(m)] } }))),
+    sinks,
+  );
 }
 
 /** Like SQS with a redrive policy: back to the head of the queue, or dead after maxReceives. */
