@@ -64,3 +64,28 @@ describe.each(['xml', 'json'] as const)('local pipeline on examples/hr-users.csv
     expect(emulator.requests.filter((r) => r.method === 'GET' && r.path === '/api/users')).toHaveLength(1);
   });
 });
+
+describe('local pipeline with matchFallback = employee-number', () => {
+  it('renames the Coupa user whose employee number matches instead of creating a duplicate', async () => {
+    // Prepare
+    const emulator = await startEmulator({ seed: 'demo' });
+    try {
+      const { mkdtemp, writeFile } = await import('node:fs/promises');
+      const { join } = await import('node:path');
+      const { tmpdir } = await import('node:os');
+      const file = join(await mkdtemp(join(tmpdir(), 'fallback-')), 'hr.csv');
+      await writeFile(file, 'login,email,firstname,lastname,employee-number\nsam.steady,steady@example.com,Sam,Steady,E1003\n');
+      const config = testConfig({ coupa: { format: 'json', matchFallback: 'employee-number' } });
+      const { clientId, clientSecret } = emulator.credentials;
+      const directory = createUserDirectory({ baseUrl: emulator.url, config: config.coupa, credentials: { clientId, clientSecret } });
+      // Act
+      const { report } = await runLocalPipeline({ file, config, directory, notifier: new ConsoleNotifier(() => {}) });
+      // Assess
+      expect(report.rows).toEqual([{ row: 1, login: 'sam.steady', outcome: 'updated', changedFields: ['login'] }]);
+      expect(emulator.users().find((u) => u.id === 284)).toMatchObject({ login: 'sam.steady', 'employee-number': 'E1003' });
+      expect(emulator.users().filter((u) => u['employee-number'] === 'E1003')).toHaveLength(1);
+    } finally {
+      await emulator.close();
+    }
+  });
+});

@@ -66,8 +66,14 @@ export class FakeDirectory implements UserDirectory {
   async update(id: string, login: string, changes: UserFields): Promise<CoupaUser> {
     this.calls.push(`update ${id} ${Object.keys(changes).join(',')}`);
     this.fail(login);
-    const user = this.users.get(login)!;
-    user.fields = { ...user.fields, ...changes };
+    const [key, user] = [...this.users].find(([, u]) => u.id === id)!;
+    const { login: renamed, ...fields } = changes as UserFields & { login?: string };
+    user.fields = { ...user.fields, ...fields };
+    if (renamed) {
+      this.users.delete(key);
+      user.login = renamed;
+      this.users.set(renamed, user);
+    }
     return structuredClone(user);
   }
 

@@ -91,3 +91,21 @@ describe('consumeBatch', () => {
     expect(ledger.outcomes('run-1')).toEqual([expect.objectContaining({ row: 1, outcome: 'created' })]);
   });
 });
+
+describe('consumeBatch with config.coupa.matchFallback', () => {
+  it('renames a user found by employee number instead of creating a duplicate', async () => {
+    // Prepare
+    const { directory, ledger, notifier } = setup([coupaUser({ login: 'old.login', fields: { email: 'a@example.com', firstname: 'A', lastname: 'B', active: true, 'employee-number': 'E7' } })]);
+    const fallback = Object.assign(directory, {
+      findByFallback: async (records: Array<{ login: string; employeeNumber?: string }>) =>
+        new Map(records.filter((r) => r.employeeNumber === 'E7').map((r) => [r.login, structuredClone(directory.users.get('old.login')!)])),
+    });
+    const config = testConfig({ coupa: { matchFallback: 'employee-number' } });
+    const record = hrRecord({ login: 'new.login', fields: { email: 'a@example.com', firstname: 'A', lastname: 'B', 'employee-number': 'E7' } });
+    // Act
+    const result = await consumeBatch([syncMessage(record)], { directory: fallback, ledger, notifier, config });
+    // Assess
+    expect(result.outcomes).toEqual([{ row: 1, login: 'new.login', outcome: 'updated', changedFields: ['login'] }]);
+    expect(directory.calls).toEqual(['find new.login', 'update 42 login']);
+  });
+});

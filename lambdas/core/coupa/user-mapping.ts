@@ -26,9 +26,12 @@ export function toUpdatePayload(changes: UserFields): Payload {
   return toWire(changes);
 }
 
+// `login` is written only by a rename (a user matched on the fallback key under another login).
+const WIRE_FIELDS = new Set<string>([...SYNC_FIELDS, 'login']);
+
 function toWire(fields: UserFields): Payload {
   const out: Payload = {};
-  const known = new Set<string>(SYNC_FIELDS);
+  const known = WIRE_FIELDS;
   for (const [key, value] of Object.entries(fields)) {
     if (!known.has(key) || value === undefined) continue;
     if (key === 'manager') out.manager = value === null || value === '' ? null : { login: value };

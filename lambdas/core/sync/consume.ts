@@ -86,6 +86,29 @@ async function consumeLogin(
   }
 }
 
+type FallbackDirectory = UserDirectory & {
+  findByFallback(records: Array<{ login: string; employeeNumber?: string; email?: string }>): Promise<Map<string, CoupaUser>>;
+};
+
+function hasFallback(directory: UserDirectory): directory is FallbackDirectory {
+  return typeof (directory as Partial<FallbackDirectory>).findByFallback === 'function';
+}
+
+/**
+ * config.coupa.matchFallback: logins unknown to Coupa are looked for by employee number or e-mail,
+ * so an HR login change renames the Coupa user instead of creating a duplicate.
+ */
+async function addFallbackMatches(found: Map<string, CoupaUser>, groups: Map<string, SyncMessage[]>, deps: ConsumeDeps): Promise<void> {
+  if (deps.config.coupa.matchFallback === 'none' || !hasFallback(deps.directory)) return;
+  const missing = [...groups.keys()].filter((login) => !found.has(login));
+  if (missing.length === 0) return;
+  const records = missing.map((login) => {
+    const { fields } = groups.get(login)![0].record;
+    return { login, employeeNumber: fields['employee-number'] ?? undefined, email: fields.email ?? undefined };
+  });
+  for (const [login, user] of await deps.directory.findByFallback(records)) found.set(login, user);
+}
+
 /** Outcomes paired with the message they settle (a batch may mix runs). */
 interface Settled {
   settled: SettledRow[];
@@ -99,6 +122,7 @@ export async function consumeBatch(messages: SyncMessage[], deps: ConsumeDeps): 
   let found: Map<string, CoupaUser>;
   try {
     found = await deps.directory.findByLogins([...groups.keys()]);
+    await addFallbackMatches(found, groups, deps);
   } catch (err) {
     if (err instanceof CoupaAuthError) throw err;
     return { outcomes: [], retry: [...messages], retryReason: (err as Error).message };

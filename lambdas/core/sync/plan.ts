@@ -71,9 +71,13 @@ export function planRecord(record: HrRecord, existing: CoupaUser | undefined, op
   return plan;
 }
 
-/** No action (or create/update): the row is the desired state; `create` of a known login is idempotent. */
+/**
+ * No action (or create/update): the row is the desired state; `create` of a known login is idempotent.
+ * A user matched by the fallback key (employee number or e-mail) under another login is renamed.
+ */
 function planDesiredState(record: HrRecord, existing: CoupaUser): Plan {
   const changes = diffFields(record.fields, existing.fields);
+  if (existing.login !== record.login) Object.assign(changes, { login: record.login });
   const changedFields = Object.keys(changes);
   if (changedFields.length === 0) return { kind: 'unchanged' };
   const kind = changes.active === false ? 'deactivate' : 'update';
