@@ -15,6 +15,11 @@ const coupaSchema = z.object({
   /** Requests per second for one process (token bucket); Coupa allows 25/s, burst 20. */
   ratePerSecond: z.number().positive().max(25).default(20),
   burst: z.number().int().positive().max(20).default(20),
+  /**
+   * Requests per second this integration may use on the whole instance (Coupa allows 25; the
+   * default leaves room for other integrations). Split across concurrent consumers: see perProcessRate.
+   */
+  instanceRatePerSecond: z.number().positive().max(25).default(20),
   requestTimeoutMs: z.number().int().positive().default(30_000),
   maxAttempts: z.number().int().min(1).max(10).default(5),
   /** Upper bound on the time one request may spend in retries before it becomes retryable-later. */
@@ -85,6 +90,16 @@ export const configSchema = z.object({
 
 export type SyncConfig = z.infer<typeof configSchema>;
 export type CoupaConfig = SyncConfig['coupa'];
+
+/**
+ * The Coupa config one api-consumer process uses: its rate is its share of the instance budget,
+ * so `api.maxConcurrency` Lambdas together stay under `coupa.instanceRatePerSecond`.
+ */
+export function perProcessCoupaConfig(config: SyncConfig, processes = config.api.maxConcurrency): CoupaConfig {
+  const share = config.coupa.instanceRatePerSecond / Math.max(1, processes);
+  const ratePerSecond = Math.min(config.coupa.ratePerSecond, share);
+  return { ...config.coupa, ratePerSecond, burst: Math.max(1, Math.min(config.coupa.burst, Math.floor(ratePerSecond))) };
+}
 
 /** Parses and validates a config object; the error names every bad field. */
 export function parseConfig(input: unknown): SyncConfig {
