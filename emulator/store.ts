@@ -77,8 +77,17 @@ export class CoreUserStore {
   private readonly users = new Map<number, StoredUser>();
   private readonly catalogue = new Map<string, number>();
   private readonly unique = new Map<string, Map<string, number>>(UNIQUE_ELEMENTS.map((e) => [e, new Map()]));
-  /** Rendered users, dropped when the user (or its manager's login) changes. */
-  private readonly rendered = new Map<number, Json>();
+  /**
+   * Rendered users, dropped when the user changes; each remembers the manager login it showed, so a
+   * manager's rename is noticed at the next render without walking every user on each write.
+   */
+  private readonly rendered = new Map<number, { out: Json; managerLogin: unknown }>();
+  /**
+   * Per mention-name stem: every suffix below `next` is known to be taken, except possibly those in
+   * `freed` (a min-heap of suffixes whose names were released since). Keeps generated mention names
+   * O(log n) per user when thousands share a first and last name, instead of probing stem, stem1, …
+   */
+  private readonly mentionStems = new Map<string, { next: number; freed: number[] }>();
   /** Every element name a query may use: the known ones plus custom fields seen in the data. */
   private readonly elements = new Set<string>(USER_ELEMENTS);
   private nextId = 1000;
@@ -161,10 +170,17 @@ export class CoreUserStore {
   /** Cached and shared: callers must not mutate the result (copy it first). */
   render(user: StoredUser): Json {
     const cached = this.rendered.get(user.id);
-    if (cached && this.users.get(user.id) === user) return cached;
+    const managerLogin = this.managerLoginOf(user);
+    if (cached && this.users.get(user.id) === user && cached.managerLogin === managerLogin) return cached.out;
     const out = this.renderFresh(user);
-    if (this.users.get(user.id) === user) this.rendered.set(user.id, out);
+    if (this.users.get(user.id) === user) this.rendered.set(user.id, { out, managerLogin });
     return out;
+  }
+
+  /** The login a rendering of `user` shows for its manager (the only other user it shows). */
+  private managerLoginOf(user: StoredUser): unknown {
+    const manager = user.data.manager;
+    return typeof manager === 'number' ? this.users.get(manager)?.data.login : undefined;
   }
 
   private renderFresh(user: StoredUser): Json {
@@ -271,15 +287,20 @@ export class CoreUserStore {
   private reindex(id: number, before: Json | undefined, after: Json): void {
     for (const element of UNIQUE_ELEMENTS) {
       const index = this.unique.get(element)!;
-      if (before && !isBlank(before[element]) && index.get(lower(before[element])) === id) index.delete(lower(before[element]));
-      if (!isBlank(after[element])) index.set(lower(after[element]), id);
+      const key = isBlank(after[element]) ? undefined : lower(after[element]);
+      if (before && !isBlank(before[element])) {
+        const old = lower(before[element]);
+        // An unchanged key is simply set again below (deleting it first would look like a release).
+        if (old !== key && index.get(old) === id) {
+          index.delete(old);
+          if (element === 'mention-name') this.mentionNameReleased(old);
+        }
+      }
+      if (key !== undefined) index.set(key, id);
     }
+    // Reports' cached renderings check their manager's login themselves (see render).
     this.rendered.delete(id);
     for (const key of Object.keys(after)) this.elements.add(key);
-    if (before && before.login !== after.login) {
-      // Reports show their manager's login: drop their cached rendering too.
-      for (const other of this.users.values()) if (other.data.manager === id) this.rendered.delete(other.id);
-    }
   }
 
   private resolveNames(collection: string, items: unknown[]): string[] | undefined {
@@ -302,15 +323,66 @@ export class CoreUserStore {
     return this.catalogue.get(key)!;
   }
 
+  /** The first of stem, stem1, stem2, … no other user holds (ignoring case). */
   private uniqueMentionName(data: Json, selfId: number): string {
     const stem = `${data.firstname ?? ''}${data.lastname ?? ''}`.toLowerCase().replace(/[^a-z0-9]/g, '') || 'user';
-    let name = stem;
-    const taken = (candidate: string) => {
-      const holder = this.unique.get('mention-name')!.get(candidate);
-      return holder !== undefined && holder !== selfId;
-    };
-    for (let n = 1; taken(name); n++) name = `${stem}${n}`;
-    return name;
+    const index = this.unique.get('mention-name')!;
+    const candidate = (n: number) => (n === 0 ? stem : `${stem}${n}`);
+    if (this.users.has(selfId)) {
+      // Only when an id is reused (a duplicate seed id, or nextId meeting a seeded id): the user may hold
+      // one of the names itself, which the per-stem state does not track, so probe plainly.
+      let n = 0;
+      while (index.get(candidate(n)) !== undefined && index.get(candidate(n)) !== selfId) n++;
+      return candidate(n);
+    }
+    // An id not in the store holds no index entry, so "taken" is simply "in the index".
+    let state = this.mentionStems.get(stem);
+    if (!state) this.mentionStems.set(stem, (state = { next: 0, freed: [] }));
+    while (state.freed.length > 0) {
+      const n = state.freed[0];
+      if (!index.has(candidate(n))) return candidate(n); // the lowest free suffix below `next`
+      heapPop(state.freed); // taken again meanwhile
+    }
+    while (index.has(candidate(state.next))) state.next++;
+    return candidate(state.next);
+  }
+
+  /** A mention name left the index: it may be stem + n for any split of its trailing digits. */
+  private mentionNameReleased(name: string): void {
+    for (let split = name.length; split >= 0; split--) {
+      if (split < name.length && !(name[split] >= '0' && name[split] <= '9')) break;
+      const suffix = name.slice(split);
+      if (suffix.startsWith('0')) continue; // stem + n never has a leading zero
+      const state = this.mentionStems.get(name.slice(0, split));
+      const n = suffix === '' ? 0 : Number(suffix);
+      if (state && n < state.next) heapPush(state.freed, n);
+    }
+  }
+}
+
+/** Binary min-heap over a plain array (the smallest value at index 0). */
+function heapPush(heap: number[], value: number): void {
+  let i = heap.push(value) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent] <= heap[i]) break;
+    [heap[parent], heap[i]] = [heap[i], heap[parent]];
+    i = parent;
+  }
+}
+function heapPop(heap: number[]): void {
+  const last = heap.pop()!;
+  if (heap.length === 0) return;
+  heap[0] = last;
+  for (let i = 0; ;) {
+    const left = 2 * i + 1;
+    const right = left + 1;
+    let least = i;
+    if (left < heap.length && heap[left] < heap[least]) least = left;
+    if (right < heap.length && heap[right] < heap[least]) least = right;
+    if (least === i) return;
+    [heap[least], heap[i]] = [heap[i], heap[least]];
+    i = least;
   }
 }
 

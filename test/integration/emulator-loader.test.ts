@@ -143,6 +143,20 @@ describe('emulator CSV user loader and data_file_sources', () => {
     expect(none.status).toBe(404);
   });
 
+  it('loads a full 5,000-row file of namesakes (mention names stay cheap to generate)', async () => {
+    // Prepare: one first/last name for every row, so each create derives its mention name from one stem
+    const header = ['Login', 'Email', 'First Name', 'Last Name', 'Status'];
+    const rows = Array.from({ length: 5000 }, (_, i) => [`bulk.${i}`, `bulk.${i}@example.com`, 'Bulk', 'Loader', 'active']);
+    await writeFile(join(incoming, 'users_bulk.csv'), usersCsv(header, rows));
+    // Act
+    const [result] = await emulator.processIncoming();
+    // Assess: no timing assert (flaky on shared CI); the test's own timeout bounds it
+    expect(result).toMatchObject({ status: 'Done', 'records-created': 5000, 'records-updated': 0, 'upload-errors-count': 0 });
+    const mentionNames = emulator.users().filter((u) => String(u.login).startsWith('bulk.')).map((u) => u['mention-name']);
+    expect(new Set(mentionNames).size).toBe(5000);
+    expect(mentionNames.slice(0, 3)).toEqual(['bulkloader', 'bulkloader1', 'bulkloader2']);
+  }, 20_000);
+
   it('picks files up on its own every pollMs', async () => {
     // Prepare
     const polled = await startEmulator({ loader: { incomingDir: incoming, pollMs: 25 } });
