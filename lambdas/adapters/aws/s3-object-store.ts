@@ -1,0 +1,24 @@
+/** ObjectStore on one S3 bucket: objects come back as Node streams, never buffered whole. */
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '../../core/ports';
+
+export class S3ObjectStore implements ObjectStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async get(key: string): Promise<Readable> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const body = out.Body;
+    if (!body) throw new Error(`s3://${this.bucket}/${key} has no body`);
+    // In Node the SDK hands back an IncomingMessage (a Readable); anything else is a web stream.
+    if (body instanceof Readable) return body;
+    return Readable.fromWeb(body.transformToWebStream() as Parameters<typeof Readable.fromWeb>[0]);
+  }
+
+  async put(key: string, body: string | Buffer, contentType = 'application/octet-stream'): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+}

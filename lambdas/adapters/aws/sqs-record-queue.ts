@@ -1,0 +1,97 @@
+/**
+ * RecordQueue on SQS: SendMessageBatch in tens (the API maximum), a few batches in flight at once,
+ * and the entries SQS reports as Failed re-sent a few times before giving up with the rows named.
+ * A queue URL ending in `.fifo` gets MessageGroupId = login (per-user order) and a deduplication
+ * id derived from run and row, so a re-delivered S3 event does not queue a row twice.
+ */
+import { createHash } from 'node:crypto';
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SyncMessage } from '../../core/model';
+import type { RecordQueue } from '../../core/ports';
+
+export const SQS_BATCH_LIMIT = 10;
+
+export interface SqsRecordQueueOptions {
+  /** Batches in flight at once (default 4). */
+  concurrency?: number;
+  /** Sends of one entry, first included, before it counts as failed (default 4). */
+  maxAttempts?: number;
+  /** Backoff between re-sends (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function deduplicationId(runId: string, row: number): string {
+  return createHash('sha256').update(`${runId}:${row}`).digest('hex');
+}
+
+export function toBatchEntry(message: SyncMessage, id: string, fifo: boolean): SendMessageBatchRequestEntry {
+  return {
+    Id: id,
+    MessageBody: JSON.stringify(message),
+    ...(fifo
+      ? { MessageGroupId: message.record.login, MessageDeduplicationId: deduplicationId(message.runId, message.record.row) }
+      : {}),
+  };
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SqsRecordQueue implements RecordQueue {
+  readonly fifo: boolean;
+  private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+    options: SqsRecordQueueOptions = {},
+  ) {
+    this.fifo = queueUrl.endsWith('.fifo');
+    this.concurrency = options.concurrency ?? 4;
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  async send(messages: SyncMessage[]): Promise<void> {
+    const batches: SyncMessage[][] = [];
+    for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) batches.push(messages.slice(i, i + SQS_BATCH_LIMIT));
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        failures.push(...(await this.sendBatch(batch)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, worker));
+    if (failures.length > 0) {
+      throw new Error(`SQS did not accept ${failures.length} message(s): ${failures.slice(0, 20).join('; ')}`);
+    }
+  }
+
+  /** Sends one batch, re-sending failed entries; returns a description of each entry that never got in. */
+  private async sendBatch(batch: SyncMessage[]): Promise<string[]> {
+    let entries = batch.map((m, i) => toBatchEntry(m, String(i), this.fifo));
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      const failed = out.Failed ?? [];
+      if (failed.length === 0) return [];
+      // SenderFault means this entry itself is wrong (too big, bad id): re-sending cannot help.
+      const retryable = failed.filter((f) => !f.SenderFault);
+      if (attempt >= this.maxAttempts || retryable.length < failed.length) {
+        return failed.map((f) => {
+          const m = batch[Number(f.Id)];
+          return `run ${m.runId} row ${m.record.row} (${m.record.login}): ${f.Code ?? 'error'} ${f.Message ?? ''}`.trim();
+        });
+      }
+      const again = new Set(failed.map((f) => f.Id));
+      entries = entries.filter((e) => again.has(e.Id));
+      await this.sleep(100 * 2 ** (attempt - 1));
+    }
+  }
+}

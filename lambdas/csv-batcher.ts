@@ -1,0 +1,20 @@
+/** SQS batch → Coupa user-import CSV file(s) sent to the sFTP folder through Transfer Family. */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { systemClock } from './core/ports';
+import { deliverCsvBatch } from './core/csv/batcher';
+import { config, fileDrop, ledger, logger, manifests, notifier } from './adapters/aws/context';
+import { readSyncMessages, reportUnreadable } from './adapters/aws/sqs-messages';
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const { received, unreadable } = readSyncMessages(event.Records);
+    await reportUnreadable(unreadable, notifier());
+    const deps = { drop: fileDrop(), manifests: manifests(), ledger: ledger(), notifier: notifier(), clock: systemClock, config: config() };
+    // A failed delivery throws: the whole batch returns to the queue (Coupa's loader upserts, so a resend is harmless).
+    const sent = await deliverCsvBatch(received.map((r) => r.message), deps);
+    for (const m of sent) logger.info('user-import file sent', { fileName: m.fileName, rows: m.rows.length, transferId: m.transferId });
+    return { batchItemFailures: [] };
+  });

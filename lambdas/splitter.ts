@@ -1,0 +1,36 @@
+/** S3 ObjectCreated under incoming/ → one queue message per valid HR row; summary in runs/<runId>/split.json. */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { S3Event } from 'aws-lambda';
+import { HrFileError } from './core/hr/read-hr-file';
+import { channelFor, runIdFor } from './core/sync/route';
+import { splitHrFile } from './core/sync/split';
+import { config, ledger, logger, notifier, objectStore, recordQueue } from './adapters/aws/context';
+import { objectKeyOf, objectVersionOf } from './adapters/aws/s3-event';
+
+const json = (value: unknown) => JSON.stringify({ ...(value as object), splitAt: new Date().toISOString() });
+
+export const handler = middy<S3Event>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    for (const record of event.Records) {
+      const key = objectKeyOf(record);
+      const channel = channelFor(key, config());
+      const run = { runId: runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file: key };
+      const summaryKey = `runs/${run.runId}/split.json`;
+      logger.appendKeys({ runId: run.runId });
+      try {
+        const deps = { queue: recordQueue(channel), ledger: ledger(), notifier: notifier() };
+        const summary = await splitHrFile(await objectStore().get(key), run, deps);
+        await objectStore().put(summaryKey, json({ ...summary, channel }), 'application/json');
+        logger.info('HR file split', { channel, rows: summary.rows, queued: summary.queued, rejected: summary.rejected.length });
+      } catch (err) {
+        // Other errors (S3, SQS) are transient: rethrow so Lambda retries the event.
+        if (!(err instanceof HrFileError)) throw err;
+        // A file that cannot be read will not read better on retry: report it and stop.
+        await objectStore().put(summaryKey, json({ run, channel, error: err.message }), 'application/json');
+        await notifier().publish({ subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
+        logger.error('HR file rejected', { error: err.message });
+      }
+    }
+  });

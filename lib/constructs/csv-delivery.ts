@@ -1,0 +1,182 @@
+/**
+ * The csv channel: a batcher turns queued rows into Coupa user-import files in outbox/ and hands
+ * them to a Transfer Family SFTP connector (Coupa sFTP /Incoming/Users). Transfer events raise an
+ * alert on failure, and a scheduled poller reads Coupa's loader results back into the run reports.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as transfer from 'aws-cdk-lib/aws-transfer';
+import { Construct } from 'constructs';
+import type { SyncConfig } from '../../lambdas/core/config';
+import type { FailureTopic } from './alerts';
+import { PREFIX } from './drop-bucket';
+import {
+  grantList,
+  grantObjectDelete,
+  grantObjectRead,
+  grantObjectWrite,
+  grantPublish,
+  grantSecretRead,
+} from './grants';
+import { acknowledgePrefixGrant } from './nag';
+import { SyncFunction } from './sync-function';
+
+export const CSV_BATCHER_TIMEOUT = Duration.minutes(5);
+
+/** EventBridge detail-types of the Transfer Family SFTP connector (source aws.transfer). */
+export const SEND_COMPLETED = 'SFTP Connector File Send Completed';
+export const SEND_FAILED = 'SFTP Connector File Send Failed';
+
+export interface CsvDeliveryProps {
+  config: SyncConfig;
+  bucket: s3.IBucket;
+  queue: sqs.IQueue;
+  coupaSecret: secretsmanager.ISecret;
+  sftpSecret: secretsmanager.ISecret;
+  alerts: FailureTopic;
+}
+
+export class CsvDelivery extends Construct {
+  readonly connector: transfer.CfnConnector;
+  readonly batcher: SyncFunction;
+  readonly poller: SyncFunction;
+  readonly sendCompleted: events.Rule;
+  readonly sendFailed: events.Rule;
+
+  constructor(scope: Construct, id: string, props: CsvDeliveryProps) {
+    super(scope, id);
+    const { config, bucket, alerts } = props;
+
+    this.connector = new transfer.CfnConnector(this, 'Connector', {
+      url: config.csv.sftp.url,
+      accessRole: this.connectorRole(props).roleArn,
+      sftpConfig: {
+        trustedHostKeys: config.csv.sftp.trustedHostKeys.length ? config.csv.sftp.trustedHostKeys : undefined,
+        userSecretId: props.sftpSecret.secretArn,
+        // Coupa allows 5 sFTP connections per user; one is plenty for a few files a day.
+        maxConcurrentConnections: 1,
+      },
+    });
+
+    this.batcher = this.createBatcher(props);
+    this.poller = this.createPoller(props);
+
+    const connectorOnly = { 'connector-id': [this.connector.attrConnectorId] };
+    this.sendFailed = new events.Rule(this, 'SendFailed', {
+      description: 'Coupa user-import file could not be delivered over sFTP',
+      eventPattern: { source: ['aws.transfer'], detailType: [SEND_FAILED], detail: connectorOnly },
+    });
+    this.sendFailed.addTarget(
+      new targets.SnsTopic(alerts.topic, {
+        message: events.RuleTargetInput.fromText(
+          `Coupa user-import file ${events.EventField.fromPath('$.detail.file-path')} was NOT delivered to ` +
+            `${events.EventField.fromPath('$.detail.remote-directory-path')}: ` +
+            `${events.EventField.fromPath('$.detail.failure-code')} ${events.EventField.fromPath('$.detail.failure-message')}`,
+        ),
+      }),
+    );
+    // No target needed: EventBridge counts the rule's matches (AWS/Events TriggeredRules by RuleName),
+    // which the dashboard shows next to the failures.
+    this.sendCompleted = new events.Rule(this, 'SendCompleted', {
+      description: 'Coupa user-import file delivered over sFTP',
+      eventPattern: { source: ['aws.transfer'], detailType: [SEND_COMPLETED], detail: connectorOnly },
+    });
+  }
+
+  /** What Transfer Family assumes to read outbox/ files and the sFTP credentials. */
+  private connectorRole(props: CsvDeliveryProps): iam.Role {
+    const role = new iam.Role(this, 'ConnectorRole', {
+      assumedBy: new iam.ServicePrincipal('transfer.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Transfer Family SFTP connector for Coupa user-import files',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [props.bucket.arnForObjects(`${PREFIX.outbox}*`)],
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [props.bucket.bucketArn] }));
+    grantList(role, props.bucket, PREFIX.outbox);
+    grantSecretRead(role, props.sftpSecret);
+    acknowledgePrefixGrant(role, props.bucket, PREFIX.outbox, 'The connector sends only files the batcher wrote to outbox/.');
+    return role;
+  }
+
+  private createBatcher(props: CsvDeliveryProps): SyncFunction {
+    const { config, bucket, alerts } = props;
+    const batcher = new SyncFunction(this, 'Batcher', {
+      handler: 'csv-batcher',
+      config,
+      description: 'Builds Coupa user-import CSV files from queued rows and starts their sFTP transfer',
+      timeout: CSV_BATCHER_TIMEOUT,
+      memorySize: 1024,
+      environment: {
+        CONNECTOR_ID: this.connector.attrConnectorId,
+        TOPIC_ARN: alerts.topic.topicArn,
+        BUCKET_NAME: bucket.bucketName,
+      },
+    });
+    const role = batcher.role;
+    grantObjectWrite(role, bucket, PREFIX.outbox); // files and their manifests (outbox/manifests/)
+    grantObjectWrite(role, bucket, PREFIX.runs);
+    grantPublish(role, alerts.topic, alerts.key);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['transfer:StartFileTransfer'], resources: [this.connector.attrArn] }),
+    );
+    acknowledgePrefixGrant(role, bucket, PREFIX.outbox, 'Writes the CSV files and manifests under outbox/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
+
+    const batchSize = config.csv.batchSize;
+    // SQS allows more than 10 messages per batch only with a batching window of at least 1 s.
+    const windowSeconds = Math.max(config.csv.batchingWindowSeconds, batchSize > 10 ? 1 : 0);
+    batcher.fn.addEventSource(
+      new SqsEventSource(props.queue, {
+        batchSize,
+        maxBatchingWindow: windowSeconds > 0 ? Duration.seconds(windowSeconds) : undefined,
+        reportBatchItemFailures: true,
+      }),
+    );
+    return batcher;
+  }
+
+  private createPoller(props: CsvDeliveryProps): SyncFunction {
+    const { config, bucket, alerts } = props;
+    const poller = new SyncFunction(this, 'ResultsPoller', {
+      handler: 'csv-results-poller',
+      config,
+      description: "Reads Coupa's loader results for delivered user-import files into the run reports",
+      timeout: Duration.minutes(2),
+      environment: {
+        COUPA_SECRET_ARN: props.coupaSecret.secretArn,
+        TOPIC_ARN: alerts.topic.topicArn,
+        BUCKET_NAME: bucket.bucketName,
+      },
+    });
+    const role = poller.role;
+    grantList(role, bucket, PREFIX.manifests);
+    grantObjectRead(role, bucket, PREFIX.manifests);
+    grantObjectWrite(role, bucket, PREFIX.manifests);
+    grantObjectDelete(role, bucket, PREFIX.manifests);
+    grantObjectWrite(role, bucket, PREFIX.runs);
+    grantSecretRead(role, props.coupaSecret);
+    grantPublish(role, alerts.topic, alerts.key);
+    acknowledgePrefixGrant(role, bucket, PREFIX.manifests, 'Reads and settles the manifests under outbox/manifests/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
+
+    // Coupa picks files up every 3-6 minutes; polling every 5 catches each load soon after.
+    new events.Rule(this, 'PollSchedule', {
+      description: 'Polls Coupa for the results of delivered user-import files',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(poller.fn, { retryAttempts: 0 })],
+    });
+    return poller;
+  }
+}

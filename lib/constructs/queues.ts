@@ -1,0 +1,69 @@
+/**
+ * The two channels' queues. api: FIFO, grouped by login so one user's changes apply in order,
+ * deduplicated by ids the splitter sets (a re-delivered S3 event must not double-apply a row).
+ * csv: standard, because the batcher gathers large unordered batches into one file.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface QueuesProps {
+  maxReceiveCount: number;
+  /** The consumers' timeouts: AWS asks for a visibility timeout of at least 6× the function timeout. */
+  apiConsumerTimeout: Duration;
+  csvBatcherTimeout: Duration;
+  csvBatchingWindow: Duration;
+}
+
+const RETENTION = Duration.days(14);
+
+export class SyncQueues extends Construct {
+  readonly api: sqs.Queue;
+  readonly apiDlq: sqs.Queue;
+  readonly csv: sqs.Queue;
+  readonly csvDlq: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: QueuesProps) {
+    super(scope, id);
+    const common = {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: RETENTION,
+    };
+
+    // The dlq-notifier (60 s timeout) consumes the DLQs: 6× its timeout.
+    const dlqVisibility = Duration.minutes(6);
+    this.apiDlq = new sqs.Queue(this, 'ApiDlq', {
+      ...common,
+      fifo: true,
+      contentBasedDeduplication: false,
+      visibilityTimeout: dlqVisibility,
+    });
+    this.api = new sqs.Queue(this, 'Api', {
+      ...common,
+      fifo: true,
+      contentBasedDeduplication: false,
+      // High-throughput FIFO: order is only needed within one login, not across the queue.
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      visibilityTimeout: Duration.seconds(props.apiConsumerTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.apiDlq, maxReceiveCount: props.maxReceiveCount },
+    });
+
+    this.csvDlq = new sqs.Queue(this, 'CsvDlq', { ...common, visibilityTimeout: dlqVisibility });
+    this.csv = new sqs.Queue(this, 'Csv', {
+      ...common,
+      visibilityTimeout: Duration.seconds(
+        props.csvBatcherTimeout.toSeconds() * 6 + props.csvBatchingWindow.toSeconds(),
+      ),
+      deadLetterQueue: { queue: this.csvDlq, maxReceiveCount: props.maxReceiveCount },
+    });
+
+    for (const dlq of [this.apiDlq, this.csvDlq]) {
+      Validations.of(dlq).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself a dead-letter queue; the dlq-notifier drains it and alarms watch its depth.',
+      });
+    }
+  }
+}

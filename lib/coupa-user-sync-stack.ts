@@ -1,0 +1,98 @@
+/**
+ * The whole AWS deployment of coupa-user-sync, composed from one-job constructs.
+ * Every setting comes from the one validated SyncConfig.
+ */
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { SyncConfig } from '../lambdas/core/config';
+import { DlqNotifier, FailureTopic } from './constructs/alerts';
+import { API_CONSUMER_TIMEOUT, ApiConsumer } from './constructs/api-consumer';
+import { CSV_BATCHER_TIMEOUT, CsvDelivery } from './constructs/csv-delivery';
+import { SyncDashboard } from './constructs/dashboard';
+import { DropBucket } from './constructs/drop-bucket';
+import { SyncQueues } from './constructs/queues';
+import { SyncSecrets } from './constructs/secrets';
+import { Splitter } from './constructs/splitter';
+
+export interface CoupaUserSyncStackProps extends StackProps {
+  config: SyncConfig;
+}
+
+export class CoupaUserSyncStack extends Stack {
+  readonly drop: DropBucket;
+  readonly queues: SyncQueues;
+  readonly alerts: FailureTopic;
+
+  constructor(scope: Construct, id: string, props: CoupaUserSyncStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    if (!config.coupa.url) {
+      Annotations.of(this).addWarningV2(
+        'coupa-user-sync:no-coupa-url',
+        'coupa.url is not set: the api-consumer and csv-results-poller will fail until it is (see examples/config.json).',
+      );
+    }
+
+    this.drop = new DropBucket(this, 'Drop');
+    const bucket = this.drop.bucket;
+    this.queues = new SyncQueues(this, 'Queues', {
+      maxReceiveCount: config.api.maxReceiveCount,
+      apiConsumerTimeout: API_CONSUMER_TIMEOUT,
+      csvBatcherTimeout: CSV_BATCHER_TIMEOUT,
+      csvBatchingWindow: Duration.seconds(config.csv.batchingWindowSeconds),
+    });
+    this.alerts = new FailureTopic(this, 'Alerts', { email: config.notifications.email });
+    const secrets = new SyncSecrets(this, 'Secrets', config);
+
+    const dlqNotifier = new DlqNotifier(this, 'DeadLetters', {
+      config,
+      bucket,
+      dlqs: [this.queues.apiDlq, this.queues.csvDlq],
+      alerts: this.alerts,
+    });
+    const splitter = new Splitter(this, 'Split', {
+      config,
+      bucket,
+      apiQueue: this.queues.api,
+      csvQueue: this.queues.csv,
+      alerts: this.alerts,
+    });
+    const api = new ApiConsumer(this, 'ApiChannel', {
+      config,
+      bucket,
+      queue: this.queues.api,
+      coupaSecret: secrets.coupa,
+      alerts: this.alerts,
+    });
+    const csv = new CsvDelivery(this, 'CsvChannel', {
+      config,
+      bucket,
+      queue: this.queues.csv,
+      coupaSecret: secrets.coupa,
+      sftpSecret: secrets.sftp,
+      alerts: this.alerts,
+    });
+
+    new SyncDashboard(this, 'Monitoring', {
+      dashboardName: `${config.stackName}-sync`,
+      queues: { api: this.queues.api, csv: this.queues.csv },
+      deadLetterQueues: { apiDlq: this.queues.apiDlq, csvDlq: this.queues.csvDlq },
+      functions: {
+        splitter: splitter.function,
+        apiConsumer: api.function,
+        csvBatcher: csv.batcher,
+        csvResultsPoller: csv.poller,
+        dlqNotifier: dlqNotifier.function,
+      },
+      alarmOnErrors: { splitter: splitter.function, apiConsumer: api.function, csvBatcher: csv.batcher },
+      topic: this.alerts.topic,
+      transferRules: { completed: csv.sendCompleted, failed: csv.sendFailed },
+    });
+
+    new CfnOutput(this, 'DropBucketName', { value: bucket.bucketName, description: 'Put HR files under incoming/' });
+    new CfnOutput(this, 'FailureTopicArn', { value: this.alerts.topic.topicArn });
+    new CfnOutput(this, 'CoupaSecretName', { value: config.coupa.secretName, description: 'Fill in the Coupa OAuth client' });
+    new CfnOutput(this, 'SftpSecretName', { value: config.csv.sftp.secretName, description: 'Fill in the Coupa sFTP user' });
+    new CfnOutput(this, 'ConnectorId', { value: csv.connector.attrConnectorId });
+  }
+}

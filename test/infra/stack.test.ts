@@ -1,0 +1,394 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { configFromEnv } from '../../lambdas/core/config';
+import { SEND_COMPLETED, SEND_FAILED } from '../../lib/constructs/csv-delivery';
+import { infraTestConfig, synthStack } from './synth';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+
+let template: Template;
+let resources: Resources;
+let outdir: string;
+
+/** Our five Lambdas (CDK adds its own bucket-notification handler, which is not ours to configure). */
+function syncFunctions(): Array<[string, Record<string, any>]> {
+  return Object.entries(resources)
+    .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('BucketNotificationsHandler'))
+    .map(([id, r]) => [id, r.Properties]);
+}
+
+function functionByEntry(description: RegExp): [string, Record<string, any>] {
+  const found = syncFunctions().find(([, p]) => description.test(p.Description));
+  if (!found) throw new Error(`no function described ${description}`);
+  return found;
+}
+
+function queueByRedrive(dlqPrefix: string): Record<string, any> {
+  const q = Object.entries(resources).find(
+    ([, r]) => r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0]?.startsWith(dlqPrefix),
+  );
+  if (!q) throw new Error(`no queue redriving to ${dlqPrefix}`);
+  return q[1].Properties;
+}
+
+beforeAll(() => {
+  // Prepare: the real stack, Lambdas bundled with local esbuild, synthesized once for every test here.
+  const synth = synthStack(infraTestConfig(), { bundle: true });
+  ({ template } = synth);
+  outdir = synth.app.outdir;
+  resources = template.toJSON().Resources as Resources;
+}, 120_000);
+
+describe('drop bucket', () => {
+  it('is private, encrypted, versioned, access-logged, retained and TLS-only', () => {
+    // Assess
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: { Ref: Match.stringLikeRegexp('^DropAccessLogs') } }),
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]),
+        },
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^DropBucket') },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('never expires run reports', () => {
+    // Act
+    const bucket = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('DropBucket'))!;
+    const rules: Array<{ Prefix?: string }> = bucket[1].Properties.LifecycleConfiguration.Rules;
+    // Assess
+    expect(rules.map((r) => r.Prefix)).not.toContain('runs/');
+  });
+
+  it('sends ObjectCreated events under incoming/ to the splitter', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [splitterId] = functionByEntry(/^Splits an HR file/);
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+            LambdaFunctionArn: { 'Fn::GetAtt': [splitterId, 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('queues', () => {
+  it('api queue is FIFO with our own deduplication ids and redrives to a FIFO DLQ after maxReceiveCount', () => {
+    // Assess (the template synthesized in beforeAll)
+    const api = queueByRedrive('QueuesApiDlq');
+    expect(api).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true });
+    expect(api.RedrivePolicy.maxReceiveCount).toBe(7);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      RedrivePolicy: Match.absent(),
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('csv queue is standard, encrypted, with a DLQ', () => {
+    // Assess (the template synthesized in beforeAll)
+    const csv = queueByRedrive('QueuesCsvDlq');
+    expect(csv.FifoQueue).toBeUndefined();
+    expect(csv.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('every queue refuses plain HTTP', () => {
+    // Assess (the template synthesized in beforeAll)
+    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(4);
+    for (const p of policies) {
+      expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('gives each consumer a visibility timeout of at least 6× its timeout', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, consumer] = functionByEntry(/Users API/);
+    const [, batcher] = functionByEntry(/^Builds Coupa user-import CSV/);
+    expect(queueByRedrive('QueuesApiDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumer.Timeout);
+    expect(queueByRedrive('QueuesCsvDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * batcher.Timeout);
+  });
+});
+
+describe('lambdas', () => {
+  it('run Node.js 22 on ARM with a log group that has a retention', () => {
+    // Assess (the template synthesized in beforeAll)
+    const fns = syncFunctions();
+    expect(fns).toHaveLength(5);
+    for (const [, p] of fns) {
+      expect(p.Runtime).toBe('nodejs22.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.LoggingConfig.LogGroup.Ref).toMatch(/Logs/);
+    }
+    const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(5);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('are bundled as ESM that loads in plain Node and exports the handler, without CDK inside', () => {
+    // Prepare: copy each bundle into the repo, so its external @aws-sdk/* imports resolve as on Lambda.
+    const bundles = readdirSync(outdir).filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.mjs')));
+    expect(bundles).toHaveLength(5);
+    const scratch = mkdtempSync(join(fileURLToPath(new URL('../../', import.meta.url)), '.bundle-check-'));
+    try {
+      const copies = bundles.map((bundle) => {
+        const code = readFileSync(join(outdir, bundle, 'index.mjs'), 'utf8');
+        expect(code).not.toMatch(/aws-cdk-lib|cdk-nag/);
+        expect(code).toMatch(/from\s*"@aws-sdk\/client-/);
+        const copy = join(scratch, `${bundle}.mjs`);
+        writeFileSync(copy, code);
+        return pathToFileURL(copy).href;
+      });
+      // Act: what the Lambda runtime does first, in a plain Node process (no test transform).
+      const script = `for (const u of ${JSON.stringify(copies)}) console.log(typeof (await import(u)).handler);`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      // Assess
+      expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('splitter may run 15 minutes with 1 GB', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, splitter] = functionByEntry(/^Splits an HR file/);
+    expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 1024 });
+  });
+
+  it('api consumer reads its config from COUPA_SYNC_CONFIG and names the secret, topic and bucket', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, consumer] = functionByEntry(/Users API/);
+    const env = consumer.Environment.Variables;
+    const config = configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG });
+    expect(config.api.maxConcurrency).toBe(3);
+    expect(config.coupa.url).toBe('https://acme-test.coupahost.com');
+    expect(env.COUPA_SECRET_ARN.Ref).toMatch(/^SecretsCoupaClient/);
+    expect(env.TOPIC_ARN.Ref).toMatch(/^AlertsTopic/);
+    expect(env.BUCKET_NAME.Ref).toMatch(/^DropBucket/);
+  });
+
+  it('api consumer polls the FIFO queue with partial-batch failures and the configured concurrency', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesApi[0-9A-F]'), 'Arn'] },
+      BatchSize: 8,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 3 },
+    });
+  });
+
+  it('csv batcher gathers large batches within the configured window', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesCsv[0-9A-F]'), 'Arn'] },
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 30,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('dlq-notifier drains both dead-letter queues', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [notifierId] = functionByEntry(/dead-letter queue/);
+    const sources = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === notifierId)
+      .map((r) => r.Properties.EventSourceArn['Fn::GetAtt'][0]);
+    expect(sources.sort()).toEqual([expect.stringMatching(/^QueuesApiDlq/), expect.stringMatching(/^QueuesCsvDlq/)]);
+  });
+
+  it('grants no IAM action on "*" to our Lambdas', () => {
+    // Assess (the template synthesized in beforeAll)
+    const policies = Object.entries(resources).filter(
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && !id.startsWith('BucketNotificationsHandler'),
+    );
+    expect(policies.length).toBeGreaterThanOrEqual(6);
+    for (const [, p] of policies) {
+      for (const s of p.Properties.PolicyDocument.Statement) {
+        expect([s.Resource].flat()).not.toContain('*');
+        expect([s.Action].flat().some((a: string) => a.endsWith('*'))).toBe(false);
+      }
+    }
+  });
+});
+
+describe('alerts', () => {
+  it('failure topic is KMS-encrypted, TLS-only and mails the configured address', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('lets EventBridge and this account’s CloudWatch alarms publish to the encrypted topic', () => {
+    // Assess (the template synthesized in beforeAll)
+    const key = Object.values(resources).find((r) => r.Type === 'AWS::KMS::Key')!;
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const services = JSON.stringify(key.Properties.KeyPolicy);
+    expect(services).toContain('events.amazonaws.com');
+    expect(services).toContain('cloudwatch.amazonaws.com');
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AlarmsOfThisAccountPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+          }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } }),
+        ]),
+      },
+    });
+  });
+
+  it('has one secret for the Coupa client and one for the sFTP user, named from the config', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'test/coupa-client',
+      GenerateSecretString: { SecretStringTemplate: '{"clientId":""}', GenerateStringKey: 'clientSecret' },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'test/coupa-sftp' });
+  });
+
+  it('alarms on dead letters and splitter/consumer errors, notifying the topic', () => {
+    // Assess (the template synthesized in beforeAll)
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(5);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);
+      expect(a.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+      'Errors',
+      'Errors',
+      'Errors',
+    ]);
+  });
+
+  it('has a dashboard that shows queues, Lambdas, deliveries and notifications', () => {
+    // Assess (the template synthesized in beforeAll)
+    const dashboard = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard')!;
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const metric of ['ApproximateAgeOfOldestMessage', 'Throttles', 'Duration', 'TriggeredRules', 'NumberOfMessagesPublished']) {
+      expect(body).toContain(metric);
+    }
+    expect(dashboard.Properties.DashboardName).toBe('CoupaUserSyncTest-sync');
+  });
+});
+
+describe('csv delivery', () => {
+  it('creates the Transfer Family connector from the configured URL, host keys and secret', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::Transfer::Connector', {
+      Url: 'sftp://sftp.acme-test.example.com',
+      SftpConfig: {
+        TrustedHostKeys: ['ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7testkey'],
+        UserSecretId: { Ref: Match.stringLikeRegexp('^SecretsSftpUser') },
+        MaxConcurrentConnections: 1,
+      },
+      AccessRole: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CsvChannelConnectorRole'), 'Arn'] },
+    });
+  });
+
+  it('lets the batcher start transfers on that connector only', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: 'transfer:StartFileTransfer', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CsvChannelConnector'), 'Arn'] } },
+        ]),
+      },
+    });
+  });
+
+  it('turns failed sends of this connector into a notification naming the file and the error', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.transfer'],
+        'detail-type': [SEND_FAILED],
+        detail: { 'connector-id': [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^CsvChannelConnector'), 'ConnectorId'] }] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^AlertsTopic') },
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({
+              'detail-file-path': '$.detail.file-path',
+              'detail-failure-message': '$.detail.failure-message',
+            }),
+          }),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.transfer'], 'detail-type': [SEND_COMPLETED] }),
+    });
+  });
+
+  it('polls for loader results every 5 minutes', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [pollerId] = functionByEntry(/loader results/);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [pollerId, 'Arn'] } })],
+    });
+  });
+});
+
+describe('config variations', () => {
+  it('has no e-mail subscription when no address is configured, and no host keys when none are known', () => {
+    // Prepare / Act: same stack, no e-mail, no host keys (properties only: bundling skipped).
+    const { template: bare, stack: bareStack } = synthStack(
+      infraTestConfig({ notifications: {}, csv: { sftp: { url: 'sftp://sftp.example.com' } } }),
+      { bundle: false },
+    );
+    // Assess
+    bare.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(Annotations.fromStack(bareStack).findWarning('*', Match.anyValue())).toEqual([]);
+    bare.hasResourceProperties('AWS::Transfer::Connector', { SftpConfig: Match.objectLike({ TrustedHostKeys: Match.absent() }) });
+  });
+});
+
+describe('synthesis warnings', () => {
+  it('warns when coupa.url is missing, since the Lambdas cannot reach Coupa without it', () => {
+    // Prepare / Act
+    const { stack } = synthStack({}, { bundle: false });
+    // Assess
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('coupa.url is not set'));
+    expect(warnings).toHaveLength(1);
+  });
+});

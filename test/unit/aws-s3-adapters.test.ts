@@ -1,0 +1,102 @@
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { S3ManifestStore } from '../../lambdas/adapters/aws/s3-manifest-store';
+import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store';
+import { S3OutcomeLedger, type OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
+import type { CsvManifest } from '../../lambdas/core/csv/manifest';
+import { fakeS3Bucket } from './handler-fixtures';
+
+const BUCKET = 'drop-bucket';
+const s3Mock = mockClient(S3Client);
+
+function manifest(fileName: string): CsvManifest {
+  return {
+    fileName,
+    remoteDirectory: '/Incoming/Users',
+    sentAt: '2026-11-23T04:00:00.000Z',
+    transferId: `tr-${fileName}`,
+    rows: [{ line: 1, run: { runId: 'hr-1', file: 'incoming/hr.csv' }, row: 3, login: 'jane.doe', deactivate: false }],
+  };
+}
+
+beforeEach(() => s3Mock.reset());
+
+describe('S3ObjectStore', () => {
+  it('returns the object as a Node stream that yields its bytes', async () => {
+    // Prepare: a multi-chunk body, as S3 streams it.
+    s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: 'incoming/hr.csv' }).resolves({
+      Body: sdkStreamMixin(Readable.from([Buffer.from('login,email\n'), Buffer.from('jane.doe,jane@example.com\n')])),
+    });
+    // Act
+    const stream = await new S3ObjectStore(new S3Client({}), BUCKET).get('incoming/hr.csv');
+    // Assess
+    expect(stream).toBeInstanceOf(Readable);
+    expect(await text(stream)).toBe('login,email\njane.doe,jane@example.com\n');
+  });
+
+  it('writes with the content type given', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    // Act
+    await new S3ObjectStore(new S3Client({}), BUCKET).put('runs/r/split.json', '{}', 'application/json');
+    // Assess
+    expect(s3Mock.commandCalls(PutObjectCommand)[0].args[0].input).toEqual({
+      Bucket: BUCKET,
+      Key: 'runs/r/split.json',
+      Body: '{}',
+      ContentType: 'application/json',
+    });
+  });
+});
+
+describe('S3OutcomeLedger', () => {
+  it('writes each record() call to its own object under runs/<runId>/outcomes/', async () => {
+    // Prepare
+    const objects = fakeS3Bucket(s3Mock);
+    const clock = { now: () => new Date('2026-11-23T04:05:06.789Z'), sleep: async () => undefined };
+    let n = 0;
+    const ledger = new S3OutcomeLedger(new S3ObjectStore(new S3Client({}), BUCKET), clock, () => `r${++n}`);
+    const run = { runId: 'hr-1a2b', file: 'incoming/hr.csv' };
+    // Act
+    await ledger.record(run, [{ row: 1, login: 'jane.doe', outcome: 'created' }]);
+    await ledger.record(run, [{ row: 2, login: 'john.roe', outcome: 'failed', errors: ['Coupa said no'] }]);
+    await ledger.record(run, []);
+    // Assess
+    expect([...objects.keys()]).toEqual([
+      'runs/hr-1a2b/outcomes/2026-11-23T04:05:06.789Z-r1.json',
+      'runs/hr-1a2b/outcomes/2026-11-23T04:05:06.789Z-r2.json',
+    ]);
+    const second = JSON.parse(objects.get('runs/hr-1a2b/outcomes/2026-11-23T04:05:06.789Z-r2.json')!.toString('utf8')) as OutcomeRecord;
+    expect(second).toEqual({
+      runId: 'hr-1a2b',
+      file: 'incoming/hr.csv',
+      recordedAt: '2026-11-23T04:05:06.789Z',
+      outcomes: [{ row: 2, login: 'john.roe', outcome: 'failed', errors: ['Coupa said no'] }],
+    });
+  });
+});
+
+describe('S3ManifestStore', () => {
+  it('saves, lists oldest file first, and completes manifests', async () => {
+    // Prepare
+    const objects = fakeS3Bucket(s3Mock);
+    const store = new S3ManifestStore(new S3Client({}), BUCKET);
+    // Act
+    await store.save(manifest('users20261123_050000Z_b.csv'));
+    await store.save(manifest('users20261123_040000Z_a.csv'));
+    const pending = await store.pending();
+    await store.complete('users20261123_040000Z_a.csv');
+    // Assess
+    expect(pending.map((m) => m.fileName)).toEqual(['users20261123_040000Z_a.csv', 'users20261123_050000Z_b.csv']);
+    expect(pending[0]).toEqual(manifest('users20261123_040000Z_a.csv'));
+    expect((await store.pending()).map((m) => m.fileName)).toEqual(['users20261123_050000Z_b.csv']);
+    expect([...objects.keys()].sort()).toEqual([
+      'outbox/manifests/done/users20261123_040000Z_a.csv.json',
+      'outbox/manifests/pending/users20261123_050000Z_b.csv.json',
+    ]);
+  });
+});

@@ -1,0 +1,124 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
+import { deduplicationId, SqsRecordQueue } from '../../lambdas/adapters/aws/sqs-record-queue';
+import { hrRecord, syncMessage } from '../support/factories';
+
+const FIFO_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/api.fifo';
+const STANDARD_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/csv';
+const sqsMock = mockClient(SQSClient);
+const noSleep = async () => undefined;
+
+function messages(count: number, runId = 'hr-abc123') {
+  return Array.from({ length: count }, (_, i) => syncMessage(hrRecord({ row: i + 1, login: `user${i + 1}` }), runId));
+}
+
+function sentEntries(): SendMessageBatchRequestEntry[][] {
+  return sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries ?? []);
+}
+
+beforeEach(() => {
+  sqsMock.reset();
+  sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+describe('SqsRecordQueue', () => {
+  it('sends in batches of at most 10, every message exactly once', async () => {
+    // Prepare
+    const queue = new SqsRecordQueue(new SQSClient({}), STANDARD_URL, { sleep: noSleep });
+    // Act
+    await queue.send(messages(23));
+    // Assess
+    const batches = sentEntries();
+    expect(batches.map((b) => b.length).sort((a, b) => b - a)).toEqual([10, 10, 3]);
+    const rows = batches.flat().map((e) => (JSON.parse(e.MessageBody!) as { record: { row: number } }).record.row);
+    expect(rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+  });
+
+  it('keeps at most `concurrency` batches in flight', async () => {
+    // Prepare: each SendMessageBatch waits a little so overlapping calls can be counted.
+    let inFlight = 0;
+    let peak = 0;
+    sqsMock.on(SendMessageBatchCommand).callsFake(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return { Successful: [], Failed: [] };
+    });
+    const queue = new SqsRecordQueue(new SQSClient({}), STANDARD_URL, { concurrency: 3, sleep: noSleep });
+    // Act
+    await queue.send(messages(95));
+    // Assess
+    expect(sentEntries()).toHaveLength(10);
+    expect(peak).toBe(3);
+  });
+
+  it('on a FIFO queue groups by login and deduplicates by sha256(runId:row)', async () => {
+    // Prepare
+    const queue = new SqsRecordQueue(new SQSClient({}), FIFO_URL, { sleep: noSleep });
+    // Act
+    await queue.send(messages(2, 'run-7'));
+    // Assess
+    const [entries] = sentEntries();
+    expect(entries[0]).toMatchObject({
+      MessageGroupId: 'user1',
+      MessageDeduplicationId: createHash('sha256').update('run-7:1').digest('hex'),
+    });
+    expect(entries[1].MessageGroupId).toBe('user2');
+    expect(entries[1].MessageDeduplicationId).toBe(deduplicationId('run-7', 2));
+    expect(entries[1].MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('on a standard queue sets neither group nor deduplication id', async () => {
+    // Prepare
+    await new SqsRecordQueue(new SQSClient({}), STANDARD_URL).send(messages(1));
+    // Act
+    const [[entry]] = sentEntries();
+    // Assess
+    expect(entry.MessageGroupId).toBeUndefined();
+    expect(entry.MessageDeduplicationId).toBeUndefined();
+    expect(JSON.parse(entry.MessageBody!)).toEqual(messages(1)[0]);
+  });
+
+  it('re-sends only the entries SQS reported as Failed', async () => {
+    // Prepare: the first call fails entries 2 and 5 (server side), the re-send succeeds.
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Successful: [],
+        Failed: [
+          { Id: '2', Code: 'InternalError', SenderFault: false },
+          { Id: '5', Code: 'ServiceUnavailable', SenderFault: false },
+        ],
+      })
+      .resolves({ Successful: [], Failed: [] });
+    const queue = new SqsRecordQueue(new SQSClient({}), FIFO_URL, { sleep: noSleep });
+    // Act
+    await queue.send(messages(8));
+    // Assess
+    const [first, retry] = sentEntries();
+    expect(first).toHaveLength(8);
+    expect(retry.map((e) => e.Id)).toEqual(['2', '5']);
+    expect(retry.map((e) => e.MessageGroupId)).toEqual(['user3', 'user6']);
+  });
+
+  it('gives up after maxAttempts and names the rows that never got in', async () => {
+    // Prepare
+    sqsMock.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }] });
+    const queue = new SqsRecordQueue(new SQSClient({}), FIFO_URL, { maxAttempts: 3, sleep: noSleep });
+    // Act / Assess
+    await expect(queue.send(messages(3, 'run-9'))).rejects.toThrow(/run run-9 row 2 \(user2\): InternalError/);
+    expect(sentEntries()).toHaveLength(3);
+  });
+
+  it('does not re-send an entry rejected as the sender’s fault', async () => {
+    // Prepare
+    sqsMock.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true }] });
+    const queue = new SqsRecordQueue(new SQSClient({}), STANDARD_URL, { sleep: noSleep });
+    // Act / Assess
+    await expect(queue.send(messages(1))).rejects.toThrow(/row 1 \(user1\): InvalidMessageContents/);
+    expect(sentEntries()).toHaveLength(1);
+  });
+});

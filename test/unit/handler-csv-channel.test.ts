@@ -1,0 +1,126 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { StartFileTransferCommand, TransferClient } from '@aws-sdk/client-transfer';
+import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
+import { hrRecord, syncMessage } from '../support/factories';
+import { fakeS3Bucket, lambdaContext, sqsEvent, sqsRecord } from './handler-fixtures';
+
+const BUCKET = 'drop-bucket';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
+const s3Mock = mockClient(S3Client);
+const transferMock = mockClient(TransferClient);
+const smMock = mockClient(SecretsManagerClient);
+const snsMock = mockClient(SNSClient);
+
+let coupa: RunningEmulator;
+let incomingDir: string;
+let objects: Map<string, Buffer>;
+let batcher: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+let poller: (event: ScheduledEvent, context: Context) => Promise<{ settled: number; pending: number }>;
+let resetAwsContext: () => void;
+
+const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' } as ScheduledEvent;
+
+function outcomes(): Array<[string, string]> {
+  return [...objects.entries()]
+    .filter(([k]) => k.includes('/outcomes/'))
+    .flatMap(([, v]) => (JSON.parse(v.toString('utf8')) as OutcomeRecord).outcomes.map((o) => [o.login, o.outcome] as [string, string]));
+}
+
+beforeAll(async () => {
+  incomingDir = await mkdtemp(join(tmpdir(), 'coupa-incoming-'));
+  coupa = await startEmulator({ seed: 'demo', loader: { incomingDir } });
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+  vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({
+    delivery: 'csv',
+    coupa: { url: coupa.url, scopes: 'core.user.read core.user.write core.integration.read', maxAttempts: 1 },
+  }));
+  vi.stubEnv('COUPA_SECRET_ARN', SECRET_ARN);
+  vi.stubEnv('BUCKET_NAME', BUCKET);
+  vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:failures');
+  vi.stubEnv('CONNECTOR_ID', 'c-0123456789abcdef0');
+  ({ handler: batcher } = await import('../../lambdas/csv-batcher'));
+  ({ handler: poller } = await import('../../lambdas/csv-results-poller'));
+  ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await coupa?.close();
+  await rm(incomingDir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  resetAwsContext();
+  s3Mock.reset();
+  transferMock.reset();
+  smMock.reset();
+  snsMock.reset();
+  objects = fakeS3Bucket(s3Mock);
+  // Transfer Family, simulated: the staged outbox file lands in the emulator's /Incoming/Users folder.
+  transferMock.on(StartFileTransferCommand).callsFake(async (input) => {
+    const [path] = input.SendFilePaths as string[];
+    const key = path.slice(`/${BUCKET}/`.length);
+    await writeFile(join(incomingDir, key.split('/').pop()!), objects.get(key)!);
+    return { TransferId: `tr-${key.split('/').pop()}` };
+  });
+  smMock.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ clientId: coupa.credentials.clientId, clientSecret: coupa.credentials.clientSecret }),
+  });
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+});
+
+describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
+  it('batcher sends a user-import file through the connector; poller records Coupa’s verdict', async () => {
+    // Prepare
+    const rows = [
+      syncMessage(hrRecord({ row: 1, login: 'csv.new', fields: { email: 'csv.new@example.com', firstname: 'Csv', lastname: 'New', active: true } }), 'hr-csv-1', 'incoming/csv/hr.csv'),
+      syncMessage(hrRecord({ row: 2, login: 'mgr.jones', fields: { email: 'jones.csv@example.com', firstname: 'Mgr', lastname: 'Jones', active: true } }), 'hr-csv-1', 'incoming/csv/hr.csv'),
+    ];
+    // Act 1: the batcher turns the queue batch into one file and starts its transfer.
+    const response = await batcher(sqsEvent(sqsRecord('m1', rows[0], 'csv'), sqsRecord('m2', rows[1], 'csv')), lambdaContext('csv-batcher'));
+    // Assess 1
+    expect(response).toEqual({ batchItemFailures: [] });
+    const [transfer] = transferMock.commandCalls(StartFileTransferCommand).map((c) => c.args[0].input);
+    expect(transfer).toMatchObject({ ConnectorId: 'c-0123456789abcdef0', RemoteDirectoryPath: '/Incoming/Users' });
+    expect(transfer.SendFilePaths?.[0]).toMatch(new RegExp(`^/${BUCKET}/outbox/[^/]+\\.csv$`));
+    expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(1);
+
+    // Act 2: before Coupa has picked the file up, the poller leaves it pending.
+    expect(await poller(scheduled, lambdaContext('poller'))).toEqual({ settled: 0, pending: 1 });
+    // Act 3: Coupa's pick-up runs, then the poller comes back.
+    await coupa.processIncoming();
+    const settled = await poller(scheduled, lambdaContext('poller'));
+    // Assess 3
+    expect(settled).toEqual({ settled: 2, pending: 0 });
+    expect(outcomes().sort()).toEqual([
+      ['csv.new', 'applied'],
+      ['mgr.jones', 'applied'],
+    ]);
+    expect(coupa.users().find((u) => u.login === 'csv.new')).toMatchObject({ email: 'csv.new@example.com' });
+    expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/done/'))).toHaveLength(1);
+    expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(0);
+  });
+
+  it('batcher fails the batch when the transfer cannot start, so SQS redelivers it', async () => {
+    // Prepare
+    transferMock.on(StartFileTransferCommand).rejects(new Error('ThrottlingException'));
+    const message = syncMessage(hrRecord({ row: 1, login: 'csv.later' }), 'hr-csv-2');
+    // Act / Assess
+    await expect(batcher(sqsEvent(sqsRecord('m1', message, 'csv')), lambdaContext('csv-batcher'))).rejects.toThrow('ThrottlingException');
+  });
+
+  it('poller does nothing (not even read the secret) when no file is pending', async () => {
+    // Act / Assess
+    expect(await poller(scheduled, lambdaContext('poller'))).toEqual({ settled: 0, pending: 0 });
+    expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+});
