@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadConfigFile, parseConfig } from '../lambdas/core/config';
+import { loadSyncConfig } from '../lambdas/core/load-config';
 import { CoupaUserSyncStack } from '../lib/coupa-user-sync-stack';
 
 const DEFAULT_CONFIG = 'examples/config.json';
@@ -19,7 +19,7 @@ const featureFlags = existsSync(CDK_JSON) ? (JSON.parse(readFileSync(CDK_JSON, '
 const app = new App({ context: featureFlags });
 const configPath: string | undefined =
   app.node.tryGetContext('config') ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
-const config = configPath ? loadConfigFile(configPath) : parseConfig({});
+const config = loadSyncConfig(configPath);
 
 new CoupaUserSyncStack(app, 'CoupaUserSyncStack', {
   stackName: config.stackName,

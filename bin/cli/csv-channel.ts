@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import type { SyncConfig } from '../../lambdas/core/config';
 import { createDataFileSourceReader, type CoupaCredentials } from '../../lambdas/core/coupa';
-import { headerNamesFromTemplate } from '../../lambdas/core/csv/user-import-format';
 import type { LocalCsvChannel } from '../../lambdas/adapters/local/local-pipeline';
 import { FolderFileDrop } from '../../lambdas/adapters/local/folder-file-drop';
 import { SftpFileDrop, parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';
@@ -29,22 +28,6 @@ async function sftpCredentials(env: NodeJS.ProcessEnv): Promise<{ privateKey: Bu
   throw new UsageError('set COUPA_SFTP_KEY_FILE (private key file) or COUPA_SFTP_PASSWORD for --sftp-url');
 }
 
-async function headerNames(config: SyncConfig): Promise<Record<string, string> | undefined> {
-  const template = config.csv.headerTemplateFile;
-  if (!template) return undefined;
-  let text: string;
-  try {
-    text = await readFile(template, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read csv.headerTemplateFile ${template}: ${(err as Error).message}`);
-  }
-  try {
-    return headerNamesFromTemplate(text, template);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 export async function setUpCsvChannel(args: {
   config: SyncConfig;
   baseUrl: string;
@@ -61,7 +44,6 @@ export async function setUpCsvChannel(args: {
   const common = {
     reader,
     waitSeconds: config.csv.waitResultsSeconds,
-    headerNames: await headerNames(config),
     onProgress: (message: string) => out(`  ${message}`),
   };
   if (args.sftpUrl) {

@@ -2,7 +2,8 @@
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadConfigFile, parseConfig, type SyncConfig } from '../../lambdas/core/config';
+import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
+import { loadSyncConfig } from '../../lambdas/core/load-config';
 import { CoupaAuthError } from '../../lambdas/core/coupa/directory';
 import { createUserDirectory } from '../../lambdas/core/coupa';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
@@ -30,7 +31,7 @@ export function configFor(options: ConfigOptions, env = process.env): SyncConfig
 const RESULTS_SCOPE = 'core.integration.read';
 
 function mergeConfig(options: ConfigOptions, env: NodeJS.ProcessEnv): SyncConfig {
-  const base = options.config ? loadConfigFile(options.config) : parseConfig({});
+  const base = loadSyncConfig(options.config);
   const delivery = options.delivery ?? base.delivery;
   let scopes = env.COUPA_SCOPES ?? base.coupa.scopes;
   if (delivery === 'csv' && !env.COUPA_SCOPES && !scopes.split(/\s+/).includes(RESULTS_SCOPE)) scopes = `${scopes} ${RESULTS_SCOPE}`;

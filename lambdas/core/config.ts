@@ -57,6 +57,11 @@ const csvChannelSchema = z.object({
   maxBytesPerFile: z.number().int().min(1024).max(8 * 1024 * 1024).default(8 * 1024 * 1024),
   /** An instance's own user-import template (CSV); its header row gives the column spelling. */
   headerTemplateFile: z.string().optional(),
+  /**
+   * Column spellings (documented name → the instance's), filled from headerTemplateFile when the
+   * config is loaded (CLI) or synthesized (CDK), so the Lambdas need no file.
+   */
+  headerNames: z.record(z.string(), z.string()).optional(),
   batchSize: z.number().int().min(1).max(10_000).default(1000),
   batchingWindowSeconds: z.number().int().min(0).max(300).default(60),
   /** Seconds to wait for Coupa's loader results (0 = do not wait). */
@@ -84,6 +89,15 @@ export const configSchema = z.object({
     .object({
       /** Optional e-mail address subscribed to the failure topic. */
       email: z.email().optional(),
+    })
+    .prefault({}),
+  reports: z
+    .object({
+      /**
+       * Hours after the split when a run still missing outcomes is reported anyway (AWS run-reporter),
+       * its missing rows as `failed`, so no row is silently lost.
+       */
+      reportAfterHours: z.number().positive().max(24 * 14).default(24),
     })
     .prefault({}),
 });

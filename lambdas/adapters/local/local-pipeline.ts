@@ -28,7 +28,6 @@ export interface LocalCsvChannel {
   /** Seconds to wait for Coupa's loader (0 = do not wait: rows end as `submitted`). */
   waitSeconds: number;
   pollSeconds?: number;
-  headerNames?: Record<string, string>;
   onProgress?: (message: string) => void;
 }
 
@@ -117,7 +116,7 @@ async function drainToCsv(queue: MemoryQueue, csv: LocalCsvChannel, sinks: Sinks
   while (queue.size > 0) {
     const batch = queue.receive(sinks.config.csv.batchSize).map((d) => d.message);
     try {
-      sent.push(...(await deliverCsvBatch(batch, { ...sinks, drop: csv.drop, manifests, headerNames: csv.headerNames })));
+      sent.push(...(await deliverCsvBatch(batch, { ...sinks, drop: csv.drop, manifests })));
     } catch (err) {
       const why = `could not deliver the user-import file: ${(err as Error).message}`;
       await settle(batch.map((message) => ({ message, outcome: { row: message.record.row, login: message.record.login, outcome: 'failed' as const, errors: [why] } })), sinks);

@@ -1,0 +1,27 @@
+/**
+ * Loads the config file the CLI (--config) or the CDK app (-c config=…) names, and resolves
+ * csv.headerTemplateFile (relative to the config file) into csv.headerNames, so the Lambdas,
+ * which get the config as JSON, need no template file.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { loadConfigFile, parseConfig, type SyncConfig } from './config';
+import { headerNamesFromTemplate } from './csv/user-import-format';
+
+export function withHeaderTemplate(config: SyncConfig, baseDir: string): SyncConfig {
+  const template = config.csv.headerTemplateFile;
+  if (!template || config.csv.headerNames) return config;
+  const path = isAbsolute(template) ? template : join(baseDir, template);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`csv.headerTemplateFile: cannot read ${path}: ${(err as Error).message}`);
+  }
+  return { ...config, csv: { ...config.csv, headerNames: headerNamesFromTemplate(text, path) } };
+}
+
+export function loadSyncConfig(path: string | undefined): SyncConfig {
+  if (!path) return parseConfig({});
+  return withHeaderTemplate(loadConfigFile(path), dirname(path));
+}
