@@ -63,7 +63,7 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
       `  Try: COUPA_CLIENT_ID=${clientId} COUPA_CLIENT_SECRET=${clientSecret} coupa-sync run --coupa-url ${emulator.url} <hr-file>`,
     );
   } else {
-    lines.push(`  CSO API key (X-CSO-API-KEY): ${apiKey}`, `  Try: coupa-sync run --coupa-url ${emulator.url} <hr-file>`);
+    lines.push(`  CSO API key (X-CSO-API-KEY): ${apiKey}`, `  Try: COUPA_CSO_API_KEY=${apiKey} coupa-sync run --flavor cso --format json --coupa-url ${emulator.url} <hr-file>`);
   }
   if (options.loader) lines.push(`  CSV loader watching ${options.loader.incomingDir} every ${options.loader.pollMs} ms`);
   lines.push('  Ctrl-C to stop.');

@@ -17,7 +17,7 @@ import { parseRunOptions, type RunOptions } from './run-options';
 import { formatSummary } from './summary';
 import { UsageError } from './usage';
 
-type ConfigOptions = Pick<RunOptions, 'config' | 'format' | 'delivery' | 'waitResults' | 'sftpUrl'>;
+type ConfigOptions = Pick<RunOptions, 'config' | 'format' | 'flavor' | 'delivery' | 'waitResults' | 'sftpUrl'>;
 
 export function configFor(options: ConfigOptions, env = process.env): SyncConfig {
   try {
@@ -33,13 +33,20 @@ const RESULTS_SCOPE = 'core.integration.read';
 function mergeConfig(options: ConfigOptions, env: NodeJS.ProcessEnv): SyncConfig {
   const base = loadSyncConfig(options.config);
   const delivery = options.delivery ?? base.delivery;
+  const flavor = options.flavor ?? base.coupa.flavor;
   let scopes = env.COUPA_SCOPES ?? base.coupa.scopes;
   if (delivery === 'csv' && !env.COUPA_SCOPES && !scopes.split(/\s+/).includes(RESULTS_SCOPE)) scopes = `${scopes} ${RESULTS_SCOPE}`;
   const remoteDirectory = options.sftpUrl ? parseSftpUrl(options.sftpUrl).remoteDirectory || base.csv.remoteDirectory : base.csv.remoteDirectory;
   return parseConfig({
     ...base,
     delivery,
-    coupa: { ...base.coupa, format: options.format ?? base.coupa.format, scopes },
+    coupa: {
+      ...base.coupa,
+      flavor,
+      // CSO is JSON only: its flavour implies the format.
+      format: options.format ?? (flavor === 'cso' ? 'json' : base.coupa.format),
+      scopes,
+    },
     csv: { ...base.csv, remoteDirectory, waitResultsSeconds: options.waitResults ?? base.csv.waitResultsSeconds },
   });
 }

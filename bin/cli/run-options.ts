@@ -6,6 +6,7 @@ export interface RunOptions {
   file: string;
   coupaUrl?: string;
   format?: 'xml' | 'json';
+  flavor?: 'core' | 'cso';
   report?: string;
   dryRun: boolean;
   config?: string;
@@ -25,6 +26,7 @@ export function parseRunOptions(argv: string[]): RunOptions {
       options: {
         'coupa-url': { type: 'string' },
         format: { type: 'string' },
+        flavor: { type: 'string' },
         report: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         config: { type: 'string' },
@@ -41,6 +43,9 @@ export function parseRunOptions(argv: string[]): RunOptions {
   if (positionals.length !== 1) throw new UsageError(`run takes exactly one HR file, got ${positionals.length}`);
   const format = values.format;
   if (format !== undefined && format !== 'xml' && format !== 'json') throw new UsageError(`--format must be xml or json, not "${format}"`);
+  const flavor = values.flavor;
+  if (flavor !== undefined && flavor !== 'core' && flavor !== 'cso') throw new UsageError(`--flavor must be core or cso, not "${flavor}"`);
+  if (flavor === 'cso' && format === 'xml') throw new UsageError('CSO speaks JSON only: use --format json (or leave --format out)');
   const delivery = values.delivery;
   if (delivery !== undefined && delivery !== 'api' && delivery !== 'csv') throw new UsageError(`--delivery must be api or csv, not "${delivery}"`);
   const coupaUrl = values['coupa-url'];
@@ -54,6 +59,7 @@ export function parseRunOptions(argv: string[]): RunOptions {
     file: positionals[0],
     coupaUrl: coupaUrl?.replace(/\/+$/, ''),
     format,
+    flavor,
     report: values.report,
     dryRun: values['dry-run'] ?? false,
     config: values.config,

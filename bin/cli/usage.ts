@@ -5,7 +5,7 @@ export class UsageError extends Error {
 
 export const USAGE = `Usage:
   coupa-sync run <hr-file> [--coupa-url URL] [--format xml|json] [--report FILE] [--dry-run]
-                           [--config FILE] [--delivery api|csv]
+                           [--config FILE] [--flavor core|cso] [--delivery api|csv]
                            [--sftp-url sftp://user@host:port/Incoming/Users] [--sftp-host-key KEY]
                            [--wait-results SECONDS]
   coupa-sync emulator [--port N] [--flavor core|cso] [--seed demo|none] [--incoming DIR]

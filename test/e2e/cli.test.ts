@@ -69,8 +69,24 @@ describe('coupa-sync CLI', () => {
     expect(emulator.users().some((u) => u.login === 'dry.one')).toBe(false);
   });
 
+  it('--flavor cso syncs against a CSO instance with the API key (creates, deactivates to Disabled)', async () => {
+    const cso = await startEmulator({ flavor: 'cso', seed: 'demo' });
+    try {
+      const file = join(dir, 'cso.csv');
+      await writeFile(file, 'login,email,firstname,lastname,active\ncso.new,cso.new@example.com,Cee,Oh,true\ncso.leaver,,,,false\n');
+      const { code, stdout } = await cli(['run', file, '--flavor', 'cso', '--coupa-url', cso.url], { COUPA_CSO_API_KEY: cso.credentials.apiKey });
+      expect(code).toBe(0);
+      expect(stdout).toContain('cso/json');
+      expect(cso.users().find((u) => u.name === 'cso.new')).toMatchObject({ state: 'Active', 'first-name': 'Cee', email: 'cso.new@example.com' });
+      expect(cso.users().find((u) => u.name === 'cso.leaver')).toMatchObject({ state: 'Disabled' });
+    } finally {
+      await cso.close();
+    }
+  });
+
   it.each([
     [['run'], 'run takes exactly one HR file'],
+    [['run', 'examples/hr-users.csv', '--flavor', 'cso', '--format', 'xml'], 'CSO speaks JSON only'],
     [['run', 'examples/hr-users.csv', '--format', 'yaml'], '--format must be xml or json'],
     [['run', 'no/such/file.csv'], 'cannot read the file'],
     [['frobnicate'], 'unknown command "frobnicate"'],
