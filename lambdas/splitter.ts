@@ -1,4 +1,7 @@
-/** S3 ObjectCreated under incoming/ → one queue message per valid HR row; summary in runs/<runId>/split.json. */
+/**
+ * S3 ObjectCreated under incoming/ → one queue message per valid HR row; summary in runs/<runId>/split.json
+ * and a marker runs/pending/<runId> that tells the run-reporter the run waits for its report.
+ */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Event } from 'aws-lambda';
@@ -7,6 +10,7 @@ import { channelFor, runIdFor } from './core/sync/route';
 import { splitHrFile } from './core/sync/split';
 import { config, ledger, logger, notifier, objectStore, recordQueue } from './adapters/aws/context';
 import { objectKeyOf, objectVersionOf } from './adapters/aws/s3-event';
+import { pendingMarkerKey, splitKey } from './adapters/aws/s3-run-store';
 
 const json = (value: unknown) => JSON.stringify({ ...(value as object), splitAt: new Date().toISOString() });
 
@@ -17,12 +21,14 @@ export const handler = middy<S3Event>()
       const key = objectKeyOf(record);
       const channel = channelFor(key, config());
       const run = { runId: runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file: key };
-      const summaryKey = `runs/${run.runId}/split.json`;
+      const summaryKey = splitKey(run.runId);
       logger.appendKeys({ runId: run.runId });
       try {
         const deps = { queue: recordQueue(channel), ledger: ledger(), notifier: notifier() };
         const summary = await splitHrFile(await objectStore().get(key), run, deps);
         await objectStore().put(summaryKey, json({ ...summary, channel }), 'application/json');
+        // After split.json, which the reporter reads. A file that could not be read gets no marker: it was reported below.
+        await objectStore().put(pendingMarkerKey(run.runId), JSON.stringify(run), 'application/json');
         logger.info('HR file split', { channel, rows: summary.rows, queued: summary.queued, rejected: summary.rejected.length });
       } catch (err) {
         // Other errors (S3, SQS) are transient: rethrow so Lambda retries the event.

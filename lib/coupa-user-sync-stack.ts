@@ -10,6 +10,7 @@ import { API_CONSUMER_TIMEOUT, ApiConsumer } from './constructs/api-consumer';
 import { CSV_BATCHER_TIMEOUT, CsvDelivery } from './constructs/csv-delivery';
 import { SyncDashboard } from './constructs/dashboard';
 import { DropBucket } from './constructs/drop-bucket';
+import { RunReporter } from './constructs/run-reporter';
 import { SyncQueues } from './constructs/queues';
 import { SyncSecrets } from './constructs/secrets';
 import { Splitter } from './constructs/splitter';
@@ -73,6 +74,8 @@ export class CoupaUserSyncStack extends Stack {
       alerts: this.alerts,
     });
 
+    const reporter = new RunReporter(this, 'Reports', { config, bucket, alerts: this.alerts });
+
     new SyncDashboard(this, 'Monitoring', {
       dashboardName: `${config.stackName}-sync`,
       queues: { api: this.queues.api, csv: this.queues.csv },
@@ -83,8 +86,10 @@ export class CoupaUserSyncStack extends Stack {
         csvBatcher: csv.batcher,
         csvResultsPoller: csv.poller,
         dlqNotifier: dlqNotifier.function,
+        runReporter: reporter.function,
       },
-      alarmOnErrors: { splitter: splitter.function, apiConsumer: api.function, csvBatcher: csv.batcher },
+      // A reporter that keeps failing means runs go unreported: someone should look.
+      alarmOnErrors: { splitter: splitter.function, apiConsumer: api.function, csvBatcher: csv.batcher, runReporter: reporter.function },
       topic: this.alerts.topic,
       transferRules: { completed: csv.sendCompleted, failed: csv.sendFailed },
     });

@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 export const PREFIX = {
   incoming: 'incoming/',
   runs: 'runs/',
+  /** Markers of runs split but not yet reported (the run-reporter lists only these). */
+  pendingRuns: 'runs/pending/',
   outbox: 'outbox/',
   manifests: 'outbox/manifests/',
 } as const;
@@ -48,6 +50,8 @@ export class DropBucket extends Construct {
         { id: 'expire-incoming', prefix: PREFIX.incoming, expiration: Duration.days(30) },
         { id: 'expire-outbox', prefix: PREFIX.outbox, expiration: Duration.days(30) },
         // runs/ (reports, outcomes) has no expiry: it is the audit trail.
+        // Deleted pending markers leave delete markers (versioned bucket); drop them once alone, so listing stays cheap.
+        { id: 'clean-pending-markers', prefix: PREFIX.pendingRuns, expiredObjectDeleteMarker: true },
         { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

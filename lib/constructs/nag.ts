@@ -14,8 +14,13 @@ export function logicalIdOf(construct: IConstruct): string {
 
 /** Acknowledges the IAM5 finding an object-prefix grant (`<bucket>/<prefix>*`) raises. */
 export function acknowledgePrefixGrant(on: IConstruct, bucket: s3.IBucket, prefix: string, reason: string): void {
+  acknowledgeObjectGrant(on, bucket, `${prefix}*`, reason);
+}
+
+/** Acknowledges the IAM5 finding a grant on a wildcard object key pattern (e.g. every run's report.json) raises. */
+export function acknowledgeObjectGrant(on: IConstruct, bucket: s3.IBucket, keyPattern: string, reason: string): void {
   Validations.of(on).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/${prefix}*]`,
+    id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/${keyPattern}]`,
     reason,
   });
 }

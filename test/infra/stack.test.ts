@@ -14,7 +14,7 @@ let template: Template;
 let resources: Resources;
 let outdir: string;
 
-/** Our five Lambdas (CDK adds its own bucket-notification handler, which is not ours to configure). */
+/** Our six Lambdas (CDK adds its own bucket-notification handler, which is not ours to configure). */
 function syncFunctions(): Array<[string, Record<string, any>]> {
   return Object.entries(resources)
     .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('BucketNotificationsHandler'))
@@ -140,21 +140,21 @@ describe('lambdas', () => {
   it('run Node.js 22 on ARM with a log group that has a retention', () => {
     // Assess (the template synthesized in beforeAll)
     const fns = syncFunctions();
-    expect(fns).toHaveLength(5);
+    expect(fns).toHaveLength(6);
     for (const [, p] of fns) {
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Architectures).toEqual(['arm64']);
       expect(p.LoggingConfig.LogGroup.Ref).toMatch(/Logs/);
     }
     const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(6);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(90);
   });
 
   it('are bundled as ESM that loads in plain Node and exports the handler, without CDK inside', () => {
     // Prepare: copy each bundle into the repo, so its external @aws-sdk/* imports resolve as on Lambda.
     const bundles = readdirSync(outdir).filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.mjs')));
-    expect(bundles).toHaveLength(5);
+    expect(bundles).toHaveLength(6);
     const scratch = mkdtempSync(join(fileURLToPath(new URL('../../', import.meta.url)), '.bundle-check-'));
     try {
       const copies = bundles.map((bundle) => {
@@ -281,10 +281,10 @@ describe('alerts', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'test/coupa-sftp' });
   });
 
-  it('alarms on dead letters and splitter/consumer errors, notifying the topic', () => {
+  it('alarms on dead letters and splitter/consumer/reporter errors, notifying the topic', () => {
     // Assess (the template synthesized in beforeAll)
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);
       expect(a.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
@@ -292,6 +292,7 @@ describe('alerts', () => {
     expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
+      'Errors',
       'Errors',
       'Errors',
       'Errors',
@@ -365,6 +366,54 @@ describe('csv delivery', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [pollerId, 'Arn'] } })],
+    });
+  });
+});
+
+describe('run reporter', () => {
+  /** The statements of the IAM policy attached to a function's role. */
+  function statementsOf(fn: Record<string, any>): Array<Record<string, any>> {
+    const roleId = fn.Role['Fn::GetAtt'][0];
+    const policy = Object.values(resources).find(
+      (r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
+    )!;
+    return policy.Properties.PolicyDocument.Statement;
+  }
+  const objectArn = (key: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^DropBucket/), 'Arn'] }, `/${key}`]] });
+
+  it('runs every 5 minutes on Node.js 22, configured with the bucket, topic and reportAfterHours', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [reporterId, reporter] = functionByEntry(/^Writes the report of every finished run/);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [reporterId, 'Arn'] } })],
+    });
+    expect(reporter).toMatchObject({ Runtime: 'nodejs22.x', Timeout: 300 });
+    const env = reporter.Environment.Variables;
+    expect(env.BUCKET_NAME.Ref).toMatch(/^DropBucket/);
+    expect(env.TOPIC_ARN.Ref).toMatch(/^AlertsTopic/);
+    expect(configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG }).reports.reportAfterHours).toBe(24);
+  });
+
+  it('may list and read runs/, write only report.json files, delete only pending markers, and publish', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, reporter] = functionByEntry(/^Writes the report of every finished run/);
+    const s3 = statementsOf(reporter).filter((st) => String(st.Action).startsWith('s3:'));
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: objectArn('runs/*') }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objectArn('runs/*/report.json') }),
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('runs/pending/*') }),
+    ]);
+    expect(statementsOf(reporter).map((st) => st.Action)).toContain('sns:Publish');
+  });
+
+  it('lets the bucket drop the delete markers deleted pending markers leave', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true })]),
+      },
     });
   });
 });

@@ -7,6 +7,12 @@ describe('parseConfig', () => {
     expect(config).toMatchObject({ delivery: 'api', coupa: { flavor: 'core', format: 'xml', ratePerSecond: 20, lookupBatchSize: 50 }, csv: { remoteDirectory: '/Incoming/Users', maxRowsPerFile: 5000 } });
   });
 
+  it('reports an unfinished AWS run after 24 h unless configured otherwise', () => {
+    expect(parseConfig({}).reports.reportAfterHours).toBe(24);
+    expect(parseConfig({ reports: { reportAfterHours: 2 } }).reports.reportAfterHours).toBe(2);
+    expect(() => parseConfig({ reports: { reportAfterHours: 0 } })).toThrow(/reports\.reportAfterHours/);
+  });
+
   it('names every bad field in one error', () => {
     expect(() => parseConfig({ delivery: 'fax', coupa: { ratePerSecond: 99 }, notifications: { email: 'nope' } })).toThrow(
       /delivery: .*\n.*coupa\.ratePerSecond: Too big.*\n.*notifications\.email/s,

@@ -62,6 +62,11 @@ function splitSummary(): Record<string, any> {
   return { key: put.args[0].input.Key, ...JSON.parse(String(put.args[0].input.Body)) };
 }
 
+/** Keys written, in order. */
+function putKeys(): string[] {
+  return s3Mock.commandCalls(PutObjectCommand).map((c) => String(c.args[0].input.Key));
+}
+
 beforeAll(async () => {
   const env = {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -111,6 +116,8 @@ describe('splitter handler', () => {
 
     expect(splitSummary()).toMatchObject({ key: `runs/${runId}/split.json`, channel: 'api', rows: 13, queued: 12 });
     expect(splitSummary().rejected).toHaveLength(1);
+    expect(putKeys()).toContain(`runs/pending/${runId}`);
+    expect(putKeys().indexOf(`runs/pending/${runId}`)).toBeGreaterThan(putKeys().indexOf(`runs/${runId}/split.json`));
     const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published).toHaveLength(1);
     expect(published[0].MessageAttributes?.runId?.StringValue).toBe(runId);
@@ -137,6 +144,7 @@ describe('splitter handler', () => {
     // Assess
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     expect(splitSummary().error).toMatch(/incoming\/bad.csv/);
+    expect(putKeys().filter((k) => k.startsWith('runs/pending/'))).toEqual([]);
     const [publish] = snsMock.commandCalls(PublishCommand);
     expect(publish.args[0].input.Subject).toBe('Coupa user sync: incoming/bad.csv was not processed');
   });

@@ -21,6 +21,7 @@ import type { RecordQueue } from '../../core/ports';
 import { S3ManifestStore } from './s3-manifest-store';
 import { S3ObjectStore } from './s3-object-store';
 import { S3OutcomeLedger } from './s3-outcome-ledger';
+import { S3RunStore } from './s3-run-store';
 import { cachedCoupaCredentials } from './secrets';
 import { SnsNotifier } from './sns-notifier';
 import { SqsRecordQueue } from './sqs-record-queue';
@@ -56,6 +57,7 @@ export const objectStore = once(() => new S3ObjectStore(clients.s3(), requireEnv
 export const ledger = once(() => new S3OutcomeLedger(objectStore()));
 export const notifier = once(() => new SnsNotifier(clients.sns(), requireEnv('TOPIC_ARN')));
 export const manifests = once(() => new S3ManifestStore(clients.s3(), requireEnv('BUCKET_NAME')));
+export const runStore = once(() => new S3RunStore(clients.s3(), requireEnv('BUCKET_NAME')));
 export const fileDrop = once(
   () =>
     new TransferFileDrop({
@@ -128,7 +130,7 @@ export function forgetCoupaClient(): void {
 export function resetAwsContext(): void {
   for (const c of Object.values(clients)) c.reset();
   for (const q of Object.values(queues)) q.reset();
-  [config, objectStore, ledger, notifier, manifests, fileDrop, coupaCredentials].forEach((o) => o.reset());
+  [config, objectStore, ledger, notifier, manifests, runStore, fileDrop, coupaCredentials].forEach((o) => o.reset());
   userDirectory.reset();
   dataFileSourceReader.reset();
 }

@@ -2,14 +2,9 @@
  * ManifestStore on S3: a manifest waits under outbox/manifests/pending/ until Coupa's loader
  * verdict is recorded, then moves to outbox/manifests/done/ (kept for audit).
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CsvManifest, ManifestStore } from '../../core/csv/manifest';
+import { listKeys } from './s3-list';
 
 export const MANIFEST_PREFIX = 'outbox/manifests/';
 
@@ -29,15 +24,7 @@ export class S3ManifestStore implements ManifestStore {
   }
 
   async pending(): Promise<CsvManifest[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}pending/`, ContinuationToken: token }),
-      );
-      keys.push(...(page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    const keys = await listKeys(this.s3, this.bucket, `${this.prefix}pending/`);
     const manifests = await Promise.all(keys.map((k) => this.read(k)));
     return manifests.sort((a, b) => a.fileName.localeCompare(b.fileName));
   }

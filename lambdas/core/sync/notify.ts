@@ -1,9 +1,10 @@
 /**
  * Failure notifications: one message per run and batch, naming file, row, login and
- * Coupa's own error text, so whoever reads it can act without opening a log.
+ * Coupa's own error text, so whoever reads it can act without opening a log. Plus the one
+ * digest per finished run (AWS run-reporter) that repeats the totals and every row not applied.
  */
-import type { RowOutcome, RunRef, SyncMessage } from '../model';
-import type { Notifier } from '../ports';
+import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type SyncMessage, type Totals } from '../model';
+import type { Notification, Notifier } from '../ports';
 
 export interface SettledRow {
   message: Pick<SyncMessage, 'runId' | 'file'>;
@@ -23,15 +24,44 @@ export function byRun(settled: SettledRow[]): Array<{ run: RunRef; rows: Settled
 const MAX_LISTED = 50;
 
 export function describeFailure(o: RowOutcome): string {
-  return `row ${o.row}, login ${o.login}: ${o.outcome} — ${(o.errors ?? []).join('; ')}`;
+  // A row that never reported back has no known login (the split keeps counts, not rosters).
+  return `row ${o.row}, login ${o.login || '(unknown)'}: ${o.outcome} — ${(o.errors ?? []).join('; ')}`;
+}
+
+const notApplied = (o: RowOutcome) => o.outcome === 'failed' || o.outcome === 'rejected';
+
+/** One line per bad row, at most MAX_LISTED, then a pointer to the report. */
+function failureLines(bad: RowOutcome[]): string[] {
+  const lines = bad.slice(0, MAX_LISTED).map(describeFailure);
+  if (bad.length > MAX_LISTED) lines.push(`… and ${bad.length - MAX_LISTED} more (see the run report)`);
+  return lines;
+}
+
+/** `6 rows: 1 created, 1 updated, 1 failed` (outcomes that did not occur are left out). */
+export function describeTotals(totals: Totals): string {
+  const counts = OUTCOMES.filter((o) => totals[o] > 0).map((o) => `${totals[o]} ${o}`);
+  return `${totals.rows} row(s)${counts.length ? `: ${counts.join(', ')}` : ''}`;
+}
+
+/** The one digest of a finished run: totals, then every row not applied (severity failure if any). */
+export function runDigest(report: RunReport, reportKey?: string): Notification {
+  const run = { runId: report.runId, file: report.file };
+  const bad = report.rows.filter(notApplied);
+  const where = reportKey ? [`Report: ${reportKey}`] : [];
+  return {
+    severity: bad.length > 0 ? 'failure' : 'info',
+    subject: `Coupa user sync report: ${report.file}: ${bad.length > 0 ? `${bad.length} row(s) not applied` : 'all rows done'}`,
+    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad)].join('\n'),
+    run,
+    ...(bad.length > 0 ? { logins: [...new Set(bad.map((o) => o.login).filter(Boolean))] } : {}),
+  };
 }
 
 /** Publishes the rejected and failed rows of one run (nothing when all went well). */
 export async function notifyFailures(run: RunRef, outcomes: RowOutcome[], notifier: Notifier): Promise<void> {
-  const bad = outcomes.filter((o) => o.outcome === 'failed' || o.outcome === 'rejected');
+  const bad = outcomes.filter(notApplied);
   if (bad.length === 0) return;
-  const lines = bad.slice(0, MAX_LISTED).map(describeFailure);
-  if (bad.length > MAX_LISTED) lines.push(`… and ${bad.length - MAX_LISTED} more (see the run report)`);
+  const lines = failureLines(bad);
   await notifier.publish({
     severity: 'failure',
     subject: `Coupa user sync: ${bad.length} row(s) not applied from ${run.file}`,

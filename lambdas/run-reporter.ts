@@ -1,0 +1,26 @@
+/** Every 5 minutes: writes runs/<runId>/report.json and one digest for each run whose rows all have an outcome. */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { ScheduledEvent } from 'aws-lambda';
+import { systemClock } from './core/ports';
+import { reportPendingRuns, type ReportRunsResult } from './core/sync/report-runs';
+import { config, logger, notifier, runStore } from './adapters/aws/context';
+
+export const handler = middy<ScheduledEvent, ReportRunsResult>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async () => {
+    const result = await reportPendingRuns({
+      store: runStore(),
+      notifier: notifier(),
+      clock: systemClock,
+      reportAfterHours: config().reports.reportAfterHours,
+    });
+    for (const r of result.reported) logger.info('run reported', { ...r });
+    if (result.waiting.length > 0) logger.info('runs still waiting for outcomes', { runIds: result.waiting });
+    if (result.errors.length > 0) {
+      logger.error('runs not reported', { errors: result.errors });
+      // Fail the invocation so the Errors metric (and its alarm) shows it; the runs stay pending.
+      throw new Error(`${result.errors.length} run(s) could not be reported: ${result.errors.map((e) => e.runId).join(', ')}`);
+    }
+    return result;
+  });

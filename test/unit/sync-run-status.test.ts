@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import type { RowOutcome } from '../../lambdas/core/model';
+import type { Notification } from '../../lambdas/core/ports';
+import { runDigest } from '../../lambdas/core/sync/notify';
+import { buildReport } from '../../lambdas/core/sync/report';
+import { reportPendingRuns, type RunStore } from '../../lambdas/core/sync/report-runs';
+import { assessRun, overdueError, type RecordedOutcomes, type RunSplit } from '../../lambdas/core/sync/run-status';
+
+const run = { runId: 'hr-0123456789ab', file: 'incoming/hr.csv' };
+const split: RunSplit = { run, rows: 3, splitAt: '2026-11-23T04:00:00.000Z' };
+const at = (minutes: number) => new Date(Date.parse(split.splitAt) + minutes * 60_000).toISOString();
+const rec = (minutes: number, ...outcomes: RowOutcome[]): RecordedOutcomes => ({ recordedAt: at(minutes), outcomes });
+const row = (n: number, outcome: RowOutcome['outcome'], errors?: string[]): RowOutcome => ({ row: n, login: `user.${n}`, outcome, ...(errors ? { errors } : {}) });
+const soon = new Date(at(10));
+
+describe('assessRun', () => {
+  it('waits while a row has no outcome yet, naming the missing rows', () => {
+    // Prepare
+    const records = [rec(1, row(1, 'created')), rec(2, row(3, 'unchanged'))];
+    // Act
+    const status = assessRun(split, records, soon, 24);
+    // Assess
+    expect(status).toEqual({ state: 'waiting', missingRows: [2] });
+  });
+
+  it('is complete when every row has an outcome: report from split time to the last record, in row order', () => {
+    // Prepare: the splitter's rejected row and two consumer batches, listed out of order.
+    const records = [rec(3, row(3, 'failed', ['Email has already been taken'])), rec(0, row(2, 'rejected', ['bad e-mail'])), rec(2, row(1, 'updated'))];
+    // Act
+    const status = assessRun(split, records, soon, 24);
+    // Assess
+    expect(status.state).toBe('complete');
+    if (status.state === 'waiting') return;
+    expect(status.report).toEqual(buildReport(run, new Date(split.splitAt), new Date(at(3)), [row(1, 'updated'), row(2, 'rejected', ['bad e-mail']), row(3, 'failed', ['Email has already been taken'])]));
+    expect(status.report.totals).toMatchObject({ rows: 3, updated: 1, rejected: 1, failed: 1 });
+  });
+
+  it('counts a row recorded twice after a redelivery once, keeping the later outcome', () => {
+    // Prepare: row 1 first failed in a consumer, then its redelivery found it applied; row 2 never came.
+    const records = [rec(5, row(1, 'unchanged')), rec(1, row(1, 'failed', ['timeout'])), rec(2, row(3, 'created'))];
+    // Act
+    const waiting = assessRun(split, records, soon, 24);
+    const complete = assessRun(split, [...records, rec(6, row(2, 'created'))], soon, 24);
+    // Assess: two records for row 1 do not stand in for row 2.
+    expect(waiting).toEqual({ state: 'waiting', missingRows: [2] });
+    expect(complete.state === 'complete' && complete.report.rows.map((r) => r.outcome)).toEqual(['unchanged', 'created', 'created']);
+    expect(complete.state === 'complete' && complete.report.totals.rows).toBe(3);
+  });
+
+  it('counts submitted as final, and lets a later applied or failed of that row replace it', () => {
+    // Prepare
+    const submittedOnly = [rec(1, row(1, 'submitted'), row(2, 'submitted'), row(3, 'submitted'))];
+    const withVerdicts = [...submittedOnly, rec(9, row(1, 'applied'), row(2, 'failed', ['Login is invalid']))];
+    // Act
+    const first = assessRun(split, submittedOnly, soon, 24);
+    const later = assessRun(split, withVerdicts, soon, 24);
+    // Assess
+    expect(first.state === 'complete' && first.report.totals).toMatchObject({ rows: 3, submitted: 3 });
+    expect(later.state === 'complete' && later.report.totals).toMatchObject({ rows: 3, applied: 1, failed: 1, submitted: 1 });
+    expect(later.state === 'complete' && later.report.finishedAt).toBe(at(9));
+  });
+
+  it('prefers a verdict over submitted recorded at the same instant', () => {
+    // Act
+    const status = assessRun({ ...split, rows: 1 }, [rec(4, row(1, 'applied')), rec(4, row(1, 'submitted'))], soon, 24);
+    // Assess
+    expect(status.state === 'complete' && status.report.rows).toEqual([row(1, 'applied')]);
+  });
+
+  it('reports an overdue run anyway, every missing row failed with the reason, closed at now', () => {
+    // Prepare
+    const now = new Date(at(24 * 60 + 1));
+    // Act
+    const status = assessRun(split, [rec(1, row(2, 'created'))], now, 24);
+    // Assess
+    expect(status.state).toBe('overdue');
+    if (status.state === 'waiting') return;
+    expect(status.missingRows).toEqual([1, 3]);
+    expect(status.report.rows).toEqual([
+      { row: 1, login: '', outcome: 'failed', errors: [overdueError(24)] },
+      row(2, 'created'),
+      { row: 3, login: '', outcome: 'failed', errors: ['no outcome recorded within 24 h (check the DLQ and logs)'] },
+    ]);
+    expect(status.report.totals).toMatchObject({ rows: 3, created: 1, failed: 2 });
+    expect(status.report.finishedAt).toBe(now.toISOString());
+  });
+
+  it('completes a run without data rows at once', () => {
+    // Act
+    const status = assessRun({ ...split, rows: 0 }, [], soon, 24);
+    // Assess
+    expect(status.state === 'complete' && status.report).toMatchObject({ startedAt: split.splitAt, finishedAt: split.splitAt, totals: { rows: 0 } });
+  });
+});
+
+describe('runDigest', () => {
+  it('is info with the totals when every row went through', () => {
+    // Prepare
+    const report = buildReport(run, new Date(split.splitAt), new Date(at(3)), [row(1, 'created'), row(2, 'unchanged')]);
+    // Act
+    const n = runDigest(report, 's3://b/runs/x/report.json');
+    // Assess
+    expect(n).toEqual({
+      severity: 'info',
+      subject: 'Coupa user sync report: incoming/hr.csv: all rows done',
+      message: `Run ${run.runId}, file incoming/hr.csv: 2 row(s): 1 created, 1 unchanged.\nReport: s3://b/runs/x/report.json`,
+      run,
+    });
+  });
+
+  it('is a failure listing every row not applied, unknown logins named as such and left out of the logins', () => {
+    // Prepare
+    const report = buildReport(run, new Date(split.splitAt), new Date(at(3)), [
+      row(1, 'failed', ['Email has already been taken']),
+      { row: 2, login: '', outcome: 'failed', errors: [overdueError(24)] },
+      row(3, 'rejected', ['bad e-mail']),
+    ]);
+    // Act
+    const n = runDigest(report);
+    // Assess
+    expect(n.severity).toBe('failure');
+    expect(n.subject).toBe('Coupa user sync report: incoming/hr.csv: 3 row(s) not applied');
+    expect(n.message.split('\n')).toEqual([
+      `Run ${run.runId}, file incoming/hr.csv: 3 row(s): 1 rejected, 2 failed.`,
+      'row 1, login user.1: failed — Email has already been taken',
+      'row 2, login (unknown): failed — no outcome recorded within 24 h (check the DLQ and logs)',
+      'row 3, login user.3: rejected — bad e-mail',
+    ]);
+    expect(n.logins).toEqual(['user.1', 'user.3']);
+  });
+});
+
+/** A RunStore in memory: runs by id, and what the reporter did to them. */
+function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOutcomes[] } | Error>) {
+  const saved: string[] = [];
+  const closed: string[] = [];
+  const store: RunStore = {
+    pendingRuns: async () => Object.keys(runs).filter((id) => !closed.includes(id)),
+    split: async (id) => {
+      const r = runs[id];
+      if (r instanceof Error) throw r;
+      return r.split;
+    },
+    outcomes: async (id) => (runs[id] as { records: RecordedOutcomes[] }).records,
+    saveReport: async (report) => {
+      saved.push(report.runId);
+      return `mem://${report.runId}`;
+    },
+    close: async (id) => void closed.push(id),
+  };
+  return { store, saved, closed };
+}
+
+describe('reportPendingRuns', () => {
+  it('reports and closes finished runs, leaves waiting ones, and carries on past a broken one', async () => {
+    // Prepare
+    const done = { split: { ...split, run: { ...run, runId: 'done-000000000001' }, rows: 1 }, records: [rec(1, row(1, 'created'))] };
+    const open = { split: { ...split, run: { ...run, runId: 'open-000000000002' } }, records: [rec(1, row(1, 'created'))] };
+    const { store, saved, closed } = memoryStore({ 'broken-000000000003': new Error('no split.json'), 'done-000000000001': done, 'open-000000000002': open });
+    const published: Notification[] = [];
+    // Act
+    const result = await reportPendingRuns({ store, notifier: { publish: async (n) => void published.push(n) }, clock: { now: () => soon, sleep: async () => {} }, reportAfterHours: 24 });
+    // Assess
+    expect(result).toEqual({
+      reported: [{ runId: 'done-000000000001', state: 'complete' }],
+      waiting: ['open-000000000002'],
+      errors: [{ runId: 'broken-000000000003', error: 'no split.json' }],
+    });
+    expect(saved).toEqual(['done-000000000001']);
+    expect(closed).toEqual(['done-000000000001']);
+    expect(published.map((n) => [n.severity, n.run?.runId])).toEqual([['info', 'done-000000000001']]);
+    expect(published[0].message).toContain('Report: mem://done-000000000001');
+  });
+
+  it('keeps the run pending when the digest cannot be published, so the next pass tries again', async () => {
+    // Prepare
+    const { store, closed } = memoryStore({ 'r-000000000001': { split: { ...split, rows: 1 }, records: [rec(1, row(1, 'created'))] } });
+    // Act
+    const result = await reportPendingRuns({ store, notifier: { publish: async () => { throw new Error('SNS down'); } }, clock: { now: () => soon, sleep: async () => {} }, reportAfterHours: 24 });
+    // Assess
+    expect(result.errors).toEqual([{ runId: 'r-000000000001', error: 'SNS down' }]);
+    expect(closed).toEqual([]);
+  });
+});
