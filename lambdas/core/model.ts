@@ -117,3 +117,17 @@ export interface RunReport extends RunRef {
 export interface SyncMessage extends RunRef {
   record: HrRecord;
 }
+
+/** Fields Coupa requires to create a user (besides the login). */
+export const REQUIRED_TO_CREATE = ['email', 'firstname', 'lastname'] as const;
+
+/** The record asks for the user to be inactive: `action=deactivate` or `active=false`. */
+export function deactivates(record: Pick<HrRecord, 'action' | 'fields'>): boolean {
+  return record.action === 'deactivate' || record.fields.active === false;
+}
+
+/** Logins the sync never changes; compared case-insensitively, as Coupa compares logins. */
+export function isProtectedLogin(login: string, protectedLogins: readonly string[]): boolean {
+  const lowered = login.toLowerCase();
+  return protectedLogins.some((p) => p.toLowerCase() === lowered);
+}

@@ -83,12 +83,35 @@ describe('consumeBatch', () => {
     expect(ledger.outcomes('run-B').map((o) => o.login)).toEqual(['b.b']);
   });
 
-  it('stops on bad credentials but records what was already applied', async () => {
+  it('stops on bad credentials, records what was already applied and hands back the rest', async () => {
+    // Prepare
     const { directory, ledger, deps } = setup();
     directory.update = async () => { throw new CoupaAuthError('Coupa rejected the OAuth client', 401); };
-    const error = await consumeBatch([syncMessage(hrRecord({ row: 1, login: 'new.x' })), syncMessage(hrRecord({ row: 2, login: 'known', fields: { lastname: 'Q' } }))], deps).catch((e) => e);
-    expect(error).toBeInstanceOf(CoupaAuthError);
+    const unsettled = [syncMessage(hrRecord({ row: 2, login: 'known', fields: { lastname: 'Q' } })), syncMessage(hrRecord({ row: 3, login: 'later' }))];
+    // Act
+    const result = await consumeBatch([syncMessage(hrRecord({ row: 1, login: 'new.x' })), ...unsettled], deps);
+    // Assess
+    expect(result.fatal).toBeInstanceOf(CoupaAuthError);
+    expect(result.retry).toEqual(unsettled);
     expect(ledger.outcomes('run-1')).toEqual([expect.objectContaining({ row: 1, outcome: 'created' })]);
+  });
+
+  it('stops starting logins when told to (Lambda out of time) and hands the rest back', async () => {
+    const { directory, deps } = setup();
+    let started = 0;
+    const messages = [syncMessage(hrRecord({ row: 1, login: 'a.one' })), syncMessage(hrRecord({ row: 2, login: 'b.two' }))];
+    const result = await consumeBatch(messages, { ...deps, shouldStop: () => started++ >= 1 });
+    expect(result.outcomes).toEqual([expect.objectContaining({ row: 1, outcome: 'created' })]);
+    expect(result.retry).toEqual([messages[1]]);
+    expect(directory.calls).toEqual(['find a.one,b.two', 'create a.one']);
+  });
+
+  it('plans a login\'s later rows against the state its earlier rows would leave (dry run)', async () => {
+    const { directory, deps } = setup([]);
+    const messages = [syncMessage(hrRecord({ row: 1, login: 'twice' })), syncMessage(hrRecord({ row: 2, login: 'twice', fields: { lastname: 'Second' } }))];
+    const result = await consumeBatch(messages, { ...deps, dryRun: true });
+    expect(result.outcomes.map((o) => [o.row, o.outcome, o.changedFields])).toEqual([[1, 'created', ['active', 'email', 'firstname', 'lastname']], [2, 'updated', ['lastname']]]);
+    expect(directory.calls).toEqual(['find twice']);
   });
 });
 

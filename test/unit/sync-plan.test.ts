@@ -76,3 +76,15 @@ describe('diffFields', () => {
     expect(diffFields({ 'employee-number': 'E1' }, { 'employee-number': null })).toEqual({ 'employee-number': 'E1' });
   });
 });
+
+describe('planRecord for leavers', () => {
+  it('deactivates with active=false alone even when other fields differ, so they cannot fail the deactivation', () => {
+    const record = hrRecord({ fields: { email: 'taken@example.com', lastname: 'Renamed', active: false } });
+    expect(planRecord(record, coupaUser())).toEqual({ kind: 'deactivate', id: '42', changes: { active: false }, changedFields: ['active'] });
+  });
+
+  it('compares protected logins case-insensitively', () => {
+    const plan = planRecord(hrRecord({ login: 'Coupa.Integration', action: 'deactivate' }), coupaUser({ login: 'Coupa.Integration' }), { protectedLogins: ['coupa.integration'] });
+    expect(plan).toMatchObject({ kind: 'reject' });
+  });
+});

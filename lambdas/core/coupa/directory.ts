@@ -14,6 +14,11 @@ export interface UserDirectory {
   create(login: string, fields: UserFields): Promise<CoupaUser>;
   /** Sends only `changes` to the user with `id`; returns it as Coupa stored it. */
   update(id: string, login: string, changes: UserFields): Promise<CoupaUser>;
+  /**
+   * config.coupa.matchFallback: finds users unknown by login by employee number or e-mail,
+   * keyed by the HR login (only unambiguous matches). Absent where the flavour cannot (CSO).
+   */
+  findByFallback?(records: Array<{ login: string; employeeNumber?: string; email?: string }>): Promise<Map<string, CoupaUser>>;
 }
 
 /** Base of every error the Coupa client raises, so callers can tell them from bugs. */

@@ -17,6 +17,11 @@ export interface ConsumeDeps {
   config: SyncConfig;
   /** Plan only: look users up and report what would change, write nothing. */
   dryRun?: boolean;
+  /**
+   * Asked before each login is started: true stops the batch there and sends the rest back to
+   * the queue (a Lambda running out of time must not be killed mid-batch with nothing recorded).
+   */
+  shouldStop?: () => boolean;
 }
 
 export interface ConsumeResult {
@@ -25,6 +30,11 @@ export interface ConsumeResult {
   retry: SyncMessage[];
   /** Why they are retried (the last transient error), for logs and the dead-letter report. */
   retryReason?: string;
+  /**
+   * Coupa refused the credentials: the batch stopped; `retry` holds every message not settled.
+   * The run cannot go on (CLI: stop; Lambda: fail those messages, alarm).
+   */
+  fatal?: CoupaAuthError;
 }
 
 const OUTCOME_OF: Record<'create' | 'update' | 'deactivate', Outcome> = {
@@ -50,6 +60,15 @@ async function apply(plan: Plan, message: SyncMessage, directory: UserDirectory)
   return undefined;
 }
 
+/** Dry run: the state a real run would leave, so a login's later rows are planned against it. */
+function simulate(plan: Plan, message: SyncMessage, current: CoupaUser | undefined): CoupaUser | undefined {
+  if (plan.kind === 'create') return { id: '(new)', login: message.record.login, fields: { ...plan.fields } };
+  if ((plan.kind === 'update' || plan.kind === 'deactivate') && current) {
+    return { ...current, fields: { ...current.fields, ...plan.changes } };
+  }
+  return current;
+}
+
 function outcomeOf(message: SyncMessage, plan: Plan): RowOutcome {
   const { row, login } = message.record;
   if (plan.kind === 'unchanged') return { row, login, outcome: 'unchanged' };
@@ -68,10 +87,15 @@ async function consumeLogin(
   for (const [i, message] of messages.entries()) {
     const plan = planRecord(message.record, current, { protectedLogins: deps.config.coupa.protectedLogins });
     try {
-      if (!deps.dryRun) current = (await apply(plan, message, deps.directory)) ?? current;
+      current = deps.dryRun ? simulate(plan, message, current) : ((await apply(plan, message, deps.directory)) ?? current);
       result.settled.push({ message, outcome: outcomeOf(message, plan) });
     } catch (err) {
-      if (err instanceof CoupaAuthError) throw err;
+      if (err instanceof CoupaAuthError) {
+        result.fatal = err;
+        result.retryReason = err.message;
+        result.retry.push(...messages.slice(i));
+        return;
+      }
       if (err instanceof CoupaRejectedError) {
         const { row, login } = message.record;
         const errors = err.messages.length ? err.messages : [err.message];
@@ -86,20 +110,12 @@ async function consumeLogin(
   }
 }
 
-type FallbackDirectory = UserDirectory & {
-  findByFallback(records: Array<{ login: string; employeeNumber?: string; email?: string }>): Promise<Map<string, CoupaUser>>;
-};
-
-function hasFallback(directory: UserDirectory): directory is FallbackDirectory {
-  return typeof (directory as Partial<FallbackDirectory>).findByFallback === 'function';
-}
-
 /**
  * config.coupa.matchFallback: logins unknown to Coupa are looked for by employee number or e-mail,
  * so an HR login change renames the Coupa user instead of creating a duplicate.
  */
 async function addFallbackMatches(found: Map<string, CoupaUser>, groups: Map<string, SyncMessage[]>, deps: ConsumeDeps): Promise<void> {
-  if (deps.config.coupa.matchFallback === 'none' || !hasFallback(deps.directory)) return;
+  if (deps.config.coupa.matchFallback === 'none' || !deps.directory.findByFallback) return;
   const missing = [...groups.keys()].filter((login) => !found.has(login));
   if (missing.length === 0) return;
   const records = missing.map((login) => {
@@ -114,6 +130,7 @@ interface Settled {
   settled: SettledRow[];
   retry: SyncMessage[];
   retryReason?: string;
+  fatal?: CoupaAuthError;
 }
 
 export async function consumeBatch(messages: SyncMessage[], deps: ConsumeDeps): Promise<ConsumeResult> {
@@ -124,19 +141,22 @@ export async function consumeBatch(messages: SyncMessage[], deps: ConsumeDeps): 
     found = await deps.directory.findByLogins([...groups.keys()]);
     await addFallbackMatches(found, groups, deps);
   } catch (err) {
-    if (err instanceof CoupaAuthError) throw err;
-    return { outcomes: [], retry: [...messages], retryReason: (err as Error).message };
+    const fatal = err instanceof CoupaAuthError ? err : undefined;
+    return { outcomes: [], retry: [...messages], retryReason: (err as Error).message, fatal };
   }
   const result: Settled = { settled: [], retry: [] };
-  try {
-    for (const [login, group] of groups) {
-      await consumeLogin(group, found.get(login), deps, result);
+  for (const [login, group] of groups) {
+    if (result.fatal || deps.shouldStop?.()) {
+      result.retry.push(...group);
+      result.retryReason ??= result.fatal ? result.fatal.message : 'stopped early: out of time for this batch';
+      continue;
     }
-  } finally {
-    // Even when credentials fail mid-batch, what was already applied is recorded.
-    await settle(result.settled, deps);
+    await consumeLogin(group, found.get(login), deps, result);
   }
-  return { outcomes: result.settled.map((s) => s.outcome), retry: result.retry, retryReason: result.retryReason };
+  // What was applied is recorded even when the batch stopped early or the credentials failed.
+  await settle(result.settled, deps);
+  const { retry, retryReason, fatal } = result;
+  return { outcomes: result.settled.map((s) => s.outcome), retry, retryReason, ...(fatal ? { fatal } : {}) };
 }
 
 /** Records final outcomes in each run's ledger and tells people about the failures. */

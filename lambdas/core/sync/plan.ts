@@ -3,7 +3,7 @@
  * Compares only the fields HR sets (an empty HR cell never blanks a Coupa value) and
  * sends only what differs, as the playbooks and Coupa's PUT semantics ask.
  */
-import { SYNC_FIELDS, type CoupaUser, type HrRecord, type SyncField, type UserFields } from '../model';
+import { REQUIRED_TO_CREATE, SYNC_FIELDS, deactivates, isProtectedLogin, type CoupaUser, type HrRecord, type SyncField, type UserFields } from '../model';
 
 export type Plan =
   | { kind: 'create'; fields: UserFields; changedFields: string[] }
@@ -15,8 +15,6 @@ export interface PlanOptions {
   /** Logins the sync must never change (the integration's own Coupa user, break-glass admins). */
   protectedLogins?: readonly string[];
 }
-
-const REQUIRED_TO_CREATE = ['email', 'firstname', 'lastname'] as const;
 
 /** Coupa stores e-mail case-preserving but compares it case-insensitively. */
 function same(field: SyncField, desired: unknown, actual: unknown): boolean {
@@ -46,7 +44,7 @@ function deactivation(existing: CoupaUser): Plan {
 
 export function planRecord(record: HrRecord, existing: CoupaUser | undefined, options: PlanOptions = {}): Plan {
   const { action, fields, login } = record;
-  const wantsInactive = action === 'deactivate' || fields.active === false;
+  const wantsInactive = deactivates(record);
 
   if (!existing) {
     if (action === 'update') return { kind: 'reject', errors: [`no Coupa user with login "${login}" to update`] };
@@ -65,7 +63,7 @@ export function planRecord(record: HrRecord, existing: CoupaUser | undefined, op
   }
 
   const plan: Plan = action === 'deactivate' ? deactivation(existing) : planDesiredState(record, existing);
-  if (plan.kind !== 'unchanged' && options.protectedLogins?.includes(login)) {
+  if (plan.kind !== 'unchanged' && isProtectedLogin(login, options.protectedLogins ?? [])) {
     return { kind: 'reject', errors: [`"${login}" is a protected login (e.g. the integration's own user) and is never changed by the sync`] };
   }
   return plan;
@@ -80,6 +78,7 @@ function planDesiredState(record: HrRecord, existing: CoupaUser): Plan {
   if (existing.login !== record.login) Object.assign(changes, { login: record.login });
   const changedFields = Object.keys(changes);
   if (changedFields.length === 0) return { kind: 'unchanged' };
-  const kind = changes.active === false ? 'deactivate' : 'update';
-  return { kind, id: existing.id, changes, changedFields };
+  // A leaver's other changes must not be able to fail the deactivation (e.g. an e-mail now taken).
+  if (changes.active === false) return deactivation(existing);
+  return { kind: 'update', id: existing.id, changes, changedFields };
 }
