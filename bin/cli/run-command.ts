@@ -1,10 +1,11 @@
 /** `coupa-sync run <hr-file>`: one HR file through the local pipeline against any Coupa URL. */
+import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { loadSyncConfig } from '../../lambdas/core/load-config';
-import { CoupaAuthError } from '../../lambdas/core/coupa/directory';
+import { CoupaAuthError, CoupaRetryableError, type DataFileSourceReader, type UserDirectory } from '../../lambdas/core/coupa/directory';
 import { createUserDirectory } from '../../lambdas/core/coupa';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
@@ -51,6 +52,45 @@ function mergeConfig(options: ConfigOptions, env: NodeJS.ProcessEnv): SyncConfig
   });
 }
 
+/** Coupa could not be reached before anything was applied: the run did not start (exit 2). */
+export class CoupaUnreachableError extends Error {
+  override name = 'CoupaUnreachableError';
+}
+
+/**
+ * One cheap call before anything is written: bad credentials, a missing scope or an unreachable
+ * URL stop the run with exit 2 instead of failing every row (or, for CSV, after files went out).
+ */
+async function preflight(baseUrl: string, directory: UserDirectory, reader?: DataFileSourceReader): Promise<void> {
+  try {
+    await directory.findByLogins(['coupa-sync.preflight']);
+    await reader?.findByFileName('coupa-sync-preflight.csv');
+  } catch (err) {
+    if (err instanceof CoupaRetryableError) throw new CoupaUnreachableError(`cannot reach Coupa at ${baseUrl}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A progress line at most every 5 s, so a long run is visibly alive. */
+function progressPrinter(out: (line: string) => void): (done: number, total: number) => void {
+  let last = Date.now();
+  return (done, total) => {
+    if (Date.now() - last < 5000 || done >= total) return;
+    last = Date.now();
+    out(`  … ${done} of ${total} row(s) settled`);
+  };
+}
+
+/** Fails before the run (exit 2) when the report cannot be written, not after Coupa was changed. */
+async function checkReportPath(path: string): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await access(dirname(path), constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`cannot write the report to ${path}: ${(err as Error).message}`);
+  }
+}
+
 export interface RunOutput {
   report: RunReport;
   exitCode: number;
@@ -62,6 +102,7 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
     throw new HrFileError(options.file, 'cannot read the file (does it exist?)');
   });
   const config = configFor(options);
+  if (options.report) await checkReportPath(options.report);
   const csvDelivery = config.delivery === 'csv' && !options.dryRun;
   // Against the embedded emulator with no sFTP server, a local folder stands in for /Incoming/Users.
   const localRoot = csvDelivery && !options.coupaUrl && !options.sftpUrl ? await mkdtemp(join(tmpdir(), 'coupa-sync-sftp-')) : undefined;
@@ -76,8 +117,16 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
     csv = csvDelivery
       ? await setUpCsvChannel({ config, baseUrl: target.baseUrl, credentials: target.credentials, sftpUrl: options.sftpUrl, sftpHostKey: options.sftpHostKey, localRoot, out })
       : undefined;
+    await preflight(target.baseUrl, directory, csv?.channel.reader);
     const started = Date.now();
-    const { report } = await runLocalPipeline({ file: options.file, config, directory, dryRun: options.dryRun, csv: csv?.channel });
+    const { report } = await runLocalPipeline({
+      file: options.file,
+      config,
+      directory,
+      dryRun: options.dryRun,
+      csv: csv?.channel,
+      onProgress: progressPrinter(out),
+    });
     out(formatSummary(report, (Date.now() - started) / 1000));
     if (options.report) {
       await mkdir(dirname(options.report), { recursive: true });
@@ -98,7 +147,7 @@ export async function runRunCommand(argv: string[]): Promise<number> {
   try {
     return (await executeRun(options, out)).exitCode;
   } catch (err) {
-    if (err instanceof HrFileError || err instanceof CoupaAuthError) {
+    if (err instanceof HrFileError || err instanceof CoupaAuthError || err instanceof CoupaUnreachableError) {
       process.stderr.write(`coupa-sync: the run could not start: ${err.message}\n`);
       return 2;
     }

@@ -96,6 +96,30 @@ describe('coupa-sync CLI', () => {
     expect(stderr).toContain(message);
   });
 
+  it('exits 2 when Coupa cannot be reached, before anything is applied', async () => {
+    const config = join(dir, 'quick-retries.json');
+    await writeFile(config, JSON.stringify({ coupa: { maxAttempts: 2, maxRetryMs: 2000 } }));
+    const { code, stderr } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', 'http://127.0.0.1:1', '--config', config], creds);
+    expect(code).toBe(2);
+    expect(stderr).toContain('the run could not start: cannot reach Coupa at http://127.0.0.1:1');
+  });
+
+  it('exits 2 when the report cannot be written, before Coupa is touched', async () => {
+    emulator.resetLog();
+    const { code, stderr } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url, '--report', '/dev/null/report.json'], creds);
+    expect(code).toBe(2);
+    expect(stderr).toContain('cannot write the report to /dev/null/report.json');
+    expect(emulator.requests).toHaveLength(0);
+  });
+
+  it('says so when the file has no data rows', async () => {
+    const file = join(dir, 'header-only.csv');
+    await writeFile(file, 'login,email\n');
+    const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url], creds);
+    expect(code).toBe(0);
+    expect(stdout).toContain('The file has no data rows');
+  });
+
   it('exits 2 when credentials are missing or wrong', async () => {
     const missing = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url]);
     expect(missing.code).toBe(2);

@@ -11,7 +11,7 @@ import type { DataFileSourceReader, UserDirectory } from '../../core/coupa/direc
 import { deliverCsvBatch } from '../../core/csv/batcher';
 import { createMemoryManifestStore, type CsvManifest } from '../../core/csv/manifest';
 import { collectCsvResults } from '../../core/csv/results';
-import type { RunRef, RunReport } from '../../core/model';
+import type { RunRef, RunReport, SyncMessage } from '../../core/model';
 import { systemClock, type Clock, type FileDrop, type Notifier, type OutcomeLedger } from '../../core/ports';
 import { consumeBatch, settle } from '../../core/sync/consume';
 import { buildReport } from '../../core/sync/report';
@@ -86,29 +86,43 @@ interface Sinks {
   notifier: Notifier;
 }
 
-async function drainToApi(queue: MemoryQueue, queued: number, options: LocalRunOptions, { clock, ledger, notifier }: Sinks): Promise<void> {  const batchSize = options.batchSize ?? options.config.coupa.lookupBatchSize;
+/** The same final outcome for a set of messages (give-ups, undeliverable batches, unconfirmed files). */
+function settleAll(messages: SyncMessage[], outcome: 'failed' | 'submitted', error: string, sinks: Sinks): Promise<void> {
+  return settle(
+    messages.map((message) => ({ message, outcome: { row: message.record.row, login: message.record.login, outcome, errors: [error] } })),
+    sinks,
+  );
+}
+
+async function drainToApi(queue: MemoryQueue, queued: number, options: LocalRunOptions, sinks: Sinks): Promise<void> {
+  const batchSize = options.batchSize ?? options.config.coupa.lookupBatchSize;
   const maxReceives = options.config.api.maxReceiveCount;
-  const deps = { directory: options.directory, ledger, notifier, config: options.config, dryRun: options.dryRun };
+  const deps = { ...sinks, directory: options.directory, config: options.config, dryRun: options.dryRun };
   let done = 0;
   while (queue.size > 0) {
     const batch = queue.receive(batchSize);
-    const result = await consumeBatch(
-      batch.map((d) => d.message),
-      deps,
-    );
+    const result = await consumeBatch(batch.map((d) => d.message), deps);
     done += result.outcomes.length;
+    if (result.fatal) {
+      // Credentials went bad mid-run: nothing more can be applied; every row left ends failed.
+      const left = [...result.retry, ...queue.receive(queue.size).map((d) => d.message)];
+      await settleAll(left, 'failed', `not applied: ${result.fatal.message}`, sinks);
+      options.onProgress?.(queued, queued);
+      return;
+    }
     const retry = batch.filter((d) => result.retry.includes(d.message));
-    await redeliverOrGiveUp(retry, maxReceives, result.retryReason, queue, { ledger, notifier });
-    done += retry.filter((d) => d.receiveCount >= maxReceives).length;
+    const dead = await redeliverOrGiveUp(retry, maxReceives, result.retryReason, queue, sinks);
+    done += dead;
     options.onProgress?.(done, queued);
-    if (retry.length > 0) await clock.sleep((options.redeliveryDelayMs ?? 1000) * Math.max(...retry.map((d) => d.receiveCount)));
+    if (retry.length > dead) await sinks.clock.sleep((options.redeliveryDelayMs ?? 1000) * Math.max(...retry.map((d) => d.receiveCount)));
   }
 }
 
 /**
  * CSV channel: batches as the csv-batcher Lambda gets them, then one read-back of every file.
- * A batch that cannot be delivered ends as `failed`; files Coupa has not loaded when the wait
- * ends leave their rows `submitted`, so every row still has an outcome.
+ * A batch that cannot be delivered ends as `failed`; files whose verdict cannot be read (Coupa
+ * has not loaded them when the wait ends, or the read-back itself fails) leave their rows
+ * `submitted` with the reason, so every row still has an outcome.
  */
 async function drainToCsv(queue: MemoryQueue, csv: LocalCsvChannel, sinks: Sinks & { config: SyncConfig }): Promise<void> {
   const manifests = createMemoryManifestStore();
@@ -118,47 +132,43 @@ async function drainToCsv(queue: MemoryQueue, csv: LocalCsvChannel, sinks: Sinks
     try {
       sent.push(...(await deliverCsvBatch(batch, { ...sinks, drop: csv.drop, manifests })));
     } catch (err) {
-      const why = `could not deliver the user-import file: ${(err as Error).message}`;
-      await settle(batch.map((message) => ({ message, outcome: { row: message.record.row, login: message.record.login, outcome: 'failed' as const, errors: [why] } })), sinks);
+      await settleAll(batch, 'failed', `could not deliver the user-import file: ${(err as Error).message}`, sinks);
     }
   }
   if (sent.length === 0) return;
-  const { pending } = await collectCsvResults(sent, { ...sinks, reader: csv.reader, manifests }, {
-    timeoutSeconds: csv.waitSeconds,
-    pollSeconds: csv.pollSeconds ?? 5,
-    onProgress: csv.onProgress,
-  });
-  const note = (m: CsvManifest) =>
+  let unconfirmed: (m: CsvManifest) => string = (m) =>
     csv.waitSeconds === 0
       ? `delivered as ${m.fileName}; not waiting for Coupa's loader (--wait-results 0)`
       : `delivered as ${m.fileName}; Coupa had not loaded it after ${csv.waitSeconds} s (see /data_sources in Coupa)`;
-  await settle(
-    pending.flatMap((m) => m.rows.map((r) => ({ message: r.run, outcome: { row: r.row, login: r.login, outcome: 'submitted' as const, errors: [note(m)] } }))),
-    sinks,
-  );
+  try {
+    await collectCsvResults(sent, { ...sinks, reader: csv.reader, manifests }, {
+      timeoutSeconds: csv.waitSeconds,
+      pollSeconds: csv.pollSeconds ?? 5,
+      onProgress: csv.onProgress,
+    });
+  } catch (err) {
+    const why = (err as Error).message;
+    unconfirmed = (m) => `delivered as ${m.fileName}; its load result could not be read: ${why}`;
+  }
+  // Files settled by the read-back are complete in the store; the others are pending still.
+  for (const m of await manifests.pending()) {
+    await settleAll(m.rows.map((r) => ({ ...r.run, record: { row: r.row, login: r.login, fields: {} } })), 'submitted', unconfirmed(m), sinks);
+  }
 }
 
-/** Like SQS with a redrive policy: back to the head of the queue, or dead after maxReceives. */
+/** Like SQS with a redrive policy: back to the head of the queue, or dead after maxReceives. Returns the dead count. */
 async function redeliverOrGiveUp(
   retry: Delivery[],
   maxReceives: number,
   reason: string | undefined,
   queue: MemoryQueue,
-  deps: Parameters<typeof settle>[1],
-): Promise<void> {
+  sinks: Sinks,
+): Promise<number> {
   const dead = retry.filter((d) => d.receiveCount >= maxReceives);
   queue.returnToHead(retry.filter((d) => d.receiveCount < maxReceives));
-  if (dead.length === 0) return;
-  await settle(
-    dead.map(({ message, receiveCount }) => ({
-      message,
-      outcome: {
-        row: message.record.row,
-        login: message.record.login,
-        outcome: 'failed' as const,
-        errors: [`not applied after ${receiveCount} attempts: ${reason ?? 'Coupa did not answer'}`],
-      },
-    })),
-    deps,
-  );
+  if (dead.length > 0) {
+    const why = `not applied after ${maxReceives} attempts: ${reason ?? 'Coupa did not answer'}`;
+    await settleAll(dead.map((d) => d.message), 'failed', why, sinks);
+  }
+  return dead.length;
 }
