@@ -5,7 +5,7 @@ import { MemoryQueue } from '../../lambdas/adapters/local/memory-queue';
 import type { SyncMessage } from '../../lambdas/core/model';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { channelFor, runIdFor } from '../../lambdas/core/sync/route';
-import { splitHrFile } from '../../lambdas/core/sync/split';
+import { SplitStoppedError, splitHrFile } from '../../lambdas/core/sync/split';
 import { csvStream, testConfig } from '../support/factories';
 
 const run = { runId: 'hr-abc', file: 'incoming/hr.csv' };
@@ -55,5 +55,24 @@ describe('routing', () => {
     expect(id).toMatch(/^Workday_export__1_-[0-9a-f]{12}$/);
     expect(runIdFor('bucket', 'incoming/Workday export (1).csv', 'v1')).toBe(id);
     expect(runIdFor('bucket', 'incoming/Workday export (1).csv', 'v2')).not.toBe(id);
+  });
+});
+
+describe('splitHrFile on a file broken part-way', () => {
+  it('queues every valid row it read before the break and says how far it got', async () => {
+    // Prepare: 150 good rows, then an unterminated quote
+    const rows = Array.from({ length: 150 }, (_, i) => `u.${i},u${i}@example.com`);
+    const csv = ['login,email', ...rows, '"broken,x@example.com'].join('\n');
+    const queue = new MemoryQueue();
+    // Act
+    const error = await splitHrFile(csvStream(csv), run, { queue, ledger: new MemoryLedger(), notifier: new ConsoleNotifier(() => {}) }).catch((e) => e);
+    // Assess
+    expect(error).toBeInstanceOf(SplitStoppedError);
+    expect(error).toBeInstanceOf(HrFileError);
+    // (the parser may hold a few rows when it fails: what counts is that queued = read, and both are told)
+    expect(error.summary.rows).toBeGreaterThan(100);
+    expect(error.summary.queued).toBe(error.summary.rows);
+    expect(queue.size).toBe(error.summary.queued);
+    expect(error.message).toMatch(/^incoming\/hr.csv: cannot read the file as CSV/);
   });
 });

@@ -3,7 +3,7 @@
  * settle bad rows at once (rejected, with file, row and field named) so nothing is lost.
  */
 import type { Readable } from 'node:stream';
-import { readHrFile, type ReadOptions } from '../hr/read-hr-file';
+import { HrFileError, readHrFile, type ReadOptions } from '../hr/read-hr-file';
 import type { RowOutcome, RunRef, SyncMessage } from '../model';
 import type { Notifier, OutcomeLedger, RecordQueue } from '../ports';
 import { notifyFailures } from './notify';
@@ -43,24 +43,47 @@ export async function splitHrFile(
     pending = [];
   };
 
-  for await (const { row, result } of readHrFile(input, { file: run.file, headerMap: options.headerMap })) {
-    summary.rows += 1;
-    if (result.ok) {
-      pending.push({ ...run, record: result.record });
-      if (pending.length >= chunkSize) await flush();
-    } else {
-      summary.rejected.push({
-        row,
-        login: result.login,
-        outcome: 'rejected',
-        errors: result.errors.map((e) => `${run.file}, row ${row}: ${e}`),
-      });
+  try {
+    for await (const { row, result } of readHrFile(input, { file: run.file, headerMap: options.headerMap })) {
+      summary.rows += 1;
+      if (result.ok) {
+        pending.push({ ...run, record: result.record });
+        if (pending.length >= chunkSize) await flush();
+      } else {
+        summary.rejected.push({
+          row,
+          login: result.login,
+          outcome: 'rejected',
+          errors: result.errors.map((e) => `${run.file}, row ${row}: ${e}`),
+        });
+      }
     }
+  } catch (err) {
+    if (!(err instanceof HrFileError)) throw err;
+    // A file broken part-way: the rows read before the break are valid and (in AWS) some are already
+    // queued, so queue them all and settle their rejects; the caller says exactly how far it got.
+    await flush();
+    await settleRejected(run, summary, deps);
+    throw new SplitStoppedError(err, summary);
   }
   await flush();
-  if (summary.rejected.length > 0) {
-    await deps.ledger.record(run, summary.rejected);
-    await notifyFailures(run, summary.rejected, deps.notifier);
-  }
+  await settleRejected(run, summary, deps);
   return summary;
+}
+
+async function settleRejected(run: RunRef, summary: SplitSummary, deps: SplitDeps): Promise<void> {
+  if (summary.rejected.length === 0) return;
+  await deps.ledger.record(run, summary.rejected);
+  await notifyFailures(run, summary.rejected, deps.notifier);
+}
+
+/** The file could not be read to its end; `summary` tells what was read and queued before that. */
+export class SplitStoppedError extends HrFileError {
+  constructor(
+    cause: HrFileError,
+    readonly summary: SplitSummary,
+  ) {
+    super(cause.file, cause.message.slice(cause.file.length + 2));
+    this.name = 'SplitStoppedError';
+  }
 }
