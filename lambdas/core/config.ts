@@ -35,8 +35,6 @@ const coupaSchema = z.object({
   matchFallback: z.enum(['none', 'employee-number', 'email']).default('none'),
   /** CSO `state` that means "deactivated". */
   csoDeactivatedState: z.enum(['Disabled', 'Blocked', 'Removed']).default('Disabled'),
-  /** Collections HR owns; Coupa replaces the whole set on PUT, so none are sent unless named here. */
-  ownedCollections: z.array(z.enum(['roles', 'user-groups', 'content-groups'])).default([]),
   /** Logins the sync must never change (e.g. the OAuth client's own user). */
   protectedLogins: z.array(z.string()).default([]),
   /** Secrets Manager secret (AWS) holding {"clientId","clientSecret"} or {"apiKey"} for CSO. */
