@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoupaAuthError } from '../../lambdas/core/coupa/directory';
+import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa/directory';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { MemoryLedger } from '../../lambdas/adapters/local/memory-ledger';
 import { consumeBatch } from '../../lambdas/core/sync/consume';
@@ -130,5 +130,54 @@ describe('consumeBatch with config.coupa.matchFallback', () => {
     // Assess
     expect(result.outcomes).toEqual([{ row: 1, login: 'new.login', outcome: 'updated', changedFields: ['login'] }]);
     expect(directory.calls).toEqual(['find new.login', 'update 42 login']);
+  });
+});
+
+describe('consumeBatch with bulk writes (CSO)', () => {
+  function bulkDirectory() {
+    const { directory, ledger, notifier } = setup([coupaUser({ login: 'known' }), coupaUser({ id: '43', login: 'known.two' })]);
+    const bulk = Object.assign(directory, {
+      createMany: async (items: Array<{ login: string; fields: Record<string, unknown> }>) => {
+        directory.calls.push(`createMany ${items.map((i) => i.login).join(',')}`);
+        return items.map((i) => {
+          if (i.login === 'refused') return { login: i.login, error: 'CSO did not apply the change to refused (sent 2, added 1)' };
+          const user = { id: `n-${i.login}`, login: i.login, fields: i.fields };
+          directory.users.set(i.login, structuredClone(user));
+          return { login: i.login, user };
+        });
+      },
+      updateMany: async (items: Array<{ id: string; login: string; changes: Record<string, unknown> }>) => {
+        directory.calls.push(`updateMany ${items.map((i) => i.login).join(',')}`);
+        return items.map((i) => ({ login: i.login, user: { id: i.id, login: i.login, fields: { ...directory.users.get(i.login)!.fields, ...i.changes } } }));
+      },
+    });
+    return { directory: bulk, deps: { directory: bulk, ledger, notifier, config: testConfig() } };
+  }
+
+  it('sends each login\'s first change in one call per kind and reports the items that did not apply', async () => {
+    // Prepare
+    const { directory, deps } = bulkDirectory();
+    const messages = [
+      syncMessage(hrRecord({ row: 1, login: 'fresh' })),
+      syncMessage(hrRecord({ row: 2, login: 'refused' })),
+      syncMessage(hrRecord({ row: 3, login: 'known', fields: { lastname: 'New' } })),
+      syncMessage(hrRecord({ row: 4, login: 'known.two', action: 'deactivate', fields: {} })),
+      syncMessage(hrRecord({ row: 5, login: 'fresh', fields: { lastname: 'Later' } })),
+    ];
+    // Act
+    const result = await consumeBatch(messages, deps);
+    // Assess
+    expect(directory.calls).toEqual(['find fresh,refused,known,known.two', 'createMany fresh,refused', 'updateMany known,known.two', 'update n-fresh lastname']);
+    expect(result.outcomes.map((o) => [o.row, o.outcome])).toEqual([[1, 'created'], [2, 'failed'], [3, 'updated'], [4, 'deactivated'], [5, 'updated']]);
+    expect(result.outcomes[1].errors).toEqual(['CSO did not apply the change to refused (sent 2, added 1)']);
+  });
+
+  it('hands a failed bulk call\'s logins back whole, later messages included', async () => {
+    const { directory, deps } = bulkDirectory();
+    directory.createMany = async () => { throw new CoupaRetryableError('HTTP 503 after 5 attempts'); };
+    const messages = [syncMessage(hrRecord({ row: 1, login: 'a.new' })), syncMessage(hrRecord({ row: 2, login: 'b.new' })), syncMessage(hrRecord({ row: 3, login: 'a.new', fields: { lastname: 'X' } })), syncMessage(hrRecord({ row: 4, login: 'known', fields: { lastname: 'Y' } }))];
+    const result = await consumeBatch(messages, deps);
+    expect(result.retry.map((m) => m.record.row)).toEqual([1, 3, 2]);
+    expect(result.outcomes.map((o) => [o.row, o.outcome])).toEqual([[4, 'updated']]);
   });
 });

@@ -19,6 +19,18 @@ export interface UserDirectory {
    * keyed by the HR login (only unambiguous matches). Absent where the flavour cannot (CSO).
    */
   findByFallback?(records: Array<{ login: string; employeeNumber?: string; email?: string }>): Promise<Map<string, CoupaUser>>;
+  /**
+   * Bulk writes where the flavour has them (CSO's lenient POST/PUT /api/users): one result per
+   * item, in order, with the user as stored or why that item did not apply.
+   */
+  createMany?(items: Array<{ login: string; fields: UserFields }>): Promise<BulkItemResult[]>;
+  updateMany?(items: Array<{ id: string; login: string; changes: UserFields }>): Promise<BulkItemResult[]>;
+}
+
+export interface BulkItemResult {
+  login: string;
+  user?: CoupaUser;
+  error?: string;
 }
 
 /** Base of every error the Coupa client raises, so callers can tell them from bugs. */

@@ -3,7 +3,7 @@
  * record plan → POST/PUT. Messages of one login run in order; a retryable failure sends that
  * message and the login's later messages back to the queue, so order survives retries.
  */
-import { CoupaAuthError, CoupaRejectedError, type UserDirectory } from '../coupa/directory';
+import { CoupaAuthError, CoupaRejectedError, type BulkItemResult, type UserDirectory } from '../coupa/directory';
 import type { SyncConfig } from '../config';
 import type { CoupaUser, Outcome, RowOutcome, SyncMessage } from '../model';
 import type { Notifier, OutcomeLedger } from '../ports';
@@ -90,24 +90,72 @@ async function consumeLogin(
       current = deps.dryRun ? simulate(plan, message, current) : ((await apply(plan, message, deps.directory)) ?? current);
       result.settled.push({ message, outcome: outcomeOf(message, plan) });
     } catch (err) {
-      if (err instanceof CoupaAuthError) {
-        result.fatal = err;
-        result.retryReason = err.message;
-        result.retry.push(...messages.slice(i));
-        return;
-      }
       if (err instanceof CoupaRejectedError) {
-        const { row, login } = message.record;
         const errors = err.messages.length ? err.messages : [err.message];
-        result.settled.push({ message, outcome: { row, login, outcome: 'failed', errors } });
+        result.settled.push({ message, outcome: failed(message, errors) });
         continue;
       }
-      // Retryable, or unexpected: back to the queue (the DLQ catches what never succeeds).
-      result.retry.push(...messages.slice(i));
-      result.retryReason = (err as Error).message;
+      handBack(err, messages.slice(i), result);
       return;
     }
   }
+}
+
+function failed(message: SyncMessage, errors: string[]): RowOutcome {
+  return { row: message.record.row, login: message.record.login, outcome: 'failed', errors };
+}
+
+/** Bad credentials stop the batch; anything else transient (or unexpected) goes back to the queue. */
+function handBack(err: unknown, messages: SyncMessage[], result: Settled): void {
+  if (err instanceof CoupaAuthError) result.fatal = err;
+  result.retry.push(...messages);
+  result.retryReason = (err as Error).message;
+}
+
+/**
+ * Where the flavour has bulk writes (CSO), each login's first change goes out in one call per
+ * kind (create, update) instead of one call per user; the lenient answers come back per item.
+ * Returns each login's remaining messages and state, for the one-by-one path.
+ */
+async function applyFirstChangesInBulk(
+  groups: Map<string, SyncMessage[]>,
+  found: Map<string, CoupaUser>,
+  deps: ConsumeDeps,
+  result: Settled,
+): Promise<Map<string, { rest: SyncMessage[]; current?: CoupaUser }>> {
+  const { directory } = deps;
+  const left = new Map<string, { rest: SyncMessage[]; current?: CoupaUser }>();
+  const creates: Array<{ message: SyncMessage; plan: Extract<Plan, { kind: 'create' }> }> = [];
+  const updates: Array<{ message: SyncMessage; plan: Extract<Plan, { kind: 'update' | 'deactivate' }> }> = [];
+  for (const [login, [first, ...rest]] of groups) {
+    const plan = planRecord(first.record, found.get(login), { protectedLogins: deps.config.coupa.protectedLogins });
+    left.set(login, { rest, current: found.get(login) });
+    if (plan.kind === 'create') creates.push({ message: first, plan });
+    else if (plan.kind === 'update' || plan.kind === 'deactivate') updates.push({ message: first, plan });
+    else result.settled.push({ message: first, outcome: outcomeOf(first, plan) });
+  }
+  // A failed bulk call hands its logins back whole (first change and the rest), so order holds.
+  const giveBack = (items: Array<{ message: SyncMessage }>, err: unknown) => {
+    handBack(err, items.flatMap(({ message }) => [message, ...left.get(message.record.login)!.rest]), result);
+    for (const { message } of items) left.delete(message.record.login);
+  };
+  const send = async <T extends { message: SyncMessage; plan: Plan }>(items: T[], call: (items: T[]) => Promise<BulkItemResult[]>) => {
+    if (items.length === 0) return;
+    if (result.fatal) return giveBack(items, result.fatal);
+    try {
+      const answers = await call(items);
+      items.forEach(({ message, plan }, n) => {
+        const answer = answers[n];
+        if (answer?.user) left.get(message.record.login)!.current = answer.user;
+        result.settled.push({ message, outcome: answer?.user ? outcomeOf(message, plan) : failed(message, [answer?.error ?? 'Coupa did not apply it']) });
+      });
+    } catch (err) {
+      giveBack(items, err);
+    }
+  };
+  await send(creates, (items) => directory.createMany!(items.map(({ message, plan }) => ({ login: message.record.login, fields: plan.fields }))));
+  await send(updates, (items) => directory.updateMany!(items.map(({ message, plan }) => ({ id: plan.id, login: message.record.login, changes: plan.changes }))));
+  return left;
 }
 
 /**
@@ -145,13 +193,18 @@ export async function consumeBatch(messages: SyncMessage[], deps: ConsumeDeps): 
     return { outcomes: [], retry: [...messages], retryReason: (err as Error).message, fatal };
   }
   const result: Settled = { settled: [], retry: [] };
-  for (const [login, group] of groups) {
+  const bulk = !deps.dryRun && deps.directory.createMany && deps.directory.updateMany && groups.size > 1;
+  const todo = bulk
+    ? await applyFirstChangesInBulk(groups, found, deps, result)
+    : new Map([...groups].map(([login, group]) => [login, { rest: group, current: found.get(login) }]));
+  for (const { rest, current } of todo.values()) {
+    if (rest.length === 0) continue;
     if (result.fatal || deps.shouldStop?.()) {
-      result.retry.push(...group);
+      result.retry.push(...rest);
       result.retryReason ??= result.fatal ? result.fatal.message : 'stopped early: out of time for this batch';
       continue;
     }
-    await consumeLogin(group, found.get(login), deps, result);
+    await consumeLogin(rest, current, deps, result);
   }
   // What was applied is recorded even when the batch stopped early or the credentials failed.
   await settle(result.settled, deps);
