@@ -87,7 +87,8 @@ describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
     expect(byRow.get(2)).toEqual({ row: 2, login: 'steady.state', outcome: 'applied' });
     expect(byRow.get(3)).toEqual({ row: 3, login: 'leaver.lee', outcome: 'deactivated' });
     expect(byRow.get(6)).toMatchObject({ row: 6, login: 'copy.cat', outcome: 'failed' });
-    expect(byRow.get(6)?.errors?.join(' ')).toMatch(/Coupa loader \(users_\S+\.csv, line 3\): Email "mgr\.jones@example\.com": Email has already been taken/);
+    expect(byRow.get(6)?.errors?.join(' ')).toMatch(/Coupa loader \(users_\S+\.csv, line 3\): Email: Email has already been taken/);
+    expect(byRow.get(6)?.errors?.join(' ')).not.toContain('mgr.jones@example.com'); // the value is personal data
     expect(byRow.get(5)).toMatchObject({ row: 5, login: 'no.names', outcome: 'rejected' });
     expect(byRow.get(4)).toEqual({ row: 4, login: 'fresh.face', outcome: 'applied' });
     expect(outcomes.rows).toHaveLength(6);
@@ -104,6 +105,7 @@ describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
     expect(failure?.message).toMatch(/users_\S+\.csv/);
     expect(failure?.message).toContain('row 6');
     expect(failure?.message).toContain('Email has already been taken');
+    expect(failure?.message).not.toContain('mgr.jones@example.com');
     expect(notifications.some((n) => n.logins?.includes('no.names'))).toBe(true);
   });
 

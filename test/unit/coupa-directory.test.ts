@@ -228,6 +228,7 @@ describe('DataFileSourceReader', () => {
     <status>Done</status>
     <records-created type="integer">1</records-created>
     <records-updated type="integer">3</records-updated>
+    <result-text>5 rows processed, creating 1 new rows and updating 3 rows</result-text>
     <upload-errors type="array">
       <upload-error>
         <row type="integer">3</row>
@@ -251,6 +252,7 @@ describe('DataFileSourceReader', () => {
       status: 'Done',
       recordsCreated: 1,
       recordsUpdated: 3,
+      resultText: '5 rows processed, creating 1 new rows and updating 3 rows',
       errors: [{ row: 3, field: 'Email', value: 'bad', messages: ['Email is invalid'] }],
     });
     const q = apiCalls()[0].query;
@@ -261,6 +263,20 @@ describe('DataFileSourceReader', () => {
       dir: 'desc',
       limit: '1',
     });
+  });
+
+  it("reads a failed load's result text (JSON), and leaves it out when Coupa gives none", async () => {
+    // Prepare
+    const failed = { id: 13, 'file-file-name': 'f.csv', status: 'Failed', 'records-created': 0, 'records-updated': 0, 'result-text': 'Invalid header: Logn', 'upload-errors': [] };
+    route(() => ({ status: 200, body: [failed] }));
+    const reader = createDataFileSourceReader(clientOptions(server.url, {}, { format: 'json' }));
+    // Act
+    const result = await reader.findByFileName('f.csv');
+    route(() => ({ status: 200, body: [{ ...failed, status: 'Loading', 'result-text': null }] }));
+    const loading = await reader.findByFileName('f.csv');
+    // Assess
+    expect(result).toMatchObject({ status: 'Failed', resultText: 'Invalid header: Logn' });
+    expect(loading).not.toHaveProperty('resultText');
   });
 
   it('is undefined while Coupa has not seen the file (JSON [] and XML 404)', async () => {

@@ -33,8 +33,8 @@ describe('deliverCsvBatch', () => {
 
     // Assess
     expect(deps.drop.files.map((f) => [f.name, f.dir])).toEqual([
-      [expect.stringMatching(/^users_20261123_040506Z_[0-9a-f]{8}_0001\.csv$/), '/Incoming/Users'],
-      [expect.stringMatching(/^users_20261123_040506Z_[0-9a-f]{8}_0002\.csv$/), '/Incoming/Users'],
+      [expect.stringMatching(/^users_20261123_040506Z_789_[0-9a-f]{8}_0001\.csv$/), '/Incoming/Users'],
+      [expect.stringMatching(/^users_20261123_040506Z_789_[0-9a-f]{8}_0002\.csv$/), '/Incoming/Users'],
     ]);
     expect(parse(deps.drop.files[0].body)).toEqual([['Login', 'Email'], ['asmith', 'a@example.com'], ['jdoe', 'j2@example.com']]);
     expect(manifests.map((m) => m.fileName)).toEqual(deps.drop.files.map((f) => f.name));
@@ -121,7 +121,7 @@ describe('deliverCsvBatch', () => {
     expect(manifest.rows.map((r) => [r.line, r.row])).toEqual([[1, 2], [1, 5]]);
   });
 
-  it('names the files of two batches sent in the same second differently', async () => {
+  it('names the files of two batches sent in the same millisecond differently', async () => {
     // Prepare
     const deps = depsFor();
 
@@ -131,5 +131,37 @@ describe('deliverCsvBatch', () => {
 
     // Assess
     expect(first.fileName).not.toBe(second.fileName);
+  });
+
+  it('names the files of a later batch in the same second so they load after the earlier one', async () => {
+    // Prepare
+    const deps = depsFor();
+    const batches = [[aMessage({ row: 1 })], [aMessage({ row: 2 })], [aMessage({ row: 3 })], [aMessage({ row: 4 })]];
+
+    // Act: 10 ms apart, all within one second
+    const names: string[] = [];
+    for (const batch of batches) {
+      const [manifest] = await deliverCsvBatch(batch, deps);
+      names.push(manifest.fileName);
+      await deps.clock.sleep(10);
+    }
+
+    // Assess
+    expect(names.every((n) => n.startsWith('users_20261123_040506Z_'))).toBe(true);
+    expect([...names].sort()).toEqual(names);
+  });
+
+  it('rejects a protected login whatever its case', async () => {
+    // Prepare
+    const deps = depsFor({ config: aConfig({}, { protectedLogins: ['Coupa.Integration'] }) });
+
+    // Act
+    const manifests = await deliverCsvBatch([aMessage({ row: 4, login: 'coupa.INTEGRATION', fields: { lastname: 'X' } })], deps);
+
+    // Assess
+    expect(manifests).toEqual([]);
+    expect(deps.ledger.entries[0].outcomes).toEqual([
+      { row: 4, login: 'coupa.INTEGRATION', outcome: 'rejected', errors: [expect.stringMatching(/protected login/)] },
+    ]);
   });
 });

@@ -38,7 +38,7 @@ describe('collectCsvResults', () => {
     const result = await collectCsvResults([manifest], deps, { timeoutSeconds: 0, pollSeconds: 5 });
 
     // Assess
-    const failure = 'Coupa loader (users_a.csv, line 3): Email "dup@example.com": Email has already been taken';
+    const failure = 'Coupa loader (users_a.csv, line 3): Email: Email has already been taken';
     expect(result.outcomes).toEqual([
       { row: 10, login: 'jdoe', outcome: 'applied' },
       { row: 11, login: 'taken', outcome: 'failed', errors: [failure] },
@@ -55,11 +55,29 @@ describe('collectCsvResults', () => {
     expect(await deps.manifests.pending()).toEqual([]);
   });
 
+  it("never publishes the value of a loader error, even when Coupa's message repeats it", async () => {
+    // Prepare
+    const manifest = aManifest('users_v.csv', ['jdoe']);
+    const reader = scriptedReader({
+      'users_v.csv': [
+        aLoad({ errors: [{ row: 2, field: 'Email', value: 'jane.secret@example', messages: ['jane.secret@example is not a valid email'] }] }),
+      ],
+    });
+    const deps = await depsWith(reader, [manifest]);
+
+    // Act
+    const { outcomes } = await collectCsvResults([manifest], deps, { timeoutSeconds: 0, pollSeconds: 5 });
+
+    // Assess
+    expect(outcomes[0].errors).toEqual(['Coupa loader (users_v.csv, line 2): Email: (value) is not a valid email']);
+    expect(JSON.stringify([outcomes, deps.notifier.sent])).not.toContain('secret');
+  });
+
   it('fails every row of a file Coupa failed as a whole, with its result text', async () => {
     // Prepare
     const manifest = aManifest('users_b.csv', ['a', 'b']);
     const reader = scriptedReader({
-      'users_b.csv': [{ ...aLoad({ status: 'Failed' }), resultText: 'Invalid header: Logn' } as never],
+      'users_b.csv': [aLoad({ status: 'Failed', resultText: 'Invalid header: Logn' })],
     });
     const deps = await depsWith(reader, [manifest]);
 
@@ -96,6 +114,46 @@ describe('collectCsvResults', () => {
     ]);
     expect(deps.clock.slept).toEqual([25_000, 25_000]);
     expect(reader.calls).toEqual(['users_c1.csv', 'users_c2.csv', 'users_c2.csv', 'users_c2.csv']);
+  });
+
+  it('keeps a Stopped or Paused load pending, and says so in the progress line', async () => {
+    // Prepare
+    const stopped = aManifest('users_s1.csv', ['a']);
+    const paused = aManifest('users_s2.csv', ['b']);
+    const reader = scriptedReader({
+      'users_s1.csv': [aLoad({ status: 'Stopped' })],
+      'users_s2.csv': [aLoad({ status: 'Paused' }), aLoad()],
+    });
+    const deps = await depsWith(reader, [stopped, paused]);
+    const progress: string[] = [];
+
+    // Act
+    const result = await collectCsvResults([stopped, paused], deps, { timeoutSeconds: 20, pollSeconds: 10, onProgress: (m) => progress.push(m) });
+
+    // Assess
+    expect(result.outcomes.map((o) => [o.login, o.outcome])).toEqual([['b', 'applied']]);
+    expect(result.pending).toEqual([stopped]);
+    expect(deps.ledger.entries.flatMap((e) => e.outcomes.map((o) => o.login))).toEqual(['b']);
+    const held = "(held loads stay pending until an administrator resumes them in Coupa)";
+    expect(progress).toEqual([
+      `waiting for Coupa to load 2 file(s): 0 done, 2 pending, 20 s left; in Coupa's loader users_s1.csv is Stopped, users_s2.csv is Paused ${held}`,
+      `waiting for Coupa to load 2 file(s): 1 done, 1 pending, 10 s left; in Coupa's loader users_s1.csv is Stopped ${held}`,
+      `1 file(s) left pending; in Coupa's loader users_s1.csv is Stopped ${held}`,
+    ]);
+  });
+
+  it('mentions a Stopped load even when it looks only once (the scheduled poller)', async () => {
+    // Prepare
+    const manifest = aManifest('users_s3.csv', ['a']);
+    const deps = await depsWith(scriptedReader({ 'users_s3.csv': [aLoad({ status: 'stopped' })] }), [manifest]);
+    const progress: string[] = [];
+
+    // Act
+    const result = await collectCsvResults([manifest], deps, { timeoutSeconds: 0, pollSeconds: 5, onProgress: (m) => progress.push(m) });
+
+    // Assess
+    expect(result.pending).toEqual([manifest]);
+    expect(progress).toEqual(["1 file(s) left pending; in Coupa's loader users_s3.csv is stopped (held loads stay pending until an administrator resumes them in Coupa)"]);
   });
 
   it('returns files Coupa has not finished by the timeout as pending, untouched', async () => {

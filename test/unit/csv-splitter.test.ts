@@ -117,7 +117,7 @@ describe('planning user-import files', () => {
 });
 
 describe('file names', () => {
-  it('are UTC-stamped, zero-padded and sort in load order', () => {
+  it('are UTC-stamped to the millisecond, zero-padded and sort in load order', () => {
     // Prepare
     const at = new Date('2026-01-02T03:04:05.678Z');
 
@@ -127,8 +127,19 @@ describe('file names', () => {
 
     // Assess
     expect(fileTimestamp(at)).toBe('20260102_030405');
-    expect(names[2]).toBe('users_20260102_030405Z_ab12cd34_0001.csv');
+    expect(names[2]).toBe('users_20260102_030405Z_678_ab12cd34_0001.csv');
+    expect(later).toBe('users_20260102_030406Z_000_00000000_0001.csv');
     expect([...names, later].sort()).toEqual([names[2], names[1], names[0], later]);
     expect(new Set(names).size).toBe(3);
+  });
+
+  it('sort batches made within one second in the order they were made, whatever their content tag', () => {
+    // Prepare: the earlier batch has the larger tag
+    const first = importFileName(new Date('2026-01-02T03:04:05.009Z'), 'ffffffff', 2);
+    const second = importFileName(new Date('2026-01-02T03:04:05.010Z'), '00000000', 1);
+    const third = importFileName(new Date('2026-01-02T03:04:05.999Z'), '80000000', 1);
+
+    // Act / Assess
+    expect([third, second, first].sort()).toEqual([first, second, third]);
   });
 });

@@ -1,26 +1,38 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { FORMULA_TRIGGERS, neutralizeFormula, writeUserImportCsv } from '../../lambdas/core/csv/csv-writer';
+import { FORMULA_TRIGGERS, csvDataLine, csvHeaderLine, neutralizeFormula } from '../../lambdas/core/csv/csv-writer';
+
+/** A file assembled the way file-splitter.ts (the batcher's planner) assembles it. */
+const fileOf = (header: string[], rows: string[][]): Buffer =>
+  Buffer.from(csvHeaderLine(header) + rows.map(csvDataLine).join(''), 'utf8');
 
 describe('user-import CSV writer', () => {
   it('double-quotes every field, empty ones too, with CRLF and no BOM', () => {
     // Act
-    const body = writeUserImportCsv(['Login', 'Middle Name'], [['jdoe', ''], ['asmith', 'B']]);
+    const body = fileOf(['Login', 'Middle Name'], [['jdoe', ''], ['asmith', 'B']]);
 
     // Assess
     expect(body.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(false);
     expect(body.toString('utf8')).toBe('"Login","Middle Name"\r\n"jdoe",""\r\n"asmith","B"\r\n');
   });
 
-  it.each(FORMULA_TRIGGERS.map((c) => [JSON.stringify(c), c]))('neutralises a cell starting with %s', (_label, trigger) => {
+  it.each(FORMULA_TRIGGERS.map((c) => [JSON.stringify(c), c]))('neutralises a data cell starting with %s', (_label, trigger) => {
     // Prepare
     const value = `${trigger}SUM(A1:A9)`;
 
     // Act
-    const [, row] = parse(writeUserImportCsv(['First Name'], [[value]]), { relax_quotes: false }) as string[][];
+    const [row] = parse(csvDataLine([value]), { relax_quotes: false }) as string[][];
 
     // Assess
     expect(row[0]).toBe(`'${value}`);
+  });
+
+  it('never alters header names', () => {
+    // Act
+    const [header] = parse(csvHeaderLine(['-Login', 'Email']), { relax_quotes: false }) as string[][];
+
+    // Assess
+    expect(header).toEqual(['-Login', 'Email']);
   });
 
   it('leaves ordinary cells alone, including inner formula characters', () => {
@@ -38,7 +50,7 @@ describe('user-import CSV writer', () => {
     ];
 
     // Act
-    const parsed = parse(writeUserImportCsv(['A', 'B', 'C', 'D'], rows), { bom: false }) as string[][];
+    const parsed = parse(fileOf(['A', 'B', 'C', 'D'], rows), { bom: false }) as string[][];
 
     // Assess
     expect(parsed).toEqual([['A', 'B', 'C', 'D'], ...rows]);

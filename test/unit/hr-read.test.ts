@@ -25,10 +25,27 @@ describe('readHrFile', () => {
     ]);
   });
 
-  it('accepts a UTF-8 BOM, CRLF line ends, quoted commas and newlines', async () => {
-    const csv = '\uFEFFlogin,firstname,lastname\r\n"x.y","Zoë, ""Z""","Multi\nLine"\r\n';
+  it('accepts a UTF-8 BOM, CRLF line ends, quoted commas and quotes, tabs', async () => {
+    const csv = '\uFEFFlogin,firstname,lastname\r\n"x.y","Zoë, ""Z""","Tab\tSeparated"\r\n';
     const [row] = await readAll(csv);
-    expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'x.y', fields: { firstname: 'Zoë, "Z"', lastname: 'Multi\nLine' } } });
+    expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'x.y', fields: { firstname: 'Zoë, "Z"', lastname: 'Tab\tSeparated' } } });
+  });
+
+  it('rejects a quoted line break in a cell as one row, naming the field, and numbers the next row 2', async () => {
+    const rows = await readAll('login,lastname\nx.y,"Multi\nLine"\nz.z,Zed\n');
+    expect(rows).toEqual([
+      { row: 1, result: { ok: false, login: 'x.y', errors: ['field "lastname": the value contains a line break, which a Coupa user field cannot hold'] } },
+      { row: 2, result: { ok: true, record: { row: 2, login: 'z.z', fields: { lastname: 'Zed' } } } },
+    ]);
+  });
+
+  it('numbers rows 1..N without gaps: blank, all-empty-cell and whitespace lines are skipped and not counted', async () => {
+    // Prepare: padding before the header too
+    const csv = ',,\nlogin,email,firstname\na.a,a@example.com,A\n\n,,\n  , ,\nb.b,b@example.com,B\n"",,""\nc.c,c@example.com,C\n,,\n';
+    // Act
+    const rows = await readAll(csv);
+    // Assess
+    expect(rows.map((r) => [r.row, r.result.ok && r.result.record.login])).toEqual([[1, 'a.a'], [2, 'b.b'], [3, 'c.c']]);
   });
 
   it('reads a file split into arbitrary chunks the same as a whole one (real stream)', async () => {
@@ -52,7 +69,7 @@ describe('readHrFile', () => {
       ok: false,
       login: 'bad.user',
       errors: [
-        'field "email": "not-mail" is not an e-mail address',
+        'field "email": the value is not an e-mail address',
         'field "active": "maybe" is not true or false',
         'field "firstname": 41 characters, Coupa allows at most 40',
         'field "action": "explode" is not one of create, update, deactivate',
@@ -62,7 +79,7 @@ describe('readHrFile', () => {
 
   it('rejects a row with more cells than the header, and skips blank spreadsheet padding', async () => {
     const rows = await readAll('login,email\na.b,a@example.com,surplus\n,\nc.d,c@example.com\n');
-    expect(rows.map((r) => [r.row, r.result.ok])).toEqual([[1, false], [3, true]]);
+    expect(rows.map((r) => [r.row, r.result.ok])).toEqual([[1, false], [2, true]]);
     expect(rows[0].result).toMatchObject({ errors: ['row has 3 cells but the header has 2 columns'] });
   });
 
@@ -77,12 +94,92 @@ describe('readHrFile', () => {
     ['email,firstname\nx@example.com,X\n', 'the header has no "login" column'],
     ['login,Work Email\n', 'unknown column(s) "work email"'],
     ['login,email,EMAIL\n', 'column "email" appears twice'],
-    ['login,email\n"unterminated,x\n', 'cannot read the file as CSV'],
+    ['login,email\n"unterminated,x\n', 'cannot read the file as CSV: data row 1 (starting on line 2 of the file) opens a quoted cell that is never closed'],
+    ['login,email\n\na.b,a@example.com\n,,\n\nc.d,"c@example.com\nmore\n', 'cannot read the file as CSV: data row 2 (starting on line 6 of the file) opens a quoted cell that is never closed'],
+    ['login,email\na.b,"a@example.com"x\n', 'data row 1 (starting on line 2 of the file) has a quoted cell with text after its closing quote'],
+    ['login,email\na.b,a@example.com\nc.d,c"d@example.com\n', 'data row 2 (starting on line 3 of the file) has a quote inside a cell that is not quoted'],
+    ['"login,email\n', 'the header row (line 1 of the file) opens a quoted cell that is never closed'],
+    ['john.doe,john@example.com,John\n', 'the first row is not a header of Coupa user element names'],
+    ['login,emai\uFFFDl\n', 'the header row is not valid UTF-8'],
   ])('fails the whole file with a message naming it: %j', async (csv, message) => {
     const error = await readAll(csv).catch((e) => e);
     expect(error).toBeInstanceOf(HrFileError);
     expect(error.message).toContain('hr.csv: ');
     expect(error.message).toContain(message);
+  });
+
+  it('never quotes cell content in file errors (it may be personal data)', async () => {
+    for (const csv of [
+      'login,email\nsecret.login,"secret@example.com"secret\n',
+      'login,email\nsecret.login,sec"ret@example.com\n',
+      'login,email\nsecret.login,"secret@example.com\n',
+      'secret.login,secret@example.com,Secret\n',
+    ]) {
+      const error = await readAll(csv).catch((e) => e);
+      expect(error).toBeInstanceOf(HrFileError);
+      expect(error.message).not.toMatch(/secret/i);
+    }
+  });
+
+  it('names the field but never quotes a personal value in row errors; short enumeration values are quoted', async () => {
+    // Prepare
+    const csv = 'login,email,active,authentication-method,default-currency\n' +
+      'p.erson,jane.secret@,jane.secret@example.com,Jane Secret,eur\n';
+    // Act
+    const [row] = await readAll(csv);
+    // Assess
+    expect(row.result).toEqual({
+      ok: false,
+      login: 'p.erson',
+      errors: [
+        'field "email": the value is not an e-mail address',
+        'field "active": the value is not true or false',
+        'field "authentication-method": the value is not one of coupa_credentials, ldap, saml (case-sensitive)',
+        'field "default-currency": "eur" is not a 3-letter ISO currency code',
+      ],
+    });
+  });
+
+  it('rejects a cell that is not valid UTF-8 (a Latin-1 file), naming row and field, not the value', async () => {
+    // Prepare: "Zoë" in Latin-1 (0xEB is not valid UTF-8)
+    const csv = Buffer.concat([Buffer.from('login,firstname,lastname\nz.one,Zo'), Buffer.from([0xeb]), Buffer.from(',One\nok.user,Ok,User\n')]);
+    // Act
+    const rows = await readAll(Readable.from([csv]));
+    // Assess
+    expect(rows).toEqual([
+      { row: 1, result: { ok: false, login: 'z.one', errors: ['field "firstname": the value is not valid UTF-8 (save the file as UTF-8)'] } },
+      { row: 2, result: { ok: true, record: { row: 2, login: 'ok.user', fields: { firstname: 'Ok', lastname: 'User' } } } },
+    ]);
+  });
+
+  it('does not mistake multi-byte characters split across stream chunks for invalid UTF-8', async () => {
+    // Prepare: one byte per chunk
+    const bytes = Buffer.from('\uFEFFlogin,firstname,lastname\nz.one,Zoë 山田,Ñandú 😀\n');
+    // Act
+    const rows = await readAll(Readable.from(Array.from(bytes, (b) => Buffer.from([b]))));
+    // Assess
+    expect(rows[0].result).toEqual({ ok: true, record: { row: 1, login: 'z.one', fields: { firstname: 'Zoë 山田', lastname: 'Ñandú 😀' } } });
+  });
+
+  it('rejects ASCII control characters other than tab, naming the field', async () => {
+    const rows = await readAll('login,lastname,middlename\na.b,Do\u0007e,\nc.d,ok,Mid\u0000x\ne.f,Tab\tOk,\n');
+    expect(rows.map((r) => r.result)).toEqual([
+      { ok: false, login: 'a.b', errors: ['field "lastname": the value contains the control character U+0007'] },
+      { ok: false, login: 'c.d', errors: ['field "middlename": the value contains the control character U+0000'] },
+      { ok: true, record: { row: 3, login: 'e.f', fields: { lastname: 'Tab\tOk' } } },
+    ]);
+  });
+
+  it('allows a column without a header name only while its cells are empty', async () => {
+    const rows = await readAll('login,,email, \na.b,,a@example.com,\nc.d,note,c@example.com,x\n');
+    expect(rows.map((r) => r.result)).toEqual([
+      { ok: true, record: { row: 1, login: 'a.b', fields: { email: 'a@example.com' } } },
+      {
+        ok: false,
+        login: 'c.d',
+        errors: ['cell 2 has a value but its column has no header name', 'cell 4 has a value but its column has no header name'],
+      },
+    ]);
   });
 
   it('maps other header names through a header map (ready for Workday-style exports)', async () => {

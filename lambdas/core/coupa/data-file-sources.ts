@@ -32,11 +32,13 @@ function listOf(body: unknown): unknown[] {
 
 function toResult(raw: Record<string, unknown>, fallbackName: string): DataFileSourceResult {
   const errors = Array.isArray(raw['upload-errors']) ? (raw['upload-errors'] as Array<Record<string, unknown>>) : [];
+  const resultText = textOf(raw['result-text']);
   return {
     fileName: String(raw['file-file-name'] ?? fallbackName),
     status: String(raw.status ?? ''),
     recordsCreated: Number(raw['records-created'] ?? 0),
     recordsUpdated: Number(raw['records-updated'] ?? 0),
+    ...(resultText ? { resultText } : {}),
     errors: errors.map((e) => ({
       row: Number(e.row ?? 0),
       field: String(e['field-with-error'] ?? ''),
@@ -44,6 +46,13 @@ function toResult(raw: Record<string, unknown>, fallbackName: string): DataFileS
       messages: messagesOf(e['field-errors']),
     })),
   };
+}
+
+/** A text element: XML may give an empty element as '' or an object (e.g. `nil="true"` attributes). */
+function textOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() || undefined;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
 }
 
 function messagesOf(value: unknown): string[] {

@@ -70,6 +70,8 @@ export interface DataFileSourceResult {
   status: string;
   recordsCreated: number;
   recordsUpdated: number;
+  /** Coupa's `result-text` (a summary, or why a whole file failed), when it gives one. */
+  resultText?: string;
   /** `row` as Coupa reports it: the file's line number with the header as line 1. */
   errors: Array<{ row: number; field: string; value: string; messages: string[] }>;
 }

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SyncConfig } from '../config';
-import type { RowOutcome, RunRef, SyncMessage } from '../model';
+import { isProtectedLogin, type RowOutcome, type RunRef, type SyncMessage } from '../model';
 import type { Clock, FileDrop, Notifier, OutcomeLedger } from '../ports';
 import { byRun, notifyFailures } from '../sync/notify';
 import { importFileName, planImportFiles } from './file-splitter';
@@ -29,7 +29,7 @@ export interface CsvBatchDeps {
   headerNames?: Record<string, string>;
 }
 
-/** Short, stable id of a batch's content: two batches sent in the same second get different names. */
+/** Short, stable id of a batch's content: two batches sent in the same millisecond get different names. */
 function batchTag(messages: SyncMessage[]): string {
   const hash = createHash('sha256');
   for (const m of messages) hash.update(`${m.runId}:${m.record.row}\n`);
@@ -54,13 +54,12 @@ export async function deliverCsvBatch(batch: SyncMessage[], deps: CsvBatchDeps):
   const { config } = deps;
   const messages = inChangeOrder(batch);
   const headerNames = { ...DEFAULT_HEADER_NAMES, ...config.csv.headerNames, ...deps.headerNames } as Record<ImportColumn, string>;
-  const protectedLogins = new Set(config.coupa.protectedLogins.map((l) => l.toLowerCase()));
 
   const sendable: Array<{ row: ImportRow; item: SyncMessage }> = [];
   const rejected: Array<{ message: SyncMessage; outcome: RowOutcome }> = [];
   for (const message of messages) {
     const { record } = message;
-    if (protectedLogins.has(record.login.toLowerCase())) {
+    if (isProtectedLogin(record.login, config.coupa.protectedLogins)) {
       const error = `"${record.login}" is a protected login (e.g. the integration's own user) and is never changed by the sync`;
       rejected.push({ message, outcome: rejectedOutcome(message, error) });
       continue;

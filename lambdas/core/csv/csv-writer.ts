@@ -35,7 +35,11 @@ const CSV_OPTIONS = {
   eof: true,
 } as const;
 
-/** The header line, quoted like every other line (header names are never neutralised). */
+/**
+ * The header line, quoted like every other line (header names are never neutralised).
+ * A file is `csvHeaderLine(header) + rows.map(csvDataLine).join('')`, encoded as UTF-8 without
+ * BOM (file-splitter.ts assembles files this way, measuring each line's bytes as it goes).
+ */
 export function csvHeaderLine(header: string[]): string {
   return stringify([header], CSV_OPTIONS);
 }
@@ -43,9 +47,4 @@ export function csvHeaderLine(header: string[]): string {
 /** One data line (with its CRLF); every cell is formula-neutralised. */
 export function csvDataLine(cells: string[]): string {
   return stringify([cells.map(neutralizeFormula)], CSV_OPTIONS);
-}
-
-/** A whole file: header + rows, UTF-8 without BOM. */
-export function writeUserImportCsv(header: string[], rows: string[][]): Buffer {
-  return Buffer.from(csvHeaderLine(header) + rows.map(csvDataLine).join(''), 'utf8');
 }

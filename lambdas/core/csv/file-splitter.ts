@@ -119,10 +119,12 @@ export function fileTimestamp(at: Date): string {
 }
 
 /**
- * `users_<YYYYMMDD_HHMMSS>Z_<batchTag>_<seq>.csv`: Coupa loads in alphanumeric order, so the
- * UTC time first, then the batch (keeps one batch's files together and two batches delivered in
- * the same second apart), then a zero-padded sequence in load order.
+ * `users_<YYYYMMDD_HHMMSS>Z_<mmm>_<batchTag>_<seq>.csv`: Coupa loads in alphanumeric order, so
+ * the UTC time first, down to the millisecond (two batches made within one second still load in
+ * the order they were made), then the batch's content tag (keeps one batch's files together and
+ * two batches made in the same millisecond apart), then a zero-padded sequence in load order.
  */
 export function importFileName(at: Date, batchTag: string, seq: number): string {
-  return `users_${fileTimestamp(at)}Z_${batchTag}_${String(seq).padStart(4, '0')}.csv`;
+  const millis = String(at.getUTCMilliseconds()).padStart(3, '0');
+  return `users_${fileTimestamp(at)}Z_${millis}_${batchTag}_${String(seq).padStart(4, '0')}.csv`;
 }

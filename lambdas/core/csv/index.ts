@@ -8,6 +8,6 @@ export {
   headerNamesFromTemplate,
   type ImportColumn,
 } from './user-import-format';
-export { writeUserImportCsv, neutralizeFormula, startsLikeFormula, FORMULA_TRIGGERS } from './csv-writer';
+export { csvHeaderLine, csvDataLine, neutralizeFormula, startsLikeFormula, FORMULA_TRIGGERS } from './csv-writer';
 export { toImportRow, type ImportRow } from './user-import-row';
 export { planImportFiles, importFileName, fileTimestamp, type PlannedFile, type SplitLimits } from './file-splitter';

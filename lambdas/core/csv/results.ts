@@ -24,20 +24,28 @@ export interface CsvResultsOptions {
 }
 
 const FINAL_STATUSES = new Set(['done', 'failed']);
+/** Statuses of a load an administrator has halted: still pending (it may be resumed), but worth saying. */
+const HELD_STATUSES = new Set(['stopped', 'paused']);
 const MAX_LISTED = 50;
 
 type LoaderError = DataFileSourceResult['errors'][number];
 
+/**
+ * One loader error as published (SNS, report): the file line, the column and Coupa's words, but
+ * never the cell's value, which is often personal (e-mail, names). A message that repeats the
+ * value has it blanked out too.
+ */
 function describeLoaderError(fileName: string, e: LoaderError): string {
-  const what = e.field ? `${e.field} "${e.value}": ` : '';
-  return `Coupa loader (${fileName}, line ${e.row}): ${what}${e.messages.join('; ')}`;
+  const what = e.field ? `${e.field}: ` : '';
+  const value = e.value.trim();
+  const messages = value.length >= 4 ? e.messages.map((m) => m.split(value).join('(value)')) : e.messages;
+  return `Coupa loader (${fileName}, line ${e.row}): ${what}${messages.join('; ')}`;
 }
 
 /** Per-row outcomes of a file Coupa finished with (`Done` or `Failed`). */
 export function outcomesOf(manifest: CsvManifest, result: DataFileSourceResult): RowOutcome[] {
-  const resultText = (result as DataFileSourceResult & { resultText?: string }).resultText;
   if (result.status.toLowerCase() === 'failed') {
-    const why = `Coupa loader failed the whole file ${manifest.fileName}: ${resultText || 'status Failed'}`;
+    const why = `Coupa loader failed the whole file ${manifest.fileName}: ${result.resultText || 'status Failed'}`;
     const fileErrors = result.errors.map((e) => describeLoaderError(manifest.fileName, e));
     return manifest.rows.map((r) => ({ row: r.row, login: r.login, outcome: 'failed', errors: [why, ...fileErrors] }));
   }
@@ -99,6 +107,7 @@ export async function collectCsvResults(
 
   for (;;) {
     const still: CsvManifest[] = [];
+    const held: string[] = [];
     for (const manifest of waiting) {
       let result: DataFileSourceResult | undefined;
       try {
@@ -109,15 +118,24 @@ export async function collectCsvResults(
         opts.onProgress?.(`could not read the load of ${manifest.fileName} yet: ${err.message}`);
       }
       if (result && FINAL_STATUSES.has(result.status.toLowerCase())) outcomes.push(...(await settleFile(manifest, result, deps)));
-      else still.push(manifest);
+      else {
+        still.push(manifest);
+        if (result && HELD_STATUSES.has(result.status.toLowerCase())) held.push(`${manifest.fileName} is ${result.status}`);
+      }
     }
     waiting = still;
+    // A stopped or paused load stays pending (it may be resumed), but nobody should wait for it unknowingly.
+    const heldNote =
+      held.length > 0 ? `; in Coupa's loader ${held.join(', ')} (held loads stay pending until an administrator resumes them in Coupa)` : '';
 
     const left = deadline - deps.clock.now().getTime();
-    if (waiting.length === 0 || left <= 0) break;
+    if (waiting.length === 0 || left <= 0) {
+      if (heldNote) opts.onProgress?.(`${waiting.length} file(s) left pending${heldNote}`);
+      break;
+    }
     opts.onProgress?.(
       `waiting for Coupa to load ${pending.length} file(s): ${pending.length - waiting.length} done, ` +
-        `${waiting.length} pending, ${Math.ceil(left / 1000)} s left`,
+        `${waiting.length} pending, ${Math.ceil(left / 1000)} s left${heldNote}`,
     );
     await deps.clock.sleep(Math.min(Math.max(opts.pollSeconds, 0.05) * 1000, left));
   }

@@ -45,9 +45,6 @@ export const DEFAULT_HEADER_NAMES: Readonly<Record<ImportColumn, string>> = {
   'invoicing-user': 'Invoicing User',
 };
 
-/** Columns a `create` needs (the loader's required columns). */
-export const REQUIRED_FOR_CREATE: readonly ImportColumn[] = ['login', 'email', 'firstname', 'lastname'];
-
 /**
  * Columns Coupa matches or resolves on: altering their text (e.g. a formula-neutralising `'`)
  * would point the change at another user, so rows whose values there look like formulas are

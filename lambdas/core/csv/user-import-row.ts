@@ -8,13 +8,12 @@
  * and a deactivation carries Login and Status only (the deactivate playbook: other fields of a
  * leaver are not worth a failed row).
  */
-import { LICENCE_FIELDS, type HrRecord, type LicenceField } from '../model';
+import { LICENCE_FIELDS, REQUIRED_TO_CREATE, deactivates, type HrRecord, type LicenceField } from '../model';
 import { startsLikeFormula } from './csv-writer';
 import {
   DEFAULT_HEADER_NAMES,
   IMPORT_COLUMNS,
   MATCH_KEY_COLUMNS,
-  REQUIRED_FOR_CREATE,
   csvBoolean,
   csvStatus,
   type ImportColumn,
@@ -33,11 +32,6 @@ export type ImportRowResult = { ok: true; row: ImportRow } | { ok: false; error:
 
 const isLicence = (column: ImportColumn): column is LicenceField =>
   (LICENCE_FIELDS as readonly string[]).includes(column);
-
-/** Whether the record turns the user off: an explicit deactivate action or active=false. */
-export function deactivates(record: HrRecord): boolean {
-  return record.action === 'deactivate' || record.fields.active === false;
-}
 
 function cellFor(record: HrRecord, column: ImportColumn): string | undefined {
   if (column === 'login') return record.login;
@@ -66,10 +60,12 @@ export function toImportRow(record: HrRecord): ImportRowResult {
 
   const where = `HR row ${record.row} (login ${record.login})`;
   if (record.action === 'create' && !deactivate) {
-    const missing = REQUIRED_FOR_CREATE.filter((c) => !cells[c]?.trim());
+    // The loader's required columns: Login (always written) and the fields Coupa needs to create a user.
+    const missing = REQUIRED_TO_CREATE.filter((c) => !cells[c]?.trim());
     if (missing.length > 0) {
+      const required = ['login' as const, ...REQUIRED_TO_CREATE].map((c) => DEFAULT_HEADER_NAMES[c]).join(', ');
       const names = missing.map((c) => DEFAULT_HEADER_NAMES[c]).join(', ');
-      return { ok: false, error: `${where}: a new user needs ${names} for Coupa's CSV loader (missing: ${names})` };
+      return { ok: false, error: `${where}: a new user needs ${required} for Coupa's CSV loader (missing: ${names})` };
     }
   }
   // A line break inside a value would make Coupa's error line numbers (the file's line, header = 1)
