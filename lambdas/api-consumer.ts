@@ -1,29 +1,58 @@
-/** SQS FIFO batch → Coupa Users API. Retryable rows go back to the queue; the rest are settled. */
+/**
+ * SQS FIFO batch → Coupa Users API. Retryable rows go back to the queue; the rest are settled.
+ * Never throws for a Coupa or credentials problem: what was applied stays applied (and is not
+ * redelivered), everything else is handed back as a batch item failure.
+ */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { CoupaAuthError } from './core/coupa/directory';
+import type { UserDirectory } from './core/coupa';
+import type { SyncMessage } from './core/model';
 import { consumeBatch } from './core/sync/consume';
+import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-consumer-limits';
 import { config, forgetCoupaClient, ledger, logger, notifier, userDirectory } from './adapters/aws/context';
+import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readSyncMessages, reportUnreadable } from './adapters/aws/sqs-messages';
+
+/** Bad credentials or an unfilled secret: say so once per batch (an alarm counts it) and re-read the secret next time. */
+function credentialsUnusable(err: Error, handedBack: number): void {
+  // The messages name the Coupa URL or the secret and what to fix, never a credential.
+  logger.error(CREDENTIALS_REFUSED_LOG, { error: err.message, handedBack });
+  forgetCoupaClient();
+}
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event) => {
+  .handler(async (event, context) => {
     const { received, unreadable } = readSyncMessages(event.Records);
     await reportUnreadable(unreadable, notifier());
     if (received.length === 0) return { batchItemFailures: [] };
     const idOf = new Map(received.map((r) => [r.message, r.messageId]));
+    const handBack = (messages: Iterable<SyncMessage>): SQSBatchResponse => ({
+      batchItemFailures: [...messages].map((m) => ({ itemIdentifier: idOf.get(m)! })),
+    });
     logger.appendKeys({ runIds: [...new Set(received.map((r) => r.message.runId))] });
+
+    let directory: UserDirectory;
     try {
-      const deps = { directory: await userDirectory(), ledger: ledger(), notifier: notifier(), config: config() };
-      const result = await consumeBatch([...idOf.keys()], deps);
-      if (result.retry.length) logger.warn('rows sent back for retry', { count: result.retry.length, reason: result.retryReason });
-      logger.info('batch applied', { outcomes: result.outcomes.length, retry: result.retry.length });
-      return { batchItemFailures: result.retry.map((m) => ({ itemIdentifier: idOf.get(m)! })) };
+      directory = await userDirectory();
     } catch (err) {
-      // Bad credentials fail the whole batch; re-read the secret next time in case it was fixed.
-      if (err instanceof CoupaAuthError) forgetCoupaClient();
-      throw err;
+      if (!(err instanceof SecretNotReadyError)) throw err;
+      credentialsUnusable(err, idOf.size);
+      return handBack(idOf.keys());
     }
+    const cfg = config();
+    // A login is started only while one more worst-case request still fits before the timeout.
+    const reserveMs = worstCaseRequestMs(cfg.coupa);
+    const result = await consumeBatch([...idOf.keys()], {
+      directory,
+      ledger: ledger(),
+      notifier: notifier(),
+      config: cfg,
+      shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
+    });
+    if (result.fatal) credentialsUnusable(result.fatal, result.retry.length);
+    else if (result.retry.length) logger.warn('rows sent back for retry', { count: result.retry.length, reason: result.retryReason });
+    logger.info('batch applied', { outcomes: result.outcomes.length, retry: result.retry.length });
+    return handBack(result.retry);
   });

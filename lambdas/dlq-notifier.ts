@@ -1,34 +1,49 @@
-/** A message in a dead-letter queue is a row that will not be applied: record it as failed and tell people. */
+/**
+ * A message in a dead-letter queue is a row that will not be applied: record it as failed in its
+ * run, and tell people with one digest per run and batch (the core's settle), never one message
+ * per row. SQS does not carry the consumer's last error, so the outcome says where to look.
+ */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SyncMessage } from './core/model';
+import type { SettledRow } from './core/sync/notify';
+import { settle } from './core/sync/consume';
 import { ledger, logger, notifier } from './adapters/aws/context';
 import { queueNameOf, readSyncMessages, reportUnreadable } from './adapters/aws/sqs-messages';
+
+/** The api queue and its DLQ are FIFO; the csv ones are standard. */
+const consumerOf = (queue: string) => (queue.endsWith('.fifo') ? 'api-consumer' : 'csv-batcher');
+
+function deadRow(message: SyncMessage, record: SQSRecord): SettledRow {
+  const { row, login } = message.record;
+  const deliveries = record.attributes.ApproximateReceiveCount;
+  const why = `not applied after ${deliveries} deliveries: see the ${consumerOf(queueNameOf(record))} logs`;
+  return { message, outcome: { row, login, outcome: 'failed', errors: [why] } };
+}
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
     const { received, unreadable } = readSyncMessages(event.Records);
     await reportUnreadable(unreadable, notifier());
-    const attemptsOf = new Map(event.Records.map((r) => [r.messageId, r.attributes.ApproximateReceiveCount]));
-    const queueOf = new Map(event.Records.map((r) => [r.messageId, queueNameOf(r)]));
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    const recordOf = new Map(event.Records.map((r) => [r.messageId, r]));
+    const runs = new Map<string, { messageIds: string[]; rows: SettledRow[] }>();
     for (const { messageId, message } of received) {
-      const { runId, file, record } = message;
-      const why = `gave up after ${attemptsOf.get(messageId)} attempts: message moved to ${queueOf.get(messageId)}`;
+      const run = runs.get(message.runId) ?? { messageIds: [], rows: [] };
+      run.messageIds.push(messageId);
+      run.rows.push(deadRow(message, recordOf.get(messageId)!));
+      runs.set(message.runId, run);
+    }
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const [runId, { messageIds, rows }] of runs) {
       try {
-        await ledger().record({ runId, file }, [{ row: record.row, login: record.login, outcome: 'failed', errors: [why] }]);
-        await notifier().publish({
-          subject: `Coupa user sync: row ${record.row} (${record.login}) failed`,
-          message: `Run ${runId}, file ${file}, row ${record.row}, login ${record.login}: ${why}.`,
-          severity: 'failure',
-          run: { runId, file },
-          logins: [record.login],
-        });
-        logger.warn('dead message recorded', { runId, login: record.login, row: record.row });
+        await settle(rows, { ledger: ledger(), notifier: notifier() });
+        logger.warn('dead messages recorded as failed', { runId, rows: rows.length });
       } catch (err) {
-        logger.error('could not record dead message', { runId, error: (err as Error).message });
-        batchItemFailures.push({ itemIdentifier: messageId });
+        // Kept in the DLQ for the next attempt (recording again is harmless: the last outcome wins).
+        logger.error('could not record dead messages', { runId, rows: rows.length, error: (err as Error).message });
+        batchItemFailures.push(...messageIds.map((itemIdentifier) => ({ itemIdentifier })));
       }
     }
     return { batchItemFailures };

@@ -6,7 +6,7 @@ import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cd
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../lambdas/core/config';
 import { DlqNotifier, FailureTopic } from './constructs/alerts';
-import { API_CONSUMER_TIMEOUT, ApiConsumer } from './constructs/api-consumer';
+import { apiConsumerTimeout, ApiConsumer } from './constructs/api-consumer';
 import { CSV_BATCHER_TIMEOUT, CsvDelivery } from './constructs/csv-delivery';
 import { SyncDashboard } from './constructs/dashboard';
 import { DropBucket } from './constructs/drop-bucket';
@@ -38,7 +38,7 @@ export class CoupaUserSyncStack extends Stack {
     const bucket = this.drop.bucket;
     this.queues = new SyncQueues(this, 'Queues', {
       maxReceiveCount: config.api.maxReceiveCount,
-      apiConsumerTimeout: API_CONSUMER_TIMEOUT,
+      apiConsumerTimeout: apiConsumerTimeout(config.coupa),
       csvBatcherTimeout: CSV_BATCHER_TIMEOUT,
       csvBatchingWindow: Duration.seconds(config.csv.batchingWindowSeconds),
     });
@@ -80,6 +80,22 @@ export class CoupaUserSyncStack extends Stack {
       dashboardName: `${config.stackName}-sync`,
       queues: { api: this.queues.api, csv: this.queues.csv },
       deadLetterQueues: { apiDlq: this.queues.apiDlq, csvDlq: this.queues.csvDlq },
+      failedInvocations: {
+        splitterFailedEvents: {
+          queue: splitter.failedEvents,
+          description:
+            'The splitter gave up on an S3 event after its retries: that HR file was NOT split. The message in the ' +
+            'queue names the bucket, key and error; fix the cause and upload the file again.',
+        },
+      },
+      metricAlarms: {
+        coupaCredentialsRefused: {
+          metric: api.credentialsRefused,
+          description:
+            'Coupa refused the OAuth client (or the Coupa secret is not filled in): the api-consumer applies nothing ' +
+            'and hands every message back. Fix the secret named by the CoupaSecretName output.',
+        },
+      },
       functions: {
         splitter: splitter.function,
         apiConsumer: api.function,

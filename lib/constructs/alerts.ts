@@ -1,6 +1,6 @@
 /**
  * The failure topic (and who hears it), plus the dlq-notifier that turns every dead message into
- * one notification and one `failed` outcome, so nothing drops out of a run report silently.
+ * a `failed` outcome (one notification per run and batch), so nothing drops out of a run report silently.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -59,6 +59,16 @@ export class FailureTopic extends Construct {
   }
 }
 
+export const DLQ_NOTIFIER_TIMEOUT = Duration.seconds(60);
+/**
+ * A standard DLQ is drained in large batches gathered over this window, so a day of dead rows
+ * (a broken sFTP connector) becomes a few digests, not thousands. FIFO sources allow neither a
+ * window nor more than 10 messages per batch.
+ */
+export const STANDARD_DLQ_BATCHING_WINDOW = Duration.seconds(60);
+export const STANDARD_DLQ_BATCH_SIZE = 1000;
+const FIFO_BATCH_LIMIT = 10;
+
 export interface DlqNotifierProps {
   config: SyncConfig;
   bucket: s3.IBucket;
@@ -75,14 +85,21 @@ export class DlqNotifier extends Construct {
       handler: 'dlq-notifier',
       config: props.config,
       description: 'Notifies and records every message that landed in a dead-letter queue',
-      timeout: Duration.seconds(60),
+      timeout: DLQ_NOTIFIER_TIMEOUT,
       environment: { TOPIC_ARN: props.alerts.topic.topicArn, BUCKET_NAME: props.bucket.bucketName },
     });
     const role = this.function.role;
     grantPublish(role, props.alerts.topic, props.alerts.key);
     grantObjectWrite(role, props.bucket, PREFIX.runs);
     for (const dlq of props.dlqs) {
-      this.function.fn.addEventSource(new SqsEventSource(dlq, { batchSize: 10, reportBatchItemFailures: true }));
+      this.function.fn.addEventSource(
+        new SqsEventSource(dlq, {
+          reportBatchItemFailures: true,
+          ...(dlq.fifo
+            ? { batchSize: FIFO_BATCH_LIMIT }
+            : { batchSize: STANDARD_DLQ_BATCH_SIZE, maxBatchingWindow: STANDARD_DLQ_BATCHING_WINDOW }),
+        }),
+      );
     }
     acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes outcome files under runs/ only; key names are generated per record.');
   }

@@ -3,21 +3,39 @@
  * Coupa Users API. At most api.maxConcurrency run at once, each at its share of
  * coupa.instanceRatePerSecond (perProcessCoupaConfig), so together they stay within Coupa's budget.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { SyncConfig } from '../../lambdas/core/config';
+import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
+import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
 import { grantObjectWrite, grantPublish, grantSecretRead } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
-/** Ten rows with Coupa's retries (maxRetryMs 60 s) fit comfortably. */
-export const API_CONSUMER_TIMEOUT = Duration.seconds(120);
+/** Lambda's maximum timeout. */
+const LAMBDA_MAX_SECONDS = 900;
+/** Worst-case requests (coupa.requestTimeoutMs + maxRetryMs + a margin) the timeout must hold. */
+export const WORST_CASE_REQUESTS = 3;
+
+/**
+ * At least 5 minutes, and room for WORST_CASE_REQUESTS worst-case requests: the handler starts no
+ * new login once less than one worst case is left, so a slow Coupa still leaves time for several.
+ * Capped at Lambda's 15 minutes (the queue's visibility timeout, 6×, stays far below SQS's 12 h).
+ */
+export function apiConsumerTimeout(coupa: Pick<CoupaConfig, 'requestTimeoutMs' | 'maxRetryMs'>): Duration {
+  const needed = Math.ceil((WORST_CASE_REQUESTS * worstCaseRequestMs(coupa)) / 1000);
+  return Duration.seconds(Math.min(LAMBDA_MAX_SECONDS, Math.max(300, needed)));
+}
+
+/** Namespace of the metrics this stack derives from its logs. */
+export const METRIC_NAMESPACE = 'CoupaUserSync';
 
 export interface ApiConsumerProps {
   config: SyncConfig;
@@ -29,15 +47,31 @@ export interface ApiConsumerProps {
 
 export class ApiConsumer extends Construct {
   readonly function: SyncFunction;
+  /** Batches whose messages were handed back because Coupa refused the credentials or the secret is empty. */
+  readonly credentialsRefused: cloudwatch.Metric;
 
   constructor(scope: Construct, id: string, props: ApiConsumerProps) {
     super(scope, id);
     const { config } = props;
+    const timeout = apiConsumerTimeout(config.coupa);
+    const worstCaseSeconds = worstCaseRequestMs(config.coupa) / 1000;
+    if (worstCaseSeconds >= timeout.toSeconds()) {
+      Annotations.of(this).addError(
+        `coupa.requestTimeoutMs + coupa.maxRetryMs allow one request ${worstCaseSeconds} s, more than the ` +
+          "api-consumer's 15 minutes: it could never start a login. Lower them.",
+      );
+    } else if (timeout.toSeconds() < WORST_CASE_REQUESTS * worstCaseSeconds) {
+      Annotations.of(this).addWarningV2(
+        'coupa-user-sync:slow-coupa-requests',
+        `coupa.requestTimeoutMs + coupa.maxRetryMs allow one request ${worstCaseSeconds} s: the api-consumer's ` +
+          `15 minutes hold fewer than ${WORST_CASE_REQUESTS} of them, so batches may often stop early. Lower them.`,
+      );
+    }
     this.function = new SyncFunction(this, 'ApiConsumer', {
       handler: 'api-consumer',
       config,
       description: 'Applies queued HR rows to Coupa through the Users API',
-      timeout: API_CONSUMER_TIMEOUT,
+      timeout,
       environment: {
         COUPA_SECRET_ARN: props.coupaSecret.secretArn,
         TOPIC_ARN: props.alerts.topic.topicArn,
@@ -58,5 +92,16 @@ export class ApiConsumer extends Construct {
         maxConcurrency: config.api.maxConcurrency,
       }),
     );
+
+    // The handler hands the messages back instead of failing (what was applied must not be
+    // redelivered), so the Errors alarm does not see bad credentials: count the log line instead.
+    const filter = new logs.MetricFilter(this, 'CredentialsRefused', {
+      logGroup: this.function.logGroup,
+      filterPattern: logs.FilterPattern.allTerms(CREDENTIALS_REFUSED_LOG),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'CoupaCredentialsRefused',
+      metricValue: '1',
+    });
+    this.credentialsRefused = filter.metric({ statistic: 'Sum', period: Duration.minutes(5) });
   }
 }

@@ -28,6 +28,8 @@ import { acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 export const CSV_BATCHER_TIMEOUT = Duration.minutes(5);
+/** The lowest maximum concurrency an SQS event source accepts. */
+export const CSV_BATCHER_POLLERS = 2;
 
 /** EventBridge detail-types of the Transfer Family SFTP connector (source aws.transfer). */
 export const SEND_COMPLETED = 'SFTP Connector File Send Completed';
@@ -118,6 +120,9 @@ export class CsvDelivery extends Construct {
       description: 'Builds Coupa user-import CSV files from queued rows and starts their sFTP transfer',
       timeout: CSV_BATCHER_TIMEOUT,
       memorySize: 1024,
+      // One batch at a time, so files reach Coupa in the order their rows were queued (a manager's
+      // row before the report's, two changes of one login in order) and are named in that order.
+      reservedConcurrentExecutions: 1,
       environment: {
         CONNECTOR_ID: this.connector.attrConnectorId,
         TOPIC_ARN: alerts.topic.topicArn,
@@ -142,6 +147,9 @@ export class CsvDelivery extends Construct {
         batchSize,
         maxBatchingWindow: windowSeconds > 0 ? Duration.seconds(windowSeconds) : undefined,
         reportBatchItemFailures: true,
+        // SQS sources allow no fewer than 2; with 1 reserved, at most one extra batch is polled and
+        // throttled (it returns to the queue after the visibility timeout: see MIN_CSV_RECEIVE_COUNT).
+        maxConcurrency: CSV_BATCHER_POLLERS,
       }),
     );
     return batcher;

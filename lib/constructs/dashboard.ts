@@ -1,7 +1,7 @@
 /**
  * A first operations view: how much is waiting, how old it is, whether the Lambdas fail, and
- * alarms (to the failure topic) for the two things that need a person: dead messages and a
- * consumer that keeps failing.
+ * alarms (to the failure topic) for what needs a person: dead messages, S3 events the splitter
+ * gave up on, a consumer that keeps failing, and Coupa refusing the credentials.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -16,6 +16,10 @@ export interface SyncDashboardProps {
   dashboardName: string;
   queues: Record<string, sqs.IQueue>;
   deadLetterQueues: Record<string, sqs.IQueue>;
+  /** On-failure destinations of asynchronous invocations: every message is an event a Lambda gave up on. */
+  failedInvocations: Record<string, { queue: sqs.IQueue; description: string }>;
+  /** Further alarms (any datapoint above 0 notifies), e.g. metrics counted from log lines. */
+  metricAlarms: Record<string, { metric: cloudwatch.IMetric; description: string }>;
   functions: Record<string, SyncFunction>;
   /** Functions whose errors page someone (the splitter and the channel consumers). */
   alarmOnErrors: Record<string, SyncFunction>;
@@ -31,7 +35,8 @@ export class SyncDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncDashboardProps) {
     super(scope, id);
-    const allQueues = { ...props.queues, ...props.deadLetterQueues };
+    const failedQueues = Object.fromEntries(Object.entries(props.failedInvocations).map(([name, f]) => [name, f.queue]));
+    const allQueues = { ...props.queues, ...props.deadLetterQueues, ...failedQueues };
     const fns = Object.entries(props.functions);
     const perFunction = (metric: (f: SyncFunction) => cloudwatch.IMetric) =>
       fns.map(([name, f]) => withLabel(metric(f), name));
@@ -68,6 +73,16 @@ export class SyncDashboard extends Construct {
         metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
       }, notify);
+    }
+    for (const [name, { queue, description }] of Object.entries(props.failedInvocations)) {
+      this.addAlarm(`${name}Depth`, {
+        alarmDescription: description,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 0,
+      }, notify);
+    }
+    for (const [name, { metric, description }] of Object.entries(props.metricAlarms)) {
+      this.addAlarm(name, { alarmDescription: description, metric, threshold: 0 }, notify);
     }
     for (const [name, f] of Object.entries(props.alarmOnErrors)) {
       this.addAlarm(`${name}Errors`, {

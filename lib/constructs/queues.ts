@@ -6,6 +6,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DLQ_NOTIFIER_TIMEOUT, STANDARD_DLQ_BATCHING_WINDOW } from './alerts';
 
 export interface QueuesProps {
   maxReceiveCount: number;
@@ -16,6 +17,13 @@ export interface QueuesProps {
 }
 
 const RETENTION = Duration.days(14);
+
+/**
+ * The csv-batcher runs one batch at a time, and every batch Lambda polls while one runs is
+ * throttled and counts as a delivery: AWS advises a maxReceiveCount of at least 5 there, so a row
+ * never dead-letters only because the batcher was busy.
+ */
+export const MIN_CSV_RECEIVE_COUNT = 5;
 
 export class SyncQueues extends Construct {
   readonly api: sqs.Queue;
@@ -31,8 +39,8 @@ export class SyncQueues extends Construct {
       retentionPeriod: RETENTION,
     };
 
-    // The dlq-notifier (60 s timeout) consumes the DLQs: 6× its timeout.
-    const dlqVisibility = Duration.minutes(6);
+    // The dlq-notifier consumes the DLQs: 6× its timeout (plus its batching window on the standard one).
+    const dlqVisibility = Duration.seconds(DLQ_NOTIFIER_TIMEOUT.toSeconds() * 6);
     this.apiDlq = new sqs.Queue(this, 'ApiDlq', {
       ...common,
       fifo: true,
@@ -50,13 +58,16 @@ export class SyncQueues extends Construct {
       deadLetterQueue: { queue: this.apiDlq, maxReceiveCount: props.maxReceiveCount },
     });
 
-    this.csvDlq = new sqs.Queue(this, 'CsvDlq', { ...common, visibilityTimeout: dlqVisibility });
+    this.csvDlq = new sqs.Queue(this, 'CsvDlq', {
+      ...common,
+      visibilityTimeout: dlqVisibility.plus(STANDARD_DLQ_BATCHING_WINDOW),
+    });
     this.csv = new sqs.Queue(this, 'Csv', {
       ...common,
       visibilityTimeout: Duration.seconds(
         props.csvBatcherTimeout.toSeconds() * 6 + props.csvBatchingWindow.toSeconds(),
       ),
-      deadLetterQueue: { queue: this.csvDlq, maxReceiveCount: props.maxReceiveCount },
+      deadLetterQueue: { queue: this.csvDlq, maxReceiveCount: Math.max(props.maxReceiveCount, MIN_CSV_RECEIVE_COUNT) },
     });
 
     for (const dlq of [this.apiDlq, this.csvDlq]) {

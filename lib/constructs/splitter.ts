@@ -1,11 +1,14 @@
 /**
  * The splitter: an HR file lands under incoming/, this Lambda streams it, validates each row and
- * queues one message per valid row on the channel's queue.
+ * queues one message per valid row on the channel's queue. S3 invokes it asynchronously: an event
+ * that still fails after Lambda's retries goes to a failed-events queue (an alarm watches it), so a
+ * file is never dropped silently.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
@@ -22,8 +25,17 @@ export interface SplitterProps {
   alerts: FailureTopic;
 }
 
+/** Lambda's retries of a failed S3 event (its default), and how long an event may wait for them. */
+export const SPLITTER_RETRY_ATTEMPTS = 2;
+export const SPLITTER_MAX_EVENT_AGE = Duration.hours(6);
+
 export class Splitter extends Construct {
   readonly function: SyncFunction;
+  /**
+   * S3 events the splitter failed on after every retry (Lambda's invocation record: the S3 event,
+   * so bucket and key, and the error). The file was not split: fix the cause and upload it again.
+   */
+  readonly failedEvents: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: SplitterProps) {
     super(scope, id);
@@ -49,6 +61,22 @@ export class Splitter extends Construct {
     grantPublish(role, props.alerts.topic, props.alerts.key);
     acknowledgePrefixGrant(role, bucket, PREFIX.incoming, 'Reads the HR files dropped under incoming/ only.');
     acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Writes run summaries and outcomes under runs/ only.');
+
+    this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.failedEvents).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is itself the splitter's on-failure destination; an alarm on its depth notifies the failure topic.",
+    });
+    // Adds sqs:SendMessage on this queue to the splitter's role.
+    this.function.fn.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.failedEvents),
+      retryAttempts: SPLITTER_RETRY_ATTEMPTS,
+      maxEventAge: SPLITTER_MAX_EVENT_AGE,
+    });
 
     bucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,

@@ -27,6 +27,8 @@ export interface SyncFunctionProps {
   timeout: Duration;
   memorySize?: number;
   environment?: Record<string, string>;
+  /** Instances that may run at once (unset: the account's unreserved pool). */
+  reservedConcurrentExecutions?: number;
 }
 
 export class SyncFunction extends Construct {
@@ -60,6 +62,7 @@ export class SyncFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

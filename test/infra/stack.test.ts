@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
-import { configFromEnv } from '../../lambdas/core/config';
-import { SEND_COMPLETED, SEND_FAILED } from '../../lib/constructs/csv-delivery';
+import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
+import { configFromEnv, parseConfig } from '../../lambdas/core/config';
+import { DLQ_NOTIFIER_TIMEOUT, STANDARD_DLQ_BATCHING_WINDOW } from '../../lib/constructs/alerts';
+import { CSV_BATCHER_POLLERS, SEND_COMPLETED, SEND_FAILED } from '../../lib/constructs/csv-delivery';
 import { infraTestConfig, synthStack } from './synth';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -121,7 +123,7 @@ describe('queues', () => {
   it('every queue refuses plain HTTP', () => {
     // Assess (the template synthesized in beforeAll)
     const policies = Object.values(resources).filter((r) => r.Type === 'AWS::SQS::QueuePolicy');
-    expect(policies).toHaveLength(4);
+    expect(policies).toHaveLength(5); // api, csv, their DLQs, the splitter's failed events
     for (const p of policies) {
       expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
@@ -133,6 +135,26 @@ describe('queues', () => {
     const [, batcher] = functionByEntry(/^Builds Coupa user-import CSV/);
     expect(queueByRedrive('QueuesApiDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumer.Timeout);
     expect(queueByRedrive('QueuesCsvDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * batcher.Timeout);
+    const dlq = (prefix: string) => Object.entries(resources).find(([id]) => id.startsWith(prefix))![1].Properties;
+    const notifierTimeout = DLQ_NOTIFIER_TIMEOUT.toSeconds();
+    expect(dlq('QueuesApiDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifierTimeout);
+    expect(dlq('QueuesCsvDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifierTimeout + STANDARD_DLQ_BATCHING_WINDOW.toSeconds());
+    for (const q of Object.values(resources).filter((r) => r.Type === 'AWS::SQS::Queue')) {
+      expect(q.Properties.VisibilityTimeout ?? 30).toBeLessThanOrEqual(12 * 3600); // SQS maximum
+    }
+  });
+
+  it('csv queue dead-letters no sooner than the 5th delivery, as throttled polls of the one batcher count', () => {
+    // Prepare / Act: a config asking for 2 deliveries (properties only: bundling skipped).
+    const { template: low } = synthStack(infraTestConfig({ api: { maxReceiveCount: 2 } }), { bundle: false });
+    const redrives = Object.values(low.toJSON().Resources as Resources)
+      .filter((r) => r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy)
+      .map((r) => r.Properties.RedrivePolicy);
+    const receivesBefore = (dlqPrefix: string) =>
+      redrives.find((p) => p.deadLetterTargetArn['Fn::GetAtt'][0].startsWith(dlqPrefix)).maxReceiveCount;
+    // Assess
+    expect(receivesBefore('QueuesCsvDlq')).toBe(5);
+    expect(receivesBefore('QueuesApiDlq')).toBe(2);
   });
 });
 
@@ -181,6 +203,84 @@ describe('lambdas', () => {
     expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 1024 });
   });
 
+  it('splitter sends an S3 event it still fails on after its retries to a queue that alarms, never drops it', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [splitterId] = functionByEntry(/^Splits an HR file/);
+    const invokeConfig = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && r.Properties.FunctionName.Ref === splitterId,
+    )!;
+    expect(invokeConfig.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 });
+    const failedQueueId: string = invokeConfig.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
+    expect(failedQueueId).toMatch(/^SplitFailedEvents/);
+    expect(resources[failedQueueId]).toMatchObject({ Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 } });
+    // The splitter may send to it (Lambda delivers the on-failure record with the function's role).
+    const roleId = resources[splitterId].Properties.Role['Fn::GetAtt'][0];
+    const policy = Object.values(resources).find(
+      (r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
+    )!;
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']), Resource: { 'Fn::GetAtt': [failedQueueId, 'Arn'] } }),
+    );
+    // Any message in it notifies the failure topic.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failedQueueId, 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertsTopic') }],
+      AlarmDescription: Match.stringLikeRegexp('NOT split'),
+    });
+  });
+
+  it('api consumer has room for several worst-case Coupa requests, its queue 6× that', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, consumer] = functionByEntry(/Users API/);
+    const worstCase = worstCaseRequestMs(configFromEnv({ COUPA_SYNC_CONFIG: consumer.Environment.Variables.COUPA_SYNC_CONFIG }).coupa) / 1000;
+    expect(consumer.Timeout).toBeGreaterThanOrEqual(300);
+    expect(consumer.Timeout).toBeGreaterThanOrEqual(3 * worstCase);
+    expect(consumer.Timeout).toBeLessThanOrEqual(900);
+    expect(queueByRedrive('QueuesApiDlq').VisibilityTimeout).toBe(6 * consumer.Timeout);
+  });
+
+  it('api consumer timeout follows slow Coupa settings up to 15 minutes, with a warning when they do not fit', () => {
+    // Prepare / Act (properties only: bundling skipped)
+    const slow = infraTestConfig({ coupa: { url: 'https://acme-test.coupahost.com', requestTimeoutMs: 60_000, maxRetryMs: 120_000 } });
+    const tooSlow = infraTestConfig({ coupa: { url: 'https://acme-test.coupahost.com', requestTimeoutMs: 120_000, maxRetryMs: 300_000 } });
+    const timeoutOf = (t: Template) =>
+      Object.values(t.toJSON().Resources as Resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && /Users API/.test(r.Properties.Description),
+      )!.Properties.Timeout;
+    const fits = synthStack(slow, { bundle: false });
+    const capped = synthStack(tooSlow, { bundle: false });
+    // Assess
+    expect(timeoutOf(fits.template)).toBe(Math.ceil((3 * worstCaseRequestMs(parseConfig(slow).coupa)) / 1000));
+    expect(Annotations.fromStack(fits.stack).findWarning('*', Match.stringLikeRegexp('slow|fewer than'))).toEqual([]);
+    expect(timeoutOf(capped.template)).toBe(900);
+    expect(Annotations.fromStack(capped.stack).findWarning('*', Match.stringLikeRegexp('fewer than 3'))).toHaveLength(1);
+    const hopeless = synthStack(
+      infraTestConfig({ coupa: { url: 'https://acme-test.coupahost.com', requestTimeoutMs: 600_000, maxRetryMs: 300_000 } }),
+      { bundle: false },
+    );
+    expect(Annotations.fromStack(hopeless.stack).findError('*', Match.stringLikeRegexp('could never start a login'))).toHaveLength(1);
+  });
+
+  it('api consumer counts "credentials refused" log lines into a metric that alarms', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, consumer] = functionByEntry(/Users API/);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: consumer.LoggingConfig.LogGroup.Ref },
+      FilterPattern: `"${CREDENTIALS_REFUSED_LOG}"`,
+      MetricTransformations: [{ MetricNamespace: 'CoupaUserSync', MetricName: 'CoupaCredentialsRefused', MetricValue: '1' }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CoupaUserSync',
+      MetricName: 'CoupaCredentialsRefused',
+      Statistic: 'Sum',
+      Threshold: 0,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertsTopic') }],
+    });
+  });
+
   it('api consumer reads its config from COUPA_SYNC_CONFIG and names the secret, topic and bucket', () => {
     // Assess (the template synthesized in beforeAll)
     const [, consumer] = functionByEntry(/Users API/);
@@ -213,6 +313,20 @@ describe('lambdas', () => {
     });
   });
 
+  it('csv batcher runs one batch at a time, so user-import files go out in order', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [batcherId, batcher] = functionByEntry(/^Builds Coupa user-import CSV/);
+    expect(batcher.ReservedConcurrentExecutions).toBe(1);
+    // The event source polls no more than SQS allows at least (2), so few polls meet a busy batcher.
+    const mapping = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === batcherId,
+    )!;
+    expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: CSV_BATCHER_POLLERS });
+    expect(CSV_BATCHER_POLLERS).toBe(2);
+    // No other function is limited: the rest scale as configured.
+    expect(syncFunctions().filter(([, p]) => p.ReservedConcurrentExecutions !== undefined)).toHaveLength(1);
+  });
+
   it('dlq-notifier drains both dead-letter queues', () => {
     // Assess (the template synthesized in beforeAll)
     const [notifierId] = functionByEntry(/dead-letter queue/);
@@ -220,6 +334,22 @@ describe('lambdas', () => {
       .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === notifierId)
       .map((r) => r.Properties.EventSourceArn['Fn::GetAtt'][0]);
     expect(sources.sort()).toEqual([expect.stringMatching(/^QueuesApiDlq/), expect.stringMatching(/^QueuesCsvDlq/)]);
+  });
+
+  it('dlq-notifier takes the standard DLQ in large batches (few digests on a bad day), the FIFO one in tens', () => {
+    // Assess (the template synthesized in beforeAll)
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesCsvDlq'), 'Arn'] },
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: STANDARD_DLQ_BATCHING_WINDOW.toSeconds(),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesApiDlq'), 'Arn'] },
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: Match.absent(),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
   });
 
   it('grants no IAM action on "*" to our Lambdas', () => {
@@ -281,10 +411,10 @@ describe('alerts', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'test/coupa-sftp' });
   });
 
-  it('alarms on dead letters and splitter/consumer/reporter errors, notifying the topic', () => {
+  it('alarms on dead letters, failed splitter events, refused credentials and splitter/consumer/reporter errors, notifying the topic', () => {
     // Assess (the template synthesized in beforeAll)
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(8);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);
       expect(a.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
@@ -292,6 +422,8 @@ describe('alerts', () => {
     expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+      'CoupaCredentialsRefused',
       'Errors',
       'Errors',
       'Errors',

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
-import { deduplicationId, SqsRecordQueue } from '../../lambdas/adapters/aws/sqs-record-queue';
+import { deduplicationId, messageGroupId, SqsRecordQueue } from '../../lambdas/adapters/aws/sqs-record-queue';
 import { hrRecord, syncMessage } from '../support/factories';
 
 const FIFO_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/api.fifo';
@@ -69,6 +69,34 @@ describe('SqsRecordQueue', () => {
     expect(entries[1].MessageGroupId).toBe('user2');
     expect(entries[1].MessageDeduplicationId).toBe(deduplicationId('run-7', 2));
     expect(entries[1].MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('on a FIFO queue keeps a login SQS accepts as the group id, punctuation and 128 characters included', async () => {
+    // Prepare
+    const logins = ['jane.doe@example.com', `!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~`, 'x'.repeat(128)];
+    const queue = new SqsRecordQueue(new SQSClient({}), FIFO_URL, { sleep: noSleep });
+    // Act
+    await queue.send(logins.map((login, i) => syncMessage(hrRecord({ row: i + 1, login }), 'run-8')));
+    // Assess
+    expect(sentEntries()[0].map((e) => e.MessageGroupId)).toEqual(logins);
+  });
+
+  it('on a FIFO queue hashes a login SQS would refuse into a stable h-<sha256> group id', async () => {
+    // Prepare: a space, non-ASCII, more than 128 characters; one login twice (two rows of one user).
+    const refused = ['jane doe', 'jürgen.müller', 'x'.repeat(129), 'tab\there'];
+    const rows = [...refused, 'jane doe'].map((login, i) => syncMessage(hrRecord({ row: i + 1, login }), 'run-9'));
+    const queue = new SqsRecordQueue(new SQSClient({}), FIFO_URL, { sleep: noSleep });
+    // Act
+    await queue.send(rows);
+    // Assess
+    const groups = sentEntries()[0].map((e) => e.MessageGroupId!);
+    expect(groups.slice(0, 4)).toEqual(refused.map((l) => `h-${createHash('sha256').update(l, 'utf8').digest('hex')}`));
+    for (const g of groups) expect(g).toMatch(/^h-[0-9a-f]{64}$/);
+    expect(groups[4]).toBe(groups[0]); // one login, one group: its rows stay in order
+    expect(new Set(groups).size).toBe(4);
+    expect(messageGroupId('jane doe')).toBe(groups[0]);
+    // The body keeps the real login: only the group id is hashed.
+    expect(JSON.parse(sentEntries()[0][0].MessageBody!).record.login).toBe('jane doe');
   });
 
   it('on a standard queue sets neither group nor deduplication id', async () => {

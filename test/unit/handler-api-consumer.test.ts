@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -7,6 +8,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { CoupaAuthError } from '../../lambdas/core/coupa/directory';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
+import { CREDENTIALS_REFUSED_LOG } from '../../lambdas/adapters/aws/api-consumer-limits';
+import type { UserDirectory } from '../../lambdas/core/coupa';
 import { hrRecord, syncMessage } from '../support/factories';
 import { lambdaContext, sqsEvent, sqsRecord } from './handler-fixtures';
 
@@ -19,6 +22,8 @@ let healthy: RunningEmulator;
 let failing: RunningEmulator;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let resetAwsContext: () => void;
+let userDirectory: () => Promise<UserDirectory>;
+let logger: Logger;
 
 /** Points the handler at one emulator: config in the environment, its OAuth client in the secret. */
 function useCoupa(emulator: RunningEmulator): void {
@@ -47,7 +52,7 @@ beforeAll(async () => {
   vi.stubEnv('BUCKET_NAME', 'drop-bucket');
   vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:failures');
   ({ handler } = await import('../../lambdas/api-consumer'));
-  ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
+  ({ resetAwsContext, userDirectory, logger } = await import('../../lambdas/adapters/aws/context'));
 });
 
 afterAll(async () => {
@@ -56,6 +61,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  vi.restoreAllMocks();
   s3Mock.reset();
   smMock.reset();
   snsMock.reset();
@@ -105,29 +111,81 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(published.every((p) => !p.Message?.includes('{not json'))).toBe(true);
   });
 
-  it('fails the whole batch with a clear error when the secret is still the placeholder', async () => {
+  it('hands every message back, throwing nothing, when the secret is still the placeholder', async () => {
     // Prepare
     useCoupa(healthy);
     smMock.on(GetSecretValueCommand).resolves({ SecretString: '{"clientId":"","clientSecret":"generated"}' });
-    // Act / Assess
-    await expect(handler(sqsEvent(sqsRecord('msg-1', newHire())), lambdaContext())).rejects.toThrow(/is not filled in/);
+    const logged = vi.spyOn(logger, 'error');
+    // Act
+    const response = await handler(sqsEvent(sqsRecord('msg-1', newHire()), sqsRecord('msg-2', emailChange())), lambdaContext());
+    // Assess
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['msg-1', 'msg-2']);
+    expect(logged).toHaveBeenCalledWith(CREDENTIALS_REFUSED_LOG, expect.objectContaining({ error: expect.stringMatching(/is not filled in/) }));
+    expect(JSON.stringify(logged.mock.calls)).not.toContain('generated');
+    expect(recordedOutcomes()).toEqual([]);
   });
 
-  it('after bad credentials fails the batch, then re-reads the secret once the operator fixes it', async () => {
-    // Prepare: the secret holds a wrong client secret.
+  it('on bad credentials hands every message back (nothing thrown), logs no secret, then re-reads the fixed secret', async () => {
+    // Prepare: the secret holds a wrong client secret, then the operator fixes it.
     useCoupa(healthy);
     smMock
       .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: JSON.stringify({ clientId: healthy.credentials.clientId, clientSecret: 'wrong' }) })
+      .resolvesOnce({ SecretString: JSON.stringify({ clientId: healthy.credentials.clientId, clientSecret: 'wrong-secret-value' }) })
       .resolves({ SecretString: JSON.stringify({ clientId: healthy.credentials.clientId, clientSecret: healthy.credentials.clientSecret }) });
-    const event = sqsEvent(sqsRecord('msg-1', syncMessage(hrRecord({ row: 5, login: 'auth.retry' }), 'hr-run-2')));
+    const logged = vi.spyOn(logger, 'error');
+    const event = sqsEvent(
+      sqsRecord('msg-1', syncMessage(hrRecord({ row: 5, login: 'auth.retry' }), 'hr-run-2')),
+      sqsRecord('msg-2', syncMessage(hrRecord({ row: 6, login: 'auth.other' }), 'hr-run-2')),
+    );
     // Act
-    const first = await handler(event, lambdaContext()).catch((err: Error) => err);
+    const first = await handler(event, lambdaContext());
     const second = await handler(event, lambdaContext());
     // Assess
-    expect(first).toBeInstanceOf(CoupaAuthError);
+    expect(first.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['msg-1', 'msg-2']);
+    expect(logged).toHaveBeenCalledWith(CREDENTIALS_REFUSED_LOG, expect.objectContaining({ handedBack: 2 }));
+    expect(JSON.stringify(logged.mock.calls)).not.toContain('wrong-secret-value');
     expect(second).toEqual({ batchItemFailures: [] });
     expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     expect(healthy.users().some((u) => u.login === 'auth.retry')).toBe(true);
+  });
+
+  it('records what it applied and hands back only the rest when the credentials fail mid-batch', async () => {
+    // Prepare: the first lookups and writes succeed, then Coupa starts refusing the client.
+    useCoupa(healthy);
+    const directory = await userDirectory();
+    const realCreate = directory.create.bind(directory);
+    let creates = 0;
+    vi.spyOn(directory, 'create').mockImplementation(async (login, fields) => {
+      if (++creates > 1) throw new CoupaAuthError('Coupa rejected the OAuth client (HTTP 401)', 401);
+      return realCreate(login, fields);
+    });
+    const hire = (row: number, login: string) =>
+      syncMessage(hrRecord({ row, login, fields: { email: `${login}@example.com`, firstname: 'A', lastname: 'B', active: true } }), 'hr-run-5');
+    // Act
+    const response = await handler(
+      sqsEvent(sqsRecord('m1', hire(1, 'mid.one')), sqsRecord('m2', hire(2, 'mid.two')), sqsRecord('m3', hire(3, 'mid.three'))),
+      lambdaContext(),
+    );
+    // Assess: m1 is settled and must not come back; m2 and m3 are handed back.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m2', 'm3']);
+    expect(recordedOutcomes().flatMap((r) => r.outcomes.map((o) => [o.login, o.outcome]))).toEqual([['mid.one', 'created']]);
+  });
+
+  it('stops starting logins when one more worst-case request would not fit, and hands the rest back', async () => {
+    // Prepare: plenty of time until the first login is applied, then less than one worst case (30 s + 1 s + margin).
+    useCoupa(healthy);
+    const hire = (row: number, login: string) =>
+      syncMessage(hrRecord({ row, login, fields: { email: `${login}@example.com`, firstname: 'A', lastname: 'B', active: true } }), 'hr-run-6');
+    const firstDone = () => healthy.users().some((u) => u.login === 'late.one');
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => (firstDone() ? 20_000 : 120_000) };
+    // Act
+    const response = await handler(
+      sqsEvent(sqsRecord('m1', hire(1, 'late.one')), sqsRecord('m2', hire(2, 'late.two')), sqsRecord('m3', hire(3, 'late.three'))),
+      context,
+    );
+    // Assess
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m2', 'm3']);
+    expect(healthy.users().some((u) => u.login === 'late.two')).toBe(false);
+    expect(recordedOutcomes().flatMap((r) => r.outcomes.map((o) => [o.login, o.outcome]))).toEqual([['late.one', 'created']]);
   });
 });

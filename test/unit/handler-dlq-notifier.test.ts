@@ -33,7 +33,7 @@ beforeEach(() => {
 });
 
 describe('dlq-notifier handler', () => {
-  it('records each dead row as failed in its run and sends one notification naming run, file, row and login', async () => {
+  it('records each dead row as failed in its run and sends one digest per run naming file, row and login', async () => {
     // Prepare
     const dead = syncMessage(hrRecord({ row: 17, login: 'stuck.user' }), 'hr-run-3', 'incoming/hr.csv');
     // Act
@@ -44,12 +44,48 @@ describe('dlq-notifier handler', () => {
     expect(put.Key).toMatch(/^runs\/hr-run-3\/outcomes\/.+\.json$/);
     const record = JSON.parse(String(put.Body)) as OutcomeRecord;
     expect(record.outcomes).toEqual([
-      { row: 17, login: 'stuck.user', outcome: 'failed', errors: ['gave up after 5 attempts: message moved to api-dlq.fifo'] },
+      { row: 17, login: 'stuck.user', outcome: 'failed', errors: ['not applied after 5 deliveries: see the api-consumer logs'] },
     ]);
     const [publish] = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
-    expect(publish.Subject).toBe('Coupa user sync: row 17 (stuck.user) failed');
-    expect(publish.Message).toContain('Run hr-run-3, file incoming/hr.csv, row 17, login stuck.user');
+    expect(publish.Subject).toBe('Coupa user sync: 1 row(s) not applied from incoming/hr.csv');
+    expect(publish.Message).toContain('Run hr-run-3, file incoming/hr.csv');
+    expect(publish.Message).toContain('row 17, login stuck.user: failed — not applied after 5 deliveries: see the api-consumer logs');
     expect(publish.MessageAttributes?.severity?.StringValue).toBe('failure');
+  });
+
+  it('turns a batch of dead rows into one outcome record and one notification per run, not one per row', async () => {
+    // Prepare: 10 dead rows of two runs from the csv DLQ (a dead connector), interleaved.
+    const records = Array.from({ length: 10 }, (_, i) =>
+      sqsRecord(
+        `d${i}`,
+        syncMessage(
+          hrRecord({ row: i + 1, login: `user${i}`, fields: { email: `user${i}@example.com`, firstname: 'Jane', lastname: 'Doe' } }),
+          i % 2 ? 'run-b' : 'run-a',
+          i % 2 ? 'incoming/csv/b.csv' : 'incoming/csv/a.csv',
+        ),
+        'csv-dlq',
+        3,
+      ),
+    );
+    // Act
+    const response = await handler(sqsEvent(...records), lambdaContext('dlq-notifier'));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => String(p.Key).split('/')[1]).sort()).toEqual(['run-a', 'run-b']);
+    for (const p of puts) {
+      const { outcomes } = JSON.parse(String(p.Body)) as OutcomeRecord;
+      expect(outcomes).toHaveLength(5);
+      for (const o of outcomes) expect(o).toMatchObject({ outcome: 'failed', errors: ['not applied after 3 deliveries: see the csv-batcher logs'] });
+    }
+    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published).toHaveLength(2);
+    expect(published.map((p) => p.Subject).sort()).toEqual([
+      'Coupa user sync: 5 row(s) not applied from incoming/csv/a.csv',
+      'Coupa user sync: 5 row(s) not applied from incoming/csv/b.csv',
+    ]);
+    // Logins only: no e-mail or name from the dead rows reaches a notification.
+    for (const p of published) expect(p.Message).not.toMatch(/@example\.com|Jane|Doe/);
   });
 
   it('keeps a dead message whose outcome could not be recorded, for the next attempt', async () => {
@@ -60,5 +96,25 @@ describe('dlq-notifier handler', () => {
     const response = await handler(sqsEvent(sqsRecord('d1', dead, 'csv-dlq')), lambdaContext('dlq-notifier'));
     // Assess
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'd1' }] });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('hands back only the messages of the run it could not record', async () => {
+    // Prepare: writes of run-bad fail, run-ok's succeed.
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Key?: string }) => {
+      if (String(input.Key).startsWith('runs/run-bad/')) throw new Error('AccessDenied');
+      return {};
+    });
+    const event = sqsEvent(
+      sqsRecord('ok1', syncMessage(hrRecord({ row: 1, login: 'a' }), 'run-ok'), 'api-dlq.fifo', 5),
+      sqsRecord('bad1', syncMessage(hrRecord({ row: 1, login: 'b' }), 'run-bad'), 'api-dlq.fifo', 5),
+      sqsRecord('ok2', syncMessage(hrRecord({ row: 2, login: 'c' }), 'run-ok'), 'api-dlq.fifo', 5),
+      sqsRecord('bad2', syncMessage(hrRecord({ row: 2, login: 'd' }), 'run-bad'), 'api-dlq.fifo', 5),
+    );
+    // Act
+    const response = await handler(event, lambdaContext('dlq-notifier'));
+    // Assess
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['bad1', 'bad2']);
+    expect(snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes?.runId?.StringValue)).toEqual(['run-ok']);
   });
 });
