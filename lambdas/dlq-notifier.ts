@@ -1,7 +1,9 @@
 /**
  * A message in a dead-letter queue is a row that will not be applied: record it as failed in its
- * run, and tell people with one digest per run and batch (the core's settle), never one message
- * per row. SQS does not carry the consumer's last error, so the outcome says where to look.
+ * run. People are told without a storm: the DLQ-depth alarm fires at once (one alert, however many
+ * rows), and the run reporter's single digest per run lists every failed row. Publishing here too
+ * would mean one SNS message per FIFO batch of 10 — 2,000 for a 20,000-row run with bad credentials.
+ * SQS does not carry the consumer's last error, so the outcome says where to look.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -38,7 +40,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const [runId, { messageIds, rows }] of runs) {
       try {
-        await settle(rows, { ledger: ledger(), notifier: notifier() });
+        await settle(rows, { ledger: ledger(), notifier: notifier() }, { notify: false });
         logger.warn('dead messages recorded as failed', { runId, rows: rows.length });
       } catch (err) {
         // Kept in the DLQ for the next attempt (recording again is harmless: the last outcome wins).

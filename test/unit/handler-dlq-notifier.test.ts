@@ -33,7 +33,7 @@ beforeEach(() => {
 });
 
 describe('dlq-notifier handler', () => {
-  it('records each dead row as failed in its run and sends one digest per run naming file, row and login', async () => {
+  it('records each dead row as failed in its run, naming where to look, and publishes nothing (the DLQ alarm and the run digest tell people)', async () => {
     // Prepare
     const dead = syncMessage(hrRecord({ row: 17, login: 'stuck.user' }), 'hr-run-3', 'incoming/hr.csv');
     // Act
@@ -46,14 +46,10 @@ describe('dlq-notifier handler', () => {
     expect(record.outcomes).toEqual([
       { row: 17, login: 'stuck.user', outcome: 'failed', errors: ['not applied after 5 deliveries: see the api-consumer logs'] },
     ]);
-    const [publish] = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
-    expect(publish.Subject).toBe('Coupa user sync: 1 row(s) not applied from incoming/hr.csv');
-    expect(publish.Message).toContain('Run hr-run-3, file incoming/hr.csv');
-    expect(publish.Message).toContain('row 17, login stuck.user: failed — not applied after 5 deliveries: see the api-consumer logs');
-    expect(publish.MessageAttributes?.severity?.StringValue).toBe('failure');
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
-  it('turns a batch of dead rows into one outcome record and one notification per run, not one per row', async () => {
+  it('turns a batch of dead rows into one outcome record per run and no notification storm', async () => {
     // Prepare: 10 dead rows of two runs from the csv DLQ (a dead connector), interleaved.
     const records = Array.from({ length: 10 }, (_, i) =>
       sqsRecord(
@@ -78,14 +74,9 @@ describe('dlq-notifier handler', () => {
       expect(outcomes).toHaveLength(5);
       for (const o of outcomes) expect(o).toMatchObject({ outcome: 'failed', errors: ['not applied after 3 deliveries: see the csv-batcher logs'] });
     }
-    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
-    expect(published).toHaveLength(2);
-    expect(published.map((p) => p.Subject).sort()).toEqual([
-      'Coupa user sync: 5 row(s) not applied from incoming/csv/a.csv',
-      'Coupa user sync: 5 row(s) not applied from incoming/csv/b.csv',
-    ]);
-    // Logins only: no e-mail or name from the dead rows reaches a notification.
-    for (const p of published) expect(p.Message).not.toMatch(/@example\.com|Jane|Doe/);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    // Logins only: no e-mail or name from the dead rows reaches the outcome records either.
+    for (const p of puts) expect(String(p.Body)).not.toMatch(/@example\.com|Jane|Doe/);
   });
 
   it('keeps a dead message whose outcome could not be recorded, for the next attempt', async () => {
@@ -115,6 +106,7 @@ describe('dlq-notifier handler', () => {
     const response = await handler(event, lambdaContext('dlq-notifier'));
     // Assess
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['bad1', 'bad2']);
-    expect(snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes?.runId?.StringValue)).toEqual(['run-ok']);
+    const written = s3Mock.commandCalls(PutObjectCommand).map((c) => String(c.args[0].input.Key).split('/')[1]);
+    expect(written.sort()).toEqual(['run-bad', 'run-ok']);
   });
 });

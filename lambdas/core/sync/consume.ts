@@ -212,10 +212,17 @@ export async function consumeBatch(messages: SyncMessage[], deps: ConsumeDeps): 
   return { outcomes: result.settled.map((s) => s.outcome), retry, retryReason, ...(fatal ? { fatal } : {}) };
 }
 
-/** Records final outcomes in each run's ledger and tells people about the failures. */
-export async function settle(settled: SettledRow[], deps: { ledger: OutcomeLedger; notifier: Notifier }): Promise<void> {
+/**
+ * Records final outcomes in each run's ledger and tells people about the failures — unless
+ * `notify: false` (a caller whose failures are already alarmed, and listed in the run's digest).
+ */
+export async function settle(
+  settled: SettledRow[],
+  deps: { ledger: OutcomeLedger; notifier: Notifier },
+  options: { notify?: boolean } = {},
+): Promise<void> {
   for (const { run, rows } of byRun(settled)) {
     await deps.ledger.record(run, rows.map((s) => s.outcome));
-    await notifyFailures(run, rows.map((s) => s.outcome), deps.notifier);
+    if (options.notify !== false) await notifyFailures(run, rows.map((s) => s.outcome), deps.notifier);
   }
 }
