@@ -149,6 +149,23 @@ describe('splitter handler', () => {
     expect(publish.args[0].input.Subject).toBe('Coupa user sync: incoming/bad.csv was not processed');
   });
 
+  it('queues and reports the rows read before a break in the file, and says how far it got', async () => {
+    // Prepare: 150 good rows, then a quote that never closes.
+    serveObject('incoming/broken.csv', hrCsv(150, ['"broken,x@example.com,B,R']));
+    // Act
+    await handler(s3Event('incoming/broken.csv'), lambdaContext());
+    // Assess
+    const summary = splitSummary();
+    const queued = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(summary.rows).toBeGreaterThan(0);
+    expect(queued).toHaveLength(summary.queued);
+    expect(summary.error).toMatch(/^incoming\/broken.csv: /);
+    expect(putKeys().filter((k) => k.startsWith('runs/pending/'))).toHaveLength(1);
+    const [publish] = snsMock.commandCalls(PublishCommand);
+    expect(publish.args[0].input.Subject).toBe('Coupa user sync: incoming/broken.csv was read only in part');
+    expect(publish.args[0].input.Message).toContain(`The first ${summary.rows} data row(s) were read (${summary.queued} queued`);
+  });
+
   it('fails the invocation when SQS cannot take the rows, so Lambda retries the event', async () => {
     // Prepare
     serveObject('incoming/hr.csv', hrCsv(2));

@@ -60,6 +60,7 @@ export async function splitHrFile(
     }
   } catch (err) {
     if (!(err instanceof HrFileError)) throw err;
+    if (summary.rows === 0) throw err; // nothing read (bad header, empty file): the run never started
     // A file broken part-way: the rows read before the break are valid and (in AWS) some are already
     // queued, so queue them all and settle their rejects; the caller says exactly how far it got.
     await flush();
