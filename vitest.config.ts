@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // CDK synthesis and real sshd are heavy; two cores in CI.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/support/plain-summary-reporter.ts'],
   },
 });
