@@ -12,7 +12,7 @@ import { json, type ApiRequest, type ApiResponse } from './http';
 import { CsvUserLoader, DataFileSourceLog } from './loader';
 import { OAuthServer } from './oauth';
 import { DEMO_CORE_USERS, DEMO_CSO_USERS } from './seed';
-import { CoreUserStore } from './store';
+import { CoreUserStore, type Catalogue } from './store';
 
 export interface EmulatorFaults {
   rateLimitPerSecond?: number;
@@ -39,6 +39,8 @@ export interface EmulatorOptions {
   host?: string;
   flavor?: 'core' | 'cso';
   seed?: 'demo' | 'none' | SeedUser[];
+  /** Roles and content groups that exist (default DEFAULT_CATALOGUE in store.ts); names seed users hold are added. */
+  catalogue?: Catalogue;
   clientId?: string;
   clientSecret?: string;
   scopes?: string[];
@@ -97,7 +99,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     scopes: options.scopes ?? DEFAULT_SCOPES,
     tokenTtlSeconds: options.tokenTtlSeconds ?? 86399,
   });
-  const coreUsers = new CoreUserStore();
+  const coreUsers = new CoreUserStore(options.catalogue);
   const csoUsers = new CsoUserStore();
   const seed = options.seed ?? 'demo';
   if (flavor === 'core') coreUsers.seed(seed === 'demo' ? DEMO_CORE_USERS : seed === 'none' ? [] : seed);

@@ -7,7 +7,10 @@
  * - An unknown or read-only element in a request is ignored silently (fullname, api-user, id, …), as the
  *   playbook's own PUT sends `<fullname>`; an element the record already has (a custom field) is writable.
  * - `manager` that names no user, or the user itself → "Manager is invalid".
- * - Roles, user groups and content groups are an open catalogue: any name is accepted, ids are assigned.
+ * - Roles and content groups must already exist (Coupa: "referenced data must already exist", never
+ *   auto-created): names resolve against a catalogue (DEFAULT_CATALOGUE, or EmulatorOptions.catalogue,
+ *   plus any name a seed user holds), ignoring case, to the catalogue's spelling; an unknown name or id
+ *   → "Roles is invalid" / "Content groups is invalid". User groups stay an open catalogue.
  * - Elements that are null and not in the playbook's base set are omitted from output (Coupa says not to
  *   rely on element presence), so seeded users show the playbook's exact element list.
  */
@@ -40,6 +43,14 @@ const READ_ONLY = new Set([
   'msp-user', 'created-by', 'updated-by', 'password', 'generate-password-and-notify',
 ]);
 const COLLECTIONS = ['roles', 'user-groups', 'content-groups'] as const;
+/** Collections whose names must already exist in the catalogue. */
+const CLOSED_COLLECTIONS = ['roles', 'content-groups'] as const;
+export type Catalogue = Partial<Record<(typeof CLOSED_COLLECTIONS)[number], string[]>>;
+/** What a fresh instance knows: a few roles and content groups. */
+export const DEFAULT_CATALOGUE: Required<Catalogue> = {
+  roles: ['User', 'Buyer', 'Approver', 'Expense User', 'Admin'],
+  'content-groups': ['Everyone', 'EMEA', 'Americas'],
+};
 const STRINGS = ['login', 'email', 'firstname', 'lastname', 'middlename', 'employee-number', 'sso-identifier',
   'authentication-method', 'default-locale', 'mention-name', 'salesforce-id'];
 const INTEGERS: Record<string, number[]> = { 'account-security-type': [0, 1, 2], 'business-group-security-type': [0, 1] };
@@ -92,6 +103,10 @@ export class CoreUserStore {
   private readonly elements = new Set<string>(USER_ELEMENTS);
   private nextId = 1000;
 
+  constructor(catalogue: Catalogue = DEFAULT_CATALOGUE) {
+    for (const c of CLOSED_COLLECTIONS) for (const name of catalogue[c] ?? []) this.catalogueId(c, name);
+  }
+
   elementNames(): ReadonlySet<string> {
     return this.elements;
   }
@@ -106,7 +121,11 @@ export class CoreUserStore {
       delete data.id;
       data.fullname = fullName(data);
       data['mention-name'] ??= this.uniqueMentionName(data, id);
-      for (const c of COLLECTIONS) if (Array.isArray(data[c])) data[c] = namesOf(data[c]);
+      for (const c of COLLECTIONS) {
+        if (!Array.isArray(data[c])) continue;
+        data[c] = namesOf(data[c]);
+        for (const name of data[c] as string[]) this.catalogueId(c, name); // a seed's names exist
+      }
       const user = { id, data };
       this.users.set(id, user);
       this.reindex(id, undefined, data);
@@ -133,7 +152,7 @@ export class CoreUserStore {
   /** Creates a user; with `commit` false only validates (the CSV loader uses that to report every error). */
   create(input: Json, commit = true): WriteResult {
     const id = this.nextId;
-    const data: Json = { ...baseDefaults(), ...modernDefaults(), roles: ['User'] };
+    const data: Json = { ...baseDefaults(), ...modernDefaults(), roles: ['User'] }; // Coupa's default role
     const errors = this.apply(data, input, id);
     errors.push(...this.validate(data, id));
     if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
@@ -305,16 +324,35 @@ export class CoreUserStore {
 
   private resolveNames(collection: string, items: unknown[]): string[] | undefined {
     const names: string[] = [];
+    const closed = CLOSED_COLLECTIONS.includes(collection as never);
     for (const item of items) {
       const key = item !== null && typeof item === 'object' ? (item as Json) : { name: item };
-      if (typeof key.name === 'string' && key.name.trim() !== '') names.push(key.name.trim());
-      else if (key.id !== undefined) {
+      if (typeof key.name === 'string' && key.name.trim() !== '') {
+        const name = key.name.trim();
+        if (!closed) names.push(name);
+        else {
+          const known = this.knownName(collection, name);
+          if (known === undefined) return undefined;
+          names.push(known);
+        }
+      } else if (key.id !== undefined) {
         const name = [...this.catalogue.entries()].find(([k, v]) => k.startsWith(`${collection}:`) && v === Number(key.id));
         if (!name) return undefined;
         names.push(name[0].slice(collection.length + 1));
       } else return undefined;
     }
     return [...new Set(names)];
+  }
+
+  /** The catalogue's spelling of `name` in a closed collection (ignoring case), or undefined. */
+  private knownName(collection: string, name: string): string | undefined {
+    const prefix = `${collection}:`;
+    if (this.catalogue.has(prefix + name)) return name;
+    const wanted = lower(name);
+    for (const key of this.catalogue.keys()) {
+      if (key.startsWith(prefix) && lower(key.slice(prefix.length)) === wanted) return key.slice(prefix.length);
+    }
+    return undefined;
   }
 
   private catalogueId(collection: string, name: string): number {

@@ -32,7 +32,9 @@ export const handler = middy<S3Event>()
       logger.appendKeys({ runId: run.runId });
       try {
         const deps = { queue: recordQueue(channel), ledger: ledger(), notifier: notifier() };
-        const summary = await splitHrFile(await objectStore().get(key), run, deps);
+        const summary = await splitHrFile(await objectStore().get(key), run, deps, {
+          ownedCollections: config().coupa.ownedCollections,
+        });
         await recordSplit(run, { ...summary, channel });
         logger.info('HR file split', { channel, rows: summary.rows, queued: summary.queued, rejected: summary.rejected.length });
       } catch (err) {

@@ -37,8 +37,24 @@ const coupaSchema = z.object({
   csoDeactivatedState: z.enum(['Disabled', 'Blocked', 'Removed']).default('Disabled'),
   /** Logins the sync must never change (e.g. the OAuth client's own user). */
   protectedLogins: z.array(z.string()).default([]),
+  /**
+   * Collections HR owns, sent by name: `roles`, `content-groups`. Coupa replaces the WHOLE set on
+   * PUT (roles a user got in Coupa by hand are dropped), so they are read, compared and written only
+   * when listed here; an HR file with such a column is refused unless it is. Core only (CSO has none).
+   */
+  ownedCollections: z.array(z.enum(['roles', 'content-groups'])).default([]),
   /** Secrets Manager secret (AWS) holding {"clientId","clientSecret"} or {"apiKey"} for CSO. */
   secretName: z.string().default('coupa-user-sync/coupa-oauth-client'),
+}).superRefine((coupa, ctx) => {
+  if (coupa.flavor === 'cso' && coupa.ownedCollections.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ownedCollections'],
+      message:
+        `CSO (coupa.flavor "cso") has no roles or content groups: remove ${coupa.ownedCollections.join(', ')} ` +
+        'from coupa.ownedCollections, or sync them with the core flavour',
+    });
+  }
 });
 
 const apiChannelSchema = z.object({

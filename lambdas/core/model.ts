@@ -44,14 +44,34 @@ export type StringField = (typeof STRING_FIELDS)[number];
 export const REFERENCE_FIELDS = ['manager', 'default-currency'] as const;
 export type ReferenceField = (typeof REFERENCE_FIELDS)[number];
 
-/** Every field a sync may write (besides `login`, the match key). */
-export const SYNC_FIELDS = [...STRING_FIELDS, 'active', ...REFERENCE_FIELDS, ...LICENCE_FIELDS] as const;
+/**
+ * Collections, each held as a list of names (case-sensitive, order does not matter). Coupa replaces
+ * the whole set on PUT, so one is only ever read, compared or written when config
+ * `coupa.ownedCollections` lists it (HR owns it); an HR file carrying an unowned one is refused.
+ */
+export const COLLECTION_FIELDS = ['roles', 'content-groups'] as const;
+export type CollectionField = (typeof COLLECTION_FIELDS)[number];
+
+/** Every field a sync may write (besides `login`, the match key); collections only when owned. */
+export const SYNC_FIELDS = [...STRING_FIELDS, 'active', ...REFERENCE_FIELDS, ...LICENCE_FIELDS, ...COLLECTION_FIELDS] as const;
 export type SyncField = (typeof SYNC_FIELDS)[number];
 
 /** Desired (HR) or actual (Coupa) values of the sync fields. Absent = not owned / not known. */
 export type UserFields = { [K in StringField | ReferenceField]?: string | null } & {
   [K in LicenceField]?: boolean;
-} & { active?: boolean };
+} & { active?: boolean } & { [K in CollectionField]?: string[] };
+
+export function isCollectionField(field: string): field is CollectionField {
+  return (COLLECTION_FIELDS as readonly string[]).includes(field);
+}
+
+/** `fields` without the collections HR does not own (never compared, never sent). */
+export function withoutUnownedCollections(fields: UserFields, owned: readonly CollectionField[]): UserFields {
+  if (COLLECTION_FIELDS.every((c) => fields[c] === undefined || owned.includes(c))) return fields;
+  const out: UserFields = { ...fields };
+  for (const c of COLLECTION_FIELDS) if (!owned.includes(c)) delete out[c];
+  return out;
+}
 
 export type HrAction = 'create' | 'update' | 'deactivate';
 

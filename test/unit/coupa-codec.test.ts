@@ -59,8 +59,37 @@ describe('Coupa XML codec', () => {
         'sourcing-user': false,
         'inventory-user': false,
         active: true,
+        roles: [],
       },
     });
+  });
+
+  it('reads roles and content groups as name lists, an empty <roles type="array" /> as []', () => {
+    // Prepare
+    const xml =
+      '<users type="array"><user><id type="integer">7</id><login>a</login>' +
+      '<roles type="array"><role><id type="integer">3</id><name>Buyer</name></role><role><id type="integer">1</id><name>User</name></role></roles>' +
+      '<content-groups type="array"><content-group><id type="integer">9</id><name>EMEA</name></content-group></content-groups>' +
+      '</user><user><id type="integer">8</id><login>b</login><roles type="array" /><content-groups></content-groups></user></users>';
+    // Act
+    const [first, second] = userList(parseCoupaXml(xml)).map(fromCoupaUser);
+    // Assess
+    expect(first.fields).toEqual({ roles: ['Buyer', 'User'], 'content-groups': ['EMEA'] });
+    expect(second.fields).toEqual({ roles: [], 'content-groups': [] });
+  });
+
+  it('writes roles as <roles><role><name>…</name></role></roles>, content groups alike, an empty list as <roles></roles>', () => {
+    // Prepare
+    const payload = toUpdatePayload({ roles: ['Buyer', 'A & B'], 'content-groups': ['EMEA'] });
+    // Act
+    const xml = buildCoupaXml('user', payload);
+    const cleared = buildCoupaXml('user', toUpdatePayload({ roles: [] }));
+    // Assess
+    expect(xml).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><user><roles><role><name>Buyer</name></role><role><name>A &amp; B</name></role></roles>' +
+        '<content-groups><content-group><name>EMEA</name></content-group></content-groups></user>',
+    );
+    expect(cleared).toBe('<?xml version="1.0" encoding="UTF-8"?><user><roles></roles></user>');
   });
 
   it('reads <users type="array"> with zero and with many users', () => {
@@ -106,11 +135,30 @@ describe('Coupa JSON payloads', () => {
     expect(body).toEqual({ login: 'jdoe', email: 'j@example.com', 'purchasing-user': true, manager: { login: 'boss' }, 'default-currency': { code: 'USD' } });
   });
 
-  it('never sends fields outside the sync field list (roles would replace the whole set)', () => {
+  it('never sends fields outside the sync field list (user-groups would replace the whole set)', () => {
     // Act
-    const body = toUpdatePayload({ active: false, roles: [{ name: 'Admin' }] } as never);
+    const body = toUpdatePayload({ active: false, 'user-groups': [{ name: 'Admins' }] } as never);
     // Assess
     expect(body).toEqual({ active: false });
+  });
+
+  it('sends roles and content groups as [{"name": …}] only when they are in the changes', () => {
+    // Act
+    const withRoles = toUpdatePayload({ roles: ['Buyer', 'Approver'] });
+    const withGroups = toCreatePayload('jdoe', { email: 'j@example.com', 'content-groups': ['Everyone'], roles: [] });
+    const without = toUpdatePayload({ lastname: 'Doe' });
+    // Assess
+    expect(withRoles).toEqual({ roles: [{ name: 'Buyer' }, { name: 'Approver' }] });
+    expect(JSON.stringify(withRoles)).toBe('{"roles":[{"name":"Buyer"},{"name":"Approver"}]}');
+    expect(withGroups).toEqual({ login: 'jdoe', email: 'j@example.com', 'content-groups': [{ name: 'Everyone' }] });
+    expect(without).toEqual({ lastname: 'Doe' });
+  });
+
+  it('reads JSON roles [{"id":…,"name":…}] as names', () => {
+    // Act
+    const user = fromCoupaUser({ id: 5, login: 'a', roles: [{ id: 1, name: 'User' }, { id: 2, name: 'Buyer' }], 'content-groups': null });
+    // Assess
+    expect(user.fields).toEqual({ roles: ['User', 'Buyer'], 'content-groups': [] });
   });
 
   it('asks for the sync fields only, with underscored names', () => {
@@ -121,6 +169,17 @@ describe('Coupa JSON payloads', () => {
     expect(fields).toContain('employee_number');
     expect(fields).toContainEqual({ manager: ['login'] });
     expect(fields).not.toContain('roles');
+    expect(JSON.stringify(fields)).not.toMatch(/roles|content_groups/);
+  });
+
+  it('asks for the owned collections only, reduced to their names', () => {
+    // Act
+    const rolesOnly = JSON.parse(userFieldsFilter(['roles']));
+    const both = JSON.parse(userFieldsFilter(['content-groups', 'roles']));
+    // Assess
+    expect(rolesOnly.slice(-2)).toEqual([{ default_currency: ['code'] }, { roles: ['name'] }]);
+    expect(JSON.stringify(rolesOnly)).not.toContain('content_groups');
+    expect(both.slice(-2)).toEqual([{ roles: ['name'] }, { content_groups: ['name'] }]);
   });
 });
 

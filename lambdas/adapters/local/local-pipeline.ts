@@ -69,7 +69,11 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   const ledger = new MemoryLedger();
   const queue = new MemoryQueue();
 
-  const split = await splitHrFile(createReadStream(options.file), run, { queue, ledger, notifier }, options.split);
+  const split = await splitHrFile(createReadStream(options.file), run, { queue, ledger, notifier }, {
+    ...options.split,
+    // An HR column for a collection the config does not own fails the file (Coupa replaces whole sets).
+    ownedCollections: options.split?.ownedCollections ?? options.config.coupa.ownedCollections,
+  });
   if (options.csv && !options.dryRun) {
     await drainToCsv(queue, options.csv, { config: options.config, clock, ledger, notifier });
   } else {

@@ -102,7 +102,7 @@ export class CoreUserDirectory implements UserDirectory {
 
   private async lookup(element: string, values: string[], keyOf: (u: CoupaUser) => string): Promise<CoupaUser[]> {
     const extraQuery: Query = { order_by: 'id', dir: 'asc' };
-    if (this.http.config.useFieldsFilter !== false) extraQuery.fields = userFieldsFilter();
+    if (this.http.config.useFieldsFilter !== false) extraQuery.fields = userFieldsFilter(this.http.config.ownedCollections ?? []);
     return lookupIn<CoupaUser>({
       http: this.http,
       path: '/api/users',

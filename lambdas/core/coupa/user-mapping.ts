@@ -4,10 +4,21 @@
  * The same plain object serves JSON (bare object) and XML (wrapped in <user> by the builder):
  * manager → {"login": …} / <manager><login>…</login></manager>,
  * default-currency → {"code": …} / <default-currency><code>…</code></default-currency>.
- * Only SYNC_FIELDS ever leave this module, so roles / user-groups / content-groups (which Coupa
- * replaces wholesale on PUT) are never sent by accident.
+ * Collections (roles, content-groups: name lists) → [{"name": …}] / <roles><role><name>…</name></role></roles>
+ * (the XML item elements are added by xml-codec.ts). Coupa replaces such a set wholesale on PUT, so a
+ * collection is sent only when it is in the fields given (the plan puts it there only when HR owns it);
+ * user-groups and everything else outside SYNC_FIELDS never leave this module.
  */
-import { LICENCE_FIELDS, STRING_FIELDS, SYNC_FIELDS, type CoupaUser, type UserFields } from '../model';
+import {
+  COLLECTION_FIELDS,
+  LICENCE_FIELDS,
+  STRING_FIELDS,
+  SYNC_FIELDS,
+  isCollectionField,
+  type CollectionField,
+  type CoupaUser,
+  type UserFields,
+} from '../model';
 
 type Payload = Record<string, unknown>;
 
@@ -16,6 +27,7 @@ export function toCreatePayload(login: string, fields: UserFields): Payload {
   const out: Payload = { login };
   for (const [key, value] of Object.entries(toWire(fields))) {
     if (value === null || value === '' || value === undefined) continue;
+    if (Array.isArray(value) && value.length === 0) continue; // Coupa gives a new user the User role
     out[key] = value;
   }
   return out;
@@ -36,6 +48,7 @@ function toWire(fields: UserFields): Payload {
     if (!known.has(key) || value === undefined) continue;
     if (key === 'manager') out.manager = value === null || value === '' ? null : { login: value };
     else if (key === 'default-currency') out[key] = value === null || value === '' ? null : { code: value };
+    else if (isCollectionField(key)) out[key] = (Array.isArray(value) ? value : []).map((name) => ({ name: String(name) }));
     else out[key] = value;
   }
   return out;
@@ -58,6 +71,9 @@ export function fromCoupaUser(raw: unknown): CoupaUser {
   if ('active' in u && u.active !== null) fields.active = asBoolean(u.active);
   if ('manager' in u) fields.manager = nestedKey(u.manager, 'login');
   if ('default-currency' in u) fields['default-currency'] = nestedKey(u['default-currency'], 'code');
+  for (const key of COLLECTION_FIELDS) {
+    if (key in u) fields[key] = namesOf(u[key]);
+  }
   return { id: u.id === undefined || u.id === null ? '' : String(u.id), login: String(u.login ?? ''), fields };
 }
 
@@ -66,6 +82,20 @@ function nestedKey(value: unknown, key: string): string | null {
   if (typeof value === 'string') return value;
   const inner = (value as Record<string, unknown>)[key];
   return inner === null || inner === undefined ? null : String(inner);
+}
+
+/**
+ * A collection as names: JSON `[{"id":1,"name":"Buyer"}]`, normalised XML (the same, `''` for an
+ * empty `<roles></roles>`), or plain strings. Absent, nil or empty → [].
+ */
+function namesOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const names: string[] = [];
+  for (const item of value) {
+    const name = item !== null && typeof item === 'object' ? (item as Record<string, unknown>).name : item;
+    if (name !== null && name !== undefined && String(name) !== '') names.push(String(name));
+  }
+  return names;
 }
 
 function asBoolean(value: unknown): boolean {
@@ -91,9 +121,11 @@ export function queryName(element: string): string {
 
 /**
  * `fields=[…]` for user reads: id, login and the sync fields, with manager and currency
- * reduced to their natural keys. Coupa's `fields` takes a JSON array of (underscored) names.
+ * reduced to their natural keys, and the owned collections (only those) to their names.
+ * Coupa's `fields` takes a JSON array of (underscored) names.
  */
-export function userFieldsFilter(): string {
-  const plain = SYNC_FIELDS.filter((f) => f !== 'manager' && f !== 'default-currency').map(queryName);
-  return JSON.stringify(['id', 'login', ...plain, { manager: ['login'] }, { default_currency: ['code'] }]);
+export function userFieldsFilter(ownedCollections: readonly CollectionField[] = []): string {
+  const plain = SYNC_FIELDS.filter((f) => f !== 'manager' && f !== 'default-currency' && !isCollectionField(f)).map(queryName);
+  const collections = COLLECTION_FIELDS.filter((c) => ownedCollections.includes(c)).map((c) => ({ [queryName(c)]: ['name'] }));
+  return JSON.stringify(['id', 'login', ...plain, { manager: ['login'] }, { default_currency: ['code'] }, ...collections]);
 }

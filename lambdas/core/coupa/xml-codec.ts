@@ -93,12 +93,26 @@ export function buildCoupaXml(root: string, value: Record<string, unknown>): str
   }) as string;
 }
 
+/**
+ * Item element of each collection Coupa writes as `<roles><role>…</role></roles>` (playbook 1.6).
+ * An empty list becomes `<roles></roles>`, which clears the set (playbook 1.7).
+ */
+const COLLECTION_ITEMS: Record<string, string> = {
+  roles: 'role',
+  'content-groups': 'content-group',
+  'user-groups': 'user-group',
+};
+
 function toBuilderTree(value: unknown): unknown {
   if (value === null || value === undefined) return { [`${ATTR}nil`]: 'true' };
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return value.map(toBuilderTree);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toBuilderTree(v);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const item = COLLECTION_ITEMS[k];
+    if (item && Array.isArray(v)) out[k] = v.length === 0 ? '' : { [item]: v.map(toBuilderTree) };
+    else out[k] = toBuilderTree(v);
+  }
   return out;
 }

@@ -64,7 +64,7 @@ export async function deliverCsvBatch(batch: SyncMessage[], deps: CsvBatchDeps):
       rejected.push({ message, outcome: rejectedOutcome(message, error) });
       continue;
     }
-    const mapped = toImportRow(record);
+    const mapped = toImportRow(record, { ownedCollections: config.coupa.ownedCollections });
     if (mapped.ok) sendable.push({ row: mapped.row, item: message });
     else rejected.push({ message, outcome: rejectedOutcome(message, mapped.error) });
   }

@@ -44,7 +44,13 @@ export function csvHeaderLine(header: string[]): string {
   return stringify([header], CSV_OPTIONS);
 }
 
-/** One data line (with its CRLF); every cell is formula-neutralised. */
+/**
+ * Coupa's clear marker (`User Role Names` = `--NULL--` removes every role) starts with `-` but is a
+ * fixed text, not a formula a spreadsheet could run anything with; a `'` would make it a role name.
+ */
+const LOADER_NULL_MARKER = '--NULL--';
+
+/** One data line (with its CRLF); every cell but the exact `--NULL--` marker is formula-neutralised. */
 export function csvDataLine(cells: string[]): string {
-  return stringify([cells.map(neutralizeFormula)], CSV_OPTIONS);
+  return stringify([cells.map((c) => (c === LOADER_NULL_MARKER ? c : neutralizeFormula(c)))], CSV_OPTIONS);
 }

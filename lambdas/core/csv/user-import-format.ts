@@ -43,7 +43,15 @@ export const DEFAULT_HEADER_NAMES: Readonly<Record<ImportColumn, string>> = {
   'travel-user': 'Travel User',
   'treasury-user': 'Treasury User',
   'invoicing-user': 'Invoicing User',
+  roles: 'User Role Names',
+  'content-groups': 'Content Groups',
 };
+
+/**
+ * The loader's "clear" marker. For `User Role Names` it is Coupa's documented way to remove every
+ * role (playbook 1.7); it is written only there (no clear marker is documented for Content Groups).
+ */
+export const CSV_NULL = '--NULL--';
 
 /**
  * Columns Coupa matches or resolves on: altering their text (e.g. a formula-neutralising `'`)

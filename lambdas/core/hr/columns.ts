@@ -3,7 +3,7 @@
  * and `action`. A header mapping (e.g. Workday's "Work Email" → email) is applied before
  * these names are checked, so other HR exports plug in without touching validation.
  */
-import { LICENCE_FIELDS, REFERENCE_FIELDS, STRING_FIELDS, type SyncField } from '../model';
+import { COLLECTION_FIELDS, LICENCE_FIELDS, REFERENCE_FIELDS, STRING_FIELDS, type SyncField } from '../model';
 
 export const KEY_COLUMN = 'login';
 export const ACTION_COLUMN = 'action';
@@ -17,6 +17,7 @@ const KNOWN: ReadonlySet<string> = new Set<string>([
   ...STRING_FIELDS,
   ...REFERENCE_FIELDS,
   ...LICENCE_FIELDS,
+  ...COLLECTION_FIELDS,
 ]);
 
 /** Maps an HR system's header names to canonical ones (case-insensitive keys). */

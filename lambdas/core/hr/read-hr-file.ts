@@ -13,6 +13,7 @@
  */
 import type { Readable } from 'node:stream';
 import { CsvError, parse, type Options } from 'csv-parse';
+import { COLLECTION_FIELDS, type CollectionField } from '../model';
 import { KEY_COLUMN, KNOWN_COLUMNS, canonicalColumn, isKnownColumn, type HeaderMap } from './columns';
 import { cellCharacterProblem, validateRow, type RowValidation } from './validate-row';
 
@@ -35,6 +36,11 @@ export interface ReadOptions {
   /** Name used in every message (the S3 key or local path). */
   file: string;
   headerMap?: HeaderMap;
+  /**
+   * Collections HR owns (config coupa.ownedCollections). A file with a `roles` or `content-groups`
+   * column not listed here is refused: Coupa replaces the whole set, so owning one is a config decision.
+   */
+  ownedCollections?: readonly CollectionField[];
 }
 
 /** Checks the header and returns the canonical column name for each position ('' = no header name). */
@@ -68,6 +74,17 @@ export function readHeader(rawHeader: string[], options: ReadOptions): string[] 
   for (const c of named) {
     if (seen.has(c)) throw new HrFileError(options.file, `column "${c}" appears twice in the header`);
     seen.add(c);
+  }
+  const owned = options.ownedCollections ?? [];
+  const unowned = COLLECTION_FIELDS.filter((c) => seen.has(c) && !owned.includes(c));
+  if (unowned.length > 0) {
+    const list = unowned.map((c) => `"${c}"`).join(', ');
+    throw new HrFileError(
+      options.file,
+      `the header has ${list} but coupa.ownedCollections does not list ${unowned.length > 1 ? 'them' : 'it'}: Coupa replaces ` +
+        `a user's whole set on every change, so the sync writes ${unowned.join('/')} only when the config says HR owns them. ` +
+        `Add ${unowned.map((c) => `"${c}"`).join(' and ')} to coupa.ownedCollections in the config, or remove the column(s) from the file`,
+    );
   }
   if (!seen.has(KEY_COLUMN)) {
     throw new HrFileError(options.file, `the header has no "login" column (the match key); header was: ${rawHeader.join(',')}`);

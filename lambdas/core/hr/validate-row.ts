@@ -8,7 +8,7 @@
  * of enumerations (booleans, action, authentication-method, default-currency) are quoted, and
  * only when they look like a plain token, so a shifted column cannot leak a name that way.
  */
-import { LICENCE_FIELDS, REQUIRED_TO_CREATE, type HrAction, type HrRecord, type UserFields } from '../model';
+import { LICENCE_FIELDS, REQUIRED_TO_CREATE, isCollectionField, type HrAction, type HrRecord, type UserFields } from '../model';
 import { ACTION_COLUMN, KEY_COLUMN } from './columns';
 
 const TRUE = new Set(['true', 'yes', 'y', '1', 't']);
@@ -34,6 +34,31 @@ const MAX_LENGTH: Record<string, number> = {
 };
 
 const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set(['active', ...LICENCE_FIELDS]);
+
+/** Longest name in a collection cell (CSV spec: role names 40, content group names 100). */
+const MAX_NAME_LENGTH: Record<string, number> = { roles: 40, 'content-groups': 100 };
+const COLLECTION_NOUN: Record<string, string> = { roles: 'role', 'content-groups': 'content group' };
+
+/**
+ * A collection cell: comma-separated names, each trimmed; empty entries dropped, repeats kept once.
+ * Names are not quoted in messages (a shifted column could put personal data here).
+ */
+function parseNameList(column: string, value: string): { names: string[] } | { error: string } {
+  const names = [...new Set(value.split(',').map((n) => n.trim()).filter((n) => n !== ''))];
+  if (names.length === 0) {
+    return {
+      error:
+        `field "${column}": the cell holds no ${COLLECTION_NOUN[column]} name (leave it empty to leave Coupa's ` +
+        `${column} alone, or list the ${column} the user should have)`,
+    };
+  }
+  const max = MAX_NAME_LENGTH[column];
+  const long = names.findIndex((n) => n.length > max);
+  if (long >= 0) {
+    return { error: `field "${column}": ${COLLECTION_NOUN[column]} name ${long + 1} has ${names[long].length} characters, Coupa allows at most ${max}` };
+  }
+  return { names };
+}
 
 /** What a cell holds when the file was not valid UTF-8 (the decoder's replacement character). */
 const REPLACEMENT_CHARACTER = '\uFFFD';
@@ -90,6 +115,10 @@ export function validateRow(row: number, cells: Record<string, string>): RowVali
       const lowered = value.toLowerCase();
       if (ACTIONS.has(lowered)) action = lowered as HrAction;
       else errors.push(`field "action": ${shown(value)} is not one of create, update, deactivate`);
+    } else if (isCollectionField(column)) {
+      const parsed = parseNameList(column, value);
+      if ('error' in parsed) errors.push(parsed.error);
+      else fields[column] = parsed.names;
     } else if (BOOLEAN_COLUMNS.has(column)) {
       const lowered = value.toLowerCase();
       if (TRUE.has(lowered)) (fields as Record<string, boolean>)[column] = true;

@@ -8,7 +8,7 @@ import type { SyncConfig } from '../config';
 import type { CoupaUser, Outcome, RowOutcome, SyncMessage } from '../model';
 import type { Notifier, OutcomeLedger } from '../ports';
 import { byRun, notifyFailures, type SettledRow } from './notify';
-import { planRecord, type Plan } from './plan';
+import { planRecord, type Plan, type PlanOptions } from './plan';
 
 export interface ConsumeDeps {
   directory: UserDirectory;
@@ -76,6 +76,11 @@ function outcomeOf(message: SyncMessage, plan: Plan): RowOutcome {
   return { row, login, outcome: OUTCOME_OF[plan.kind], changedFields: plan.changedFields };
 }
 
+const planOptions = (deps: ConsumeDeps): PlanOptions => ({
+  protectedLogins: deps.config.coupa.protectedLogins,
+  ownedCollections: deps.config.coupa.ownedCollections,
+});
+
 /** Runs one login's messages in order; stops at the first retryable failure. */
 async function consumeLogin(
   messages: SyncMessage[],
@@ -85,7 +90,7 @@ async function consumeLogin(
 ): Promise<void> {
   let current = found;
   for (const [i, message] of messages.entries()) {
-    const plan = planRecord(message.record, current, { protectedLogins: deps.config.coupa.protectedLogins });
+    const plan = planRecord(message.record, current, planOptions(deps));
     try {
       current = deps.dryRun ? simulate(plan, message, current) : ((await apply(plan, message, deps.directory)) ?? current);
       result.settled.push({ message, outcome: outcomeOf(message, plan) });
@@ -128,7 +133,7 @@ async function applyFirstChangesInBulk(
   const creates: Array<{ message: SyncMessage; plan: Extract<Plan, { kind: 'create' }> }> = [];
   const updates: Array<{ message: SyncMessage; plan: Extract<Plan, { kind: 'update' | 'deactivate' }> }> = [];
   for (const [login, [first, ...rest]] of groups) {
-    const plan = planRecord(first.record, found.get(login), { protectedLogins: deps.config.coupa.protectedLogins });
+    const plan = planRecord(first.record, found.get(login), planOptions(deps));
     left.set(login, { rest, current: found.get(login) });
     if (plan.kind === 'create') creates.push({ message: first, plan });
     else if (plan.kind === 'update' || plan.kind === 'deactivate') updates.push({ message: first, plan });

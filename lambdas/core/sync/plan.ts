@@ -3,7 +3,19 @@
  * Compares only the fields HR sets (an empty HR cell never blanks a Coupa value) and
  * sends only what differs, as the playbooks and Coupa's PUT semantics ask.
  */
-import { REQUIRED_TO_CREATE, SYNC_FIELDS, deactivates, isProtectedLogin, type CoupaUser, type HrRecord, type SyncField, type UserFields } from '../model';
+import {
+  REQUIRED_TO_CREATE,
+  SYNC_FIELDS,
+  deactivates,
+  isCollectionField,
+  isProtectedLogin,
+  withoutUnownedCollections,
+  type CollectionField,
+  type CoupaUser,
+  type HrRecord,
+  type SyncField,
+  type UserFields,
+} from '../model';
 
 export type Plan =
   | { kind: 'create'; fields: UserFields; changedFields: string[] }
@@ -14,10 +26,24 @@ export type Plan =
 export interface PlanOptions {
   /** Logins the sync must never change (the integration's own Coupa user, break-glass admins). */
   protectedLogins?: readonly string[];
+  /**
+   * Config coupa.ownedCollections. Collections not listed are dropped from the record before
+   * planning (a message queued under another config must not replace a set HR does not own).
+   */
+  ownedCollections?: readonly CollectionField[];
+}
+
+/** Two name lists hold the same set: case-sensitive names, order and repeats do not matter. */
+function sameNames(desired: readonly string[], actual: unknown): boolean {
+  const have = new Set(Array.isArray(actual) ? (actual as unknown[]).map((n) => String(n).trim()) : []);
+  const want = new Set(desired);
+  return want.size === have.size && [...want].every((n) => have.has(n));
 }
 
 /** Coupa stores e-mail case-preserving but compares it case-insensitively. */
 function same(field: SyncField, desired: unknown, actual: unknown): boolean {
+  // A collection Coupa did not return (absent or nil) is an empty set.
+  if (isCollectionField(field)) return sameNames(desired as string[], actual);
   if (typeof desired === 'string' && typeof actual === 'string') {
     return field === 'email' ? desired.toLowerCase() === actual.trim().toLowerCase() : desired === actual.trim();
   }
@@ -25,7 +51,10 @@ function same(field: SyncField, desired: unknown, actual: unknown): boolean {
   return desired === actual;
 }
 
-/** The fields whose HR value differs from Coupa's, in a stable order. */
+/**
+ * The fields whose HR value differs from Coupa's, in a stable order. A collection that differs as a
+ * set is sent whole (the desired list): Coupa replaces the set on PUT.
+ */
 export function diffFields(desired: UserFields, actual: UserFields): UserFields {
   const changes: Record<string, unknown> = {};
   for (const field of SYNC_FIELDS) {
@@ -42,7 +71,8 @@ function deactivation(existing: CoupaUser): Plan {
   return { kind: 'deactivate', id: existing.id, changes: { active: false }, changedFields: ['active'] };
 }
 
-export function planRecord(record: HrRecord, existing: CoupaUser | undefined, options: PlanOptions = {}): Plan {
+export function planRecord(input: HrRecord, existing: CoupaUser | undefined, options: PlanOptions = {}): Plan {
+  const record = { ...input, fields: withoutUnownedCollections(input.fields, options.ownedCollections ?? []) };
   const { action, fields, login } = record;
   const wantsInactive = deactivates(record);
 

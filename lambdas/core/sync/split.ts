@@ -23,6 +23,8 @@ export interface SplitSummary {
 
 export interface SplitOptions {
   headerMap?: ReadOptions['headerMap'];
+  /** Config coupa.ownedCollections: an HR column for a collection not listed there fails the file. */
+  ownedCollections?: ReadOptions['ownedCollections'];
   /** Messages handed to the queue adapter at once (it sizes its own API batches). */
   sendChunk?: number;
 }
@@ -44,7 +46,11 @@ export async function splitHrFile(
   };
 
   try {
-    for await (const { row, result } of readHrFile(input, { file: run.file, headerMap: options.headerMap })) {
+    for await (const { row, result } of readHrFile(input, {
+      file: run.file,
+      headerMap: options.headerMap,
+      ownedCollections: options.ownedCollections,
+    })) {
       summary.rows += 1;
       if (result.ok) {
         pending.push({ ...run, record: result.record });
