@@ -11,7 +11,7 @@ import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger
 import { CREDENTIALS_REFUSED_LOG } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { UserDirectory } from '../../lambdas/core/coupa';
 import { hrRecord, syncMessage } from '../support/factories';
-import { lambdaContext, sqsEvent, sqsRecord } from './handler-fixtures';
+import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
 const s3Mock = mockClient(S3Client);
@@ -47,10 +47,7 @@ const emailChange = () => syncMessage(hrRecord({ row: 2, login: 'mgr.jones', fie
 beforeAll(async () => {
   healthy = await startEmulator({ seed: 'demo' });
   failing = await startEmulator({ seed: 'demo', faults: { errorRate: 1, seed: 1 } });
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('COUPA_SECRET_ARN', SECRET_ARN);
-  vi.stubEnv('BUCKET_NAME', 'drop-bucket');
-  vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:failures');
+  stubHandlerEnv({ COUPA_SECRET_ARN: SECRET_ARN });
   ({ handler } = await import('../../lambdas/api-consumer'));
   ({ resetAwsContext, userDirectory, logger } = await import('../../lambdas/adapters/aws/context'));
 });

@@ -11,7 +11,7 @@ import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-la
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import { hrRecord, syncMessage } from '../support/factories';
-import { fakeS3Bucket, lambdaContext, sqsEvent, sqsRecord } from './handler-fixtures';
+import { fakeS3Bucket, lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
 
 const BUCKET = 'drop-bucket';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
@@ -38,15 +38,15 @@ function outcomes(): Array<[string, string]> {
 beforeAll(async () => {
   incomingDir = await mkdtemp(join(tmpdir(), 'coupa-incoming-'));
   coupa = await startEmulator({ seed: 'demo', loader: { incomingDir } });
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({
+  stubHandlerEnv({
+    COUPA_SYNC_CONFIG: JSON.stringify({
     delivery: 'csv',
     coupa: { url: coupa.url, scopes: 'core.user.read core.user.write core.integration.read', maxAttempts: 1 },
-  }));
-  vi.stubEnv('COUPA_SECRET_ARN', SECRET_ARN);
-  vi.stubEnv('BUCKET_NAME', BUCKET);
-  vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:failures');
-  vi.stubEnv('CONNECTOR_ID', 'c-0123456789abcdef0');
+  }),
+    COUPA_SECRET_ARN: SECRET_ARN,
+    BUCKET_NAME: BUCKET,
+    CONNECTOR_ID: 'c-0123456789abcdef0',
+  });
   ({ handler: batcher } = await import('../../lambdas/csv-batcher'));
   ({ handler: poller } = await import('../../lambdas/csv-results-poller'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));

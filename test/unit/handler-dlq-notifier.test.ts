@@ -5,7 +5,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import { hrRecord, syncMessage } from '../support/factories';
-import { lambdaContext, sqsEvent, sqsRecord } from './handler-fixtures';
+import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
@@ -13,9 +13,7 @@ let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let resetAwsContext: () => void;
 
 beforeAll(async () => {
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('BUCKET_NAME', 'drop-bucket');
-  vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:failures');
+  stubHandlerEnv();
   ({ handler } = await import('../../lambdas/dlq-notifier'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
 });

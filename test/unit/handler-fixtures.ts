@@ -13,6 +13,7 @@ import {
 import { sdkStreamMixin } from '@smithy/core/serde';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsStub } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
 import type { SyncMessage } from '../../lambdas/core/model';
 
 export function lambdaContext(functionName = 'test-fn'): Context {
@@ -82,4 +83,12 @@ export function fakeS3Bucket(s3Mock: AwsStub<any, any, any>): Map<string, Buffer
     return {};
   });
   return objects;
+}
+
+export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:failures';
+
+/** The environment every handler reads (the stack sets it), plus what one handler needs more. */
+export function stubHandlerEnv(extra: Record<string, string> = {}): void {
+  const env = { POWERTOOLS_LOG_LEVEL: 'SILENT', BUCKET_NAME: 'drop-bucket', TOPIC_ARN, ...extra };
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
 }

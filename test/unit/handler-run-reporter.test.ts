@@ -6,7 +6,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import type { RowOutcome, RunReport } from '../../lambdas/core/model';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
-import { fakeS3Bucket, lambdaContext } from './handler-fixtures';
+import { fakeS3Bucket, lambdaContext, stubHandlerEnv } from './handler-fixtures';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
@@ -36,10 +36,7 @@ function report(runId: string): RunReport {
 }
 
 beforeAll(async () => {
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({ reports: { reportAfterHours: 6 } }));
-  vi.stubEnv('BUCKET_NAME', 'drop-bucket');
-  vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:failures');
+  stubHandlerEnv({ COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }) });
   ({ handler } = await import('../../lambdas/run-reporter'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
 });

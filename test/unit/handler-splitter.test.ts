@@ -6,7 +6,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import type { Context, S3Event } from 'aws-lambda';
-import { lambdaContext } from './handler-fixtures';
+import { lambdaContext, stubHandlerEnv } from './handler-fixtures';
 import { deduplicationId } from '../../lambdas/adapters/aws/sqs-record-queue';
 import type { SyncMessage } from '../../lambdas/core/model';
 
@@ -68,15 +68,7 @@ function putKeys(): string[] {
 }
 
 beforeAll(async () => {
-  const env = {
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    COUPA_SYNC_CONFIG: JSON.stringify({ delivery: 'api' }),
-    BUCKET_NAME: 'drop-bucket',
-    TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:failures',
-    API_QUEUE_URL: API_QUEUE,
-    CSV_QUEUE_URL: CSV_QUEUE,
-  };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  stubHandlerEnv({ COUPA_SYNC_CONFIG: JSON.stringify({ delivery: 'api' }), API_QUEUE_URL: API_QUEUE, CSV_QUEUE_URL: CSV_QUEUE });
   ({ handler } = await import('../../lambdas/splitter'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
 });
