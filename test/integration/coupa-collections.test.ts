@@ -15,6 +15,7 @@ import { DEFAULT_HEADER_NAMES } from '../../lambdas/core/csv/user-import-format'
 import { toImportRow } from '../../lambdas/core/csv/user-import-row';
 import { planRecord } from '../../lambdas/core/sync/plan';
 import { hrRecord } from '../support/factories';
+import { recordFetches, type FetchRecorder } from '../support/fetch-recorder';
 
 const SEED = [
   { login: 'role.user', email: 'role.user@example.com', firstname: 'Role', lastname: 'User', roles: ['User'], 'content-groups': ['Everyone'] },
@@ -33,27 +34,20 @@ const EXPECTED_PUT = {
 describe.each(['xml', 'json'] as const)('roles by name against the emulator (%s)', (format) => {
   let emulator: RunningEmulator;
   let directory: UserDirectory;
-  const bodies: Array<{ method: string; url: string; body: string }> = [];
-  const urls: string[] = [];
+  let sent: FetchRecorder;
 
   beforeAll(async () => {
     emulator = await startEmulator({ seed: SEED });
     const config = parseConfig({ coupa: { format, ownedCollections: ['roles'] } }).coupa;
     directory = createUserDirectory({ baseUrl: emulator.url, config: { ...config, requestTimeoutMs: 5000 }, credentials: emulator.credentials });
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      urls.push(String(input));
-      if (init?.body && typeof init.body === 'string') bodies.push({ method: init.method ?? 'GET', url: String(input), body: init.body });
-      return realFetch(input, init);
-    });
+    sent = recordFetches();
   });
   afterAll(async () => {
     vi.restoreAllMocks();
     await emulator?.close();
   });
   afterEach(() => {
-    bodies.length = 0;
-    urls.length = 0;
+    sent.clear();
   });
 
   it('reads the owned roles as names and asks only for them (content groups are not owned: not read)', async () => {
@@ -62,7 +56,7 @@ describe.each(['xml', 'json'] as const)('roles by name against the emulator (%s)
     // Assess
     expect(user?.fields.roles).toEqual(['User']);
     expect(user?.fields['content-groups']).toBeUndefined();
-    const lookup = decodeURIComponent(urls.find((u) => u.includes('/api/users?'))!);
+    const lookup = decodeURIComponent(sent.urls.find((u) => u.includes('/api/users?'))!);
     expect(lookup).toContain('{"roles":["name"]}');
     expect(lookup).not.toContain('content_groups');
   });
@@ -77,7 +71,7 @@ describe.each(['xml', 'json'] as const)('roles by name against the emulator (%s)
     const updated = await directory.update(plan.id, 'role.user', plan.changes);
     // Assess
     expect(plan.changedFields).toEqual(['roles']);
-    expect(bodies.map((b) => [b.method, b.body])).toEqual([['PUT', EXPECTED_PUT[format]]]);
+    expect(sent.bodies.map((b) => [b.method, b.body])).toEqual([['PUT', EXPECTED_PUT[format]]]);
     expect(updated.fields.roles).toEqual(['User', 'Buyer']);
     const stored = emulator.users().find((u) => u.login === 'role.user');
     expect(namesIn(stored, 'roles')).toEqual(['User', 'Buyer']);

@@ -16,6 +16,7 @@ import {
   type UserDirectory,
 } from '../../lambdas/core/coupa';
 import type { UserFields } from '../../lambdas/core/model';
+import { recordFetches, type FetchRecorder } from '../support/fetch-recorder';
 
 interface Person {
   login: string;
@@ -96,7 +97,7 @@ describe.each(DIALECTS)('Coupa client contract: $name', (dialect) => {
   let emulator: RunningEmulator;
   let directory: UserDirectory;
   let config: CoupaConfig;
-  const bodies: Array<{ method: string; url: string; body: string }> = [];
+  let sent: FetchRecorder;
 
   beforeAll(async () => {
     emulator = await startEmulator({ flavor: dialect.flavor, seed: dialect.seed(PEOPLE) as never });
@@ -107,11 +108,7 @@ describe.each(DIALECTS)('Coupa client contract: $name', (dialect) => {
       credentials: dialect.flavor === 'cso' ? { apiKey: emulator.credentials.apiKey } : emulator.credentials,
     };
     directory = createUserDirectory(options);
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      if (init?.body && typeof init.body === 'string') bodies.push({ method: init.method ?? 'GET', url: String(input), body: init.body });
-      return realFetch(input, init);
-    });
+    sent = recordFetches();
   });
   afterAll(async () => {
     vi.restoreAllMocks();
@@ -119,7 +116,7 @@ describe.each(DIALECTS)('Coupa client contract: $name', (dialect) => {
   });
   afterEach(() => {
     emulator.resetLog();
-    bodies.length = 0;
+    sent.clear();
   });
 
   const userGets = () => emulator.requests.filter((r) => r.method === 'GET' && r.path === '/api/users');
@@ -182,13 +179,13 @@ describe.each(DIALECTS)('Coupa client contract: $name', (dialect) => {
   it('updates only the changed fields', async () => {
     // Prepare
     const before = (await directory.findByLogins(['leaver.lee'])).get('leaver.lee')!;
-    bodies.length = 0;
+    sent.clear();
     // Act
     const after = await directory.update(before.id, 'leaver.lee', { lastname: 'Renamed' });
     // Assess
     expect(after.fields.lastname).toBe('Renamed');
     expect(after.fields.email).toBe(before.fields.email);
-    const puts = bodies.filter((b) => b.method === 'PUT');
+    const puts = sent.bodies.filter((b) => b.method === 'PUT');
     expect(puts).toHaveLength(1);
     if (dialect.format === 'xml') {
       expect(puts[0].body).toBe('<?xml version="1.0" encoding="UTF-8"?><user><lastname>Renamed</lastname></user>');
