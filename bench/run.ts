@@ -16,7 +16,7 @@ import { startEmulator, type RunningEmulator, type SeedUser } from '../emulator/
 import { runLocalPipeline } from '../lambdas/adapters/local/local-pipeline';
 import { ConsoleNotifier } from '../lambdas/adapters/local/console-notifier';
 import { parseConfig, type CoupaConfig, type SyncConfig } from '../lambdas/core/config';
-import { createUserDirectory, type UserDirectory } from '../lambdas/core/coupa';
+import { createUserDirectory, type UserDirectory } from '../lambdas/adapters/coupa';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CHANGED = Number(process.env.BENCH_CHANGED ?? 0.01);

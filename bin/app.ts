@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadSyncConfig } from '../lambdas/core/load-config';
+import { loadSyncConfig } from '../lambdas/adapters/local/config-file';
 import { CoupaUserSyncStack } from '../lib/coupa-user-sync-stack';
 
 const DEFAULT_CONFIG = 'examples/config.json';

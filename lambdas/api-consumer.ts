@@ -6,7 +6,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { UserDirectory } from './core/coupa';
+import type { UserDirectory } from './adapters/coupa';
 import type { SyncMessage } from './core/model';
 import { consumeBatch } from './core/sync/consume';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-consumer-limits';

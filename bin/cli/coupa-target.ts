@@ -3,7 +3,7 @@
  * environment, or (by default) an embedded emulator started for this run.
  */
 import type { CoupaConfig } from '../../lambdas/core/config';
-import type { CoupaCredentials } from '../../lambdas/core/coupa';
+import type { CoupaCredentials } from '../../lambdas/adapters/coupa';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/server';
 import { UsageError } from './usage';
 

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { SyncConfig } from '../../lambdas/core/config';
-import { createDataFileSourceReader, type CoupaCredentials } from '../../lambdas/core/coupa';
+import { createDataFileSourceReader, type CoupaCredentials } from '../../lambdas/adapters/coupa';
 import type { LocalCsvChannel } from '../../lambdas/adapters/local/local-pipeline';
 import { FolderFileDrop } from '../../lambdas/adapters/local/folder-file-drop';
 import { SftpFileDrop, parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';

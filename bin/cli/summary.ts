@@ -1,8 +1,8 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import { OUTCOMES, type RowOutcome, type RunReport } from '../../lambdas/core/model';
 
-/** Shown only when they occur: they belong to the CSV channel. */
-const CSV_ONLY = new Set(['applied', 'submitted']);
+/** Always shown; the others (CSV channel, reactivations, held runs) only when they occur. */
+const ALWAYS = new Set(['created', 'updated', 'deactivated', 'unchanged', 'rejected', 'failed']);
 /** Longer lists are cut here: the report file has every row. */
 const MAX_LISTED = 50;
 
@@ -14,7 +14,7 @@ function listed(rows: RowOutcome[], line: (r: RowOutcome) => string): string[] {
 
 export function formatSummary(report: RunReport, seconds: number): string {
   const t = report.totals;
-  const counts = OUTCOMES.filter((k) => !CSV_ONLY.has(k) || t[k] > 0).map((k) => `${k} ${t[k]}`);
+  const counts = OUTCOMES.filter((k) => ALWAYS.has(k) || t[k] > 0).map((k) => `${k} ${t[k]}`);
   const lines = [
     `${report.dryRun ? 'Dry run (nothing written) ' : 'Run '}${report.runId} of ${report.file}: ${t.rows} row(s) in ${seconds.toFixed(1)} s`,
     `  ${counts.join(' · ')}`,

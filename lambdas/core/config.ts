@@ -2,7 +2,6 @@
  * One typed configuration for the CDK app, the Lambdas (as JSON in the COUPA_SYNC_CONFIG
  * environment variable) and the CLI. Every option has a default, so `{}` is a valid config.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const coupaSchema = z.object({
@@ -92,10 +91,49 @@ const csvChannelSchema = z.object({
     .prefault({}),
 });
 
+/**
+ * How the HR file is read against Coupa (the reconcile issue). `delta`: the file lists changes,
+ * users it does not name are left alone. `full`: the file is the whole workforce, so every active
+ * Coupa user it does not list is deactivated (except API users, protected and exempt logins).
+ */
+const rosterSchema = z.object({
+  mode: z.enum(['delta', 'full']).default('delta'),
+  /** Glob patterns (`*`, `?`; case-insensitive) of logins a full roster never deactivates, e.g. "svc-*". */
+  exempt: z.array(z.string().min(1)).default([]),
+  /** Deactivation guard: a run that would deactivate more users than this is held. */
+  maxDeactivations: z.number().int().min(0).default(100),
+  /** … or more than this share of the active users it may deactivate … */
+  maxDeactivationShare: z.number().min(0).max(1).default(0.2),
+  /** … when that is also more than this many users (a small instance's one leaver is never held). */
+  minDeactivationsGuarded: z.number().int().min(0).default(5),
+  /** Completeness guard: a full roster smaller than the last accepted one by more than this share is held. */
+  maxRosterShrink: z.number().min(0).max(1).default(0.1),
+  /** A held run writes nothing (`hold-all`), or everything but the deactivations (`apply-rest`). */
+  onHold: z.enum(['hold-all', 'apply-rest']).default('hold-all'),
+  /** A kept snapshot of Coupa's users older than this is read again in full instead of refreshed. */
+  snapshotMaxAgeHours: z.number().positive().default(168),
+});
+
+const applySchema = z.object({
+  /** Circuit breaker: stop when more than this share of the first `breakerWindow` writes fail. */
+  maxFailureShare: z.number().min(0).max(1).default(0.5),
+  breakerWindow: z.number().int().min(1).default(20),
+});
+
+const approvalSchema = z.object({
+  /** A held run not approved within this many hours expires (with an alert); nothing of it is written. */
+  expireAfterHours: z.number().positive().max(24 * 30).default(72),
+});
+
 export const configSchema = z.object({
   stackName: z.string().default('CoupaUserSync'),
   /** `api` (Users API) or `csv` (user-import files over sFTP). Keys under incoming/csv/ always go to csv. */
   delivery: z.enum(['api', 'csv']).default('api'),
+  /** Plan only: every run writes its plan and report and changes nothing in Coupa. */
+  dryRun: z.boolean().default(false),
+  roster: rosterSchema.prefault({}),
+  apply: applySchema.prefault({}),
+  approval: approvalSchema.prefault({}),
   coupa: coupaSchema.prefault({}),
   api: apiChannelSchema.prefault({}),
   csv: csvChannelSchema.prefault({}),
@@ -137,20 +175,6 @@ export function parseConfig(input: unknown): SyncConfig {
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return result.data;
-}
-
-export function loadConfigFile(path: string): SyncConfig {
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`Cannot read configuration file ${path}: ${(err as Error).message}`);
-  }
-  try {
-    return parseConfig(JSON.parse(raw));
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
 }
 
 export const CONFIG_ENV = 'COUPA_SYNC_CONFIG';

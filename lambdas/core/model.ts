@@ -81,6 +81,12 @@ export interface HrRecord {
   login: string;
   action?: HrAction;
   fields: UserFields;
+  /**
+   * The manager named by another key than the login (config hr.fields.manager.matchOn): the
+   * planner resolves it to a login, against the same file first, then Coupa, and sets
+   * `fields.manager`. Unresolved, the user is synced without a manager change and the row warns.
+   */
+  managerRef?: { matchOn: 'employee-number' | 'email'; value: string };
 }
 
 /** A Coupa user as read back: the id (a string, CSO ids do not fit a JS number), login and fields. */
@@ -88,35 +94,111 @@ export interface CoupaUser {
   id: string;
   login: string;
   fields: UserFields;
+  /** Coupa's read-only `api-user` flag: an integration account, never deactivated as an absentee. */
+  apiUser?: boolean;
+  /** Coupa's `updated-at` (ISO), when read: a kept snapshot is refreshed from the newest one. */
+  updatedAt?: string;
 }
 
 export const OUTCOMES = [
   'created',
   'updated',
   'deactivated',
+  'reactivated',
   'unchanged',
   'applied',
   'submitted',
+  'held',
+  'skipped',
   'rejected',
   'failed',
 ] as const;
 /**
+ * `reactivated`: an inactive Coupa user made active again (with any other changes of the row).
  * `applied`: sent through the CSV channel and accepted by Coupa's loader (which reports counts,
  * not per-row create/update). `submitted`: delivered to Coupa's sFTP, the loader's verdict not
- * read back yet (`--wait-results` ran out or was 0). `rejected`: bad input, never sent.
- * `failed`: Coupa refused it or it could not be delivered.
+ * read back yet (`--wait-results` ran out or was 0). `held`: staged in a run a guard held, waiting
+ * for approval. `skipped`: a staged change that no longer applied when the run was approved (Coupa
+ * changed meanwhile), never forced. `rejected`: bad input, never sent. `failed`: Coupa refused it,
+ * it could not be delivered, or the circuit breaker stopped the run before it.
  */
 export type Outcome = (typeof OUTCOMES)[number];
+
+/** A field's value before and after a change, as the report shows it (`undefined`: not set). */
+export type FieldValue = string | boolean | string[] | Record<string, unknown> | null;
+
+export interface FieldChange {
+  field: string;
+  before?: FieldValue;
+  after?: FieldValue;
+}
 
 export interface RowOutcome {
   row: number;
   login: string;
   outcome: Outcome;
+  /** Names of the fields sent (before → after in `changes`). */
   changedFields?: string[];
+  changes?: FieldChange[];
+  /** Why the row was not applied as asked (rejected, failed, skipped, held). */
+  errors?: string[];
+  /** Applied, but not all of it: e.g. a manager that exists nowhere was left out. */
+  warnings?: string[];
+}
+
+/** A full-roster absentee: an active Coupa user the file no longer lists. */
+export interface AbsenteeOutcome {
+  login: string;
+  outcome: Outcome;
+  changes?: FieldChange[];
   errors?: string[];
 }
 
-export type Totals = { rows: number } & Record<Outcome, number>;
+/**
+ * Counts per outcome over the file's rows AND the absentees; `rows` + `absentees` is their sum.
+ */
+export type Totals = { rows: number; absentees: number } & Record<Outcome, number>;
+
+/** What one planned change does to Coupa. */
+export type ChangeKind = 'create' | 'update' | 'deactivate' | 'reactivate';
+
+/**
+ * One user's change, with everything the apply stage needs: the Coupa id (no lookup again), the
+ * exact fields to send, their before → after, the HR rows it settles and its dependency level.
+ */
+export interface PlannedChange {
+  /** The login as HR has it (a user matched on the fallback key is renamed to it). */
+  login: string;
+  kind: ChangeKind;
+  /** Coupa id; absent for a create. */
+  id?: string;
+  /** Exactly what is sent to Coupa (a rename carries `login`). */
+  send: UserFields & { login?: string };
+  changes: FieldChange[];
+  /** HR data rows this change settles (several rows of one login fold into one change); [] for an absentee. */
+  rows: number[];
+  /** A full-roster absentee deactivation. */
+  absent?: boolean;
+  /** Applied after every change of a lower level: a report waits for the manager created or reactivated in the same run. */
+  level: number;
+  warnings?: string[];
+}
+
+/** A guard's verdict on a plan (before anything is written). */
+export interface GuardVerdict {
+  guard: 'deactivation' | 'completeness';
+  held: boolean;
+  /** Plain words with the figures, e.g. "would deactivate 140 users, more than roster.maxDeactivations (100)". */
+  detail: string;
+}
+
+/**
+ * `complete`: applied (or nothing to do). `planned`: a dry run, nothing written. `held`: a guard
+ * held it, nothing written (or, with roster.onHold "apply-rest", all but the deactivations), waiting
+ * for `coupa-sync approve`. `stopped`: the circuit breaker stopped it part-way. `expired`: held and
+ * not approved in time. `rejected`: held and refused by an operator.
+ */
+export type RunStatus = 'complete' | 'planned' | 'held' | 'stopped' | 'expired' | 'rejected';
 
 /** Identifies one run of one HR file: the same id in every message, log line and report. */
 export interface RunRef {
@@ -125,12 +207,18 @@ export interface RunRef {
 }
 
 export interface RunReport extends RunRef {
+  status: RunStatus;
   /** True when nothing was written: outcomes say what a real run would do. */
   dryRun?: boolean;
+  roster: { mode: 'delta' | 'full'; rows: number; logins: number };
   startedAt: string;
   finishedAt: string;
   totals: Totals;
+  guards: GuardVerdict[];
+  /** Why the run was held or stopped, and how to go on. */
+  reason?: string;
   rows: RowOutcome[];
+  absentees: AbsenteeOutcome[];
 }
 
 /** What the splitter puts on a queue: one record of one run. */

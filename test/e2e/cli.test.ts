@@ -49,7 +49,7 @@ describe('coupa-sync CLI', () => {
     expect(code).toBe(1);
     const written = JSON.parse(await readFile(report, 'utf8'));
     expect(written).toMatchObject({ file: 'examples/hr-users.csv', totals: { rows: 6, failed: 1, rejected: 1 } });
-    expect(Object.keys(written)).toEqual(['runId', 'file', 'startedAt', 'finishedAt', 'totals', 'rows']);
+    expect(Object.keys(written)).toEqual(['runId', 'file', 'status', 'roster', 'startedAt', 'finishedAt', 'totals', 'guards', 'rows', 'absentees']);
   });
 
   it('exits 0 when every row is applied or unchanged', async () => {

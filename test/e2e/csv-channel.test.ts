@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { SftpFileDrop } from '../../lambdas/adapters/local/sftp-file-drop';
 import { parseConfig } from '../../lambdas/core/config';
-import { createDataFileSourceReader } from '../../lambdas/core/coupa';
+import { createDataFileSourceReader } from '../../lambdas/adapters/coupa';
 import { deliverCsvBatch } from '../../lambdas/core/csv/batcher';
 import { createMemoryManifestStore } from '../../lambdas/core/csv/manifest';
 import { collectCsvResults } from '../../lambdas/core/csv/results';

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runLocalPipeline } from '../../lambdas/adapters/local/local-pipeline';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
-import { createUserDirectory } from '../../lambdas/core/coupa';
+import { createUserDirectory } from '../../lambdas/adapters/coupa';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { testConfig } from '../support/factories';
 
@@ -33,7 +33,7 @@ describe.each(['xml', 'json'] as const)('local pipeline on examples/hr-users.csv
     // Act
     const { report } = await runLocalPipeline({ file: EXAMPLE, config, directory, notifier });
     // Assess: the report
-    expect(report.totals).toEqual({ rows: 6, created: 1, updated: 1, deactivated: 1, unchanged: 1, applied: 0, submitted: 0, rejected: 1, failed: 1 });
+    expect(report.totals).toEqual({ rows: 6, absentees: 0, created: 1, updated: 1, deactivated: 1, reactivated: 0, unchanged: 1, applied: 0, submitted: 0, held: 0, skipped: 0, rejected: 1, failed: 1 });
     expect(report.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([
       [1, 'new.hire', 'created'],
       [2, 'USER_TEST', 'updated'],

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { runLocalPipeline } from '../../lambdas/adapters/local/local-pipeline';
-import { createUserDirectory } from '../../lambdas/core/coupa';
+import { createUserDirectory } from '../../lambdas/adapters/coupa';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { testConfig } from '../support/factories';
 

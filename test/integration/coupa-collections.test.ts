@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { parseConfig } from '../../lambdas/core/config';
-import { CoupaRejectedError, createUserDirectory, type UserDirectory } from '../../lambdas/core/coupa';
+import { CoupaRejectedError, createUserDirectory, type UserDirectory } from '../../lambdas/adapters/coupa';
 import { csvDataLine, csvHeaderLine } from '../../lambdas/core/csv/csv-writer';
 import { DEFAULT_HEADER_NAMES } from '../../lambdas/core/csv/user-import-format';
 import { toImportRow } from '../../lambdas/core/csv/user-import-row';
-import { planRecord } from '../../lambdas/core/sync/plan';
+import { planRecord } from '../../lambdas/core/plan/plan-user';
 import { hrRecord } from '../support/factories';
 import { recordFetches, type FetchRecorder } from '../support/fetch-recorder';
 

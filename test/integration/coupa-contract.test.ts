@@ -14,7 +14,7 @@ import {
   createUserDirectory,
   type ClientOptions,
   type UserDirectory,
-} from '../../lambdas/core/coupa';
+} from '../../lambdas/adapters/coupa';
 import type { UserFields } from '../../lambdas/core/model';
 import { recordFetches, type FetchRecorder } from '../support/fetch-recorder';
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { parseConfig } from '../../lambdas/core/config';
-import { createUserDirectory, type RequestEvent, type UserDirectory } from '../../lambdas/core/coupa';
+import { createUserDirectory, type RequestEvent, type UserDirectory } from '../../lambdas/adapters/coupa';
 
 /** Test data factory: fields of a new user. */
 function newUser(i: number) {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { parseConfig, type CoupaConfig } from '../../lambdas/core/config';
-import { createUserDirectory } from '../../lambdas/core/coupa';
+import { createUserDirectory } from '../../lambdas/adapters/coupa';
 
 /** Test data factory: n seed users for the core emulator. */
 function seedUsers(n: number) {

@@ -1,6 +1,7 @@
 /** Test data factories: one place that knows what a valid record, user or message looks like. */
 import { Readable } from 'node:stream';
-import { CoupaRejectedError, CoupaRetryableError, type UserDirectory } from '../../lambdas/core/coupa/directory';
+import { CoupaRejectedError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
+import type { UserDirectory } from '../../lambdas/core/ports';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import type { CoupaUser, HrRecord, SyncMessage, UserFields } from '../../lambdas/core/model';
 

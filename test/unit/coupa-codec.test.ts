@@ -13,7 +13,7 @@ import {
   toUpdatePayload,
   userFieldsFilter,
   userList,
-} from '../../lambdas/core/coupa';
+} from '../../lambdas/adapters/coupa';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -6,7 +6,7 @@ import {
   CsoUserDirectory,
   chunkValues,
   createDataFileSourceReader,
-} from '../../lambdas/core/coupa';
+} from '../../lambdas/adapters/coupa';
 import { clientOptions, startScriptedServer, tokenStep, type ScriptedServer, type Step, type SeenRequest } from './coupa-support';
 
 let server: ScriptedServer;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CoupaAuthError, CoupaHttp, CoupaRejectedError, CoupaRetryableError, OAuthTokenCache, type RequestEvent } from '../../lambdas/core/coupa';
+import { CoupaAuthError, CoupaHttp, CoupaRejectedError, CoupaRetryableError, OAuthTokenCache, type RequestEvent } from '../../lambdas/adapters/coupa';
 import { clientOptions, FakeClock, startScriptedServer, tokenStep, type ScriptedServer, type Step } from './coupa-support';
 
 let server: ScriptedServer;

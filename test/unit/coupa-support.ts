@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseConfig, type CoupaConfig } from '../../lambdas/core/config';
 import type { Clock } from '../../lambdas/core/ports';
-import type { ClientOptions } from '../../lambdas/core/coupa';
+import type { ClientOptions } from '../../lambdas/adapters/coupa';
 
 export interface SeenRequest {
   method: string;

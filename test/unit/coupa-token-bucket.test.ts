@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../lambdas/core/coupa';
+import { TokenBucket } from '../../lambdas/adapters/coupa';
 import { systemClock } from '../../lambdas/core/ports';
 import { FakeClock } from './coupa-support';
 

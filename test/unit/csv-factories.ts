@@ -1,5 +1,5 @@
 /** Test data and fakes for the CSV channel's unit tests. */
-import type { DataFileSourceReader, DataFileSourceResult } from '../../lambdas/core/coupa/directory';
+import type { DataFileSourceReader, DataFileSourceResult } from '../../lambdas/core/ports';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import type { HrRecord, RowOutcome, RunRef, SyncMessage } from '../../lambdas/core/model';
 import type { Clock, FileDrop, Notification, Notifier, OutcomeLedger } from '../../lambdas/core/ports';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa/directory';
+import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
 import { createMemoryManifestStore, type CsvManifest } from '../../lambdas/core/csv/manifest';
 import { collectCsvResults } from '../../lambdas/core/csv/results';
 import { aLoad, aRun, fakeClock, fakeLedger, fakeNotifier, scriptedReader } from './csv-factories';

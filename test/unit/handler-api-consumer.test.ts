@@ -6,10 +6,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
-import { CoupaAuthError } from '../../lambdas/core/coupa/directory';
+import { CoupaAuthError } from '../../lambdas/core/coupa-errors';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import { CREDENTIALS_REFUSED_LOG } from '../../lambdas/adapters/aws/api-consumer-limits';
-import type { UserDirectory } from '../../lambdas/core/coupa';
+import type { UserDirectory } from '../../lambdas/adapters/coupa';
 import { hrRecord, syncMessage } from '../support/factories';
 import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMemoryManifestStore } from '../../lambdas/core/csv/manifest';
 import { deliverCsvBatch } from '../../lambdas/core/csv/batcher';
-import { loadSyncConfig } from '../../lambdas/core/load-config';
+import { loadSyncConfig } from '../../lambdas/adapters/local/config-file';
 import { systemClock } from '../../lambdas/core/ports';
 import { hrRecord, syncMessage } from '../support/factories';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { FolderFileDrop } from '../../lambdas/adapters/local/folder-file-drop';
 import { runLocalPipeline } from '../../lambdas/adapters/local/local-pipeline';
-import { CoupaAuthError, CoupaRejectedError, CoupaRetryableError } from '../../lambdas/core/coupa/directory';
+import { CoupaAuthError, CoupaRejectedError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
 import { FakeDirectory, testConfig } from '../support/factories';
 
 const noSleep = { now: () => new Date(), sleep: async () => {} };

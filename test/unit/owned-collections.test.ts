@@ -9,7 +9,7 @@ import { csvDataLine } from '../../lambdas/core/csv/csv-writer';
 import { toImportRow } from '../../lambdas/core/csv/user-import-row';
 import { HrFileError, readHrFile, type HrRow } from '../../lambdas/core/hr/read-hr-file';
 import type { CollectionField } from '../../lambdas/core/model';
-import { diffFields, planRecord } from '../../lambdas/core/sync/plan';
+import { diffFields, planRecord } from '../../lambdas/core/plan/plan-user';
 import { SplitStoppedError, splitHrFile } from '../../lambdas/core/sync/split';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { MemoryLedger } from '../../lambdas/adapters/local/memory-ledger';

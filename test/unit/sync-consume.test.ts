@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa/directory';
+import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { MemoryLedger } from '../../lambdas/adapters/local/memory-ledger';
 import { consumeBatch } from '../../lambdas/core/sync/consume';

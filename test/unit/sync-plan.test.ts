@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffFields, planRecord } from '../../lambdas/core/sync/plan';
+import { diffFields, planRecord } from '../../lambdas/core/plan/plan-user';
 import { coupaUser, hrRecord } from '../support/factories';
 
 describe('planRecord', () => {

@@ -9,13 +9,16 @@ describe('buildReport', () => {
       { row: 2, login: 'b', outcome: 'unchanged' },
     ]);
     expect(report).toEqual({
-      runId: 'r', file: 'f.csv', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:05.000Z',
-      totals: { rows: 3, created: 1, updated: 0, deactivated: 0, unchanged: 1, applied: 0, submitted: 0, rejected: 0, failed: 1 },
+      runId: 'r', file: 'f.csv', status: 'complete', roster: { mode: 'delta', rows: 3, logins: 3 },
+      startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:05.000Z',
+      totals: { rows: 3, absentees: 0, created: 1, updated: 0, deactivated: 0, reactivated: 0, unchanged: 1, applied: 0, submitted: 0, held: 0, skipped: 0, rejected: 0, failed: 1 },
+      guards: [],
       rows: [
         { row: 1, login: 'a', outcome: 'created', changedFields: ['email'] },
         { row: 2, login: 'b', outcome: 'unchanged' },
         { row: 3, login: 'c', outcome: 'failed', errors: ['Email has already been taken'] },
       ],
+      absentees: [],
     });
     expect(exitCodeFor(report)).toBe(1);
     expect(exitCodeFor(buildReport({ runId: 'r', file: 'f' }, new Date(), new Date(), [{ row: 1, login: 'a', outcome: 'unchanged' }]))).toBe(0);

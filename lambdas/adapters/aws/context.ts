@@ -16,7 +16,7 @@ import {
   type ClientOptions,
   type DataFileSourceReader,
   type UserDirectory,
-} from '../../core/coupa';
+} from '../coupa';
 import type { RecordQueue } from '../../core/ports';
 import { S3ManifestStore } from './s3-manifest-store';
 import { S3ObjectStore } from './s3-object-store';

@@ -5,7 +5,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import type { CoupaCredentials } from '../../core/coupa';
+import type { CoupaCredentials } from '../coupa';
 
 const credentialsSchema = z.union([
   z.object({ clientId: z.string().trim().min(1), clientSecret: z.string().trim().min(1) }),

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SyncConfig } from '../../core/config';
-import type { DataFileSourceReader, UserDirectory } from '../../core/coupa/directory';
+import type { DataFileSourceReader, UserDirectory } from '../../core/ports';
 import { deliverCsvBatch } from '../../core/csv/batcher';
 import { createMemoryManifestStore, type CsvManifest } from '../../core/csv/manifest';
 import { collectCsvResults } from '../../core/csv/results';

@@ -3,7 +3,8 @@
  * turns it into per-HR-row outcomes. Coupa picks files up every 3–6 minutes, so a file may stay
  * pending for a while: callers poll (CLI) or come back later (scheduled Lambda).
  */
-import { CoupaRetryableError, type DataFileSourceReader, type DataFileSourceResult } from '../coupa/directory';
+import { CoupaRetryableError } from '../coupa-errors';
+import type { DataFileSourceReader, DataFileSourceResult } from '../ports';
 import type { RowOutcome, RunRef } from '../model';
 import type { Clock, Notifier, OutcomeLedger } from '../ports';
 import type { CsvManifest, CsvManifestRow, ManifestStore } from './manifest';

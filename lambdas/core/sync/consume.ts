@@ -3,12 +3,13 @@
  * record plan → POST/PUT. Messages of one login run in order; a retryable failure sends that
  * message and the login's later messages back to the queue, so order survives retries.
  */
-import { CoupaAuthError, CoupaRejectedError, type BulkItemResult, type UserDirectory } from '../coupa/directory';
+import { CoupaAuthError, CoupaRejectedError } from '../coupa-errors';
+import type { BulkItemResult, UserDirectory } from '../ports';
 import type { SyncConfig } from '../config';
 import type { CoupaUser, Outcome, RowOutcome, SyncMessage } from '../model';
 import type { Notifier, OutcomeLedger } from '../ports';
 import { byRun, notifyFailures, type SettledRow } from './notify';
-import { planRecord, type Plan, type PlanOptions } from './plan';
+import { planRecord, type Plan, type PlanOptions } from '../plan/plan-user';
 
 export interface ConsumeDeps {
   directory: UserDirectory;

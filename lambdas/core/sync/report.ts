@@ -2,7 +2,7 @@
 import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type Totals } from '../model';
 
 export function totalsOf(rows: RowOutcome[]): Totals {
-  const totals = { rows: rows.length } as Totals;
+  const totals = { rows: rows.length, absentees: 0 } as Totals;
   for (const outcome of OUTCOMES) totals[outcome] = 0;
   for (const row of rows) totals[row.outcome] += 1;
   return totals;
@@ -19,11 +19,15 @@ export function buildReport(
   return {
     runId: run.runId,
     file: run.file,
+    status: extra.dryRun ? 'planned' : 'complete',
     ...extra,
+    roster: { mode: 'delta', rows: rows.length, logins: new Set(rows.map((r) => r.login)).size },
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     totals: totalsOf(rows),
+    guards: [],
     rows,
+    absentees: [],
   };
 }
 

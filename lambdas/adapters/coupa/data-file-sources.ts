@@ -2,7 +2,7 @@
  * Reads Coupa's verdict on a user-import CSV: `GET /api/data_file_sources` (scope core.integration.read).
  * Core only (CSO has no CSV loader).
  */
-import type { DataFileSourceReader, DataFileSourceResult } from './directory';
+import type { DataFileSourceReader, DataFileSourceResult } from '../../core/ports';
 import type { CoupaHttp } from './http';
 
 export class CoupaDataFileSourceReader implements DataFileSourceReader {

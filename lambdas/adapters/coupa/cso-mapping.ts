@@ -4,7 +4,7 @@
  * Other sync fields (licences, manager, …) do not exist in CSO and are not sent.
  * CSO asks that "Empty or null values are not supposed to be sent", so a clear is skipped.
  */
-import type { CoupaUser, UserFields } from '../model';
+import type { CoupaUser, UserFields } from '../../core/model';
 
 export type CsoState = 'Active' | 'Blocked' | 'Disabled' | 'Removed';
 

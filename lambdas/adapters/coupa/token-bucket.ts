@@ -8,7 +8,7 @@
  * configured rate is reached again. Coupa documents 25 req/s with a burst of 20 per instance,
  * but other integrations share that budget, so the server's 429 is the truth we adapt to.
  */
-import { systemClock, type Clock } from '../ports';
+import { systemClock, type Clock } from '../../core/ports';
 
 export interface TokenBucketOptions {
   /** Lowest rate a run of 429s can push us to (req/s). */

@@ -5,8 +5,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { loadConfigFile, parseConfig, type SyncConfig } from './config';
-import { headerNamesFromTemplate } from './csv/user-import-format';
+import { parseConfig, type SyncConfig } from '../../core/config';
+import { headerNamesFromTemplate } from '../../core/csv/user-import-format';
+
+export function loadConfigFile(path: string): SyncConfig {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`Cannot read configuration file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return parseConfig(JSON.parse(raw));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+}
 
 export function withHeaderTemplate(config: SyncConfig, baseDir: string): SyncConfig {
   const template = config.csv.headerTemplateFile;

@@ -5,8 +5,9 @@
  * successful") and answer only counts (`added`, `updated`). So when a count falls short of what
  * we sent, we re-read the users by name and report, item by item, which change did NOT apply.
  */
-import type { CoupaUser, UserFields } from '../model';
-import { CoupaRejectedError, type UserDirectory } from './directory';
+import type { CoupaUser, UserFields } from '../../core/model';
+import { CoupaRejectedError } from '../../core/coupa-errors';
+import type { UserDirectory } from '../../core/ports';
 import type { CoupaHttp, CoupaResponse } from './http';
 import { lookupIn } from './lookup';
 import { csoComparable, csoUserList, fromCsoUser, toCsoPayload, type CsoState } from './cso-mapping';

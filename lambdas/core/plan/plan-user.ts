@@ -5,17 +5,17 @@
  */
 import {
   REQUIRED_TO_CREATE,
-  SYNC_FIELDS,
   deactivates,
-  isCollectionField,
   isProtectedLogin,
   withoutUnownedCollections,
   type CollectionField,
   type CoupaUser,
   type HrRecord,
-  type SyncField,
   type UserFields,
 } from '../model';
+import { diffFields } from './diff';
+
+export { diffFields } from './diff';
 
 export type Plan =
   | { kind: 'create'; fields: UserFields; changedFields: string[] }
@@ -31,38 +31,6 @@ export interface PlanOptions {
    * planning (a message queued under another config must not replace a set HR does not own).
    */
   ownedCollections?: readonly CollectionField[];
-}
-
-/** Two name lists hold the same set: case-sensitive names, order and repeats do not matter. */
-function sameNames(desired: readonly string[], actual: unknown): boolean {
-  const have = new Set(Array.isArray(actual) ? (actual as unknown[]).map((n) => String(n).trim()) : []);
-  const want = new Set(desired);
-  return want.size === have.size && [...want].every((n) => have.has(n));
-}
-
-/** Coupa stores e-mail case-preserving but compares it case-insensitively. */
-function same(field: SyncField, desired: unknown, actual: unknown): boolean {
-  // A collection Coupa did not return (absent or nil) is an empty set.
-  if (isCollectionField(field)) return sameNames(desired as string[], actual);
-  if (typeof desired === 'string' && typeof actual === 'string') {
-    return field === 'email' ? desired.toLowerCase() === actual.trim().toLowerCase() : desired === actual.trim();
-  }
-  if (typeof desired === 'boolean') return desired === (actual ?? false);
-  return desired === actual;
-}
-
-/**
- * The fields whose HR value differs from Coupa's, in a stable order. A collection that differs as a
- * set is sent whole (the desired list): Coupa replaces the set on PUT.
- */
-export function diffFields(desired: UserFields, actual: UserFields): UserFields {
-  const changes: Record<string, unknown> = {};
-  for (const field of SYNC_FIELDS) {
-    const want = desired[field];
-    if (want === undefined) continue;
-    if (!same(field, want, actual[field])) changes[field] = want;
-  }
-  return changes as UserFields;
 }
 
 function deactivation(existing: CoupaUser): Plan {

@@ -9,9 +9,9 @@
  *   401                                 → renew the token once and retry; again → CoupaAuthError
  *   403                                 → CoupaAuthError (a missing scope does not heal by retrying)
  */
-import { systemClock, type Clock } from '../ports';
-import type { CoupaConfig } from '../config';
-import { CoupaAuthError, CoupaError, CoupaRejectedError, CoupaRetryableError } from './directory';
+import { systemClock, type Clock } from '../../core/ports';
+import type { CoupaConfig } from '../../core/config';
+import { CoupaAuthError, CoupaError, CoupaRejectedError, CoupaRetryableError } from '../../core/coupa-errors';
 import type { ClientOptions, CoupaCredentials, RequestEvent } from './client-options';
 import { parseCoupaErrors } from './errors';
 import { parseJsonKeepingLongIds } from './json-codec';

@@ -1,5 +1,5 @@
-import type { CoupaConfig } from '../config';
-import type { Clock } from '../ports';
+import type { CoupaConfig } from '../../core/config';
+import type { Clock } from '../../core/ports';
 
 /** Core: an OAuth 2.0 client (client credentials). CSO: the X-CSO-API-KEY. */
 export type CoupaCredentials = { clientId: string; clientSecret: string } | { apiKey: string };

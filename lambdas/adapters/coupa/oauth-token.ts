@@ -3,7 +3,7 @@
  * Coupa tokens live 24 h (expires_in 86399) and Coupa recommends renewing every 20 h; we renew at
  * 80 % of expires_in or 20 h, whichever comes first. Concurrent callers share one in-flight request.
  */
-import type { Clock } from '../ports';
+import type { Clock } from '../../core/ports';
 
 const COUPA_RECOMMENDED_RENEWAL_MS = 20 * 60 * 60 * 1000;
 

@@ -2,14 +2,15 @@
  * The Coupa client: transport (auth, rate governor, retries), Core and CSO user directories,
  * the CSV-load result reader and the payload codecs.
  */
-import type { DataFileSourceReader, UserDirectory } from './directory';
+import type { DataFileSourceReader, UserDirectory } from '../../core/ports';
 import type { ClientOptions } from './client-options';
 import { CoupaHttp } from './http';
 import { CoreUserDirectory } from './core-directory';
 import { CsoUserDirectory } from './cso-directory';
 import { CoupaDataFileSourceReader } from './data-file-sources';
 
-export * from './directory';
+export * from '../../core/coupa-errors';
+export type { BulkItemResult, DataFileSourceReader, DataFileSourceResult, UserDirectory } from '../../core/ports';
 export type { ClientOptions, CoupaCredentials, RequestEvent } from './client-options';
 export { CoupaHttp, encodeQuery, parseRetryAfter } from './http';
 export type { CoupaResponse, Query, QueryValue, RequestOptions, RetryReason, WireFormat } from './http';

@@ -6,9 +6,9 @@
  * found, so a create then fails loudly ("Login has already been taken") instead of the sync
  * silently adopting a differently-spelled account.
  */
-import type { CoupaUser, UserFields } from '../model';
-import type { UserDirectory } from './directory';
-import { CoupaRejectedError } from './directory';
+import type { CoupaUser, UserFields } from '../../core/model';
+import type { UserDirectory } from '../../core/ports';
+import { CoupaRejectedError } from '../../core/coupa-errors';
 import type { CoupaHttp, Query } from './http';
 import { lookupIn } from './lookup';
 import { fromCoupaUser, queryName, toCreatePayload, toUpdatePayload, userFieldsFilter, userList } from './user-mapping';

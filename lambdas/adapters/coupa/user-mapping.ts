@@ -18,7 +18,7 @@ import {
   type CollectionField,
   type CoupaUser,
   type UserFields,
-} from '../model';
+} from '../../core/model';
 
 type Payload = Record<string, unknown>;
 
