@@ -1,7 +1,7 @@
 /** `coupa-sync` command dispatcher: returns the process exit code, never calls process.exit. */
 import { runDemoCommand } from './cli/demo-command';
 import { runEmulatorCommand } from './cli/emulator-command';
-import { runRunCommand } from './cli/run-command';
+import { runApproveCommand, runPlanCommand, runRunCommand } from './cli/run-command';
 import { USAGE, UsageError } from './cli/usage';
 
 export async function main(argv: string[]): Promise<number> {
@@ -10,6 +10,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runRunCommand(rest);
+      case 'plan':
+        return await runPlanCommand(rest);
+      case 'approve':
+        return await runApproveCommand(rest);
       case 'emulator':
         return await runEmulatorCommand(rest);
       case 'demo':

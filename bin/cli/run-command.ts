@@ -11,15 +11,17 @@ import { createUserDirectory } from '../../lambdas/adapters/coupa';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
-import { runLocalPipeline } from '../../lambdas/adapters/local/local-pipeline';
+import { approveLocalRun, runLocalPipeline, type LocalCsvChannel, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
+import { ApprovalError } from '../../lambdas/core/run/approve';
+import { renderReport, reportFormatOf } from '../../lambdas/core/report';
 import { parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';
 import { resolveTarget } from './coupa-target';
 import { setUpCsvChannel, type CsvChannelSetup } from './csv-channel';
-import { parseRunOptions, type RunOptions } from './run-options';
+import { parseApproveOptions, parseRunOptions, type ApproveOptions, type RunOptions } from './run-options';
 import { formatSummary } from './summary';
 import { UsageError } from './usage';
 
-type ConfigOptions = Pick<RunOptions, 'config' | 'format' | 'flavor' | 'delivery' | 'waitResults' | 'sftpUrl'>;
+type ConfigOptions = Pick<RunOptions, 'config' | 'format' | 'flavor' | 'delivery' | 'waitResults' | 'sftpUrl' | 'roster'>;
 
 export function configFor(options: ConfigOptions, env = process.env): SyncConfig {
   try {
@@ -42,6 +44,7 @@ function mergeConfig(options: ConfigOptions, env: NodeJS.ProcessEnv): SyncConfig
   return parseConfig({
     ...base,
     delivery,
+    roster: { ...base.roster, mode: options.roster ?? base.roster.mode },
     coupa: {
       ...base.coupa,
       flavor,
@@ -72,13 +75,13 @@ async function preflight(baseUrl: string, directory: UserDirectory, reader?: Dat
   }
 }
 
-/** A progress line at most every 5 s, so a long run is visibly alive. */
-function progressPrinter(out: (line: string) => void): (done: number, total: number) => void {
-  let last = Date.now();
-  return (done, total) => {
-    if (Date.now() - last < 5000 || done >= total) return;
+/** Progress lines, at most one every 2 s, so a long run is visibly alive. */
+function progressPrinter(out: (line: string) => void): (message: string) => void {
+  let last = 0;
+  return (message) => {
+    if (Date.now() - last < 2000) return;
     last = Date.now();
-    out(`  … ${done} of ${total} row(s) settled`);
+    out(`  … ${message}`);
   };
 }
 
@@ -97,14 +100,45 @@ export interface RunOutput {
   exitCode: number;
 }
 
+/** The state folder: --state-dir, else .coupa-sync/ in the working directory; none for the embedded emulator. */
+function stateDirFor(options: Pick<RunOptions, 'stateDir' | 'coupaUrl'>): string | undefined {
+  return options.stateDir ?? (options.coupaUrl ? DEFAULT_STATE_DIR : undefined);
+}
+
+export const DEFAULT_STATE_DIR = '.coupa-sync';
+
+async function writeReports(report: RunReport, paths: string[], out: (line: string) => void): Promise<void> {
+  for (const path of paths) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, renderReport(report, reportFormatOf(path)));
+    out(`Report: ${path}`);
+  }
+}
+
 /** Runs a file and returns the report; throws UsageError/HrFileError/CoupaAuthError when it cannot start. */
 export async function executeRun(options: RunOptions, out: (line: string) => void): Promise<RunOutput> {
   await access(options.file).catch(() => {
     throw new HrFileError(options.file, 'cannot read the file (does it exist?)');
   });
   const config = configFor(options);
-  if (options.report) await checkReportPath(options.report);
-  const csvDelivery = config.delivery === 'csv' && !options.dryRun;
+  for (const path of options.reports) await checkReportPath(path);
+  return withTarget(options, config, out, async (local, csv) => {
+    const started = Date.now();
+    const { report } = await runLocalPipeline({ ...local, file: options.file, dryRun: options.dryRun, csv });
+    out(formatSummary(report, (Date.now() - started) / 1000));
+    await writeReports(report, options.reports, out);
+    return { report, exitCode: exitCodeFor(report) };
+  });
+}
+
+/** Connects to Coupa (or the embedded emulator), sets up the channel, checks the credentials once, runs `body`. */
+async function withTarget(
+  options: Pick<RunOptions, 'coupaUrl' | 'sftpUrl' | 'sftpHostKey' | 'dryRun' | 'stateDir'> & { file?: string },
+  config: SyncConfig,
+  out: (line: string) => void,
+  body: (local: LocalTarget, csv: LocalCsvChannel | undefined) => Promise<RunOutput>,
+): Promise<RunOutput> {
+  const csvDelivery = config.delivery === 'csv' && !options.dryRun && !config.dryRun;
   // Against the embedded emulator with no sFTP server, a local folder stands in for /Incoming/Users.
   const localRoot = csvDelivery && !options.coupaUrl && !options.sftpUrl ? await mkdtemp(join(tmpdir(), 'coupa-sync-sftp-')) : undefined;
   const incomingDir = localRoot && join(localRoot, config.csv.remoteDirectory);
@@ -113,28 +147,15 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
   let csv: CsvChannelSetup | undefined;
   try {
     const via = csvDelivery ? `CSV files to ${options.sftpUrl ?? `${localRoot} (local folder)`}${config.csv.remoteDirectory}` : 'Users API';
-    out(`coupa-sync: ${options.file} → ${target.baseUrl}${target.emulator ? ' (embedded emulator)' : ''} · ${config.coupa.flavor}/${config.coupa.format} · ${via}${options.dryRun ? ' · dry run' : ''}`);
+    const dry = options.dryRun || config.dryRun ? ' · plan only' : '';
+    out(`coupa-sync: ${options.file ?? 'approval'} → ${target.baseUrl}${target.emulator ? ' (embedded emulator)' : ''} · ${config.coupa.flavor}/${config.coupa.format} · ${config.roster.mode} roster · ${via}${dry}`);
     const directory = createUserDirectory({ baseUrl: target.baseUrl, config: config.coupa, credentials: target.credentials });
     csv = csvDelivery
       ? await setUpCsvChannel({ config, baseUrl: target.baseUrl, credentials: target.credentials, sftpUrl: options.sftpUrl, sftpHostKey: options.sftpHostKey, localRoot, out })
       : undefined;
     await preflight(target.baseUrl, directory, csv?.channel.reader);
-    const started = Date.now();
-    const { report } = await runLocalPipeline({
-      file: options.file,
-      config,
-      directory,
-      dryRun: options.dryRun,
-      csv: csv?.channel,
-      onProgress: progressPrinter(out),
-    });
-    out(formatSummary(report, (Date.now() - started) / 1000));
-    if (options.report) {
-      await mkdir(dirname(options.report), { recursive: true });
-      await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
-      out(`Report: ${options.report}`);
-    }
-    return { report, exitCode: exitCodeFor(report) };
+    const local: LocalTarget = { config, directory, instance: target.baseUrl, stateDir: stateDirFor(options), onProgress: progressPrinter(out) };
+    return await body(local, csv?.channel);
   } finally {
     await csv?.close();
     await target.close();
@@ -142,16 +163,51 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
   }
 }
 
-export async function runRunCommand(argv: string[]): Promise<number> {
-  const options = parseRunOptions(argv);
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+/** `coupa-sync approve <runId>`: applies a held run's staged changes after re-checking each. */
+export async function executeApprove(options: ApproveOptions, out: (line: string) => void): Promise<RunOutput> {
+  const config = configFor(options);
+  for (const path of options.reports) await checkReportPath(path);
+  if (!options.coupaUrl) throw new UsageError('approve needs --coupa-url: the instance the held run was planned against');
+  return withTarget({ ...options, dryRun: false }, config, out, async (local, csv) => {
+    const started = Date.now();
+    const { report } = await approveLocalRun(options.runId, { ...local, csv, stateDir: stateDirFor(options) });
+    out(formatSummary(report, (Date.now() - started) / 1000));
+    await writeReports(report, options.reports, out);
+    return { report, exitCode: exitCodeFor(report) };
+  });
+}
+
+/** Errors that mean the run could not start (exit 2): nothing was changed. */
+function cannotStart(err: unknown): err is Error {
+  return err instanceof HrFileError || err instanceof CoupaAuthError || err instanceof CoupaUnreachableError || err instanceof ApprovalError;
+}
+
+async function exitCodeOf(work: () => Promise<RunOutput>): Promise<number> {
   try {
-    return (await executeRun(options, out)).exitCode;
+    return (await work()).exitCode;
   } catch (err) {
-    if (err instanceof HrFileError || err instanceof CoupaAuthError || err instanceof CoupaUnreachableError) {
+    if (cannotStart(err)) {
       process.stderr.write(`coupa-sync: the run could not start: ${err.message}\n`);
       return 2;
     }
     throw err;
   }
+}
+
+const stdout = (line: string) => process.stdout.write(`${line}\n`);
+
+export async function runRunCommand(argv: string[]): Promise<number> {
+  const options = parseRunOptions(argv);
+  return exitCodeOf(() => executeRun(options, stdout));
+}
+
+/** `coupa-sync plan <hr-file>` = `run --dry-run`: the plan, its before → after and the guards' verdicts. */
+export async function runPlanCommand(argv: string[]): Promise<number> {
+  const options = parseRunOptions(argv, 'plan');
+  return exitCodeOf(() => executeRun({ ...options, dryRun: true }, stdout));
+}
+
+export async function runApproveCommand(argv: string[]): Promise<number> {
+  const options = parseApproveOptions(argv);
+  return exitCodeOf(() => executeApprove(options, stdout));
 }

@@ -7,8 +7,12 @@ export interface RunOptions {
   coupaUrl?: string;
   format?: 'xml' | 'json';
   flavor?: 'core' | 'cso';
-  report?: string;
+  /** Report files, each written in the format of its extension (.json, .csv, .html). */
+  reports: string[];
   dryRun: boolean;
+  roster?: 'delta' | 'full';
+  /** Where plans, reports, the snapshot and the accepted roster are kept (default .coupa-sync/). */
+  stateDir?: string;
   config?: string;
   delivery?: 'api' | 'csv';
   sftpUrl?: string;
@@ -16,7 +20,7 @@ export interface RunOptions {
   waitResults?: number;
 }
 
-export function parseRunOptions(argv: string[]): RunOptions {
+export function parseRunOptions(argv: string[], command = 'run'): RunOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -27,8 +31,10 @@ export function parseRunOptions(argv: string[]): RunOptions {
         'coupa-url': { type: 'string' },
         format: { type: 'string' },
         flavor: { type: 'string' },
-        report: { type: 'string' },
+        report: { type: 'string', multiple: true },
         'dry-run': { type: 'boolean', default: false },
+        roster: { type: 'string' },
+        'state-dir': { type: 'string' },
         config: { type: 'string' },
         delivery: { type: 'string' },
         'sftp-url': { type: 'string' },
@@ -40,7 +46,9 @@ export function parseRunOptions(argv: string[]): RunOptions {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`run takes exactly one HR file, got ${positionals.length}`);
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one HR file, got ${positionals.length}`);
+  const roster = values.roster;
+  if (roster !== undefined && roster !== 'delta' && roster !== 'full') throw new UsageError(`--roster must be full or delta, not "${roster}"`);
   const format = values.format;
   if (format !== undefined && format !== 'xml' && format !== 'json') throw new UsageError(`--format must be xml or json, not "${format}"`);
   const flavor = values.flavor;
@@ -60,12 +68,80 @@ export function parseRunOptions(argv: string[]): RunOptions {
     coupaUrl: coupaUrl?.replace(/\/+$/, ''),
     format,
     flavor,
-    report: values.report,
+    reports: values.report ?? [],
     dryRun: values['dry-run'] ?? false,
+    roster,
+    stateDir: values['state-dir'],
     config: values.config,
     delivery,
     sftpUrl: values['sftp-url'],
     sftpHostKey: values['sftp-host-key'],
     waitResults: wait === undefined ? undefined : Number(wait),
+  };
+}
+
+export interface ApproveOptions {
+  runId: string;
+  coupaUrl?: string;
+  format?: 'xml' | 'json';
+  flavor?: 'core' | 'cso';
+  config?: string;
+  stateDir?: string;
+  reports: string[];
+  /** AWS: approve a run held in the deployed stack by writing approvals/<runId> to this bucket. */
+  bucket?: string;
+  delivery?: 'api' | 'csv';
+  sftpUrl?: string;
+  sftpHostKey?: string;
+  waitResults?: number;
+  roster?: 'delta' | 'full';
+}
+
+/** `coupa-sync approve <runId> [--coupa-url URL] [--config FILE] [--state-dir DIR] [--report FILE] [--bucket NAME]`. */
+export function parseApproveOptions(argv: string[]): ApproveOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'coupa-url': { type: 'string' },
+        format: { type: 'string' },
+        flavor: { type: 'string' },
+        config: { type: 'string' },
+        'state-dir': { type: 'string' },
+        report: { type: 'string', multiple: true },
+        bucket: { type: 'string' },
+        delivery: { type: 'string' },
+        'sftp-url': { type: 'string' },
+        'sftp-host-key': { type: 'string' },
+        'wait-results': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(`approve takes exactly one run id, got ${positionals.length}`);
+  // The run options' checks apply to the flags both commands share.
+  const shared = parseRunOptions([
+    'approval',
+    ...Object.entries({ 'coupa-url': values['coupa-url'], format: values.format, flavor: values.flavor, delivery: values.delivery, 'sftp-url': values['sftp-url'], 'sftp-host-key': values['sftp-host-key'], 'wait-results': values['wait-results'] })
+      .flatMap(([k, v]) => (v === undefined ? [] : [`--${k}`, v])),
+  ], 'approve');
+  return {
+    runId: positionals[0],
+    coupaUrl: shared.coupaUrl,
+    format: shared.format,
+    flavor: shared.flavor,
+    config: values.config,
+    stateDir: values['state-dir'],
+    reports: values.report ?? [],
+    bucket: values.bucket,
+    delivery: shared.delivery,
+    sftpUrl: shared.sftpUrl,
+    sftpHostKey: shared.sftpHostKey,
+    waitResults: shared.waitResults,
   };
 }

@@ -4,10 +4,14 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage:
-  coupa-sync run <hr-file> [--coupa-url URL] [--format xml|json] [--report FILE] [--dry-run]
+  coupa-sync run <hr-file> [--coupa-url URL] [--format xml|json] [--report FILE]... [--dry-run]
+                           [--roster full|delta] [--state-dir DIR]
                            [--config FILE] [--flavor core|cso] [--delivery api|csv]
                            [--sftp-url sftp://user@host:port/Incoming/Users] [--sftp-host-key KEY]
                            [--wait-results SECONDS]
+  coupa-sync plan <hr-file> [same options as run]      (= run --dry-run: the plan, written nowhere in Coupa)
+  coupa-sync approve <runId> --coupa-url URL [--config FILE] [--state-dir DIR] [--report FILE]...
+                           [--bucket NAME]             (AWS: approve a run the deployed stack holds)
   coupa-sync emulator [--port N] [--flavor core|cso] [--seed demo|none] [--incoming DIR]
   coupa-sync demo        (what npm start runs: the example HR file against the embedded emulator)
 
@@ -17,5 +21,7 @@ Environment:
   COUPA_CSO_API_KEY                      API key when the config says coupa.flavor = "cso"
   COUPA_SFTP_KEY_FILE | COUPA_SFTP_PASSWORD   sFTP credentials for --delivery csv
 
-Exit codes: 0 every row applied or unchanged · 1 some rows rejected or failed (see the report)
-            2 the run could not start (bad arguments, unreadable file, bad credentials)`;
+Exit codes: 0 every row applied or unchanged · 1 some rows rejected, failed or skipped (see the report)
+            2 the run could not start (bad arguments, unreadable file, bad credentials): nothing changed
+            3 a guard held the run: nothing (or, with roster.onHold "apply-rest", only the rest) written;
+              check the plan and run coupa-sync approve <runId>`;

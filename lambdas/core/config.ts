@@ -23,6 +23,11 @@ const coupaSchema = z.object({
   maxAttempts: z.number().int().min(1).max(10).default(5),
   /** Upper bound on the time one request may spend in retries before it becomes retryable-later. */
   maxRetryMs: z.number().int().positive().default(60_000),
+  /**
+   * Requests one process keeps in flight (reads of pages, writes of users). Coupa answers in
+   * 200–500 ms, so reaching the rate budget needs rate × latency of them (20/s × 0.25 s = 5).
+   */
+  maxInFlight: z.number().int().min(1).max(64).default(8),
   /** Logins per `login[in]=` lookup (Coupa pages at 50). */
   lookupBatchSize: z.number().int().min(1).max(50).default(50),
   /**

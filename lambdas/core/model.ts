@@ -144,6 +144,8 @@ export interface RowOutcome {
   errors?: string[];
   /** Applied, but not all of it: e.g. a manager that exists nowhere was left out. */
   warnings?: string[];
+  /** Ledger only: a full-roster absentee (row 0); the report lists it under `absentees`. */
+  absent?: boolean;
 }
 
 /** A full-roster absentee: an active Coupa user the file no longer lists. */
@@ -181,6 +183,8 @@ export interface PlannedChange {
   absent?: boolean;
   /** Applied after every change of a lower level: a report waits for the manager created or reactivated in the same run. */
   level: number;
+  /** The manager (login) this change waits for: created or reactivated by the same run. */
+  dependsOn?: string;
   warnings?: string[];
 }
 

@@ -4,7 +4,7 @@
  * the core never imports an SDK.
  */
 import type { Readable } from 'node:stream';
-import type { CoupaUser, RowOutcome, RunRef, SyncMessage, UserFields } from './model';
+import type { CoupaUser, GuardVerdict, PlannedChange, RowOutcome, RunRef, RunReport, RunStatus, SyncMessage, UserFields } from './model';
 
 /** Reads and writes whole objects (S3 locally a folder). */
 export interface ObjectStore {
@@ -79,6 +79,15 @@ export interface UserDirectory {
    */
   createMany?(items: Array<{ login: string; fields: UserFields }>): Promise<BulkItemResult[]>;
   updateMany?(items: Array<{ id: string; login: string; changes: UserFields }>): Promise<BulkItemResult[]>;
+  /**
+   * Every user, page by page in id order (a full roster's snapshot). With `updatedSince` (ISO),
+   * only users changed at or after it — where the flavour can (`canListUpdatedSince`).
+   */
+  listUsers(options?: { updatedSince?: string }): AsyncIterable<CoupaUser[]>;
+  /** True when listUsers honours `updatedSince` (Core's `updated_at[gt_or_eq]`; CSO documents no such filter). */
+  readonly canListUpdatedSince: boolean;
+  /** Users whose employee number or e-mail is one of `values` (bulk, matched ignoring case). */
+  findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]>;
 }
 
 export interface BulkItemResult {
@@ -104,4 +113,47 @@ export interface DataFileSourceResult {
 export interface DataFileSourceReader {
   /** The latest load of `fileName` (source_for=User), or undefined while Coupa has not seen it. */
   findByFileName(fileName: string): Promise<DataFileSourceResult | undefined>;
+}
+
+/**
+ * Where the last full read of Coupa's users is kept between runs (a local file, an S3 object), so
+ * the next run refreshes it with `updated_at` instead of paging every user again. Lines of text:
+ * the core writes and reads the format (plan/snapshot.ts).
+ */
+export interface SnapshotStore {
+  read(): Promise<AsyncIterable<string> | undefined>;
+  write(lines: Iterable<string>): Promise<void>;
+}
+
+/** A plan kept for later: a held run waits here for `coupa-sync approve`. */
+export interface StoredPlan {
+  run: RunRef;
+  createdAt: string;
+  mode: 'delta' | 'full';
+  status: RunStatus;
+  guards: GuardVerdict[];
+  reason?: string;
+  /** Logins the file lists (the completeness guard's figure, accepted on approval). */
+  rosterLogins: number;
+  /** Every planned change, in apply order. */
+  changes: PlannedChange[];
+  /** The changes a held run did not apply: what approval applies. */
+  staged: PlannedChange[];
+}
+
+/** Where runs are kept (a local state folder, or S3): plans, reports and the last accepted full roster. */
+export interface RunStore {
+  savePlan(plan: StoredPlan): Promise<void>;
+  loadPlan(runId: string): Promise<StoredPlan | undefined>;
+  /** Writes the report; returns where it is. */
+  saveReport(report: RunReport): Promise<string>;
+  loadReport(runId: string): Promise<RunReport | undefined>;
+  acceptedRoster(): Promise<AcceptedRoster | undefined>;
+  acceptRoster(accepted: AcceptedRoster): Promise<void>;
+}
+
+export interface AcceptedRoster {
+  runId: string;
+  logins: number;
+  at: string;
 }

@@ -81,7 +81,9 @@ describe('local pipeline with matchFallback = employee-number', () => {
       // Act
       const { report } = await runLocalPipeline({ file, config, directory, notifier: new ConsoleNotifier(() => {}) });
       // Assess
-      expect(report.rows).toEqual([{ row: 1, login: 'sam.steady', outcome: 'updated', changedFields: ['login'] }]);
+      expect(report.rows).toEqual([
+        { row: 1, login: 'sam.steady', outcome: 'updated', changedFields: ['login'], changes: [{ field: 'login', before: 'steady.state', after: 'sam.steady' }] },
+      ]);
       expect(emulator.users().find((u) => u.id === 284)).toMatchObject({ login: 'sam.steady', 'employee-number': 'E1003' });
       expect(emulator.users().filter((u) => u['employee-number'] === 'E1003')).toHaveLength(1);
     } finally {

@@ -13,7 +13,7 @@ import { CoupaRejectedError, createUserDirectory, type UserDirectory } from '../
 import { csvDataLine, csvHeaderLine } from '../../lambdas/core/csv/csv-writer';
 import { DEFAULT_HEADER_NAMES } from '../../lambdas/core/csv/user-import-format';
 import { toImportRow } from '../../lambdas/core/csv/user-import-row';
-import { planRecord } from '../../lambdas/core/plan/plan-user';
+import { planRecord } from '../support/factories';
 import { hrRecord } from '../support/factories';
 import { recordFetches, type FetchRecorder } from '../support/fetch-recorder';
 
@@ -68,7 +68,7 @@ describe.each(['xml', 'json'] as const)('roles by name against the emulator (%s)
     const plan = planRecord(record, existing, { ownedCollections: ['roles'] });
     if (plan.kind !== 'update') throw new Error(`expected an update, got ${plan.kind}`);
     // Act
-    const updated = await directory.update(plan.id, 'role.user', plan.changes);
+    const updated = await directory.update(plan.id!, 'role.user', plan.changes);
     // Assess
     expect(plan.changedFields).toEqual(['roles']);
     expect(sent.bodies.map((b) => [b.method, b.body])).toEqual([['PUT', EXPECTED_PUT[format]]]);

@@ -4,6 +4,7 @@ import { CoupaRejectedError, CoupaRetryableError } from '../../lambdas/core/coup
 import type { UserDirectory } from '../../lambdas/core/ports';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import type { CoupaUser, HrRecord, SyncMessage, UserFields } from '../../lambdas/core/model';
+import { decideUser, type DecideOptions } from '../../lambdas/core/plan/plan-user';
 
 export function hrRecord(overrides: Partial<HrRecord> & { fields?: UserFields } = {}): HrRecord {
   const login = overrides.login ?? 'jane.doe';
@@ -45,6 +46,7 @@ type Scripted = 'reject' | 'retry';
  */
 export class FakeDirectory implements UserDirectory {
   readonly calls: string[] = [];
+  readonly canListUpdatedSince = true;
   private nextId = 1000;
   readonly faults = new Map<string, Scripted>();
 
@@ -78,9 +80,37 @@ export class FakeDirectory implements UserDirectory {
     return structuredClone(user);
   }
 
+  async *listUsers(options: { updatedSince?: string } = {}): AsyncIterable<CoupaUser[]> {
+    this.calls.push(`list${options.updatedSince ? ` since ${options.updatedSince}` : ''}`);
+    const since = options.updatedSince ? Date.parse(options.updatedSince) : undefined;
+    const all = [...this.users.values()]
+      .filter((u) => since === undefined || (u.updatedAt !== undefined && Date.parse(u.updatedAt) >= since))
+      .sort((a, b) => Number(a.id) - Number(b.id));
+    for (let i = 0; i < all.length; i += 50) yield all.slice(i, i + 50).map((u) => structuredClone(u));
+  }
+
+  async findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]> {
+    this.calls.push(`findBy ${key} ${values.join(',')}`);
+    const wanted = new Set(values.map((v) => v.toLowerCase()));
+    return [...this.users.values()].filter((u) => wanted.has(String(u.fields[key] ?? '').toLowerCase())).map((u) => structuredClone(u));
+  }
+
   private fail(login: string): void {
     const fault = this.faults.get(login);
     if (fault === 'reject') throw new CoupaRejectedError(['Email has already been taken'], 400);
     if (fault === 'retry') throw new CoupaRetryableError('HTTP 503 after 5 attempts');
   }
+}
+
+/**
+ * decideUser's answer in the compact shape the per-user tests assert on: the kind (`create`,
+ * `update`, `deactivate`, `reactivate`, `unchanged`, `reject`), the Coupa id, the fields sent and
+ * their names. The before → after of each change is asserted by the planner's own tests.
+ */
+export function planRecord(record: HrRecord, existing: CoupaUser | undefined, options: DecideOptions = {}) {
+  const decision = decideUser(record, existing, options);
+  if (decision.kind !== 'change') return decision;
+  const { kind, id, send } = decision.change;
+  const changedFields = Object.keys(send);
+  return kind === 'create' ? { kind, fields: send, changedFields } : { kind, id, changes: send, changedFields };
 }

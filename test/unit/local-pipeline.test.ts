@@ -29,7 +29,7 @@ describe('runLocalPipeline', () => {
       return create(login, fields);
     };
     // Act
-    const { report } = await runLocalPipeline({ file: await hrFile(5), config: testConfig(), directory, batchSize: 2, notifier: new ConsoleNotifier(() => {}), clock: noSleep });
+    const { report } = await runLocalPipeline({ file: await hrFile(5), config: testConfig(), directory, notifier: new ConsoleNotifier(() => {}), clock: noSleep });
     // Assess
     expect(report.rows.map((r) => [r.row, r.outcome])).toEqual([[1, 'created'], [2, 'created'], [3, 'failed'], [4, 'failed'], [5, 'failed']]);
     expect(report.rows[4].errors).toEqual(['not applied: Coupa rejected the OAuth client (HTTP 401)']);
@@ -38,7 +38,7 @@ describe('runLocalPipeline', () => {
   it('gives a row up as failed after api.maxReceiveCount deliveries, with the last reason', async () => {
     const directory = new FakeDirectory();
     directory.faults.set('user.1', 'retry');
-    const { report } = await runLocalPipeline({ file: await hrFile(3), config: testConfig({ api: { maxReceiveCount: 3 } }), directory, batchSize: 10, notifier: new ConsoleNotifier(() => {}), clock: noSleep });
+    const { report } = await runLocalPipeline({ file: await hrFile(3), config: testConfig({ api: { maxReceiveCount: 3 } }), directory, notifier: new ConsoleNotifier(() => {}), clock: noSleep });
     expect(report.rows.map((r) => [r.row, r.outcome])).toEqual([[1, 'created'], [2, 'failed'], [3, 'created']]);
     expect(report.rows[1].errors).toEqual(['not applied after 3 attempts: HTTP 503 after 5 attempts']);
     expect(directory.calls.filter((c) => c === 'create user.1')).toHaveLength(3);
@@ -62,9 +62,9 @@ describe('runLocalPipeline', () => {
       file: await hrFile(2), config: testConfig({ delivery: 'csv' }), directory: new FakeDirectory(), notifier: new ConsoleNotifier(() => {}), clock: noSleep,
       csv: { drop, reader, waitSeconds: 0 },
     });
-    expect(report.rows.map((r) => [r.outcome, r.errors])).toEqual([
-      ['failed', ['could not deliver the user-import file: SFTP connection to x@h:22 failed: ECONNREFUSED']],
-      ['failed', ['could not deliver the user-import file: SFTP connection to x@h:22 failed: ECONNREFUSED']],
-    ]);
+    expect(report.rows.map((r) => r.outcome)).toEqual(['failed', 'failed']);
+    for (const row of report.rows) {
+      expect(row.errors).toEqual([expect.stringMatching(/^could not deliver the user-import file users_\S+\.csv: SFTP connection to x@h:22 failed: ECONNREFUSED$/)]);
+    }
   });
 });

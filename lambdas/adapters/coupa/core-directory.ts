@@ -10,7 +10,7 @@ import type { CoupaUser, UserFields } from '../../core/model';
 import type { UserDirectory } from '../../core/ports';
 import { CoupaRejectedError } from '../../core/coupa-errors';
 import type { CoupaHttp, Query } from './http';
-import { lookupIn } from './lookup';
+import { listPages, lookupIn } from './lookup';
 import { fromCoupaUser, queryName, toCreatePayload, toUpdatePayload, userFieldsFilter, userList } from './user-mapping';
 
 /** Coupa returns at most 50 records per GET. */
@@ -23,7 +23,31 @@ export interface FallbackRecord {
 }
 
 export class CoreUserDirectory implements UserDirectory {
+  readonly canListUpdatedSince = true;
+
   constructor(private readonly http: CoupaHttp) {}
+
+  /**
+   * `GET /api/users` page by page (50, ordered by id, trimmed with `fields=`); with `updatedSince`,
+   * only `updated_at[gt_or_eq]` it: a kept snapshot is refreshed in a few pages.
+   */
+  listUsers(options: { updatedSince?: string } = {}): AsyncIterable<CoupaUser[]> {
+    const query: Query = { ...this.fieldsQuery() };
+    if (options.updatedSince) query['updated_at[gt_or_eq]'] = options.updatedSince;
+    return listPages<CoupaUser>({
+      http: this.http,
+      path: '/api/users',
+      query,
+      pageSize: CORE_PAGE_SIZE,
+      maxInFlight: this.http.config.maxInFlight ?? 1,
+      parsePage: (body) => userList(body).map(fromCoupaUser),
+    });
+  }
+
+  /** `employee_number[in]=` / `email[in]=`; Coupa compares these ignoring case, so do we. */
+  async findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]> {
+    return this.lookup(key, values, (u) => String(u.fields[key] ?? ''));
+  }
 
   async findByLogins(logins: string[]): Promise<Map<string, CoupaUser>> {
     const wanted = new Set(logins);
@@ -100,9 +124,12 @@ export class CoreUserDirectory implements UserDirectory {
     return { id, login, fields: fromCoupaUser(payload).fields };
   }
 
+  private fieldsQuery(): Query {
+    return this.http.config.useFieldsFilter !== false ? { fields: userFieldsFilter(this.http.config.ownedCollections ?? []) } : {};
+  }
+
   private async lookup(element: string, values: string[], keyOf: (u: CoupaUser) => string): Promise<CoupaUser[]> {
-    const extraQuery: Query = { order_by: 'id', dir: 'asc' };
-    if (this.http.config.useFieldsFilter !== false) extraQuery.fields = userFieldsFilter(this.http.config.ownedCollections ?? []);
+    const extraQuery: Query = { order_by: 'id', dir: 'asc', ...this.fieldsQuery() };
     return lookupIn<CoupaUser>({
       http: this.http,
       path: '/api/users',

@@ -9,7 +9,7 @@ import type { CoupaUser, UserFields } from '../../core/model';
 import { CoupaRejectedError } from '../../core/coupa-errors';
 import type { UserDirectory } from '../../core/ports';
 import type { CoupaHttp, CoupaResponse } from './http';
-import { lookupIn } from './lookup';
+import { listPages, lookupIn } from './lookup';
 import { csoComparable, csoUserList, fromCsoUser, toCsoPayload, type CsoState } from './cso-mapping';
 
 /** CSO returns at most 250 objects per GET. */
@@ -23,7 +23,37 @@ export interface CsoItemResult {
 }
 
 export class CsoUserDirectory implements UserDirectory {
+  /** CSO documents no `updated_at` filter: a full roster reads every user each run. */
+  readonly canListUpdatedSince = false;
+
   constructor(private readonly http: CoupaHttp) {}
+
+  listUsers(): AsyncIterable<CoupaUser[]> {
+    return listPages<CoupaUser>({
+      http: this.http,
+      path: '/api/users',
+      query: {},
+      pageSize: CSO_PAGE_SIZE,
+      maxInFlight: this.http.config.maxInFlight ?? 1,
+      parsePage: (body) => csoUserList(body).map(fromCsoUser),
+    });
+  }
+
+  /** CSO users have an e-mail but no employee number. */
+  async findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]> {
+    if (key !== 'email') return [];
+    return lookupIn<CoupaUser>({
+      http: this.http,
+      path: '/api/users',
+      attribute: 'email',
+      values,
+      batchSize: this.http.config.lookupBatchSize,
+      pageSize: CSO_PAGE_SIZE,
+      extraQuery: { order_by: 'id', dir: 'asc' },
+      parsePage: (body) => csoUserList(body).map(fromCsoUser),
+      keyOf: (u) => String(u.fields.email ?? ''),
+    });
+  }
 
   private get deactivatedState(): CsoState {
     return this.http.config.csoDeactivatedState;

@@ -74,7 +74,10 @@ export function fromCoupaUser(raw: unknown): CoupaUser {
   for (const key of COLLECTION_FIELDS) {
     if (key in u) fields[key] = namesOf(u[key]);
   }
-  return { id: u.id === undefined || u.id === null ? '' : String(u.id), login: String(u.login ?? ''), fields };
+  const user: CoupaUser = { id: u.id === undefined || u.id === null ? '' : String(u.id), login: String(u.login ?? ''), fields };
+  if ('api-user' in u && u['api-user'] !== null) user.apiUser = asBoolean(u['api-user']);
+  if (typeof u['updated-at'] === 'string' && u['updated-at'] !== '') user.updatedAt = u['updated-at'];
+  return user;
 }
 
 function nestedKey(value: unknown, key: string): string | null {
@@ -127,5 +130,5 @@ export function queryName(element: string): string {
 export function userFieldsFilter(ownedCollections: readonly CollectionField[] = []): string {
   const plain = SYNC_FIELDS.filter((f) => f !== 'manager' && f !== 'default-currency' && !isCollectionField(f)).map(queryName);
   const collections = COLLECTION_FIELDS.filter((c) => ownedCollections.includes(c)).map((c) => ({ [queryName(c)]: ['name'] }));
-  return JSON.stringify(['id', 'login', ...plain, { manager: ['login'] }, { default_currency: ['code'] }, ...collections]);
+  return JSON.stringify(['id', 'login', ...plain, 'api_user', 'updated_at', { manager: ['login'] }, { default_currency: ['code'] }, ...collections]);
 }

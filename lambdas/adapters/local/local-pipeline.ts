@@ -1,25 +1,23 @@
 /**
- * Runs one HR file through the same splitter → queue → consumer code the Lambdas run, with
- * in-process adapters: a FIFO memory queue with SQS-like redelivery, a memory ledger and a
- * console notifier. Rows that never succeed end as `failed`, as the DLQ path does in AWS.
+ * One HR file through the same stages the Lambdas run — roster, Coupa state, plan, guards, apply,
+ * report (lambdas/core/run/run-sync.ts) — with local adapters: the file from disk, the state
+ * folder for plans, reports, snapshot and the last accepted roster, a console notifier, and the
+ * Users API or the CSV channel to apply.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { SyncConfig } from '../../core/config';
-import type { DataFileSourceReader, UserDirectory } from '../../core/ports';
-import { deliverCsvBatch } from '../../core/csv/batcher';
-import { createMemoryManifestStore, type CsvManifest } from '../../core/csv/manifest';
-import { collectCsvResults } from '../../core/csv/results';
-import type { RunRef, RunReport, SyncMessage } from '../../core/model';
-import { systemClock, type Clock, type FileDrop, type Notifier, type OutcomeLedger } from '../../core/ports';
-import { consumeBatch, settle } from '../../core/sync/consume';
-import { buildReport } from '../../core/sync/report';
+import { apiApplier } from '../../core/apply/api-applier';
+import { csvApplier } from '../../core/csv/csv-applier';
+import type { RunRef, RunReport } from '../../core/model';
+import { systemClock, type Clock, type DataFileSourceReader, type FileDrop, type UserDirectory } from '../../core/ports';
+import { approveRun } from '../../core/run/approve';
+import { runSync, type RunDeps } from '../../core/run/run-sync';
 import { runIdFor } from '../../core/sync/route';
-import { splitHrFile, type SplitOptions } from '../../core/sync/split';
 import { ConsoleNotifier } from './console-notifier';
-import { MemoryLedger } from './memory-ledger';
-import { MemoryQueue, type Delivery } from './memory-queue';
+import { FsRunStore, FsSnapshotStore } from './fs-run-store';
 
 /** The CSV channel: user-import files dropped to sFTP (or a folder), Coupa's verdict read back. */
 export interface LocalCsvChannel {
@@ -31,23 +29,27 @@ export interface LocalCsvChannel {
   onProgress?: (message: string) => void;
 }
 
-export interface LocalRunOptions {
-  /** Path of the HR file. */
-  file: string;
+export interface LocalTarget {
   config: SyncConfig;
-  /** Coupa users (API channel, and every dry run: a plan needs the current state). */
+  /** Coupa users (reads, and writes through the API channel). */
   directory: UserDirectory;
-  /** Deliver through the CSV channel instead of the API (ignored in a dry run). */
+  /** The Coupa instance's URL: state is kept per instance. */
+  instance?: string;
+  /** Where plans, reports, the snapshot and the accepted roster are kept; default a throw-away folder. */
+  stateDir?: string;
+  /** Deliver through the CSV channel instead of the API. */
   csv?: LocalCsvChannel;
   notifier?: ConsoleNotifier;
-  dryRun?: boolean;
-  /** Messages per consumer batch (one bulk lookup each); default config.coupa.lookupBatchSize. */
-  batchSize?: number;
-  /** Pause before a redelivery, times the receive count (SQS visibility timeout stand-in). */
-  redeliveryDelayMs?: number;
   clock?: Clock;
-  split?: SplitOptions;
-  onProgress?: (done: number, queued: number) => void;
+  /** Pause before applying a change again after transient trouble, times the attempt. */
+  retryDelayMs?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface LocalRunOptions extends LocalTarget {
+  /** Path of the HR file. */
+  file: string;
+  dryRun?: boolean;
 }
 
 export interface LocalRunResult {
@@ -55,124 +57,48 @@ export interface LocalRunResult {
   notifier: ConsoleNotifier;
 }
 
-export async function localRunRef(file: string): Promise<RunRef> {
+/** A new id for every local run of a file: the file's identity plus the start time. */
+export async function localRunRef(file: string, at: Date): Promise<RunRef> {
   const path = resolve(file);
   const info = await stat(path);
-  return { runId: runIdFor('local', path, `${info.size}-${info.mtimeMs}`), file };
+  return { runId: runIdFor('local', path, `${info.size}-${info.mtimeMs}-${at.toISOString()}`), file };
+}
+
+async function depsFor(target: LocalTarget, run: RunRef): Promise<RunDeps & { notifier: ConsoleNotifier }> {
+  const clock = target.clock ?? systemClock;
+  const notifier = target.notifier ?? new ConsoleNotifier();
+  const stateDir = target.stateDir ?? (await mkdtemp(join(tmpdir(), 'coupa-sync-state-')));
+  const { config, directory, csv } = target;
+  const applier = csv
+    ? csvApplier({ run, drop: csv.drop, reader: csv.reader, notifier, clock, config, waitSeconds: csv.waitSeconds, pollSeconds: csv.pollSeconds, onProgress: csv.onProgress })
+    : apiApplier({ directory, config, clock, retryDelayMs: target.retryDelayMs });
+  return {
+    directory,
+    applier,
+    runs: new FsRunStore(stateDir, target.instance ?? 'local'),
+    snapshots: new FsSnapshotStore(stateDir, target.instance ?? 'local'),
+    notifier,
+    clock,
+    config,
+    onProgress: target.onProgress,
+  };
 }
 
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalRunResult> {
-  const clock = options.clock ?? systemClock;
-  const startedAt = clock.now();
-  const run = await localRunRef(options.file);
-  const notifier = options.notifier ?? new ConsoleNotifier();
-  const ledger = new MemoryLedger();
-  const queue = new MemoryQueue();
-
-  const split = await splitHrFile(createReadStream(options.file), run, { queue, ledger, notifier }, {
-    ...options.split,
-    // An HR column for a collection the config does not own fails the file (Coupa replaces whole sets).
-    ownedCollections: options.split?.ownedCollections ?? options.config.coupa.ownedCollections,
-  });
-  if (options.csv && !options.dryRun) {
-    await drainToCsv(queue, options.csv, { config: options.config, clock, ledger, notifier });
-  } else {
-    await drainToApi(queue, split.queued, options, { clock, ledger, notifier });
-  }
-
-  const report = buildReport(run, startedAt, clock.now(), ledger.outcomes(run.runId), options.dryRun ? { dryRun: true } : {});
-  return { report, notifier };
-}
-
-interface Sinks {
-  clock: Clock;
-  ledger: OutcomeLedger;
-  notifier: Notifier;
-}
-
-/** The same final outcome for a set of messages (give-ups, undeliverable batches, unconfirmed files). */
-function settleAll(messages: SyncMessage[], outcome: 'failed' | 'submitted', error: string, sinks: Sinks): Promise<void> {
-  return settle(
-    messages.map((message) => ({ message, outcome: { row: message.record.row, login: message.record.login, outcome, errors: [error] } })),
-    sinks,
+  const run = await localRunRef(options.file, (options.clock ?? systemClock).now());
+  const deps = await depsFor(options, run);
+  const report = await runSync(
+    { run, input: createReadStream(options.file), read: { ownedCollections: options.config.coupa.ownedCollections }, dryRun: options.dryRun },
+    deps,
   );
+  return { report, notifier: deps.notifier };
 }
 
-async function drainToApi(queue: MemoryQueue, queued: number, options: LocalRunOptions, sinks: Sinks): Promise<void> {
-  const batchSize = options.batchSize ?? options.config.coupa.lookupBatchSize;
-  const maxReceives = options.config.api.maxReceiveCount;
-  const deps = { ...sinks, directory: options.directory, config: options.config, dryRun: options.dryRun };
-  let done = 0;
-  while (queue.size > 0) {
-    const batch = queue.receive(batchSize);
-    const result = await consumeBatch(batch.map((d) => d.message), deps);
-    done += result.outcomes.length;
-    if (result.fatal) {
-      // Credentials went bad mid-run: nothing more can be applied; every row left ends failed.
-      const left = [...result.retry, ...queue.receive(queue.size).map((d) => d.message)];
-      await settleAll(left, 'failed', `not applied: ${result.fatal.message}`, sinks);
-      options.onProgress?.(queued, queued);
-      return;
-    }
-    const retry = batch.filter((d) => result.retry.includes(d.message));
-    const dead = await redeliverOrGiveUp(retry, maxReceives, result.retryReason, queue, sinks);
-    done += dead;
-    options.onProgress?.(done, queued);
-    if (retry.length > dead) await sinks.clock.sleep((options.redeliveryDelayMs ?? 1000) * Math.max(...retry.map((d) => d.receiveCount)));
-  }
-}
-
-/**
- * CSV channel: batches as the csv-batcher Lambda gets them, then one read-back of every file.
- * A batch that cannot be delivered ends as `failed`; files whose verdict cannot be read (Coupa
- * has not loaded them when the wait ends, or the read-back itself fails) leave their rows
- * `submitted` with the reason, so every row still has an outcome.
- */
-async function drainToCsv(queue: MemoryQueue, csv: LocalCsvChannel, sinks: Sinks & { config: SyncConfig }): Promise<void> {
-  const manifests = createMemoryManifestStore();
-  const sent: CsvManifest[] = [];
-  while (queue.size > 0) {
-    const batch = queue.receive(sinks.config.csv.batchSize).map((d) => d.message);
-    try {
-      sent.push(...(await deliverCsvBatch(batch, { ...sinks, drop: csv.drop, manifests })));
-    } catch (err) {
-      await settleAll(batch, 'failed', `could not deliver the user-import file: ${(err as Error).message}`, sinks);
-    }
-  }
-  if (sent.length === 0) return;
-  let unconfirmed: (m: CsvManifest) => string = (m) =>
-    csv.waitSeconds === 0
-      ? `delivered as ${m.fileName}; not waiting for Coupa's loader (--wait-results 0)`
-      : `delivered as ${m.fileName}; Coupa had not loaded it after ${csv.waitSeconds} s (see /data_sources in Coupa)`;
-  try {
-    await collectCsvResults(sent, { ...sinks, reader: csv.reader, manifests }, {
-      timeoutSeconds: csv.waitSeconds,
-      pollSeconds: csv.pollSeconds ?? 5,
-      onProgress: csv.onProgress,
-    });
-  } catch (err) {
-    const why = (err as Error).message;
-    unconfirmed = (m) => `delivered as ${m.fileName}; its load result could not be read: ${why}`;
-  }
-  // Files settled by the read-back are complete in the store; the others are pending still.
-  for (const m of await manifests.pending()) {
-    await settleAll(m.rows.map((r) => ({ ...r.run, record: { row: r.row, login: r.login, fields: {} } })), 'submitted', unconfirmed(m), sinks);
-  }
-}
-
-/** Like SQS with a redrive policy: back to the head of the queue, or dead after maxReceives. Returns the dead count. */
-async function redeliverOrGiveUp(
-  retry: Delivery[],
-  maxReceives: number,
-  reason: string | undefined,
-  queue: MemoryQueue,
-  sinks: Sinks,
-): Promise<number> {
-  const dead = retry.filter((d) => d.receiveCount >= maxReceives);
-  queue.returnToHead(retry.filter((d) => d.receiveCount < maxReceives));
-  if (dead.length > 0) {
-    const why = `not applied after ${maxReceives} attempts: ${reason ?? 'Coupa did not answer'}`;
-    await settleAll(dead.map((d) => d.message), 'failed', why, sinks);
-  }
-  return dead.length;
+/** `coupa-sync approve <runId>`: the held run's staged changes, re-checked and applied. */
+export async function approveLocalRun(runId: string, target: LocalTarget): Promise<LocalRunResult> {
+  const deps = await depsFor(target, { runId, file: '' });
+  const plan = await deps.runs.loadPlan(runId);
+  // The CSV channel names its files after the run: give it the real run.
+  const withRun = plan && target.csv ? await depsFor(target, plan.run) : deps;
+  return { report: await approveRun(runId, withRun), notifier: deps.notifier };
 }

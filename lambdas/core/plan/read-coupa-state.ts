@@ -1,0 +1,142 @@
+/**
+ * Reads what the planner needs to know of Coupa, at the fewest calls that answer it:
+ *
+ * - a kept snapshot (from an earlier run) is refreshed with `updated_at[gt_or_eq]` — a few pages
+ *   for a night's changes — unless it is older than `roster.snapshotMaxAgeHours`, was read with
+ *   other fields, or the flavour cannot filter by update time (CSO);
+ * - otherwise a full roster (or a guard that must know how many users are active) reads every user,
+ *   50 per page, and keeps the result as the next run's snapshot;
+ * - otherwise (a delta file, no snapshot) only the file's users are looked up, 50 logins per
+ *   `login[in]=` call, with their managers and any fallback keys.
+ */
+import type { SyncConfig } from '../config';
+import { SYNC_FIELDS, type CoupaUser } from '../model';
+import type { Clock, SnapshotStore, UserDirectory } from '../ports';
+import type { Roster } from '../roster/roster';
+import { UserTable, type MatchKey } from './coupa-state';
+
+export interface StateDeps {
+  directory: UserDirectory;
+  /** Where the snapshot is kept between runs; without it every full read starts from scratch. */
+  snapshots?: SnapshotStore;
+  clock: Clock;
+  config: Pick<SyncConfig, 'coupa' | 'roster'>;
+  onProgress?: (message: string) => void;
+}
+
+export interface StateRead {
+  state: UserTable;
+  /** How Coupa was read: a kept snapshot refreshed, every user read, or the file's users looked up. */
+  how: 'refreshed' | 'read' | 'looked-up';
+}
+
+/** Users changed this long before the newest kept update are read again: clocks and commits are not exact. */
+const REFRESH_OVERLAP_MS = 5 * 60_000;
+
+/** A snapshot is only good for a config that reads the same fields. */
+export function snapshotKey(coupa: SyncConfig['coupa']): string {
+  return [coupa.flavor, [...coupa.ownedCollections].sort().join(','), SYNC_FIELDS.join(',')].join('|');
+}
+
+interface SnapshotHeader {
+  snapshot: 1;
+  key: string;
+  readAt: string;
+}
+
+export async function readCoupaState(roster: Roster, needFullRead: boolean, deps: StateDeps): Promise<StateRead> {
+  const kept = await loadSnapshot(deps);
+  if (kept) {
+    await refresh(kept, deps);
+    await saveSnapshot(kept, deps);
+    return { state: kept, how: 'refreshed' };
+  }
+  if (needFullRead) return { state: await readEveryUser(deps), how: 'read' };
+  return { state: await lookUp(roster, deps), how: 'looked-up' };
+}
+
+/** Every Coupa user, read page by page and kept as the next run's snapshot. */
+export async function readEveryUser(deps: StateDeps): Promise<UserTable> {
+  const table = new UserTable(true);
+  let pages = 0;
+  for await (const page of deps.directory.listUsers()) {
+    for (const user of page) table.put(user);
+    pages += 1;
+    if (pages % 100 === 0) deps.onProgress?.(`read ${table.size} Coupa users so far`);
+  }
+  await saveSnapshot(table, deps);
+  return table;
+}
+
+async function refresh(table: UserTable, deps: StateDeps): Promise<void> {
+  const newest = table.newestUpdate();
+  const since = newest ? new Date(Date.parse(newest) - REFRESH_OVERLAP_MS).toISOString() : new Date(0).toISOString();
+  let byId: Map<string, string> | undefined;
+  for await (const page of deps.directory.listUsers({ updatedSince: since })) {
+    for (const user of page) {
+      const same = table.get(user.login);
+      if (!same || same.id !== user.id) {
+        // A new login: a new user, or a user renamed in Coupa, whose old login must go.
+        byId ??= new Map([...table.users()].map((u) => [u.id, u.login]));
+        const old = byId.get(user.id);
+        if (old !== undefined && old !== user.login) table.remove(old);
+        byId.set(user.id, user.login);
+      }
+      table.put(user);
+    }
+  }
+}
+
+async function loadSnapshot(deps: StateDeps): Promise<UserTable | undefined> {
+  if (!deps.snapshots || !deps.directory.canListUpdatedSince) return undefined;
+  const lines = await deps.snapshots.read();
+  if (!lines) return undefined;
+  const table = new UserTable(true);
+  let header: SnapshotHeader | undefined;
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    if (!header) {
+      header = JSON.parse(line) as SnapshotHeader;
+      const ageHours = (deps.clock.now().getTime() - Date.parse(header.readAt)) / 3_600_000;
+      const stale = !(ageHours >= 0 && ageHours <= deps.config.roster.snapshotMaxAgeHours);
+      if (header.snapshot !== 1 || header.key !== snapshotKey(deps.config.coupa) || stale) return undefined;
+      continue;
+    }
+    table.put(JSON.parse(line) as CoupaUser);
+  }
+  return header ? table : undefined;
+}
+
+async function saveSnapshot(table: UserTable, deps: StateDeps): Promise<void> {
+  if (!deps.snapshots || !deps.directory.canListUpdatedSince) return;
+  const header: SnapshotHeader = { snapshot: 1, key: snapshotKey(deps.config.coupa), readAt: deps.clock.now().toISOString() };
+  await deps.snapshots.write([JSON.stringify(header), ...table.texts()]);
+}
+
+/** A delta file without a snapshot: the file's logins, their managers, and fallback matches. */
+async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
+  const { directory, config } = deps;
+  const logins = new Set<string>();
+  const byKey: Record<MatchKey, Set<string>> = { 'employee-number': new Set(), email: new Set() };
+  for (const entry of roster) {
+    logins.add(entry.login);
+    const { manager } = entry.record.fields;
+    if (typeof manager === 'string' && manager !== '') logins.add(manager);
+    if (entry.record.managerRef) byKey[entry.record.managerRef.matchOn].add(entry.record.managerRef.value);
+  }
+  const table = new UserTable(false);
+  for (const user of (await directory.findByLogins([...logins])).values()) table.put(user);
+  // Fallback keys only for the logins Coupa does not know (renamed in HR).
+  const fallback = config.coupa.matchFallback;
+  if (fallback !== 'none') {
+    for (const entry of roster) {
+      const value = entry.record.fields[fallback];
+      if (!table.get(entry.login) && typeof value === 'string' && value !== '') byKey[fallback].add(value);
+    }
+  }
+  for (const key of Object.keys(byKey) as MatchKey[]) {
+    if (byKey[key].size === 0) continue;
+    for (const user of await directory.findBy(key, [...byKey[key]])) table.put(user);
+  }
+  return table;
+}

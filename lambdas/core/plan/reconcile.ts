@@ -1,0 +1,149 @@
+/**
+ * The planner: the HR roster + Coupa's users → one change per user that needs one, in the order
+ * they must apply, and an outcome for every row that needs none. Pure: the reads happened before
+ * (read-coupa-state.ts), the writes happen after (apply/).
+ *
+ *   1. each login of the file: conflicts rejected, manager resolved, matched to its Coupa user,
+ *      decided (plan-user.ts);
+ *   2. managers (managers.ts): a manager that exists nowhere is left out with a warning, a report
+ *      waits for the manager created or reactivated in the same run, cycles are broken;
+ *   3. a full roster: every active Coupa user the file does not list is deactivated, except API
+ *      users, protected logins and `roster.exempt`.
+ */
+import type { SyncConfig } from '../config';
+import { isProtectedLogin, type PlannedChange, type RowOutcome } from '../model';
+import type { Roster, RosterEntry } from '../roster/roster';
+import type { CoupaState } from './coupa-state';
+import { fieldChanges } from './diff';
+import { globMatcher } from './glob';
+import { orderByManagers, resolveManagerRef, type ManagerIndex } from './managers';
+import { decideUser, type UserChange } from './plan-user';
+
+export interface PlanOptions {
+  file: string;
+  mode: 'delta' | 'full';
+  config: Pick<SyncConfig, 'coupa' | 'roster'>;
+}
+
+export interface Plan {
+  /** Changes in apply order: level by level, file order within a level, absentees last. */
+  changes: PlannedChange[];
+  /** Rows settled by planning: unchanged, or rejected (conflicts, protected logins, a create without e-mail…). */
+  settled: number;
+  /**
+   * Active Coupa users the sync may deactivate (all but API users, protected and exempt logins):
+   * the deactivation guard's denominator. Known only when the state holds every user.
+   */
+  eligibleActive?: number;
+}
+
+export type Settle = (outcome: RowOutcome) => void;
+
+function rejectRows(entry: RosterEntry, errors: string[], settle: Settle): void {
+  for (const row of entry.rows) settle({ row, login: entry.login, outcome: 'rejected', errors });
+}
+
+function conflictError(file: string, entry: RosterEntry): string {
+  return (
+    `${file}, rows ${entry.rows.join(', ')}: login "${entry.login}" is on ${entry.rows.length} rows that disagree on ` +
+    `${entry.conflicts.join(', ')}: two people cannot share a login; fix the file (nothing of this login was applied)`
+  );
+}
+
+export function planRun(roster: Roster, state: CoupaState, options: PlanOptions, settle: Settle): Plan {
+  const { coupa } = options.config;
+  const managers: ManagerIndex | undefined = roster.managerRefs > 0 ? { roster, state } : undefined;
+  const decided: Array<{ entry: RosterEntry; change: UserChange; warnings: string[] }> = [];
+  const matchedCoupaLogins = new Set<string>();
+  let settled = 0;
+  const settleRow: Settle = (o) => {
+    settled += 1;
+    settle(o);
+  };
+
+  for (const entry of roster) {
+    if (entry.conflicts.length > 0) {
+      rejectRows(entry, [conflictError(options.file, entry)], settleRow);
+      continue;
+    }
+    const warnings: string[] = [];
+    const record = managers ? resolveManagerRef(entry.record, managers, warnings) : entry.record;
+    const existing = state.get(record.login) ?? fallbackMatch(record, state, coupa.matchFallback);
+    if (!existing) {
+      const otherCase = state.sameLoginOtherCase(record.login);
+      if (otherCase) {
+        matchedCoupaLogins.add(otherCase.login);
+        rejectRows(entry, [`Coupa has this login spelled "${otherCase.login}": logins must match exactly; correct the login in the HR file or in Coupa`], settleRow);
+        continue;
+      }
+    } else {
+      matchedCoupaLogins.add(existing.login);
+    }
+    const decision = decideUser(record, existing, { mode: options.mode, protectedLogins: coupa.protectedLogins, ownedCollections: coupa.ownedCollections });
+    if (decision.kind === 'reject') rejectRows(entry, decision.errors, settleRow);
+    else if (decision.kind === 'unchanged') {
+      for (const row of entry.rows) settleRow({ row, login: entry.login, outcome: 'unchanged', ...(warnings.length ? { warnings } : {}) });
+    } else decided.push({ entry, change: decision.change, warnings });
+  }
+
+  const ordered = orderByManagers(decided, state);
+  const changes: PlannedChange[] = [];
+  for (const { entry, change, warnings, level, dependsOn } of ordered) {
+    if (Object.keys(change.send).length === 0) {
+      // Only a manager change, and it was left out: nothing left to send.
+      for (const row of entry.rows) settleRow({ row, login: entry.login, outcome: 'unchanged', warnings });
+      continue;
+    }
+    changes.push({ ...change, rows: entry.rows, level, ...(dependsOn ? { dependsOn } : {}), ...(warnings.length ? { warnings } : {}) });
+  }
+
+  const absentees = findAbsentees(roster, state, matchedCoupaLogins, options);
+  changes.push(...absentees.changes);
+  // Stable: file order within a level, and the absentees after the level-0 changes of the file.
+  changes.sort((a, b) => a.level - b.level);
+  return { changes, settled, ...(absentees.eligibleActive !== undefined ? { eligibleActive: absentees.eligibleActive } : {}) };
+}
+
+/** config.coupa.matchFallback: a login unknown to Coupa found by employee number or e-mail (one match only). */
+function fallbackMatch(record: RosterEntry['record'], state: CoupaState, mode: SyncConfig['coupa']['matchFallback']) {
+  if (mode === 'none') return undefined;
+  const value = record.fields[mode];
+  if (typeof value !== 'string' || value === '') return undefined;
+  const matches = state.findBy(mode, value);
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/**
+ * A full roster's absentees, and (whenever the state holds every user) how many active users the
+ * sync may deactivate at all.
+ */
+function findAbsentees(
+  roster: Roster,
+  state: CoupaState,
+  matched: Set<string>,
+  options: PlanOptions,
+): { changes: PlannedChange[]; eligibleActive?: number } {
+  if (!state.complete) return { changes: [] };
+  const { coupa, roster: rosterConfig } = options.config;
+  const exempt = globMatcher(rosterConfig.exempt);
+  const changes: PlannedChange[] = [];
+  let eligibleActive = 0;
+  for (const user of state.users()) {
+    if (user.fields.active === false) continue;
+    if (user.apiUser || isProtectedLogin(user.login, coupa.protectedLogins) || exempt(user.login)) continue;
+    eligibleActive += 1;
+    if (options.mode !== 'full' || roster.lists(user.login) || matched.has(user.login)) continue;
+    const send = { active: false };
+    changes.push({
+      login: user.login,
+      kind: 'deactivate',
+      id: user.id,
+      send,
+      changes: fieldChanges(send, user.fields),
+      rows: [],
+      absent: true,
+      level: 0,
+    });
+  }
+  return { changes, eligibleActive };
+}

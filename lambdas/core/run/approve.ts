@@ -1,0 +1,61 @@
+/**
+ * `coupa-sync approve <runId>`: applies a held run's staged changes. Each is checked against Coupa
+ * as it is now: a change whose fields no longer hold the values the plan saw (someone changed the
+ * user meanwhile), or that is already done, is reported `skipped` — never forced.
+ */
+import { type CoupaUser, type FieldChange, type PlannedChange, type RowOutcome, type RunReport, type SyncField } from '../model';
+import { sameValue } from '../plan/diff';
+import { rowOutcomesOf } from '../apply/outcomes';
+import { buildReport } from '../sync/report';
+import type { RunDeps } from './run-sync';
+
+export class ApprovalError extends Error {
+  override name = 'ApprovalError';
+}
+
+/** Why a staged change no longer applies, or undefined when it still does. */
+export function recheck(change: PlannedChange, current: CoupaUser | undefined): string | undefined {
+  if (change.kind === 'create') return current ? `a Coupa user "${current.login}" exists now: not created again` : undefined;
+  if (!current || current.id !== change.id) return `the Coupa user (id ${change.id}) is no longer under this login`;
+  const valueOf = (c: FieldChange) => (c.field === 'login' ? current.login : current.fields[c.field as SyncField]);
+  const done = change.changes.every((c) => sameValue(c.field as SyncField, c.after, valueOf(c)));
+  if (done) return 'Coupa already holds these values: nothing left to apply';
+  const drifted = change.changes.filter((c) => !sameValue(c.field as SyncField, c.after, valueOf(c)) && !sameValue(c.field as SyncField, c.before ?? null, valueOf(c)));
+  if (drifted.length > 0) return `Coupa changed ${drifted.map((c) => c.field).join(', ')} since the plan: not forced (run the file again for a fresh plan)`;
+  return undefined;
+}
+
+export async function approveRun(runId: string, deps: RunDeps): Promise<RunReport> {
+  const startedAt = deps.clock.now();
+  const plan = await deps.runs.loadPlan(runId);
+  if (!plan) throw new ApprovalError(`no run ${runId} is kept here (see --state-dir); approve the run id printed by the held run`);
+  if (plan.status !== 'held') throw new ApprovalError(`run ${runId} is not held (it is ${plan.status}): nothing to approve`);
+  const held = await deps.runs.loadReport(runId);
+
+  // Current state of every staged user: by the login Coupa has now (a rename's old login).
+  const coupaLogin = (c: PlannedChange) => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
+  const current = await deps.directory.findByLogins([...new Set(plan.staged.map(coupaLogin))]);
+  const outcomes: RowOutcome[] = [];
+  const toApply: PlannedChange[] = [];
+  for (const change of plan.staged) {
+    const why = recheck(change, current.get(coupaLogin(change)));
+    if (why) outcomes.push(...rowOutcomesOf({ change, outcome: 'skipped', errors: [why] }));
+    else toApply.push(change);
+  }
+  const { stopped } = toApply.length ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))) : {};
+
+  const status = stopped ? 'stopped' : 'complete';
+  await deps.runs.savePlan({ ...plan, status, staged: [] });
+  if (plan.mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId, logins: plan.rosterLogins, at: deps.clock.now().toISOString() });
+
+  // The held run's report, with its staged rows replaced by what approval did.
+  const earlier = held ? [...held.rows, ...held.absentees.map((a) => ({ ...a, row: 0, absent: true }))] : [];
+  const report = buildReport(plan.run, held ? new Date(held.startedAt) : startedAt, deps.clock.now(), [...earlier, ...outcomes], {
+    status,
+    mode: plan.mode,
+    guards: plan.guards,
+    reason: [`approved at ${startedAt.toISOString()} (${plan.reason ?? 'held'})`, stopped].filter(Boolean).join('; '),
+  });
+  await deps.runs.saveReport(report);
+  return report;
+}

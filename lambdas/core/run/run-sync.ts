@@ -1,0 +1,143 @@
+/**
+ * One run, start to end: read the roster → read Coupa → plan → guards → keep the plan → apply (or
+ * hold, or stop at the plan for a dry run) → one report. The CLI runs it whole; the AWS handlers
+ * run the same stages (plan in the splitter, apply in the consumers).
+ */
+import type { Readable } from 'node:stream';
+import type { SyncConfig } from '../config';
+import type { ReadOptions } from '../hr/read-hr-file';
+import { HrFileError } from '../hr/read-hr-file';
+import type { PlannedChange, RowOutcome, RunRef, RunReport, RunStatus } from '../model';
+import type { Clock, Notifier, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import { readRoster } from '../roster/read-roster';
+import { checkGuards, type GuardInput } from '../plan/guards';
+import { readCoupaState, readEveryUser } from '../plan/read-coupa-state';
+import { planRun, type Plan } from '../plan/reconcile';
+import { buildReport } from '../sync/report';
+import { runDigest } from '../sync/notify';
+import { OUTCOME_OF, rowOutcomesOf, type ChangeResult } from '../apply/outcomes';
+import type { GuardVerdict } from '../model';
+
+/** How planned changes reach Coupa: the Users API, or user-import files over sFTP. */
+export interface Applier {
+  /** Applies the changes (in level order); every change gets exactly one result through `onResult`. */
+  apply(changes: PlannedChange[], onResult: (result: ChangeResult) => void): Promise<{ stopped?: string }>;
+}
+
+export interface RunDeps {
+  directory: UserDirectory;
+  applier: Applier;
+  runs: RunStore;
+  snapshots?: SnapshotStore;
+  notifier: Notifier;
+  clock: Clock;
+  config: SyncConfig;
+  onProgress?: (message: string) => void;
+}
+
+export interface RunOptions {
+  run: RunRef;
+  input: Readable;
+  read?: Omit<ReadOptions, 'file'>;
+  /** Plan only: report what a run would do, write nothing to Coupa. */
+  dryRun?: boolean;
+}
+
+/** Why a full roster that could not be read to its end changes nothing. */
+export class IncompleteRosterError extends HrFileError {}
+
+export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunReport> {
+  const { config, clock } = deps;
+  const startedAt = clock.now();
+  const mode = config.roster.mode;
+  const outcomes: RowOutcome[] = [];
+  const settle = (o: RowOutcome) => void outcomes.push(o);
+
+  const { roster, broken } = await readRoster(options.input, { ...options.read, file: options.run.file, mode }, settle);
+  if (broken && mode === 'full') {
+    throw new IncompleteRosterError(
+      options.run.file,
+      `${broken.message.slice(options.run.file.length + 2)}; a full roster must be read to its end (its absentees would be deactivated): nothing was changed`,
+    );
+  }
+  deps.onProgress?.(`read ${roster.rows} row(s), ${roster.size} login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
+
+  const planAgainst = (state: Parameters<typeof planRun>[1]) => {
+    const settled: RowOutcome[] = [];
+    return { plan: planRun(roster, state, { file: options.run.file, mode, config }, (o) => void settled.push(o)), settled };
+  };
+  const { state } = await readCoupaState(roster, mode === 'full', { ...deps, config });
+  let { plan, settled } = planAgainst(state);
+  const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
+  const guardInput = (p: Plan): GuardInput => ({
+    mode,
+    changes: p.changes,
+    eligibleActive: p.eligibleActive,
+    rosterLogins: roster.listedLogins,
+    lastAcceptedLogins: accepted?.logins,
+  });
+  let guarded = checkGuards(guardInput(plan), config.roster);
+  if ('needsEligibleCount' in guarded) {
+    // The share test decides, and only the file's users were read: read them all (kept as a snapshot).
+    ({ plan, settled } = planAgainst(await readEveryUser({ ...deps, config })));
+    guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
+  }
+  for (const o of settled) settle(o);
+  const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
+  const held = guards.filter((g) => g.held);
+
+  const dryRun = options.dryRun || config.dryRun;
+  const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
+  const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
+  const staged = dryRun ? [] : plan.changes.filter((c) => !toApply.includes(c));
+  const reason = held.length > 0 ? holdReason(held, options.run.runId, holdRest) : undefined;
+
+  let status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
+  await deps.runs.savePlan({
+    run: options.run,
+    createdAt: startedAt.toISOString(),
+    mode,
+    status,
+    guards,
+    ...(reason ? { reason } : {}),
+    rosterLogins: roster.listedLogins,
+    changes: plan.changes,
+    staged,
+  });
+
+  for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
+  for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held', errors: [reason!] })) settle(o);
+
+  let stopReason: string | undefined;
+  if (toApply.length > 0) {
+    deps.onProgress?.(`applying ${toApply.length} change(s)`);
+    const { stopped } = await deps.applier.apply(toApply, (r) => rowOutcomesOf(r).forEach(settle));
+    if (stopped) {
+      status = 'stopped';
+      stopReason = stopped;
+      await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync stopped: ${options.run.file}`, message: stopped, run: options.run });
+    }
+  }
+  if (mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId: options.run.runId, logins: roster.listedLogins, at: clock.now().toISOString() });
+  if (held.length > 0) {
+    await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync held: ${options.run.file}`, message: reason!, run: options.run });
+  }
+
+  const report = buildReport(options.run, startedAt, clock.now(), outcomes, {
+    status,
+    dryRun,
+    mode,
+    guards,
+    ...(reason || stopReason ? { reason: [reason, stopReason].filter(Boolean).join('; ') } : {}),
+  });
+  const where = await deps.runs.saveReport(report);
+  // One digest per run (the held alert above is the only other message a run sends).
+  await deps.notifier.publish(runDigest(report, where));
+  return report;
+}
+
+function holdReason(held: GuardVerdict[], runId: string, holdRest: boolean): string {
+  const what = holdRest ? 'the deactivations were not applied (roster.onHold "apply-rest")' : 'nothing was written';
+  return `held by the ${held.map((g) => `${g.guard} guard (${g.detail})`).join(' and the ')}: ${what}; check the plan, then run: coupa-sync approve ${runId}`;
+}
+
