@@ -8,7 +8,7 @@ import type { SyncConfig } from '../config';
 import type { ReadOptions } from '../hr/read-hr-file';
 import { HrFileError } from '../hr/read-hr-file';
 import type { PlannedChange, RowOutcome, RunRef, RunReport, RunStatus } from '../model';
-import type { Clock, Notifier, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import type { Clock, Notification, Notifier, RunStore, SnapshotStore, UserDirectory } from '../ports';
 import { readRoster } from '../roster/read-roster';
 import { checkGuards, type GuardInput } from '../plan/guards';
 import { readCoupaState, readEveryUser } from '../plan/read-coupa-state';
@@ -46,7 +46,29 @@ export interface RunOptions {
 /** Why a full roster that could not be read to its end changes nothing. */
 export class IncompleteRosterError extends HrFileError {}
 
-export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunReport> {
+/** A file planned and guarded: what to apply now, what is staged for approval, every row settled so far. */
+export interface PlannedRun {
+  run: RunRef;
+  startedAt: Date;
+  mode: 'delta' | 'full';
+  status: RunStatus;
+  dryRun: boolean;
+  guards: GuardVerdict[];
+  reason?: string;
+  rosterLogins: number;
+  plan: Plan;
+  /** Changes to apply now (all, or with roster.onHold "apply-rest" all but the deactivations; none when held or planning). */
+  toApply: PlannedChange[];
+  /** Changes a held run keeps for approval. */
+  staged: PlannedChange[];
+  /** Outcomes known before applying: rejected, unchanged, held, and (dry run) what would happen. */
+  outcomes: RowOutcome[];
+  /** The file broke part-way (a delta file: the rows before the break are planned). */
+  broken?: string;
+}
+
+/** Read the roster and Coupa, plan, guard, keep the plan: everything before the first write. */
+export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier' | 'notifier'>): Promise<PlannedRun> {
   const { config, clock } = deps;
   const startedAt = clock.now();
   const mode = config.roster.mode;
@@ -86,13 +108,12 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
   const held = guards.filter((g) => g.held);
 
-  const dryRun = options.dryRun || config.dryRun;
+  const dryRun = Boolean(options.dryRun || config.dryRun);
   const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
   const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
   const staged = dryRun ? [] : plan.changes.filter((c) => !toApply.includes(c));
   const reason = held.length > 0 ? holdReason(held, options.run.runId, holdRest) : undefined;
-
-  let status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
+  const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
   await deps.runs.savePlan({
     run: options.run,
     createdAt: startedAt.toISOString(),
@@ -104,28 +125,51 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
     changes: plan.changes,
     staged,
   });
-
   for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
   for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held', errors: [reason!] })) settle(o);
+  return {
+    run: options.run,
+    startedAt,
+    mode,
+    status,
+    dryRun,
+    guards,
+    ...(reason ? { reason } : {}),
+    rosterLogins: roster.listedLogins,
+    plan,
+    toApply,
+    staged,
+    outcomes,
+    ...(broken ? { broken: broken.message } : {}),
+  };
+}
 
+/** The alert a held run sends at once (the only message besides the run's digest). */
+export function heldAlert(planned: PlannedRun): Notification {
+  return { severity: 'failure', subject: `Coupa user sync held: ${planned.run.file}`, message: planned.reason ?? 'held', run: planned.run };
+}
+
+export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunReport> {
+  const planned = await planFile(options, deps);
+  const { run, mode, guards, reason } = planned;
+  const outcomes = [...planned.outcomes];
+  let status = planned.status;
   let stopReason: string | undefined;
-  if (toApply.length > 0) {
-    deps.onProgress?.(`applying ${toApply.length} change(s)`);
-    const { stopped } = await deps.applier.apply(toApply, (r) => rowOutcomesOf(r).forEach(settle));
+  if (planned.toApply.length > 0) {
+    deps.onProgress?.(`applying ${planned.toApply.length} change(s)`);
+    const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.push(...rowOutcomesOf(r)));
     if (stopped) {
       status = 'stopped';
       stopReason = stopped;
-      await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync stopped: ${options.run.file}`, message: stopped, run: options.run });
+      await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync stopped: ${run.file}`, message: stopped, run });
     }
   }
-  if (mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId: options.run.runId, logins: roster.listedLogins, at: clock.now().toISOString() });
-  if (held.length > 0) {
-    await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync held: ${options.run.file}`, message: reason!, run: options.run });
-  }
+  if (mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId: run.runId, logins: planned.rosterLogins, at: deps.clock.now().toISOString() });
+  if (planned.status === 'held') await deps.notifier.publish(heldAlert(planned));
 
-  const report = buildReport(options.run, startedAt, clock.now(), outcomes, {
+  const report = buildReport(run, planned.startedAt, deps.clock.now(), outcomes, {
     status,
-    dryRun,
+    dryRun: planned.dryRun,
     mode,
     guards,
     ...(reason || stopReason ? { reason: [reason, stopReason].filter(Boolean).join('; ') } : {}),
