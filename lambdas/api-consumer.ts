@@ -1,18 +1,17 @@
 /**
- * SQS FIFO batch → Coupa Users API. Retryable rows go back to the queue; the rest are settled.
- * Never throws for a Coupa or credentials problem: what was applied stays applied (and is not
- * redelivered), everything else is handed back as a batch item failure.
+ * SQS FIFO batch of planned changes → Coupa Users API. Each outcome is recorded as it happens;
+ * retryable changes go back to the queue. Never throws for a Coupa or credentials problem: what
+ * was applied stays applied (and is not redelivered), everything else is handed back.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { UserDirectory } from './adapters/coupa';
-import type { SyncMessage } from './core/model';
-import { consumeBatch } from './core/sync/consume';
+import type { UserDirectory } from './core/ports';
+import { consumeChanges } from './core/apply/consume-changes';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-consumer-limits';
 import { config, forgetCoupaClient, ledger, logger, notifier, userDirectory } from './adapters/aws/context';
 import { SecretNotReadyError } from './adapters/aws/secrets';
-import { readSyncMessages, reportUnreadable } from './adapters/aws/sqs-messages';
+import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
 
 /** Bad credentials or an unfilled secret: say so once per batch (an alarm counts it) and re-read the secret next time. */
 function credentialsUnusable(err: Error, handedBack: number): void {
@@ -24,11 +23,11 @@ function credentialsUnusable(err: Error, handedBack: number): void {
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event, context) => {
-    const { received, unreadable } = readSyncMessages(event.Records);
+    const { received, unreadable } = readChangeMessages(event.Records);
     await reportUnreadable(unreadable, notifier());
     if (received.length === 0) return { batchItemFailures: [] };
     const idOf = new Map(received.map((r) => [r.message, r.messageId]));
-    const handBack = (messages: Iterable<SyncMessage>): SQSBatchResponse => ({
+    const handBack = (messages: Iterable<(typeof received)[number]['message']>): SQSBatchResponse => ({
       batchItemFailures: [...messages].map((m) => ({ itemIdentifier: idOf.get(m)! })),
     });
     logger.appendKeys({ runIds: [...new Set(received.map((r) => r.message.runId))] });
@@ -42,17 +41,16 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
       return handBack(idOf.keys());
     }
     const cfg = config();
-    // A login is started only while one more worst-case request still fits before the timeout.
+    // A change is started only while one more worst-case request still fits before the timeout.
     const reserveMs = worstCaseRequestMs(cfg.coupa);
-    const result = await consumeBatch([...idOf.keys()], {
+    const result = await consumeChanges(received, {
       directory,
       ledger: ledger(),
-      notifier: notifier(),
-      config: cfg,
+      maxInFlight: cfg.coupa.maxInFlight,
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
     });
     if (result.fatal) credentialsUnusable(result.fatal, result.retry.length);
-    else if (result.retry.length) logger.warn('rows sent back for retry', { count: result.retry.length, reason: result.retryReason });
-    logger.info('batch applied', { outcomes: result.outcomes.length, retry: result.retry.length });
+    else if (result.retry.length) logger.warn('changes sent back for retry', { count: result.retry.length, reason: result.retryReason });
+    logger.info('batch applied', { applied: result.applied, retry: result.retry.length });
     return handBack(result.retry);
   });

@@ -1,16 +1,16 @@
-/** SQS batch → Coupa user-import CSV file(s) sent to the sFTP folder through Transfer Family. */
+/** SQS batch of planned changes → Coupa user-import CSV file(s) sent to the sFTP folder through Transfer Family. */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from './core/ports';
 import { deliverCsvBatch } from './core/csv/batcher';
 import { config, fileDrop, ledger, logger, manifests, notifier } from './adapters/aws/context';
-import { readSyncMessages, reportUnreadable } from './adapters/aws/sqs-messages';
+import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
-    const { received, unreadable } = readSyncMessages(event.Records);
+    const { received, unreadable } = readChangeMessages(event.Records);
     await reportUnreadable(unreadable, notifier());
     const deps = { drop: fileDrop(), manifests: manifests(), ledger: ledger(), notifier: notifier(), clock: systemClock, config: config() };
     // A failed delivery throws: the whole batch returns to the queue (Coupa's loader upserts, so a resend is harmless).

@@ -1,52 +1,35 @@
 /**
- * A message in a dead-letter queue is a row that will not be applied: record it as failed in its
- * run. People are told without a storm: the DLQ-depth alarm fires at once (one alert, however many
- * rows), and the run reporter's single digest per run lists every failed row. Publishing here too
- * would mean one SNS message per FIFO batch of 10 — 2,000 for a 20,000-row run with bad credentials.
- * SQS does not carry the consumer's last error, so the outcome says where to look.
+ * A message in a dead-letter queue is a change that will not be applied: record it as failed in its
+ * run. People are told without a storm: the DLQ alarm fires once, and the run's single digest lists
+ * every failed row. SQS does not carry the consumer's last error, so the outcome says where to look.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { SyncMessage } from './core/model';
-import type { SettledRow } from './core/sync/notify';
-import { settle } from './core/sync/consume';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { resultOf, rowOutcomesOf } from './core/apply/outcomes';
 import { ledger, logger, notifier } from './adapters/aws/context';
-import { queueNameOf, readSyncMessages, reportUnreadable } from './adapters/aws/sqs-messages';
+import { queueNameOf, readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
 
 /** The api queue and its DLQ are FIFO; the csv ones are standard. */
 const consumerOf = (queue: string) => (queue.endsWith('.fifo') ? 'api-consumer' : 'csv-batcher');
 
-function deadRow(message: SyncMessage, record: SQSRecord): SettledRow {
-  const { row, login } = message.record;
-  const deliveries = record.attributes.ApproximateReceiveCount;
-  const why = `not applied after ${deliveries} deliveries: see the ${consumerOf(queueNameOf(record))} logs`;
-  return { message, outcome: { row, login, outcome: 'failed', errors: [why] } };
-}
-
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
-    const { received, unreadable } = readSyncMessages(event.Records);
+    const { received, unreadable } = readChangeMessages(event.Records);
     await reportUnreadable(unreadable, notifier());
-    const recordOf = new Map(event.Records.map((r) => [r.messageId, r]));
-    const runs = new Map<string, { messageIds: string[]; rows: SettledRow[] }>();
-    for (const { messageId, message } of received) {
-      const run = runs.get(message.runId) ?? { messageIds: [], rows: [] };
-      run.messageIds.push(messageId);
-      run.rows.push(deadRow(message, recordOf.get(messageId)!));
-      runs.set(message.runId, run);
-    }
+    const queueOf = new Map(event.Records.map((r) => [r.messageId, queueNameOf(r)]));
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const [runId, { messageIds, rows }] of runs) {
+    for (const { messageId, message, receiveCount } of received) {
+      const why = `not applied after ${receiveCount} deliveries: see the ${consumerOf(queueOf.get(messageId) ?? '')} logs`;
       try {
-        await settle(rows, { ledger: ledger(), notifier: notifier() }, { notify: false });
-        logger.warn('dead messages recorded as failed', { runId, rows: rows.length });
+        await ledger().record({ runId: message.runId, file: message.file }, rowOutcomesOf(resultOf(message.change, 'failed', [why])));
       } catch (err) {
         // Kept in the DLQ for the next attempt (recording again is harmless: the last outcome wins).
-        logger.error('could not record dead messages', { runId, rows: rows.length, error: (err as Error).message });
-        batchItemFailures.push(...messageIds.map((itemIdentifier) => ({ itemIdentifier })));
+        logger.error('could not record a dead message', { runId: message.runId, error: (err as Error).message });
+        batchItemFailures.push({ itemIdentifier: messageId });
       }
     }
+    if (received.length > 0) logger.warn('dead messages recorded as failed', { count: received.length - batchItemFailures.length });
     return { batchItemFailures };
   });

@@ -4,18 +4,21 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { systemClock } from './core/ports';
 import { reportPendingRuns, type ReportRunsResult } from './core/sync/report-runs';
-import { config, logger, notifier, runStore } from './adapters/aws/context';
+import { config, logger, notifier, runStore, stateStore } from './adapters/aws/context';
 
 export const handler = middy<ScheduledEvent, ReportRunsResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async () => {
     const result = await reportPendingRuns({
       store: runStore(),
+      runs: stateStore(),
       notifier: notifier(),
       clock: systemClock,
       reportAfterHours: config().reports.reportAfterHours,
+      expireAfterHours: config().approval.expireAfterHours,
     });
     for (const r of result.reported) logger.info('run reported', { ...r });
+    for (const runId of result.expired) logger.warn('held run expired', { runId });
     if (result.waiting.length > 0) logger.info('runs still waiting for outcomes', { runIds: result.waiting });
     if (result.errors.length > 0) {
       logger.error('runs not reported', { errors: result.errors });

@@ -54,6 +54,7 @@ export class CoupaUserSyncStack extends Stack {
     const splitter = new Splitter(this, 'Split', {
       config,
       bucket,
+      coupaSecret: secrets.coupa,
       apiQueue: this.queues.api,
       csvQueue: this.queues.csv,
       alerts: this.alerts,

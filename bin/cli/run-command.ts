@@ -209,5 +209,20 @@ export async function runPlanCommand(argv: string[]): Promise<number> {
 
 export async function runApproveCommand(argv: string[]): Promise<number> {
   const options = parseApproveOptions(argv);
+  if (options.bucket) return approveInAws(options.runId, options.bucket);
   return exitCodeOf(() => executeApprove(options, stdout));
+}
+
+/**
+ * AWS: a held run waits for `approvals/<runId>` in the stack's bucket; the planner Lambda then
+ * re-checks and queues its staged changes. Credentials come from the usual AWS environment.
+ */
+async function approveInAws(runId: string, bucket: string): Promise<number> {
+  if (!/^[\w.-]+$/.test(runId)) throw new UsageError(`not a run id: ${JSON.stringify(runId)}`);
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const { userInfo } = await import('node:os');
+  const body = JSON.stringify({ runId, approvedBy: userInfo().username, approvedAt: new Date().toISOString() });
+  await new S3Client({}).send(new PutObjectCommand({ Bucket: bucket, Key: `approvals/${runId}`, Body: body, ContentType: 'application/json' }));
+  stdout(`Approval written to s3://${bucket}/approvals/${runId}: the stack re-checks and applies the staged changes; the run's report follows.`);
+  return 0;
 }

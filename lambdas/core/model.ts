@@ -225,9 +225,14 @@ export interface RunReport extends RunRef {
   absentees: AbsenteeOutcome[];
 }
 
-/** What the splitter puts on a queue: one record of one run. */
-export interface SyncMessage extends RunRef {
-  record: HrRecord;
+/**
+ * What the planner puts on a queue: one user's planned change in one run. `group` is the login at
+ * the top of its chain of new managers: a FIFO queue delivers a group in order, so a manager
+ * created in the run is applied before the reports that wait for it.
+ */
+export interface ChangeMessage extends RunRef {
+  change: PlannedChange;
+  group: string;
 }
 
 /** Fields Coupa requires to create a user (besides the login). */

@@ -4,17 +4,20 @@
  * the core never imports an SDK.
  */
 import type { Readable } from 'node:stream';
-import type { CoupaUser, GuardVerdict, PlannedChange, RowOutcome, RunRef, RunReport, RunStatus, SyncMessage, UserFields } from './model';
+import type { CoupaUser, GuardVerdict, PlannedChange, RowOutcome, RunRef, RunReport, RunStatus, ChangeMessage, UserFields } from './model';
 
 /** Reads and writes whole objects (S3 locally a folder). */
 export interface ObjectStore {
-  get(key: string): Promise<Readable>;
+  /** The object, or exactly one version of it (an HR file overwritten meanwhile must not be read instead). */
+  get(key: string, version?: string): Promise<Readable>;
   put(key: string, body: string | Buffer, contentType?: string): Promise<void>;
+  /** Writes only if the key does not exist yet; false when it did (a run is claimed once). */
+  create(key: string, body: string, contentType?: string): Promise<boolean>;
 }
 
-/** Sends sync messages to a queue, in batches the adapter sizes itself. */
+/** Sends change messages to a queue, in batches the adapter sizes itself. */
 export interface RecordQueue {
-  send(messages: SyncMessage[]): Promise<void>;
+  send(messages: ChangeMessage[]): Promise<void>;
 }
 
 export type Severity = 'info' | 'failure';

@@ -9,9 +9,17 @@ import { Construct } from 'constructs';
 /** Key prefixes, shared by the stack's IAM grants and the handlers' environment. */
 export const PREFIX = {
   incoming: 'incoming/',
+  /** Files planned only: a plan and its report, nothing written to Coupa. */
+  plan: 'plan/',
+  /** `approvals/<runId>` approves a held run. */
+  approvals: 'approvals/',
+  /** The planner's state between runs: the kept snapshot of Coupa's users, the last accepted roster. */
+  state: 'state/',
   runs: 'runs/',
   /** Markers of runs split but not yet reported (the run-reporter lists only these). */
   pendingRuns: 'runs/pending/',
+  /** Markers of held runs waiting for approval (the run-reporter expires them). */
+  heldRuns: 'runs/held/',
   outbox: 'outbox/',
   manifests: 'outbox/manifests/',
 } as const;
@@ -48,10 +56,12 @@ export class DropBucket extends Construct {
         { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(30) },
         // HR files carry personal data: keep them no longer than needed to re-run a failed day.
         { id: 'expire-incoming', prefix: PREFIX.incoming, expiration: Duration.days(30) },
+        { id: 'expire-plan-only', prefix: PREFIX.plan, expiration: Duration.days(30) },
         { id: 'expire-outbox', prefix: PREFIX.outbox, expiration: Duration.days(30) },
         // runs/ (reports, outcomes) has no expiry: it is the audit trail.
         // Deleted pending markers leave delete markers (versioned bucket); drop them once alone, so listing stays cheap.
         { id: 'clean-pending-markers', prefix: PREFIX.pendingRuns, expiredObjectDeleteMarker: true },
+        { id: 'clean-held-markers', prefix: PREFIX.heldRuns, expiredObjectDeleteMarker: true },
         { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

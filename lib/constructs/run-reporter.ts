@@ -18,6 +18,8 @@ import { SyncFunction } from './sync-function';
 
 /** The only object the reporter writes in each run's folder. */
 export const REPORT_KEY_PATTERN = `${PREFIX.runs}*/report.json`;
+/** A held run's plan, marked expired when nobody approved it in time. */
+export const PLAN_KEY_PATTERN = `${PREFIX.runs}*/plan.json`;
 
 export interface RunReporterProps {
   config: SyncConfig;
@@ -44,13 +46,16 @@ export class RunReporter extends Construct {
     grantList(role, bucket, PREFIX.runs); // runs/pending/ and runs/<runId>/outcomes/
     grantObjectRead(role, bucket, PREFIX.runs);
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(REPORT_KEY_PATTERN)] }),
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(REPORT_KEY_PATTERN), bucket.arnForObjects(PLAN_KEY_PATTERN)] }),
     );
     grantObjectDelete(role, bucket, PREFIX.pendingRuns);
+    grantObjectDelete(role, bucket, PREFIX.heldRuns);
     grantPublish(role, alerts.topic, alerts.key);
     acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads split summaries and outcome files under runs/ only.');
     acknowledgeObjectGrant(role, bucket, REPORT_KEY_PATTERN, "Writes only each run's report.json.");
+    acknowledgeObjectGrant(role, bucket, PLAN_KEY_PATTERN, "Marks a held run's plan.json expired.");
     acknowledgePrefixGrant(role, bucket, PREFIX.pendingRuns, 'Deletes only the pending-run markers of reported runs.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.heldRuns, 'Deletes only the markers of held runs approved or expired.');
 
     // 5 minutes: a report soon after the last row settles, at one LIST of the open runs per pass.
     this.schedule = new events.Rule(this, 'Schedule', {

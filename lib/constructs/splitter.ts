@@ -9,17 +9,20 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantObjectRead, grantObjectWrite, grantPublish, grantSend } from './grants';
+import { grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 export interface SplitterProps {
   config: SyncConfig;
   bucket: s3.Bucket;
+  coupaSecret: secretsmanager.ISecret;
   apiQueue: sqs.IQueue;
   csvQueue: sqs.IQueue;
   alerts: FailureTopic;
@@ -43,11 +46,12 @@ export class Splitter extends Construct {
     this.function = new SyncFunction(this, 'Splitter', {
       handler: 'splitter',
       config: props.config,
-      description: 'Splits an HR file from incoming/ into one queue message per valid row',
-      // Large HR files are streamed, not loaded: time, not memory, is the limit.
+      description: 'Plans an HR file against Coupa (incoming/, plan/) and queues only the changes; applies approvals/',
+      // The roster and Coupa's users are held compactly in memory while planning (500k users ≈ 1 GB).
       timeout: Duration.minutes(15),
-      memorySize: 1024,
+      memorySize: 3008,
       environment: {
+        COUPA_SECRET_ARN: props.coupaSecret.secretArn,
         API_QUEUE_URL: props.apiQueue.queueUrl,
         CSV_QUEUE_URL: props.csvQueue.queueUrl,
         TOPIC_ARN: props.alerts.topic.topicArn,
@@ -55,12 +59,20 @@ export class Splitter extends Construct {
       },
     });
     const role = this.function.role;
-    grantObjectRead(role, bucket, PREFIX.incoming);
+    // Exactly the version the event names: a file overwritten meanwhile must not be read instead.
+    for (const prefix of [PREFIX.incoming, PREFIX.plan]) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+      acknowledgePrefixGrant(role, bucket, prefix, `Reads the HR files dropped under ${prefix} only.`);
+    }
+    grantObjectRead(role, bucket, PREFIX.runs); // claims, split summaries, plans of held runs
     grantObjectWrite(role, bucket, PREFIX.runs);
+    grantObjectRead(role, bucket, PREFIX.state);
+    grantObjectWrite(role, bucket, PREFIX.state);
     grantSend(role, props.apiQueue, props.csvQueue);
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    acknowledgePrefixGrant(role, bucket, PREFIX.incoming, 'Reads the HR files dropped under incoming/ only.');
-    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Writes run summaries and outcomes under runs/ only.');
+    grantSecretRead(role, props.coupaSecret);
+    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads and writes run claims, plans, summaries and outcomes under runs/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.state, 'Reads and writes the kept snapshot of Coupa users and the accepted roster under state/ only.');
 
     this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -78,11 +90,9 @@ export class Splitter extends Construct {
       maxEventAge: SPLITTER_MAX_EVENT_AGE,
     });
 
-    bucket.addEventNotification(
-      s3.EventType.OBJECT_CREATED,
-      new s3n.LambdaDestination(this.function.fn),
-      { prefix: PREFIX.incoming },
-    );
+    for (const prefix of [PREFIX.incoming, PREFIX.plan, PREFIX.approvals]) {
+      bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.function.fn), { prefix });
+    }
     acknowledgeNotificationsHandler(Stack.of(this));
   }
 }

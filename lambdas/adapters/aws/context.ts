@@ -22,6 +22,7 @@ import { S3ManifestStore } from './s3-manifest-store';
 import { S3ObjectStore } from './s3-object-store';
 import { S3OutcomeLedger } from './s3-outcome-ledger';
 import { S3RunStore } from './s3-run-store';
+import { S3StateStore } from './s3-state-store';
 import { cachedCoupaCredentials } from './secrets';
 import { SnsNotifier } from './sns-notifier';
 import { SqsRecordQueue } from './sqs-record-queue';
@@ -58,6 +59,8 @@ export const ledger = once(() => new S3OutcomeLedger(objectStore()));
 export const notifier = once(() => new SnsNotifier(clients.sns(), requireEnv('TOPIC_ARN')));
 export const manifests = once(() => new S3ManifestStore(clients.s3(), requireEnv('BUCKET_NAME')));
 export const runStore = once(() => new S3RunStore(clients.s3(), requireEnv('BUCKET_NAME')));
+/** Plans, reports, the accepted roster and the kept snapshot of Coupa's users. */
+export const stateStore = once(() => new S3StateStore(objectStore(), requireEnv('BUCKET_NAME')));
 export const fileDrop = once(
   () =>
     new TransferFileDrop({
@@ -114,9 +117,18 @@ function retryableOnce<T>(make: () => Promise<T>): { (): Promise<T>; reset(): vo
 export const userDirectory = retryableOnce(
   async (): Promise<UserDirectory> => createUserDirectory(await coupaClientOptions(perProcessCoupaConfig(config()))),
 );
+/** Reading the CSV loader's verdicts needs this scope on top of the user scopes. */
+export const RESULTS_SCOPE = 'core.integration.read';
+
+/** The Coupa config of the results poller: the configured scopes plus core.integration.read (else every poll is a 403). */
+export function resultsReaderConfig(coupa: CoupaConfig): CoupaConfig {
+  const scopes = coupa.scopes.split(/[\s,]+/).filter(Boolean);
+  return scopes.includes(RESULTS_SCOPE) ? coupa : { ...coupa, scopes: [...scopes, RESULTS_SCOPE].join(' ') };
+}
+
 /** The loader-results reader: one scheduled poller, a handful of requests every 5 minutes. */
 export const dataFileSourceReader = retryableOnce(
-  async (): Promise<DataFileSourceReader> => createDataFileSourceReader(await coupaClientOptions(config().coupa)),
+  async (): Promise<DataFileSourceReader> => createDataFileSourceReader(await coupaClientOptions(resultsReaderConfig(config().coupa))),
 );
 
 /** After a credentials failure: drop the client and the cached secret, so a fixed secret is re-read. */
@@ -130,7 +142,7 @@ export function forgetCoupaClient(): void {
 export function resetAwsContext(): void {
   for (const c of Object.values(clients)) c.reset();
   for (const q of Object.values(queues)) q.reset();
-  [config, objectStore, ledger, notifier, manifests, runStore, fileDrop, coupaCredentials].forEach((o) => o.reset());
+  [config, objectStore, ledger, notifier, manifests, runStore, stateStore, fileDrop, coupaCredentials].forEach((o) => o.reset());
   userDirectory.reset();
   dataFileSourceReader.reset();
 }

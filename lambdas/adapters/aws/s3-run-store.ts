@@ -8,16 +8,14 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { RunReport } from '../../core/model';
-import type { RunStore } from '../../core/sync/report-runs';
+import type { PendingRunStore } from '../../core/sync/report-runs';
+import { reportKey } from './s3-state-store';
+import { HELD_RUNS_PREFIX, PENDING_RUNS_PREFIX, heldMarkerKey, pendingMarkerKey, splitKey } from '../../core/sync/run-layout';
 import type { RecordedOutcomes, RunSplit } from '../../core/sync/run-status';
 import { listKeys } from './s3-list';
 import { outcomesPrefix } from './s3-outcome-ledger';
 
-export const PENDING_RUNS_PREFIX = 'runs/pending/';
-
-export const pendingMarkerKey = (runId: string) => `${PENDING_RUNS_PREFIX}${runId}`;
-export const splitKey = (runId: string) => `runs/${runId}/split.json`;
-export const reportKey = (runId: string) => `runs/${runId}/report.json`;
+export { PENDING_RUNS_PREFIX, pendingMarkerKey, splitKey } from '../../core/sync/run-layout';
 
 const splitShape = z.looseObject({
   run: z.object({ runId: z.string().min(1), file: z.string() }),
@@ -32,7 +30,7 @@ const outcomeRecordShape = z.looseObject({
 /** Outcome files read at once: enough to be quick, few enough not to hit S3's per-prefix rate. */
 const READ_CONCURRENCY = 16;
 
-export class S3RunStore implements RunStore {
+export class S3RunStore implements PendingRunStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
@@ -45,8 +43,8 @@ export class S3RunStore implements RunStore {
   async split(runId: string): Promise<RunSplit> {
     const parsed = splitShape.safeParse(await this.readJson(splitKey(runId)));
     if (!parsed.success) throw new Error(`${splitKey(runId)} is not a split summary with rows: ${parsed.error.issues[0]?.message}`);
-    const { run, rows, splitAt } = parsed.data;
-    return { run, rows, splitAt };
+    const { run, rows, splitAt, absentees, details } = parsed.data as typeof parsed.data & Pick<RunSplit, 'absentees' | 'details'>;
+    return { run, rows, splitAt, ...(absentees ? { absentees } : {}), ...(details ? { details } : {}) };
   }
 
   async outcomes(runId: string): Promise<RecordedOutcomes[]> {
@@ -75,6 +73,14 @@ export class S3RunStore implements RunStore {
 
   async close(runId: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: pendingMarkerKey(runId) }));
+  }
+
+  async heldRuns(): Promise<string[]> {
+    return (await listKeys(this.s3, this.bucket, HELD_RUNS_PREFIX)).map((k) => k.slice(HELD_RUNS_PREFIX.length)).filter(Boolean);
+  }
+
+  async closeHeld(runId: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: heldMarkerKey(runId) }));
   }
 
   private async readJson(key: string): Promise<unknown> {

@@ -1,31 +1,38 @@
 /**
- * Reads SyncMessages out of SQS records. A body that does not parse never will, so it is
+ * Reads ChangeMessages out of SQS records. A body that does not parse never will, so it is
  * reported (by message id only: the body may hold personal data) and not retried.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
-import type { SyncMessage } from '../../core/model';
+import type { ChangeMessage } from '../../core/model';
 import type { Notifier } from '../../core/ports';
-
-const syncMessageShape = z.looseObject({
-  runId: z.string().min(1),
-  file: z.string(),
-  record: z.looseObject({ row: z.number().int(), login: z.string().min(1), fields: z.record(z.string(), z.unknown()) }),
-});
 
 export interface ReceivedMessage {
   messageId: string;
-  message: SyncMessage;
+  message: ChangeMessage;
+  /** Deliveries so far, this one included (SQS's ApproximateReceiveCount). */
+  receiveCount: number;
 }
 
-export function readSyncMessages(records: SQSRecord[]): { received: ReceivedMessage[]; unreadable: SQSRecord[] } {
+/** The shape a planner message has (checked by hand: a schema library costs every bundle ~100 KB). */
+function isChangeMessage(body: unknown): body is ChangeMessage {
+  const m = body as Partial<ChangeMessage> | null;
+  const c = m?.change as Partial<ChangeMessage['change']> | undefined;
+  return (
+    typeof m?.runId === 'string' && m.runId !== '' && typeof m.file === 'string' && typeof m.group === 'string' &&
+    typeof c?.login === 'string' && c.login !== '' && typeof c.kind === 'string' && typeof c.send === 'object' && c.send !== null &&
+    Array.isArray(c.rows) && Array.isArray(c.changes) && typeof c.level === 'number'
+  );
+}
+
+export function readChangeMessages(records: SQSRecord[]): { received: ReceivedMessage[]; unreadable: SQSRecord[] } {
   const received: ReceivedMessage[] = [];
   const unreadable: SQSRecord[] = [];
   for (const r of records) {
     try {
       const body: unknown = JSON.parse(r.body);
-      if (syncMessageShape.safeParse(body).success) received.push({ messageId: r.messageId, message: body as SyncMessage });
-      else unreadable.push(r);
+      if (isChangeMessage(body)) {
+        received.push({ messageId: r.messageId, message: body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1) });
+      } else unreadable.push(r);
     } catch {
       unreadable.push(r);
     }
@@ -43,7 +50,7 @@ export async function reportUnreadable(unreadable: SQSRecord[], notifier: Notifi
   const ids = unreadable.map((r) => `${queueNameOf(r)}/${r.messageId}`);
   await notifier.publish({
     subject: `Coupa user sync: ${unreadable.length} unreadable queue message(s) dropped`,
-    message: `These SQS messages are not sync messages and were dropped (not retried):\n${ids.join('\n')}`,
+    message: `These SQS messages are not change messages and were dropped (not retried):\n${ids.join('\n')}`,
     severity: 'failure',
   });
 }

@@ -11,7 +11,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SyncMessage } from '../../core/model';
+import type { ChangeMessage } from '../../core/model';
 import type { RecordQueue } from '../../core/ports';
 
 export const SQS_BATCH_LIMIT = 10;
@@ -25,8 +25,9 @@ export interface SqsRecordQueueOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export function deduplicationId(runId: string, row: number): string {
-  return createHash('sha256').update(`${runId}:${row}`).digest('hex');
+/** One change per login and run: the same run's change for a login is never queued twice. */
+export function deduplicationId(runId: string, login: string): string {
+  return createHash('sha256').update(`${runId}:${login.toLowerCase()}`).digest('hex');
 }
 
 /** What SQS accepts as a MessageGroupId: 1–128 printable ASCII characters other than space. */
@@ -41,14 +42,14 @@ export function messageGroupId(login: string): string {
   return VALID_GROUP_ID.test(login) ? login : `h-${createHash('sha256').update(login, 'utf8').digest('hex')}`;
 }
 
-export function toBatchEntry(message: SyncMessage, id: string, fifo: boolean): SendMessageBatchRequestEntry {
+export function toBatchEntry(message: ChangeMessage, id: string, fifo: boolean): SendMessageBatchRequestEntry {
   return {
     Id: id,
     MessageBody: JSON.stringify(message),
     ...(fifo
       ? {
-          MessageGroupId: messageGroupId(message.record.login),
-          MessageDeduplicationId: deduplicationId(message.runId, message.record.row),
+          MessageGroupId: messageGroupId(message.group),
+          MessageDeduplicationId: deduplicationId(message.runId, message.change.login),
         }
       : {}),
   };
@@ -73,8 +74,18 @@ export class SqsRecordQueue implements RecordQueue {
     this.sleep = options.sleep ?? defaultSleep;
   }
 
-  async send(messages: SyncMessage[]): Promise<void> {
-    const batches: SyncMessage[][] = [];
+  /**
+   * Level by level: a level's batches go out concurrently, the next level only once every one of
+   * them is in. FIFO order within a group is the order SQS accepted the messages, so a manager's
+   * message (level n) is always ahead of its reports' (level n+1), whatever the retries.
+   */
+  async send(messages: ChangeMessage[]): Promise<void> {
+    const levels = [...new Set(messages.map((m) => m.change.level))].sort((a, b) => a - b);
+    for (const level of levels) await this.sendConcurrently(messages.filter((m) => m.change.level === level));
+  }
+
+  private async sendConcurrently(messages: ChangeMessage[]): Promise<void> {
+    const batches: ChangeMessage[][] = [];
     for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) batches.push(messages.slice(i, i + SQS_BATCH_LIMIT));
     const failures: string[] = [];
     let next = 0;
@@ -91,7 +102,7 @@ export class SqsRecordQueue implements RecordQueue {
   }
 
   /** Sends one batch, re-sending failed entries; returns a description of each entry that never got in. */
-  private async sendBatch(batch: SyncMessage[]): Promise<string[]> {
+  private async sendBatch(batch: ChangeMessage[]): Promise<string[]> {
     let entries = batch.map((m, i) => toBatchEntry(m, String(i), this.fifo));
     for (let attempt = 1; ; attempt++) {
       const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
@@ -102,7 +113,7 @@ export class SqsRecordQueue implements RecordQueue {
       if (attempt >= this.maxAttempts || retryable.length < failed.length) {
         return failed.map((f) => {
           const m = batch[Number(f.Id)];
-          return `run ${m.runId} row ${m.record.row} (${m.record.login}): ${f.Code ?? 'error'} ${f.Message ?? ''}`.trim();
+          return `run ${m.runId} login ${m.change.login}: ${f.Code ?? 'error'} ${f.Message ?? ''}`.trim();
         });
       }
       const again = new Set(failed.map((f) => f.Id));

@@ -18,6 +18,18 @@ export class FsObjectStore implements ObjectStore {
     return createReadStream(this.pathOf(key));
   }
 
+  async create(key: string, body: string): Promise<boolean> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await writeFile(path, body, { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
   async put(key: string, body: string | Buffer): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });

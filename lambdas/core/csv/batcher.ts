@@ -10,13 +10,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { SyncConfig } from '../config';
-import { isProtectedLogin, type RowOutcome, type RunRef, type SyncMessage } from '../model';
+import { isProtectedLogin, type ChangeMessage, type RowOutcome, type RunRef } from '../model';
 import type { Clock, FileDrop, Notifier, OutcomeLedger } from '../ports';
+import { resultOf, rowOutcomesOf } from '../apply/outcomes';
 import { byRun, notifyFailures } from '../sync/notify';
+import { importRowOf } from './csv-applier';
 import { importFileName, planImportFiles } from './file-splitter';
-import type { CsvManifest, ManifestStore } from './manifest';
+import type { CsvManifest, CsvManifestRow, ManifestStore } from './manifest';
 import { DEFAULT_HEADER_NAMES, type ImportColumn } from './user-import-format';
-import { toImportRow, type ImportRow } from './user-import-row';
+import type { ImportRow } from './user-import-row';
 
 export interface CsvBatchDeps {
   drop: FileDrop;
@@ -30,50 +32,49 @@ export interface CsvBatchDeps {
 }
 
 /** Short, stable id of a batch's content: two batches sent in the same millisecond get different names. */
-function batchTag(messages: SyncMessage[]): string {
+function batchTag(messages: ChangeMessage[]): string {
   const hash = createHash('sha256');
-  for (const m of messages) hash.update(`${m.runId}:${m.record.row}\n`);
+  for (const m of messages) hash.update(`${m.runId}:${m.change.login}\n`);
   return hash.digest('hex').slice(0, 8);
 }
 
-function rejectedOutcome(message: SyncMessage, error: string): RowOutcome {
-  return { row: message.record.row, login: message.record.login, outcome: 'rejected', errors: [error] };
-}
-
 /**
- * The order changes must apply in: runs in the order they first appear in the batch, and within a
- * run by HR row (a standard queue may deliver row 5 before row 2; the later HR row must win).
+ * The order changes must apply in: runs in the order they first appear in the batch, then the
+ * plan's levels (a manager created in the run before its reports), then HR row.
  */
-export function inChangeOrder(messages: SyncMessage[]): SyncMessage[] {
+export function inChangeOrder(messages: ChangeMessage[]): ChangeMessage[] {
   const runOrder = new Map<string, number>();
   for (const m of messages) if (!runOrder.has(m.runId)) runOrder.set(m.runId, runOrder.size);
-  return [...messages].sort((a, b) => runOrder.get(a.runId)! - runOrder.get(b.runId)! || a.record.row - b.record.row);
+  const firstRow = (m: ChangeMessage) => m.change.rows[0] ?? Number.MAX_SAFE_INTEGER;
+  return [...messages].sort(
+    (a, b) => runOrder.get(a.runId)! - runOrder.get(b.runId)! || a.change.level - b.change.level || firstRow(a) - firstRow(b),
+  );
 }
 
-export async function deliverCsvBatch(batch: SyncMessage[], deps: CsvBatchDeps): Promise<CsvManifest[]> {
+export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps): Promise<CsvManifest[]> {
   const { config } = deps;
   const messages = inChangeOrder(batch);
   const headerNames = { ...DEFAULT_HEADER_NAMES, ...config.csv.headerNames, ...deps.headerNames } as Record<ImportColumn, string>;
 
-  const sendable: Array<{ row: ImportRow; item: SyncMessage }> = [];
-  const rejected: Array<{ message: SyncMessage; outcome: RowOutcome }> = [];
-  for (const message of messages) {
-    const { record } = message;
-    if (isProtectedLogin(record.login, config.coupa.protectedLogins)) {
-      const error = `"${record.login}" is a protected login (e.g. the integration's own user) and is never changed by the sync`;
-      rejected.push({ message, outcome: rejectedOutcome(message, error) });
-      continue;
+  const rejected: Array<{ message: RunRef; outcome: RowOutcome }> = [];
+  const reject = (m: ChangeMessage, error: string) => {
+    for (const outcome of rowOutcomesOf(resultOf(m.change, 'rejected', [error]))) rejected.push({ message: { runId: m.runId, file: m.file }, outcome });
+  };
+  const files = [];
+  // Level by level: every file of a level sorts before the next level's files.
+  for (const level of [...new Set(messages.map((m) => m.change.level))].sort((a, b) => a - b)) {
+    const sendable: Array<{ row: ImportRow; item: ChangeMessage }> = [];
+    for (const message of messages.filter((m) => m.change.level === level)) {
+      if (isProtectedLogin(message.change.login, config.coupa.protectedLogins)) {
+        reject(message, `"${message.change.login}" is a protected login (e.g. the integration's own user) and is never changed by the sync`);
+        continue;
+      }
+      const mapped = importRowOf(message.change);
+      if (mapped.ok) sendable.push({ row: mapped.row, item: message });
+      else reject(message, mapped.error);
     }
-    const mapped = toImportRow(record, { ownedCollections: config.coupa.ownedCollections });
-    if (mapped.ok) sendable.push({ row: mapped.row, item: message });
-    else rejected.push({ message, outcome: rejectedOutcome(message, mapped.error) });
+    files.push(...planImportFiles(sendable, { maxRowsPerFile: config.csv.maxRowsPerFile, maxBytesPerFile: config.csv.maxBytesPerFile }, headerNames));
   }
-
-  const files = planImportFiles(
-    sendable,
-    { maxRowsPerFile: config.csv.maxRowsPerFile, maxBytesPerFile: config.csv.maxBytesPerFile },
-    headerNames,
-  );
   const sentAt = deps.clock.now();
   const tag = batchTag(messages);
   const manifests: CsvManifest[] = [];
@@ -85,15 +86,7 @@ export async function deliverCsvBatch(batch: SyncMessage[], deps: CsvBatchDeps):
       remoteDirectory: config.csv.remoteDirectory,
       sentAt: sentAt.toISOString(),
       transferId,
-      rows: file.lines.flatMap((line, i) =>
-        line.items.map((m) => ({
-          line: i + 1,
-          run: { runId: m.runId, file: m.file } satisfies RunRef,
-          row: m.record.row,
-          login: m.record.login,
-          deactivate: line.row.deactivate,
-        })),
-      ),
+      rows: file.lines.flatMap((line, i) => line.items.flatMap((m) => manifestRows(m, i + 1))),
     };
     await deps.manifests.save(manifest);
     manifests.push(manifest);
@@ -106,4 +99,12 @@ export async function deliverCsvBatch(batch: SyncMessage[], deps: CsvBatchDeps):
     await notifyFailures(run, outcomes, deps.notifier);
   }
   return manifests;
+}
+
+/** One manifest row per HR row the change settles (an absentee: one row 0, marked absent). */
+function manifestRows(m: ChangeMessage, line: number): CsvManifestRow[] {
+  const run = { runId: m.runId, file: m.file };
+  const deactivate = m.change.kind === 'deactivate';
+  if (m.change.rows.length === 0) return [{ line, run, row: 0, login: m.change.login, deactivate, absent: true }];
+  return m.change.rows.map((row) => ({ line, run, row, login: m.change.login, deactivate }));
 }

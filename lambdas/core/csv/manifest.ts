@@ -12,6 +12,8 @@ export interface CsvManifestRow {
   row: number;
   login: string;
   deactivate: boolean;
+  /** A full-roster absentee (row 0): its outcome is listed under the report's absentees. */
+  absent?: boolean;
 }
 
 export interface CsvManifest {

@@ -48,7 +48,7 @@ export function outcomesOf(manifest: CsvManifest, result: DataFileSourceResult):
   if (result.status.toLowerCase() === 'failed') {
     const why = `Coupa loader failed the whole file ${manifest.fileName}: ${result.resultText || 'status Failed'}`;
     const fileErrors = result.errors.map((e) => describeLoaderError(manifest.fileName, e));
-    return manifest.rows.map((r) => ({ row: r.row, login: r.login, outcome: 'failed', errors: [why, ...fileErrors] }));
+    return manifest.rows.map((r) => ({ row: r.row, login: r.login, outcome: 'failed', errors: [why, ...fileErrors], ...(r.absent ? { absent: true } : {}) }));
   }
 
   const lines = new Set(manifest.rows.map((r) => r.line));
@@ -63,8 +63,9 @@ export function outcomesOf(manifest: CsvManifest, result: DataFileSourceResult):
   // An error Coupa cannot tie to a data line (e.g. on the header) may have touched every row.
   return manifest.rows.map((r: CsvManifestRow): RowOutcome => {
     const errors = [...(byLine.get(r.line) ?? []), ...unplaced];
-    if (errors.length > 0) return { row: r.row, login: r.login, outcome: 'failed', errors };
-    return { row: r.row, login: r.login, outcome: r.deactivate ? 'deactivated' : 'applied' };
+    const absent = r.absent ? { absent: true } : {};
+    if (errors.length > 0) return { row: r.row, login: r.login, outcome: 'failed', errors, ...absent };
+    return { row: r.row, login: r.login, outcome: r.deactivate ? 'deactivated' : 'applied', ...absent };
   });
 }
 

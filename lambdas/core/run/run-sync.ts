@@ -56,6 +56,8 @@ export interface PlannedRun {
   guards: GuardVerdict[];
   reason?: string;
   rosterLogins: number;
+  /** Data rows read (valid or not). */
+  rows: number;
   plan: Plan;
   /** Changes to apply now (all, or with roster.onHold "apply-rest" all but the deactivations; none when held or planning). */
   toApply: PlannedChange[];
@@ -136,6 +138,7 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
     guards,
     ...(reason ? { reason } : {}),
     rosterLogins: roster.listedLogins,
+    rows: roster.rows,
     plan,
     toApply,
     staged,

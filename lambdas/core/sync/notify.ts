@@ -3,11 +3,11 @@
  * Coupa's own error text, so whoever reads it can act without opening a log. Plus the one
  * digest per finished run (AWS run-reporter) that repeats the totals and every row not applied.
  */
-import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type SyncMessage, type Totals } from '../model';
+import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type Totals } from '../model';
 import type { Notification, Notifier } from '../ports';
 
 export interface SettledRow {
-  message: Pick<SyncMessage, 'runId' | 'file'>;
+  message: RunRef;
   outcome: RowOutcome;
 }
 

@@ -3,12 +3,12 @@
  * overdue) one gets its report written and ONE digest published, then leaves the pending list.
  */
 import type { RunReport } from '../model';
-import type { Clock, Notifier } from '../ports';
+import type { Clock, Notifier, RunStore } from '../ports';
 import { runDigest } from './notify';
 import { assessRun, type RecordedOutcomes, type RunSplit } from './run-status';
 
 /** Where runs are recorded (S3 in AWS). */
-export interface RunStore {
+export interface PendingRunStore {
   /** Ids of runs split but not reported yet. */
   pendingRuns(): Promise<string[]>;
   split(runId: string): Promise<RunSplit>;
@@ -17,23 +17,33 @@ export interface RunStore {
   saveReport(report: RunReport): Promise<string>;
   /** Takes the run off the pending list. */
   close(runId: string): Promise<void>;
+  /** Ids of runs a guard held, waiting for approval. */
+  heldRuns(): Promise<string[]>;
+  /** Takes the run off the held list (approved, or expired). */
+  closeHeld(runId: string): Promise<void>;
 }
 
 export interface ReportRunsDeps {
-  store: RunStore;
+  store: PendingRunStore;
+  /** The plans and reports (a held run's plan says whether it is still held). */
+  runs: Pick<RunStore, 'loadPlan' | 'savePlan' | 'loadReport' | 'saveReport'>;
   notifier: Notifier;
   clock: Clock;
+  /** A held run not approved within this many hours expires (approval.expireAfterHours). */
+  expireAfterHours: number;
   reportAfterHours: number;
 }
 
 export interface ReportRunsResult {
   reported: Array<{ runId: string; state: 'complete' | 'overdue' }>;
+  expired: string[];
   waiting: string[];
   errors: Array<{ runId: string; error: string }>;
 }
 
 export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRunsResult> {
-  const result: ReportRunsResult = { reported: [], waiting: [], errors: [] };
+  const result: ReportRunsResult = { reported: [], expired: [], waiting: [], errors: [] };
+  await expireHeldRuns(deps, result);
   for (const runId of await deps.store.pendingRuns()) {
     try {
       const status = assessRun(await deps.store.split(runId), await deps.store.outcomes(runId), deps.clock.now(), deps.reportAfterHours);
@@ -52,4 +62,31 @@ export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRun
     }
   }
   return result;
+}
+
+/**
+ * Held runs: one approved (its plan no longer held) leaves the list; one still held after
+ * approval.expireAfterHours expires — its report says so, one alert goes out, nothing is written.
+ */
+async function expireHeldRuns(deps: ReportRunsDeps, result: ReportRunsResult): Promise<void> {
+  for (const runId of await deps.store.heldRuns()) {
+    try {
+      const plan = await deps.runs.loadPlan(runId);
+      if (!plan || plan.status !== 'held') {
+        await deps.store.closeHeld(runId);
+        continue;
+      }
+      const ageHours = (deps.clock.now().getTime() - Date.parse(plan.createdAt)) / 3_600_000;
+      if (ageHours < deps.expireAfterHours) continue;
+      const reason = `expired: not approved within ${deps.expireAfterHours} h (approval.expireAfterHours); nothing of its staged changes was written. Upload the file again for a fresh plan.`;
+      await deps.runs.savePlan({ ...plan, status: 'expired', reason });
+      const held = await deps.runs.loadReport(runId);
+      if (held) await deps.runs.saveReport({ ...held, status: 'expired', reason });
+      await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync: held run ${runId} expired`, message: `${plan.run.file}: ${reason}`, run: plan.run });
+      await deps.store.closeHeld(runId);
+      result.expired.push(runId);
+    } catch (err) {
+      result.errors.push({ runId, error: (err as Error).message });
+    }
+  }
 }

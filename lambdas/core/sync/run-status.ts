@@ -3,14 +3,18 @@
  * by concurrent Lambdas) is finished, and builds its report. Pure: the caller reads and writes.
  */
 import type { RowOutcome, RunRef, RunReport } from '../model';
-import { buildReport } from './report';
+import { buildReport, type ReportDetails } from './report';
 
 /** What the reporter needs from the splitter's summary. */
 export interface RunSplit {
   run: RunRef;
   /** Data rows in the HR file, valid or not (numbered 1..rows). */
   rows: number;
+  /** Full-roster absentees queued for deactivation: each settles as one `absent` outcome. */
+  absentees?: number;
   splitAt: string;
+  /** Status, mode, guards and reason for the report (from the plan). */
+  details?: ReportDetails;
 }
 
 /** One ledger entry: the outcomes one record() call wrote, and when. */
@@ -28,13 +32,15 @@ export type RunStatus =
  * `submitted` before the loader's `applied`/`failed`: the later record is the truth. On equal
  * times a verdict beats `submitted`.
  */
-export function latestOutcomes(records: RecordedOutcomes[]): Map<number, { at: string; outcome: RowOutcome }> {
-  const latest = new Map<number, { at: string; outcome: RowOutcome }>();
+export function latestOutcomes(records: RecordedOutcomes[]): Map<number | string, { at: string; outcome: RowOutcome }> {
+  const latest = new Map<number | string, { at: string; outcome: RowOutcome }>();
   for (const { recordedAt: at, outcomes } of records) {
     for (const outcome of outcomes) {
-      const seen = latest.get(outcome.row);
+      // Rows by number; absentees (row 0) by login.
+      const key = outcome.absent ? `absent:${outcome.login.toLowerCase()}` : outcome.row;
+      const seen = latest.get(key);
       const newer = !seen || at > seen.at || (at === seen.at && (seen.outcome.outcome === 'submitted' || outcome.outcome !== 'submitted'));
-      if (newer) latest.set(outcome.row, { at, outcome });
+      if (newer) latest.set(key, { at, outcome });
     }
   }
   return latest;
@@ -54,12 +60,13 @@ export function assessRun(split: RunSplit, records: RecordedOutcomes[], now: Dat
   for (let row = 1; row <= split.rows; row++) if (!latest.has(row)) missingRows.push(row);
   const startedAt = new Date(split.splitAt);
   const rows = [...latest.values()].map((l) => l.outcome);
-  if (missingRows.length === 0) {
+  const absentSettled = rows.filter((o) => o.absent).length;
+  if (missingRows.length === 0 && absentSettled >= (split.absentees ?? 0)) {
     const last = records.reduce((max, r) => (r.recordedAt > max ? r.recordedAt : max), split.splitAt);
-    return { state: 'complete', missingRows, report: buildReport(split.run, startedAt, new Date(last), rows) };
+    return { state: 'complete', missingRows, report: buildReport(split.run, startedAt, new Date(last), rows, split.details) };
   }
   if (now.getTime() - startedAt.getTime() < reportAfterHours * 3_600_000) return { state: 'waiting', missingRows };
   const lost = missingRows.map((row): RowOutcome => ({ row, login: '', outcome: 'failed', errors: [overdueError(reportAfterHours)] }));
   // Closed now, not at the last record: the report says when the reporter stopped waiting.
-  return { state: 'overdue', missingRows, report: buildReport(split.run, startedAt, now, [...rows, ...lost]) };
+  return { state: 'overdue', missingRows, report: buildReport(split.run, startedAt, now, [...rows, ...lost], split.details) };
 }

@@ -1,0 +1,82 @@
+/**
+ * The planner's state on S3: each run's plan next to its report (runs/<runId>/plan.json), the last
+ * accepted full roster (state/accepted-roster.json) and the kept snapshot of Coupa's users
+ * (state/coupa-users.ndjson), which the next run refreshes with updated_at instead of reading all.
+ */
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { RunReport } from '../../core/model';
+import type { AcceptedRoster, ObjectStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
+
+export const planKey = (runId: string) => `runs/${runId}/plan.json`;
+export const reportKey = (runId: string) => `runs/${runId}/report.json`;
+export const ACCEPTED_ROSTER_KEY = 'state/accepted-roster.json';
+export const SNAPSHOT_KEY = 'state/coupa-users.ndjson';
+
+function isMissing(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+async function readText(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class S3StateStore implements RunStore, SnapshotStore {
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly bucket: string,
+  ) {}
+
+  private async readJson<T>(key: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readText(await this.objects.get(key))) as T;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async savePlan(plan: StoredPlan): Promise<void> {
+    await this.objects.put(planKey(plan.run.runId), JSON.stringify(plan), 'application/json');
+  }
+
+  loadPlan(runId: string): Promise<StoredPlan | undefined> {
+    return this.readJson<StoredPlan>(planKey(runId));
+  }
+
+  async saveReport(report: RunReport): Promise<string> {
+    await this.objects.put(reportKey(report.runId), `${JSON.stringify(report, null, 2)}\n`, 'application/json');
+    return `s3://${this.bucket}/${reportKey(report.runId)}`;
+  }
+
+  loadReport(runId: string): Promise<RunReport | undefined> {
+    return this.readJson<RunReport>(reportKey(runId));
+  }
+
+  acceptedRoster(): Promise<AcceptedRoster | undefined> {
+    return this.readJson<AcceptedRoster>(ACCEPTED_ROSTER_KEY);
+  }
+
+  async acceptRoster(accepted: AcceptedRoster): Promise<void> {
+    await this.objects.put(ACCEPTED_ROSTER_KEY, JSON.stringify(accepted), 'application/json');
+  }
+
+  async read(): Promise<AsyncIterable<string> | undefined> {
+    try {
+      return createInterface({ input: await this.objects.get(SNAPSHOT_KEY), crlfDelay: Infinity });
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async write(lines: Iterable<string>): Promise<void> {
+    // One body: S3 needs the length up front, and a snapshot is tens of MB at most (500k users ≈ 150 MB).
+    const parts: string[] = [];
+    for (const line of lines) parts.push(line);
+    await this.objects.put(SNAPSHOT_KEY, `${parts.join('\n')}\n`, 'application/x-ndjson');
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The api-consumer's core: a batch of queued changes → Coupa, each outcome recorded as soon as it
+ * is known (a Lambda that dies mid-batch loses no record of what it applied).
+ *
+ * A redelivered change (SQS hands it out again after a timeout or crash) is checked against Coupa
+ * first: if its user already holds what the change sets — the first delivery applied it but died
+ * before recording — it is recorded with its planned outcome and not sent again, so a create never
+ * fails with "Login has already been taken" and the audit keeps "created", not "unchanged".
+ */
+import type { CoupaAuthError } from '../coupa-errors';
+import type { ChangeMessage, PlannedChange } from '../model';
+import type { OutcomeLedger, UserDirectory } from '../ports';
+import { recheck } from '../run/approve';
+import { applyChanges } from './apply-changes';
+import { OUTCOME_OF, resultOf, rowOutcomesOf } from './outcomes';
+
+export interface ConsumeDeps {
+  directory: UserDirectory;
+  ledger: OutcomeLedger;
+  maxInFlight: number;
+  /** Asked before each change: true hands the rest back (out of time). */
+  shouldStop?: () => boolean;
+}
+
+export interface ConsumeResult {
+  /** The same message objects to hand back to the queue. */
+  retry: ChangeMessage[];
+  retryReason?: string;
+  fatal?: CoupaAuthError;
+  applied: number;
+}
+
+const coupaLogin = (c: PlannedChange) => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
+
+const CONFIRMED = 'confirmed after a redelivery: an earlier delivery had applied it';
+
+export async function consumeChanges(batch: Array<{ message: ChangeMessage; receiveCount: number }>, deps: ConsumeDeps): Promise<ConsumeResult> {
+  const result: ConsumeResult = { retry: [], applied: 0 };
+  const messageOf = new Map<PlannedChange, ChangeMessage>(batch.map(({ message }) => [message.change, message]));
+  const redelivered = batch.filter((b) => b.receiveCount > 1).map((b) => b.message.change);
+  const done = new Set<PlannedChange>();
+  const record = (change: PlannedChange, outcomes: ReturnType<typeof rowOutcomesOf>) => {
+    const message = messageOf.get(change)!;
+    return deps.ledger.record({ runId: message.runId, file: message.file }, outcomes);
+  };
+
+  if (redelivered.length > 0) {
+    let current;
+    try {
+      current = await deps.directory.findByLogins([...new Set(redelivered.map(coupaLogin))]);
+    } catch (err) {
+      return { retry: batch.map((b) => b.message), retryReason: (err as Error).message, applied: 0 };
+    }
+    for (const change of redelivered) {
+      const user = current.get(coupaLogin(change));
+      const already = change.kind === 'create' ? user !== undefined : user !== undefined && recheck(change, user)?.startsWith('Coupa already holds');
+      if (already) {
+        await record(change, rowOutcomesOf(resultOf(change, OUTCOME_OF[change.kind], undefined, [CONFIRMED])));
+        done.add(change);
+      }
+    }
+  }
+
+  const todo = batch.map((b) => b.message.change).filter((c) => !done.has(c));
+  const applied = await applyChanges(todo, {
+    directory: deps.directory,
+    maxInFlight: deps.maxInFlight,
+    shouldStop: deps.shouldStop,
+    onResult: async (r) => {
+      result.applied += 1;
+      await record(r.change, rowOutcomesOf(r));
+    },
+  });
+  result.retry = applied.retry.map((c) => messageOf.get(c) ?? [...messageOf.values()].find((m) => m.change.login === c.login)!);
+  if (applied.retryReason) result.retryReason = applied.retryReason;
+  if (applied.fatal) result.fatal = applied.fatal;
+  return result;
+}

@@ -1,0 +1,151 @@
+/**
+ * The plan stage in AWS (the planner Lambda): a dropped file is planned exactly once, its plan and
+ * the rows it settles are recorded before anything is queued, and only changes are queued — one
+ * message per login and run. A held run queues nothing and waits for `approvals/<runId>`.
+ *
+ * Claiming: an S3 event can arrive twice, hours apart (SQS-style 5-minute deduplication does not
+ * help there). The first delivery creates runs/<runId>/claim.json with a conditional write; a later
+ * one finds it and stops — unless the claim is a planning attempt that died (older than a Lambda
+ * can live), which it takes over.
+ */
+import type { Readable } from 'node:stream';
+import type { SyncConfig } from '../config';
+import type { PlannedChange, RowOutcome, RunRef } from '../model';
+import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import { rowOutcomesOf } from '../apply/outcomes';
+import { recheck } from '../run/approve';
+import { heldAlert, planFile } from '../run/run-sync';
+import { changeMessages } from './enqueue';
+import { runDigest } from './notify';
+import { buildReport, type ReportDetails } from './report';
+import type { Channel } from './route';
+import { claimKey, heldMarkerKey, pendingMarkerKey, splitKey } from './run-layout';
+
+export interface AwsPlanDeps {
+  objects: ObjectStore;
+  state: RunStore & SnapshotStore;
+  ledger: OutcomeLedger;
+  notifier: Notifier;
+  queue: (channel: Channel) => RecordQueue;
+  directory: () => Promise<UserDirectory>;
+  config: SyncConfig;
+  clock: Clock;
+  log: (message: string, data?: Record<string, unknown>) => void;
+}
+
+/** What split.json holds: the reporter's view of the run. */
+export interface SplitRecord {
+  run: RunRef;
+  channel: Channel;
+  rows: number;
+  absentees: number;
+  splitAt: string;
+  details: ReportDetails;
+}
+
+/** A planning attempt older than this died with its Lambda (15 minutes at most). */
+const STALE_CLAIM_MS = 16 * 60_000;
+
+async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps): Promise<boolean> {
+  const body = (state: string) => JSON.stringify({ state, file: run.file, version, at: deps.clock.now().toISOString() });
+  if (await deps.objects.create(claimKey(run.runId), body('planning'))) return true;
+  const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: string; at: string };
+  if (earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS) {
+    await deps.objects.put(claimKey(run.runId), body('planning'), 'application/json');
+    return true;
+  }
+  return false;
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function planRun(
+  request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean },
+  deps: AwsPlanDeps,
+): Promise<void> {
+  const { run, channel } = request;
+  if (!(await claim(run, request.version, deps))) {
+    deps.log('S3 event for a run already planned: ignored', { file: run.file });
+    return;
+  }
+  const planned = await planFile(
+    {
+      run,
+      input: await deps.objects.get(run.file, request.version),
+      read: { ownedCollections: deps.config.coupa.ownedCollections },
+      dryRun: request.dryRun,
+    },
+    { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config },
+  );
+  // Held rows are not outcomes yet: approval (or expiry) settles them.
+  await deps.ledger.record(run, planned.outcomes.filter((o) => o.outcome !== 'held'));
+  await deps.queue(channel).send(changeMessages(run, planned.toApply));
+
+  const details: ReportDetails = { status: planned.status, dryRun: planned.dryRun, mode: planned.mode, guards: planned.guards, ...(planned.reason ? { reason: planned.reason } : {}) };
+  const split: SplitRecord = {
+    run,
+    channel,
+    rows: planned.rows,
+    absentees: planned.toApply.filter((c) => c.absent).length,
+    splitAt: planned.startedAt.toISOString(),
+    details,
+  };
+  await deps.objects.put(splitKey(run.runId), JSON.stringify(split), 'application/json');
+  if (planned.status === 'held') {
+    await deps.objects.put(heldMarkerKey(run.runId), JSON.stringify(run), 'application/json');
+    await deps.notifier.publish(heldAlert(planned));
+  }
+  if (planned.toApply.length > 0) {
+    // The reporter assembles the report once every row has its outcome.
+    await deps.objects.put(pendingMarkerKey(run.runId), JSON.stringify(run), 'application/json');
+  } else {
+    const report = buildReport(run, planned.startedAt, deps.clock.now(), planned.outcomes, details);
+    await deps.notifier.publish(runDigest(report, await deps.state.saveReport(report)));
+  }
+  await deps.objects.put(claimKey(run.runId), JSON.stringify({ state: 'planned', file: run.file, at: deps.clock.now().toISOString() }), 'application/json');
+  deps.log('HR file planned', { status: planned.status, rows: planned.rows, queued: planned.toApply.length, staged: planned.staged.length });
+}
+
+/**
+ * `approvals/<runId>`: the held run's staged changes, each re-checked against Coupa now — queued
+ * when it still applies, `skipped` when Coupa changed meanwhile or already holds it.
+ */
+export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<void> {
+  const plan = await deps.state.loadPlan(runId);
+  if (!plan || plan.status !== 'held') {
+    await deps.notifier.publish({
+      severity: 'failure',
+      subject: `Coupa user sync: approval for run ${runId} ignored`,
+      message: plan ? `Run ${runId} is ${plan.status}, not held: nothing to approve.` : `No run ${runId} was planned in this bucket.`,
+    });
+    return;
+  }
+  const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
+  const directory = await deps.directory();
+  const coupaLogin = (c: PlannedChange) => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
+  const current = await directory.findByLogins([...new Set(plan.staged.map(coupaLogin))]);
+  const skipped: RowOutcome[] = [];
+  const toQueue: PlannedChange[] = [];
+  for (const change of plan.staged) {
+    const why = recheck(change, current.get(coupaLogin(change)));
+    if (why) skipped.push(...rowOutcomesOf({ change, outcome: 'skipped', errors: [why] }));
+    else toQueue.push(change);
+  }
+  const approvedAt = deps.clock.now().toISOString();
+  await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
+  const details: ReportDetails = { ...split.details, status: 'complete', reason: `approved at ${approvedAt} (${plan.reason ?? 'held'})` };
+  await deps.objects.put(
+    splitKey(runId),
+    JSON.stringify({ ...split, absentees: split.absentees + toQueue.filter((c) => c.absent).length, details }),
+    'application/json',
+  );
+  await deps.ledger.record(plan.run, skipped);
+  await deps.queue(split.channel).send(changeMessages(plan.run, toQueue));
+  await deps.objects.put(pendingMarkerKey(runId), JSON.stringify(plan.run), 'application/json');
+  if (plan.mode === 'full') await deps.state.acceptRoster({ runId, logins: plan.rosterLogins, at: approvedAt });
+  deps.log('held run approved', { queued: toQueue.length, skipped: skipped.length });
+}

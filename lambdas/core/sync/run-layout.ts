@@ -1,0 +1,11 @@
+/**
+ * Where a run's records live in the bucket (AWS). One place, shared by the planner, the reporter
+ * and their stores. `pending` and `held` cannot clash with a run id, which always ends in
+ * `-<12 hex>` (runIdFor).
+ */
+export const PENDING_RUNS_PREFIX = 'runs/pending/';
+export const HELD_RUNS_PREFIX = 'runs/held/';
+export const pendingMarkerKey = (runId: string) => `${PENDING_RUNS_PREFIX}${runId}`;
+export const heldMarkerKey = (runId: string) => `${HELD_RUNS_PREFIX}${runId}`;
+export const splitKey = (runId: string) => `runs/${runId}/split.json`;
+export const claimKey = (runId: string) => `runs/${runId}/claim.json`;
