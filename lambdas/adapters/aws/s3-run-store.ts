@@ -8,6 +8,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { RunReport } from '../../core/model';
+import { REPORT_CONTENT_TYPES, renderReport, type ReportFormat } from '../../core/report';
 import type { RunStore } from '../../core/sync/report-runs';
 import type { RecordedOutcomes, RunSplit } from '../../core/sync/run-status';
 import { listKeys } from './s3-list';
@@ -17,7 +18,13 @@ export const PENDING_RUNS_PREFIX = 'runs/pending/';
 
 export const pendingMarkerKey = (runId: string) => `${PENDING_RUNS_PREFIX}${runId}`;
 export const splitKey = (runId: string) => `runs/${runId}/split.json`;
-export const reportKey = (runId: string) => `runs/${runId}/report.json`;
+export const reportKey = (runId: string, format: ReportFormat) => `runs/${runId}/report.${format}`;
+
+/**
+ * The report files of a run, in the order the digest names them: the page people open first,
+ * then the spreadsheet, then the JSON for programs.
+ */
+const REPORT_FILES: readonly ReportFormat[] = ['html', 'csv', 'json'];
 
 const splitShape = z.looseObject({
   run: z.object({ runId: z.string().min(1), file: z.string() }),
@@ -65,12 +72,17 @@ export class S3RunStore implements RunStore {
     return records;
   }
 
-  async saveReport(report: RunReport): Promise<string> {
-    const key = reportKey(report.runId);
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: `${JSON.stringify(report, null, 2)}\n`, ContentType: 'application/json' }),
-    );
-    return `s3://${this.bucket}/${key}`;
+  /** Overwrites any earlier copy, so a pass repeated after a crash writes the same files again. */
+  async saveReport(report: RunReport): Promise<string[]> {
+    const locations: string[] = [];
+    for (const format of REPORT_FILES) {
+      const key = reportKey(report.runId, format);
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: renderReport(report, format), ContentType: REPORT_CONTENT_TYPES[format] }),
+      );
+      locations.push(`s3://${this.bucket}/${key}`);
+    }
+    return locations;
   }
 
   async close(runId: string): Promise<void> {

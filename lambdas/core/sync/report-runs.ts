@@ -13,8 +13,8 @@ export interface RunStore {
   pendingRuns(): Promise<string[]>;
   split(runId: string): Promise<RunSplit>;
   outcomes(runId: string): Promise<RecordedOutcomes[]>;
-  /** Writes the report; returns where it is (named in the digest). */
-  saveReport(report: RunReport): Promise<string>;
+  /** Writes the report files; returns where they are, in the order the digest names them. */
+  saveReport(report: RunReport): Promise<string[]>;
   /** Takes the run off the pending list. */
   close(runId: string): Promise<void>;
 }
