@@ -4,16 +4,4 @@
 # browser downloads are never used: only Debian's package. Idempotent: does nothing when
 # /usr/bin/chromium is already there.
 set -euo pipefail
-
-if [ -x /usr/bin/chromium ]; then
-  exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-chromium: /usr/bin/chromium is missing and this is not root; run: sudo apt-get update && sudo apt-get install -y chromium" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends chromium >/dev/null
-test -x /usr/bin/chromium
-echo "install-chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+exec bash "$(dirname "$0")/apt-install.sh" /usr/bin/chromium chromium
