@@ -24,19 +24,10 @@ describe('report.csv', () => {
     expect(csv.startsWith(`${BOM}row,login,outcome,fields,message,changes\r\n`)).toBe(true);
     const [header, ...records] = recordsOf(csv);
     expect(header).toEqual([...REPORT_CSV_HEADER]);
-    expect(records.map((r) => [r[0], r[1], r[2]])).toEqual([
-      ['1', 'ana.garcia', 'created'],
-      ['2', 'bjorn.muller', 'updated'],
-      ['3', 'chen.wei', 'unchanged'],
-      ['4', 'dmitri.ivanov', 'held'],
-      ['5', 'emeka.okafor', 'reactivated'],
-      ['6', 'fatima.zahra', 'rejected'],
-      ['7', 'gert.jansen', 'failed'],
-      ['8', 'ines.kumar', 'updated'],
-      ['9', 'jonas.berg', 'unchanged'],
-      ['10', 'karin.holm', 'created'],
-      ['', 'lena.novak', 'held'],
-      ['', 'marco.rossi', 'held'],
+    expect(records.map((r) => r.slice(0, 3).join(' '))).toEqual([
+      '1 ana.garcia created', '2 bjorn.muller updated', '3 chen.wei unchanged', '4 dmitri.ivanov held',
+      '5 emeka.okafor reactivated', '6 fatima.zahra rejected', '7 gert.jansen failed', '8 ines.kumar updated',
+      '9 jonas.berg unchanged', '10 karin.holm created', ' lena.novak held', ' marco.rossi held',
     ]);
   });
 
