@@ -84,6 +84,18 @@ describe('report.html', () => {
     expect(page).not.toContain('coupa-sync approve');
   });
 
+  it.each<[string, RowOutcome, string]>([
+    ['every row went through', { row: 1, login: 'a', outcome: 'updated' }, 'The run finished: every row was applied or needed no change.'],
+    ['a row failed', { row: 1, login: 'a', outcome: 'failed' }, 'The run finished, but some rows were not applied: see the failures below.'],
+    ['a row is submitted', { row: 1, login: 'a', outcome: 'submitted' }, "The run finished; some rows were delivered but Coupa&#39;s verdict on them was not read back yet (submitted)."],
+  ])('sums up a complete run in which %s', (_case, row, sentence) => {
+    // Act
+    const page = renderReportHtml(runReport({ rows: [row] }));
+
+    // Assess
+    expect(elementById(page, 'section', 'attention')).toContain(`<h2>${sentence}</h2>`);
+  });
+
   it('lists held changes with before → after only when some are held', () => {
     // Act
     const held = renderReportHtml(heldRunReport());

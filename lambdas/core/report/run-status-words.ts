@@ -27,9 +27,10 @@ function failedRows(report: RunReport): number {
 export function statusExplanation(report: RunReport): string {
   switch (report.status) {
     case 'complete':
-      return failedRows(report) > 0
-        ? 'The run finished, but some rows were not applied: see the failures below.'
-        : 'The run finished: every row was applied or needed no change.';
+      if (failedRows(report) > 0) return 'The run finished, but some rows were not applied: see the failures below.';
+      // CSV channel: delivered to Coupa's sFTP, the loader's verdict not read back in time.
+      if (report.totals.submitted > 0) return "The run finished; some rows were delivered but Coupa's verdict on them was not read back yet (submitted).";
+      return 'The run finished: every row was applied or needed no change.';
     case 'planned':
       return 'A dry run: nothing was written to Coupa. The changes below are what a real run would do.';
     case 'held':
