@@ -1,4 +1,4 @@
-/** Every 5 minutes: writes runs/<runId>/report.json and one digest for each run whose rows all have an outcome. */
+/** Every 5 minutes: writes runs/<runId>/report.{html,csv,json} and one digest for each run whose rows all have an outcome. */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { ScheduledEvent } from 'aws-lambda';

@@ -13,7 +13,7 @@ import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
 import { approveLocalRun, runLocalPipeline, type LocalCsvChannel, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
 import { ApprovalError } from '../../lambdas/core/run/approve';
-import { renderReport, reportFormatOf } from '../../lambdas/core/report';
+import { checkReportPaths, writeReportFiles } from '../../lambdas/adapters/local/report-files';
 import { parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';
 import { resolveTarget } from './coupa-target';
 import { setUpCsvChannel, type CsvChannelSetup } from './csv-channel';
@@ -85,13 +85,12 @@ function progressPrinter(out: (line: string) => void): (message: string) => void
   };
 }
 
-/** Fails before the run (exit 2) when the report cannot be written, not after Coupa was changed. */
-async function checkReportPath(path: string): Promise<void> {
+/** Fails before the run (exit 2) when a report cannot be written, not after Coupa was changed. */
+async function checkReports(paths: string[]): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true });
-    await access(dirname(path), constants.W_OK);
+    await checkReportPaths(paths);
   } catch (err) {
-    throw new UsageError(`cannot write the report to ${path}: ${(err as Error).message}`);
+    throw new UsageError((err as Error).message);
   }
 }
 
@@ -108,11 +107,8 @@ function stateDirFor(options: Pick<RunOptions, 'stateDir' | 'coupaUrl'>): string
 export const DEFAULT_STATE_DIR = '.coupa-sync';
 
 async function writeReports(report: RunReport, paths: string[], out: (line: string) => void): Promise<void> {
-  for (const path of paths) {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, renderReport(report, reportFormatOf(path)));
-    out(`Report: ${path}`);
-  }
+  await writeReportFiles(report, paths);
+  for (const path of paths) out(`Report: ${path}`);
 }
 
 /** Runs a file and returns the report; throws UsageError/HrFileError/CoupaAuthError when it cannot start. */
@@ -121,7 +117,7 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
     throw new HrFileError(options.file, 'cannot read the file (does it exist?)');
   });
   const config = configFor(options);
-  for (const path of options.reports) await checkReportPath(path);
+  await checkReports(options.reports);
   return withTarget(options, config, out, async (local, csv) => {
     const started = Date.now();
     const { report } = await runLocalPipeline({ ...local, file: options.file, dryRun: options.dryRun, csv });
@@ -166,7 +162,7 @@ async function withTarget(
 /** `coupa-sync approve <runId>`: applies a held run's staged changes after re-checking each. */
 export async function executeApprove(options: ApproveOptions, out: (line: string) => void): Promise<RunOutput> {
   const config = configFor(options);
-  for (const path of options.reports) await checkReportPath(path);
+  await checkReports(options.reports);
   if (!options.coupaUrl) throw new UsageError('approve needs --coupa-url: the instance the held run was planned against');
   return withTarget({ ...options, dryRun: false }, config, out, async (local, csv) => {
     const started = Date.now();

@@ -148,8 +148,8 @@ export interface StoredPlan {
 export interface RunStore {
   savePlan(plan: StoredPlan): Promise<void>;
   loadPlan(runId: string): Promise<StoredPlan | undefined>;
-  /** Writes the report; returns where it is. */
-  saveReport(report: RunReport): Promise<string>;
+  /** Writes the report (in each format the store keeps); returns where, the page people open first. */
+  saveReport(report: RunReport): Promise<string[]>;
   loadReport(runId: string): Promise<RunReport | undefined>;
   acceptedRoster(): Promise<AcceptedRoster | undefined>;
   acceptRoster(accepted: AcceptedRoster): Promise<void>;

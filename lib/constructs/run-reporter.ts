@@ -1,6 +1,6 @@
 /**
  * The run reporter: every 5 minutes it assembles the report of each run whose rows all have an
- * outcome (or that waited reports.reportAfterHours), writes runs/<runId>/report.json and publishes
+ * outcome (or that waited reports.reportAfterHours), writes runs/<runId>/report.{json,csv,html} and publishes
  * one digest to the topic. It finds open runs through the splitter's runs/pending/ markers.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -10,14 +10,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
+import { REPORT_FORMATS } from '../../lambdas/core/report';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
 import { grantList, grantObjectDelete, grantObjectRead, grantPublish } from './grants';
 import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
-/** The only object the reporter writes in each run's folder. */
-export const REPORT_KEY_PATTERN = `${PREFIX.runs}*/report.json`;
+/** The only objects the reporter writes in each run's folder: the report in each format. */
+export const REPORT_KEY_PATTERNS = REPORT_FORMATS.map((format) => `${PREFIX.runs}*/report.${format}`);
 /** A held run's plan, marked expired when nobody approved it in time. */
 export const PLAN_KEY_PATTERN = `${PREFIX.runs}*/plan.json`;
 
@@ -46,13 +47,16 @@ export class RunReporter extends Construct {
     grantList(role, bucket, PREFIX.runs); // runs/pending/ and runs/<runId>/outcomes/
     grantObjectRead(role, bucket, PREFIX.runs);
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(REPORT_KEY_PATTERN), bucket.arnForObjects(PLAN_KEY_PATTERN)] }),
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [...REPORT_KEY_PATTERNS, PLAN_KEY_PATTERN].map((p) => bucket.arnForObjects(p)),
+      }),
     );
     grantObjectDelete(role, bucket, PREFIX.pendingRuns);
     grantObjectDelete(role, bucket, PREFIX.heldRuns);
     grantPublish(role, alerts.topic, alerts.key);
     acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads split summaries and outcome files under runs/ only.');
-    acknowledgeObjectGrant(role, bucket, REPORT_KEY_PATTERN, "Writes only each run's report.json.");
+    for (const pattern of REPORT_KEY_PATTERNS) acknowledgeObjectGrant(role, bucket, pattern, "Writes only each run's report files.");
     acknowledgeObjectGrant(role, bucket, PLAN_KEY_PATTERN, "Marks a held run's plan.json expired.");
     acknowledgePrefixGrant(role, bucket, PREFIX.pendingRuns, 'Deletes only the pending-run markers of reported runs.');
     acknowledgePrefixGrant(role, bucket, PREFIX.heldRuns, 'Deletes only the markers of held runs approved or expired.');

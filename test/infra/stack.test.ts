@@ -527,14 +527,17 @@ describe('run reporter', () => {
     expect(configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG }).reports.reportAfterHours).toBe(24);
   });
 
-  it('may list and read runs/, write only report.json files, delete only pending markers, and publish', () => {
+  it('may list and read runs/, write only report.json/.csv/.html files, delete only pending markers, and publish', () => {
     // Assess (the template synthesized in beforeAll)
     const [, reporter] = functionByEntry(/^Writes the report of every finished run/);
     const s3 = statementsOf(reporter).filter((st) => String(st.Action).startsWith('s3:'));
     expect(s3).toEqual([
       expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
       expect.objectContaining({ Action: 's3:GetObject', Resource: objectArn('runs/*') }),
-      expect.objectContaining({ Action: 's3:PutObject', Resource: objectArn('runs/*/report.json') }),
+      expect.objectContaining({
+        Action: 's3:PutObject',
+        Resource: [objectArn('runs/*/report.csv'), objectArn('runs/*/report.html'), objectArn('runs/*/report.json')],
+      }),
       expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('runs/pending/*') }),
     ]);
     expect(statementsOf(reporter).map((st) => st.Action)).toContain('sns:Publish');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
@@ -54,7 +54,7 @@ beforeEach(() => {
 });
 
 describe('run-reporter handler', () => {
-  it('writes the report of a finished run, publishes one info digest and removes the pending marker', async () => {
+  it('writes the report of a finished run as HTML, CSV and JSON, publishes one info digest naming them and removes the pending marker', async () => {
     // Prepare: 3 rows; row 2 recorded twice (failed, then applied after a redelivery).
     const runId = 'hr-aaaaaaaaaaaa';
     splitRun(runId, 3, hoursAgo(1));
@@ -75,7 +75,18 @@ describe('run-reporter handler', () => {
     expect(publishes).toHaveLength(1);
     expect(publishes[0].MessageAttributes?.severity?.StringValue).toBe('info');
     expect(publishes[0].MessageAttributes?.runId?.StringValue).toBe(runId);
-    expect(publishes[0].Message).toContain(`s3://drop-bucket/runs/${runId}/report.json`);
+    expect(publishes[0].Message).toContain(
+      [`Report: s3://drop-bucket/runs/${runId}/report.html`, `Report: s3://drop-bucket/runs/${runId}/report.csv`, `Report: s3://drop-bucket/runs/${runId}/report.json`].join('\n'),
+    );
+    expect(objects.get(`runs/${runId}/report.csv`)!.toString('utf8')).toContain('\r\n2,b,updated,lastname,,');
+    expect(objects.get(`runs/${runId}/report.html`)!.toString('utf8')).toContain('<div class="status" id="status">Complete</div>');
+    expect(
+      s3Mock.commandCalls(PutObjectCommand).map((c) => [c.args[0].input.Key, c.args[0].input.ContentType]),
+    ).toEqual([
+      [`runs/${runId}/report.html`, 'text/html; charset=utf-8'],
+      [`runs/${runId}/report.csv`, 'text/csv; charset=utf-8'],
+      [`runs/${runId}/report.json`, 'application/json'],
+    ]);
     expect(objects.has(`runs/pending/${runId}`)).toBe(false);
     expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['runs/pending/', `runs/${runId}/outcomes/`]);
   });

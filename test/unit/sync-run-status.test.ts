@@ -98,12 +98,12 @@ describe('runDigest', () => {
     // Prepare
     const report = buildReport(run, new Date(split.splitAt), new Date(at(3)), [row(1, 'created'), row(2, 'unchanged')]);
     // Act
-    const n = runDigest(report, 's3://b/runs/x/report.json');
+    const n = runDigest(report, ['s3://b/runs/x/report.html', 's3://b/runs/x/report.json']);
     // Assess
     expect(n).toEqual({
       severity: 'info',
       subject: 'Coupa user sync report: incoming/hr.csv: all rows done',
-      message: `Run ${run.runId}, file incoming/hr.csv: 2 row(s): 1 created, 1 unchanged.\nReport: s3://b/runs/x/report.json`,
+      message: `Run ${run.runId}, file incoming/hr.csv: 2 row(s): 1 created, 1 unchanged.\nReport: s3://b/runs/x/report.html\nReport: s3://b/runs/x/report.json`,
       run,
     });
   });
@@ -144,7 +144,7 @@ function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOu
     outcomes: async (id) => (runs[id] as { records: RecordedOutcomes[] }).records,
     saveReport: async (report) => {
       saved.push(report.runId);
-      return `mem://${report.runId}`;
+      return [`mem://${report.runId}`];
     },
     close: async (id) => void closed.push(id),
   };

@@ -5,11 +5,9 @@
  * run ever) would grow without bound and run every 5 minutes; the markers list only open runs.
  * `pending` cannot clash with a run id, which always ends in `-<12 hex>` (runIdFor).
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import type { RunReport } from '../../core/model';
 import type { PendingRunStore } from '../../core/sync/report-runs';
-import { reportKey } from './s3-state-store';
 import { HELD_RUNS_PREFIX, PENDING_RUNS_PREFIX, heldMarkerKey, pendingMarkerKey, splitKey } from '../../core/sync/run-layout';
 import type { RecordedOutcomes, RunSplit } from '../../core/sync/run-status';
 import { listKeys } from './s3-list';
@@ -63,14 +61,7 @@ export class S3RunStore implements PendingRunStore {
     return records;
   }
 
-  async saveReport(report: RunReport): Promise<string> {
-    const key = reportKey(report.runId);
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: `${JSON.stringify(report, null, 2)}\n`, ContentType: 'application/json' }),
-    );
-    return `s3://${this.bucket}/${key}`;
-  }
-
+  /** Overwrites any earlier copy, so a pass repeated after a crash writes the same files again. */
   async close(runId: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: pendingMarkerKey(runId) }));
   }

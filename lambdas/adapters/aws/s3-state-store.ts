@@ -6,10 +6,17 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { RunReport } from '../../core/model';
+import { REPORT_CONTENT_TYPES, renderReport, type ReportFormat } from '../../core/report';
 import type { AcceptedRoster, ObjectStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
 
 export const planKey = (runId: string) => `runs/${runId}/plan.json`;
-export const reportKey = (runId: string) => `runs/${runId}/report.json`;
+export const reportKey = (runId: string, format: ReportFormat = 'json') => `runs/${runId}/report.${format}`;
+
+/**
+ * The report files of a run, in the order the digest names them: the page people open first,
+ * then the spreadsheet, then the JSON for programs.
+ */
+const REPORT_FILES: readonly ReportFormat[] = ['html', 'csv', 'json'];
 export const ACCEPTED_ROSTER_KEY = 'state/accepted-roster.json';
 export const SNAPSHOT_KEY = 'state/coupa-users.ndjson';
 
@@ -47,9 +54,13 @@ export class S3StateStore implements RunStore, SnapshotStore {
     return this.readJson<StoredPlan>(planKey(runId));
   }
 
-  async saveReport(report: RunReport): Promise<string> {
-    await this.objects.put(reportKey(report.runId), `${JSON.stringify(report, null, 2)}\n`, 'application/json');
-    return `s3://${this.bucket}/${reportKey(report.runId)}`;
+  async saveReport(report: RunReport): Promise<string[]> {
+    const locations: string[] = [];
+    for (const format of REPORT_FILES) {
+      await this.objects.put(reportKey(report.runId, format), renderReport(report, format), REPORT_CONTENT_TYPES[format]);
+      locations.push(`s3://${this.bucket}/${reportKey(report.runId, format)}`);
+    }
+    return locations;
   }
 
   loadReport(runId: string): Promise<RunReport | undefined> {

@@ -62,10 +62,10 @@ export class FsRunStore implements RunStore {
     return readJson<StoredPlan>(join(this.runDir(runId), 'plan.json'));
   }
 
-  async saveReport(report: RunReport): Promise<string> {
+  async saveReport(report: RunReport): Promise<string[]> {
     const path = join(this.runDir(report.runId), 'report.json');
     await writeAtomically(path, `${JSON.stringify(report, null, 2)}\n`);
-    return path;
+    return [path];
   }
 
   loadReport(runId: string): Promise<RunReport | undefined> {

@@ -1,15 +1,40 @@
-/** Run reports in the formats people read them in, chosen by file extension. */
+/**
+ * The run report in the three formats a run writes: report.json (programs; the format `--report`
+ * always wrote), report.csv (spreadsheets) and report.html (people). Pure: callers write the text.
+ */
 import type { RunReport } from '../model';
+import { renderReportCsv } from './report-csv';
+import { renderReportHtml } from './report-html';
 
-export type ReportFormat = 'json' | 'csv' | 'html';
+export const REPORT_FORMATS = ['json', 'csv', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export function reportFormatOf(path: string): ReportFormat {
-  const ext = path.toLowerCase().split('.').pop();
-  if (ext === 'json') return 'json';
-  throw new Error(`cannot tell the report format of ${path}: use a .json file name`);
-}
+/** For whoever stores a report where a browser may open it (S3's Content-Type). */
+export const REPORT_CONTENT_TYPES: Record<ReportFormat, string> = {
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+};
 
 export function renderReport(report: RunReport, format: ReportFormat): string {
-  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
-  throw new Error(`report format ${format} is not available`);
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'csv':
+      return renderReportCsv(report);
+    case 'html':
+      return renderReportHtml(report);
+  }
 }
+
+/** The format a report path asks for, by its extension (case-insensitive). */
+export function reportFormatOf(path: string): ReportFormat {
+  const extension = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase();
+  const format = REPORT_FORMATS.find((f) => f === extension);
+  if (!format) {
+    throw new Error(`${path}: a report file must end in ${REPORT_FORMATS.map((f) => `.${f}`).join(', ')} (the format is taken from the extension)`);
+  }
+  return format;
+}
+
+export { renderReportCsv, renderReportHtml };

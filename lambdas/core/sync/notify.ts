@@ -43,11 +43,14 @@ export function describeTotals(totals: Totals): string {
   return `${totals.rows} row(s)${counts.length ? `: ${counts.join(', ')}` : ''}`;
 }
 
-/** The one digest of a finished run: totals, then every row not applied (severity failure if any). */
-export function runDigest(report: RunReport, reportKey?: string): Notification {
+/**
+ * The one digest of a finished run: totals, where its report files are (one `Report:` line each,
+ * in the order given), then every row not applied (severity failure if any).
+ */
+export function runDigest(report: RunReport, reportLocations: string[] = []): Notification {
   const run = { runId: report.runId, file: report.file };
   const bad = report.rows.filter(notApplied);
-  const where = reportKey ? [`Report: ${reportKey}`] : [];
+  const where = reportLocations.map((location) => `Report: ${location}`);
   return {
     severity: bad.length > 0 ? 'failure' : 'info',
     subject: `Coupa user sync report: ${report.file}: ${bad.length > 0 ? `${bad.length} row(s) not applied` : 'all rows done'}`,

@@ -13,8 +13,6 @@ export interface PendingRunStore {
   pendingRuns(): Promise<string[]>;
   split(runId: string): Promise<RunSplit>;
   outcomes(runId: string): Promise<RecordedOutcomes[]>;
-  /** Writes the report; returns where it is (named in the digest). */
-  saveReport(report: RunReport): Promise<string>;
   /** Takes the run off the pending list. */
   close(runId: string): Promise<void>;
   /** Ids of runs a guard held, waiting for approval. */
@@ -52,7 +50,7 @@ export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRun
         continue;
       }
       // Closed last: a crash in between repeats the report on the next pass instead of losing it.
-      const where = await deps.store.saveReport(status.report);
+      const where = await deps.runs.saveReport(status.report);
       await deps.notifier.publish(runDigest(status.report, where));
       await deps.store.close(runId);
       result.reported.push({ runId, state: status.state });
