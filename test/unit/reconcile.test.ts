@@ -158,3 +158,193 @@ describe('full roster', () => {
     expect(h.runs.plans.size).toBe(0);
   });
 });
+
+describe('deactivation guard', () => {
+  /** `active` listed users plus `leavers` absentees, all active in Coupa. */
+  function instance(active: number, leavers: number, extra: CoupaUser[] = []) {
+    const stay = logins('stay', active);
+    const gone = logins('leaver', leavers);
+    const users = [...stay, ...gone].map((l, i) => employee(l, i + 1));
+    return { users: [...users, ...extra], file: hrCsv(stay.map((l) => person(l))) };
+  }
+
+  it('holds a full roster that would deactivate more than roster.maxDeactivations, writing nothing', async () => {
+    // Prepare: 4 leavers of 100 (4 %), so only the count can hold it
+    const { users, file } = instance(96, 4);
+    const h = harness(users, { roster: { mode: 'full', maxDeactivations: 3 } });
+    // Act
+    const report = await runCsv(h, file, { runId: 'too-many' });
+    // Assess: held, nothing written, every staged deactivation listed as held with the reason
+    const detail = 'the run would deactivate 4 users, more than roster.maxDeactivations (3)';
+    const reason = heldReason(`deactivation guard (${detail})`, 'too-many');
+    expect(report.status).toBe('held');
+    expect(report.reason).toBe(reason);
+    expect(report.guards).toEqual([
+      { guard: 'deactivation', held: true, detail },
+      { guard: 'completeness', held: false, detail: 'first full roster (96 logins): nothing to compare with yet' },
+    ]);
+    expect(report.absentees).toEqual(
+      logins('leaver', 4).map((login) => ({ login, outcome: 'held', changes: [{ field: 'active', before: true, after: false }], errors: [reason] })),
+    );
+    expect(report.totals).toMatchObject({ rows: 96, absentees: 4, unchanged: 96, held: 4, deactivated: 0 });
+    expect(h.directory.writes).toEqual([]);
+    expect(Object.values(activeByLogin(h)).every((a) => a === true)).toBe(true);
+    // Assess: one alert, exit 3, the plan kept for approval, the roster not accepted
+    expect(alerts(h)).toEqual(['Coupa user sync held: hr.csv']);
+    expect(exitCodeFor(report)).toBe(3);
+    expect(h.runs.plans.get('too-many')).toMatchObject({ status: 'held', mode: 'full', rosterLogins: 96 });
+    expect(h.runs.plans.get('too-many')!.staged.map((c) => [c.login, c.kind, c.absent])).toEqual(logins('leaver', 4).map((l) => [l, 'deactivate', true]));
+    expect(h.runs.accepted).toEqual([]);
+  });
+
+  it('applies a run that deactivates exactly roster.maxDeactivations', async () => {
+    // Prepare
+    const { users, file } = instance(97, 3);
+    const h = harness(users, { roster: { mode: 'full', maxDeactivations: 3 } });
+    // Act
+    const report = await runCsv(h, file);
+    // Assess
+    expect(report.status).toBe('complete');
+    expect(report.totals).toMatchObject({ deactivated: 3, held: 0 });
+    expect(h.directory.writes).toHaveLength(3);
+  });
+
+  it.each([
+    // [listed, leavers, held]: share of the active users it may deactivate, guarded above 5 users
+    [14, 6, true], // 6 of 20 = 30 %
+    [24, 6, false], // 6 of 30 = 20 %: not more than 20 %
+    [5, 5, false], // 5 of 10 = 50 %, but not more than roster.minDeactivationsGuarded (5)
+    [1, 1, false], // a small instance's single leaver: 50 %, never held
+  ])('share: %i listed, %i leavers → held %s', async (listed, leavers, held) => {
+    // Prepare
+    const { users, file } = instance(listed, leavers);
+    const h = harness(users, { roster: { mode: 'full' } });
+    // Act
+    const report = await runCsv(h, file);
+    // Assess
+    expect(report.status).toBe(held ? 'held' : 'complete');
+    expect(report.guards[0].held).toBe(held);
+    expect(report.totals.deactivated).toBe(held ? 0 : leavers);
+    expect(h.directory.writes).toHaveLength(held ? 0 : leavers);
+  });
+
+  it('counts the share among the users it may deactivate: API users, protected and exempt logins are not in it', async () => {
+    // Prepare: 6 leavers among 30 active users, 5 of which it may never deactivate → 6 of 25 = 24 %
+    const never = [
+      employee('api.one', 101, { apiUser: true }),
+      employee('api.two', 102, { apiUser: true }),
+      employee('root.admin', 103),
+      employee('svc-a', 104),
+      employee('svc-b', 105),
+    ];
+    const { users, file } = instance(19, 6, never);
+    const h = harness(users, { roster: { mode: 'full', exempt: ['svc-*'] }, coupa: { protectedLogins: ['root.admin'] } });
+    // Act
+    const report = await runCsv(h, file, { runId: 'share' });
+    // Assess
+    expect(report.guards[0]).toEqual({
+      guard: 'deactivation',
+      held: true,
+      detail: 'the run would deactivate 6 of 25 active users it may deactivate (24 %), more than roster.maxDeactivationShare (20 %)',
+    });
+    expect(h.directory.writes).toEqual([]);
+  });
+
+  it('counts rows marked inactive like absentees, in a full roster', async () => {
+    // Prepare: 3 absentees + 3 rows active=false = 6 of 20
+    const { users } = instance(17, 3);
+    const rows = logins('stay', 17).map((l, i) => (i < 3 ? person(l, { active: 'false' }) : person(l)));
+    const h = harness(users, { roster: { mode: 'full' } });
+    // Act
+    const report = await runCsv(h, hrCsv(rows));
+    // Assess
+    expect(report.status).toBe('held');
+    expect(report.guards[0].detail).toBe('the run would deactivate 6 of 20 active users it may deactivate (30 %), more than roster.maxDeactivationShare (20 %)');
+    expect(report.rows.filter((r) => r.outcome === 'held').map((r) => r.login)).toEqual(logins('stay', 3));
+    expect(report.absentees.map((a) => [a.login, a.outcome])).toEqual(logins('leaver', 3).map((l) => [l, 'held']));
+    expect(h.directory.writes).toEqual([]);
+  });
+
+  it('guards a delta file\'s inactive rows against the whole instance, reading every user only when the share decides', async () => {
+    // Prepare: 20 active users; one file deactivates 6 (30 %), another 5 (not more than the minimum)
+    const users = logins('staff', 20).map((l, i) => employee(l, i + 1));
+    const six = hrCsv(logins('staff', 6).map((l) => person(l, { active: 'false' })));
+    const five = hrCsv(logins('staff', 5).map((l) => person(l, { active: 'false' })));
+    const held = harness(users);
+    const applied = harness(users);
+    // Act
+    const heldReport = await runCsv(held, six);
+    const appliedReport = await runCsv(applied, five);
+    // Assess: the share needed every user (a full read); five did not
+    expect(heldReport.status).toBe('held');
+    expect(heldReport.roster.mode).toBe('delta');
+    expect(heldReport.guards).toEqual([
+      { guard: 'deactivation', held: true, detail: 'the run would deactivate 6 of 20 active users it may deactivate (30 %), more than roster.maxDeactivationShare (20 %)' },
+    ]);
+    expect(held.directory.writes).toEqual([]);
+    expect(held.directory.calls.filter((c) => c.startsWith('list'))).toEqual(['list']);
+    expect(appliedReport.status).toBe('complete');
+    expect(appliedReport.totals.deactivated).toBe(5);
+    expect(applied.directory.calls.filter((c) => c.startsWith('list'))).toEqual([]);
+  });
+});
+
+describe('completeness guard', () => {
+  // The deactivation guard is set out of the way: these runs lose up to 11 % of their logins.
+  const config = { roster: { mode: 'full', maxDeactivations: 1000, maxDeactivationShare: 1 } };
+  const staff = logins('staff', 100);
+  const users = staff.map((l, i) => employee(l, i + 1));
+  const rosterOf = (count: number) => hrCsv(staff.slice(0, count).map((l) => person(l)));
+
+  it('lets the first full roster through, then holds one with more than roster.maxRosterShrink fewer logins', async () => {
+    // Prepare
+    const h = harness(users, config);
+    // Act
+    const first = await runCsv(h, rosterOf(100));
+    const shrunk = await runCsv(h, rosterOf(89), { runId: 'shrunk' });
+    // Assess
+    expect(first.status).toBe('complete');
+    expect(first.guards[1]).toEqual({ guard: 'completeness', held: false, detail: 'first full roster (100 logins): nothing to compare with yet' });
+    expect(h.runs.accepted.map((a) => a.logins)).toEqual([100]);
+    expect(shrunk.status).toBe('held');
+    const detail = 'the file lists 89 logins, the last accepted full roster 100 (11 % fewer): more than roster.maxRosterShrink (10 %) fewer, is the export complete?';
+    expect(shrunk.guards[1]).toEqual({ guard: 'completeness', held: true, detail });
+    expect(shrunk.reason).toBe(heldReason(`completeness guard (${detail})`, 'shrunk'));
+    expect(shrunk.absentees.map((a) => a.outcome)).toEqual(Array(11).fill('held'));
+    expect(h.directory.writes).toEqual([]);
+  });
+
+  it('lets a roster exactly roster.maxRosterShrink smaller through, and it becomes the accepted one', async () => {
+    // Prepare
+    const h = harness(users, config);
+    await runCsv(h, rosterOf(100));
+    // Act
+    const report = await runCsv(h, rosterOf(90));
+    // Assess
+    expect(report.status).toBe('complete');
+    expect(report.guards[1]).toEqual({ guard: 'completeness', held: false, detail: 'the file lists 90 logins, the last accepted full roster 100 (10 % fewer)' });
+    expect(report.totals.deactivated).toBe(10);
+    expect(h.runs.accepted.map((a) => a.logins)).toEqual([100, 90]);
+  });
+
+  it('compares with the last accepted roster only: a held run, a plan and a delta run accept nothing; an approval does', async () => {
+    // Prepare: a plan of 100 logins (not accepted), then 80 as the first accepted full roster
+    const h = harness(users, config);
+    const planned = await runCsv(h, rosterOf(100), { dryRun: true });
+    const first = await runCsv(h, rosterOf(80));
+    await runCsv(h, hrCsv([person('staff.001', { lastname: 'Delta' })]));
+    // Act: 70 is held (12.5 % fewer than 80) and held again; approved, it becomes the one to compare with
+    const held = await runCsv(h, rosterOf(70), { runId: 'seventy' });
+    const heldAgain = await runCsv(h, rosterOf(70), { runId: 'seventy-again' });
+    await approve(h, 'seventy');
+    const after = await runCsv(h, rosterOf(70));
+    // Assess
+    expect(planned.status).toBe('planned');
+    expect(first.guards[1].detail).toBe('first full roster (80 logins): nothing to compare with yet');
+    expect(held.status).toBe('held');
+    expect(heldAgain.guards[1]).toMatchObject({ held: true, detail: expect.stringContaining('the last accepted full roster 80 (12.5 % fewer)') });
+    expect(h.runs.accepted.map((a) => [a.runId, a.logins])).toEqual([[first.runId, 80], ['seventy', 70], [after.runId, 70]]);
+    expect(after.status).toBe('complete');
+    expect(after.guards[1]).toEqual({ guard: 'completeness', held: false, detail: 'the file lists 70 logins, the last accepted full roster 70' });
+  });
+});
