@@ -34,6 +34,8 @@ export class TestClock implements Clock {
  */
 export class CoupaLikeDirectory extends FakeDirectory {
   readonly writes: string[] = [];
+  /** How many users each listUsers call returned (a full read or a refresh), in call order. */
+  readonly listed: number[] = [];
 
   constructor(users: CoupaUser[], private readonly clock: Clock) {
     super(new Map(users.map((u) => [u.login, structuredClone(u)])));
@@ -71,11 +73,25 @@ export class CoupaLikeDirectory extends FakeDirectory {
     return updated;
   }
 
+  override async *listUsers(options: { updatedSince?: string } = {}): AsyncIterable<CoupaUser[]> {
+    let count = 0;
+    for await (const page of super.listUsers(options)) {
+      count += page.length;
+      yield page;
+    }
+    this.listed.push(count);
+  }
+
   /** A change made in Coupa by someone else (not a sync write: not logged in `writes`). */
   changeInCoupa(login: string, fields: UserFields): void {
     const user = this.users.get(login)!;
     user.fields = { ...user.fields, ...fields };
     user.updatedAt = this.clock.now().toISOString();
+  }
+
+  /** A user created in Coupa by someone else (not logged in `writes`). */
+  addInCoupa(user: CoupaUser): void {
+    this.users.set(user.login, { ...structuredClone(user), updatedAt: this.clock.now().toISOString() });
   }
 }
 

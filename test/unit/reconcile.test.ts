@@ -348,3 +348,240 @@ describe('completeness guard', () => {
     expect(after.guards[1]).toEqual({ guard: 'completeness', held: false, detail: 'the file lists 70 logins, the last accepted full roster 70' });
   });
 });
+
+describe('held runs and approval', () => {
+  /** 10 listed users (one with a new last name), a new hire, and 4 absentees: held by maxDeactivations 3. */
+  function heldSetup(config: Record<string, unknown> = {}) {
+    const listed = logins('staff', 10);
+    const users = [
+      ...listed.map((l, i) => employee(l, i + 1, i === 0 ? { fields: { lastname: 'Old' } } : {})),
+      ...logins('leaver', 4).map((l, i) => employee(l, 100 + i)),
+    ];
+    const h = harness(users, { roster: { mode: 'full', maxDeactivations: 3, ...config } });
+    return { h, file: hrCsv([...listed.map((l) => person(l)), person('new.hire')]) };
+  }
+  const deactivation = { field: 'active', before: true, after: false };
+
+  it('holds the whole run (hold-all), then approval applies exactly the staged set, once', async () => {
+    // Prepare: held; meanwhile a new user appears in Coupa, unknown to the plan
+    const { h, file } = heldSetup();
+    const held = await runCsv(h, file, { runId: 'held-run' });
+    h.clock.advance(HOUR);
+    h.directory.addInCoupa(employee('late.joiner', 500));
+    // Act
+    const approved = await approve(h, 'held-run');
+    // Assess: before approval, nothing; after, exactly the staged changes
+    expect(held.status).toBe('held');
+    expect(held.rows.filter((r) => r.outcome === 'held').map((r) => r.login)).toEqual(['staff.001', 'new.hire']);
+    expect(h.runs.plans.get('held-run')!.staged).toEqual([]);
+    expect(h.directory.writes).toEqual([
+      'update staff.001 lastname',
+      'create new.hire',
+      'update leaver.001 active',
+      'update leaver.002 active',
+      'update leaver.003 active',
+      'update leaver.004 active',
+    ]);
+    expect(approved.status).toBe('complete');
+    expect(approved.reason).toBe(`approved at 2026-03-02T09:00:00.000Z (${held.reason})`);
+    expect(approved.rows.filter((r) => r.outcome !== 'unchanged').map((r) => [r.row, r.login, r.outcome])).toEqual([[1, 'staff.001', 'updated'], [11, 'new.hire', 'created']]);
+    expect(approved.rows[0].changes).toEqual([{ field: 'lastname', before: 'Old', after: 'Staff' }]);
+    expect(approved.absentees).toEqual(logins('leaver', 4).map((login) => ({ login, outcome: 'deactivated', changes: [deactivation] })));
+    expect(approved.totals).toMatchObject({ rows: 11, absentees: 4, unchanged: 9, updated: 1, created: 1, deactivated: 4, held: 0, skipped: 0 });
+    expect(exitCodeFor(approved)).toBe(0);
+    expect(activeByLogin(h)).toMatchObject({ 'late.joiner': true, 'leaver.001': false, 'leaver.004': false, 'new.hire': true });
+    expect(h.runs.plans.get('held-run')!.status).toBe('complete');
+    expect(h.runs.reports.get('held-run')).toEqual(approved);
+    expect(h.runs.accepted).toEqual([{ runId: 'held-run', logins: 11, at: '2026-03-02T09:00:00.000Z' }]);
+    // Assess: a second approval is refused and writes nothing
+    await expect(approve(h, 'held-run')).rejects.toThrow(new ApprovalError('run held-run is not held (it is complete): nothing to approve'));
+    expect(h.directory.writes).toHaveLength(6);
+  });
+
+  it('re-checks each staged change: one Coupa changed meanwhile or already holds is skipped, never forced', async () => {
+    // Prepare: held; then by hand in Coupa: staff.001's last name set to something else, staff.002's
+    // to what the plan wanted, leaver.001 deactivated, new.hire created
+    const listed = logins('staff', 10);
+    const users = [
+      ...listed.map((l, i) => employee(l, i + 1, i < 3 ? { fields: { lastname: 'Old' } } : {})),
+      ...logins('leaver', 4).map((l, i) => employee(l, 100 + i)),
+    ];
+    const h = harness(users, { roster: { mode: 'full', maxDeactivations: 3 } });
+    await runCsv(h, hrCsv([...listed.map((l) => person(l)), person('new.hire')]), { runId: 'recheck' });
+    h.clock.advance(HOUR);
+    h.directory.changeInCoupa('staff.001', { lastname: 'ByHand' });
+    h.directory.changeInCoupa('staff.002', { lastname: 'Staff' });
+    h.directory.changeInCoupa('leaver.001', { active: false });
+    h.directory.addInCoupa(employee('new.hire', 600, { fields: { firstname: 'Someone' } }));
+    // Act
+    const report = await approve(h, 'recheck');
+    // Assess: only staff.003 and three leavers were still to do
+    expect(h.directory.writes).toEqual(['update staff.003 lastname', 'update leaver.002 active', 'update leaver.003 active', 'update leaver.004 active']);
+    expect(report.rows.filter((r) => r.outcome !== 'unchanged')).toEqual([
+      {
+        row: 1, login: 'staff.001', outcome: 'skipped', changedFields: ['lastname'], changes: [{ field: 'lastname', before: 'Old', after: 'Staff' }],
+        errors: ['Coupa changed lastname since the plan: not forced (run the file again for a fresh plan)'],
+      },
+      {
+        row: 2, login: 'staff.002', outcome: 'skipped', changedFields: ['lastname'], changes: [{ field: 'lastname', before: 'Old', after: 'Staff' }],
+        errors: ['Coupa already holds these values: nothing left to apply'],
+      },
+      { row: 3, login: 'staff.003', outcome: 'updated', changedFields: ['lastname'], changes: [{ field: 'lastname', before: 'Old', after: 'Staff' }] },
+      {
+        row: 11, login: 'new.hire', outcome: 'skipped', changedFields: ['active', 'email', 'firstname', 'lastname'],
+        changes: [{ field: 'active', after: true }, { field: 'email', after: 'new.hire@example.com' }, { field: 'firstname', after: 'Pat' }, { field: 'lastname', after: 'Staff' }],
+        errors: ['a Coupa user "new.hire" exists now: not created again'],
+      },
+    ]);
+    expect(report.absentees).toEqual([
+      { login: 'leaver.001', outcome: 'skipped', changes: [deactivation], errors: ['Coupa already holds these values: nothing left to apply'] },
+      ...logins('leaver', 3, 2).map((login) => ({ login, outcome: 'deactivated', changes: [deactivation] })),
+    ]);
+    expect(report.status).toBe('complete');
+    expect(exitCodeFor(report)).toBe(1);
+    // Assess: never forced
+    expect(h.directory.user('staff.001')!.fields.lastname).toBe('ByHand');
+    expect(h.directory.user('new.hire')!.fields.firstname).toBe('Someone');
+  });
+
+  it('refuses to approve a run that is not held, naming why, and writes nothing', async () => {
+    // Prepare: one complete run, one plan
+    const h = harness([employee('staff.001', 1)]);
+    await runCsv(h, hrCsv([person('staff.001', { lastname: 'New' })]), { runId: 'done' });
+    await runCsv(h, hrCsv([person('staff.001', { lastname: 'Newer' })]), { runId: 'planned', dryRun: true });
+    const writes = [...h.directory.writes];
+    // Act + Assess
+    await expect(approve(h, 'done')).rejects.toThrow(new ApprovalError('run done is not held (it is complete): nothing to approve'));
+    await expect(approve(h, 'planned')).rejects.toThrow(new ApprovalError('run planned is not held (it is planned): nothing to approve'));
+    await expect(approve(h, 'nope')).rejects.toThrow(
+      new ApprovalError('no run nope is kept here (see --state-dir); approve the run id printed by the held run'),
+    );
+    expect(h.directory.writes).toEqual(writes);
+    expect(h.directory.user('staff.001')!.fields.lastname).toBe('New');
+  });
+
+  it('roster.onHold "apply-rest" applies everything but the deactivations, which wait for approval', async () => {
+    // Prepare: staff.010 is also marked inactive on its row
+    const listed = logins('staff', 10);
+    const users = [
+      ...listed.map((l, i) => employee(l, i + 1, i === 0 ? { fields: { lastname: 'Old' } } : {})),
+      ...logins('leaver', 3).map((l, i) => employee(l, 100 + i)),
+    ];
+    const h = harness(users, { roster: { mode: 'full', maxDeactivations: 3, onHold: 'apply-rest' } });
+    const file = hrCsv([...listed.map((l) => person(l, l === 'staff.010' ? { active: 'false' } : {})), person('new.hire')]);
+    // Act
+    const held = await runCsv(h, file, { runId: 'rest' });
+    const writesWhenHeld = [...h.directory.writes];
+    const acceptedWhenHeld = [...h.runs.accepted];
+    const approved = await approve(h, 'rest');
+    // Assess: the held run applied the update and the create only
+    const detail = 'the run would deactivate 4 users, more than roster.maxDeactivations (3)';
+    const reason = heldReason(`deactivation guard (${detail})`, 'rest', 'the deactivations were not applied (roster.onHold "apply-rest")');
+    expect(held.status).toBe('held');
+    expect(held.reason).toBe(reason);
+    expect(writesWhenHeld).toEqual(['update staff.001 lastname', 'create new.hire']);
+    expect(held.rows.filter((r) => r.outcome !== 'unchanged').map((r) => [r.login, r.outcome, r.errors])).toEqual([
+      ['staff.001', 'updated', undefined],
+      ['staff.010', 'held', [reason]],
+      ['new.hire', 'created', undefined],
+    ]);
+    expect(held.absentees.map((a) => [a.login, a.outcome])).toEqual(logins('leaver', 3).map((l) => [l, 'held']));
+    expect(exitCodeFor(held)).toBe(3);
+    expect(alerts(h)).toEqual(['Coupa user sync held: hr.csv']);
+    expect(acceptedWhenHeld).toEqual([]);
+    // Assess: approval applied the four deactivations and nothing again
+    expect(h.directory.writes.slice(2)).toEqual(['update staff.010 active', 'update leaver.001 active', 'update leaver.002 active', 'update leaver.003 active']);
+    expect(approved.status).toBe('complete');
+    expect(approved.rows.filter((r) => r.outcome !== 'unchanged').map((r) => [r.login, r.outcome])).toEqual([
+      ['staff.001', 'updated'],
+      ['staff.010', 'deactivated'],
+      ['new.hire', 'created'],
+    ]);
+    expect(approved.absentees.map((a) => [a.login, a.outcome])).toEqual(logins('leaver', 3).map((l) => [l, 'deactivated']));
+    expect(activeByLogin(h)).toMatchObject({ 'staff.010': false, 'leaver.001': false, 'leaver.003': false, 'new.hire': true });
+    expect(h.runs.accepted.map((a) => [a.runId, a.logins])).toEqual([['rest', 11]]);
+  });
+});
+
+describe('circuit breaker', () => {
+  /** A full roster of 40 new hires; Coupa refuses rows 6–20 (15 of the first 20 creates). */
+  function breakerSetup(config: Record<string, unknown> = {}, refused = logins('hire', 15, 6)) {
+    const h = harness([], { roster: { mode: 'full' }, ...config });
+    for (const login of refused) h.directory.faults.set(login, 'reject');
+    return { h, file: hrCsv(logins('hire', 40).map((l) => person(l))) };
+  }
+
+  it('stops when more than apply.maxFailureShare of the first writes fail: the rest fail with the reason, one alert', async () => {
+    // Prepare: one write at a time, so the order is exact
+    const { h, file } = breakerSetup({ coupa: { maxInFlight: 1 } });
+    // Act
+    const report = await runCsv(h, file);
+    // Assess: rows 1–5 created, 6–16 refused (the 11th failure trips it), 17–40 never sent
+    const reason =
+      'the circuit breaker stopped the run: 11 of the first 16 writes failed (apply.maxFailureShare 0.5 of apply.breakerWindow 20); the first failures say what is wrong';
+    expect(report.status).toBe('stopped');
+    expect(report.reason).toBe(reason);
+    expect(report.rows.map((r) => [r.row, r.outcome, r.errors])).toEqual([
+      ...[1, 2, 3, 4, 5].map((row) => [row, 'created', undefined]),
+      ...Array.from({ length: 11 }, (_, i) => [6 + i, 'failed', ['Email has already been taken']]),
+      ...Array.from({ length: 24 }, (_, i) => [17 + i, 'failed', [`not applied: ${reason}`]]),
+    ]);
+    expect(h.directory.writes).toEqual(logins('hire', 16).map((l) => `create ${l}`));
+    expect(h.directory.users.size).toBe(5);
+    expect(h.notifier.sent.map((n) => n.subject)).toEqual(['Coupa user sync stopped: hr.csv', 'Coupa user sync report: hr.csv: 35 row(s) not applied']);
+    expect(h.notifier.sent[0].message).toBe(reason);
+    expect(exitCodeFor(report)).toBe(1);
+    expect(h.runs.accepted).toEqual([]);
+  });
+
+  it('with writes in flight, still settles every row: sent and refused, or never sent and failed with the reason', async () => {
+    // Prepare: default concurrency (coupa.maxInFlight 8)
+    const { h, file } = breakerSetup();
+    // Act
+    const report = await runCsv(h, file);
+    // Assess
+    const sent = new Set(h.directory.writes.map((w) => w.replace('create ', '')));
+    expect(report.status).toBe('stopped');
+    expect(report.rows).toHaveLength(40);
+    for (const row of report.rows) {
+      if (sent.has(row.login)) expect(row.outcome).toBe(h.directory.faults.has(row.login) ? 'failed' : 'created');
+      else expect(row).toMatchObject({ outcome: 'failed', errors: [expect.stringMatching(/^not applied: the circuit breaker stopped the run: 1[1-9] of the first \d+ writes failed/)] });
+    }
+    expect(sent.size).toBeLessThan(40);
+    expect(h.notifier.sent.filter((n) => n.subject.startsWith('Coupa user sync stopped'))).toHaveLength(1);
+  });
+
+  it('does not trip at exactly apply.maxFailureShare of the window, nor on failures after the window', async () => {
+    // Prepare: rows 11–20 refused (10 of the first 20), then rows 21–40 all refused
+    const { h, file } = breakerSetup({ coupa: { maxInFlight: 1 } }, logins('hire', 30, 11));
+    // Act
+    const report = await runCsv(h, file);
+    // Assess: every row was sent
+    expect(report.status).toBe('complete');
+    expect(report.reason).toBeUndefined();
+    expect(h.directory.writes).toHaveLength(40);
+    expect(report.totals).toMatchObject({ created: 10, failed: 30 });
+    expect(report.rows.every((r) => r.outcome === 'created' || r.errors?.[0] === 'Email has already been taken')).toBe(true);
+    expect(h.notifier.sent.filter((n) => n.subject.startsWith('Coupa user sync stopped'))).toEqual([]);
+  });
+
+  // BUG: approveRun (lambdas/core/run/approve.ts) never publishes anything. When the circuit breaker
+  // stops an approval, the run ends `stopped` with the rest failed, but no alert goes out — issue 7:
+  // "circuit breaker while applying: … stop, settle the rest as not applied with the reason, alert once".
+  it.fails('alerts once when the circuit breaker stops an approval', async () => {
+    // Prepare: 20 new hires and 6 leavers held (maxDeactivations 5); then Coupa refuses hires 6–20
+    const users = logins('leaver', 6).map((l, i) => employee(l, i + 1));
+    const h = harness(users, { roster: { mode: 'full', maxDeactivations: 5 }, coupa: { maxInFlight: 1 } });
+    await runCsv(h, hrCsv(logins('hire', 20).map((l) => person(l))), { runId: 'approve-breaks' });
+    for (const login of logins('hire', 15, 6)) h.directory.faults.set(login, 'reject');
+    h.notifier.sent.length = 0;
+    // Act
+    const report = await approve(h, 'approve-breaks');
+    // Assess: stopped as in a run (this part holds) …
+    expect(report.status).toBe('stopped');
+    expect(report.absentees.map((a) => a.outcome)).toEqual(Array(6).fill('failed'));
+    expect(h.directory.writes).toHaveLength(16);
+    // … and one alert (this part fails: nothing is published)
+    expect(h.notifier.sent.filter((n) => n.subject === 'Coupa user sync stopped: hr.csv')).toHaveLength(1);
+  });
+});
