@@ -89,8 +89,11 @@ export interface UserDirectory {
   listUsers(options?: { updatedSince?: string }): AsyncIterable<CoupaUser[]>;
   /** True when listUsers honours `updatedSince` (Core's `updated_at[gt_or_eq]`; CSO documents no such filter). */
   readonly canListUpdatedSince: boolean;
-  /** Users whose employee number or e-mail is one of `values` (bulk, matched ignoring case). */
-  findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]>;
+  /**
+   * Users whose employee number, e-mail or login is one of `values` (bulk, matched ignoring case,
+   * as Coupa does): `login` finds a user whose login differs from HR's only in letter case.
+   */
+  findBy(key: 'employee-number' | 'email' | 'login', values: string[]): Promise<CoupaUser[]>;
 }
 
 export interface BulkItemResult {
@@ -131,6 +134,8 @@ export interface SnapshotStore {
 /** A plan kept for later: a held run waits here for `coupa-sync approve`. */
 export interface StoredPlan {
   run: RunRef;
+  /** The Coupa instance it was planned against (approval must go to the same one). */
+  instance?: string;
   createdAt: string;
   mode: 'delta' | 'full';
   status: RunStatus;

@@ -224,7 +224,7 @@ describe('delta file against the emulator', () => {
   // It plans a create, Coupa refuses it ("Login has already been taken") and the row ends `failed`
   // (a POST went out) instead of `rejected` with the "Coupa has this login spelled …" message the
   // full roster gives.
-  it.fails('rejects a login that differs from Coupa\'s only in letter case, sending nothing', async () => {
+  it('rejects a login that differs from Coupa\'s only in letter case, sending nothing', async () => {
     // Prepare
     const env = await setUp([seedEmployee('stay.one', 101)]);
     const file = await env.file([person('Stay.One', { email: 'stay.one@example.com', lastname: 'Changed' })]);
@@ -386,7 +386,7 @@ describe('approval safety against the emulator', () => {
   // instance B (same ids, as in a sandbox refreshed from production) the staged create of "new.hire"
   // AND the deactivation of leaver.one (id 102) are applied. Approval should refuse a run planned
   // against another instance and write nothing.
-  it.fails('refuses to approve a held run against a different Coupa instance', async () => {
+  it('refuses to approve a held run against a different Coupa instance', async () => {
     // Prepare: held against A (maxDeactivations 0 holds any deactivation)
     const a = await setUp([seedEmployee('stay.one', 101), seedEmployee('leaver.one', 102)], { roster: { mode: 'full', maxDeactivations: 0 } });
     const held = await runLocalPipeline({ ...a.target(), file: await a.file([person('stay.one'), person('new.hire')]) });

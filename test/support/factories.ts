@@ -89,10 +89,11 @@ export class FakeDirectory implements UserDirectory {
     for (let i = 0; i < all.length; i += 50) yield all.slice(i, i + 50).map((u) => structuredClone(u));
   }
 
-  async findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]> {
+  async findBy(key: 'employee-number' | 'email' | 'login', values: string[]): Promise<CoupaUser[]> {
     this.calls.push(`findBy ${key} ${values.join(',')}`);
     const wanted = new Set(values.map((v) => v.toLowerCase()));
-    return [...this.users.values()].filter((u) => wanted.has(String(u.fields[key] ?? '').toLowerCase())).map((u) => structuredClone(u));
+    const valueOf = (u: CoupaUser) => String(key === 'login' ? u.login : (u.fields[key] ?? ''));
+    return [...this.users.values()].filter((u) => wanted.has(valueOf(u).toLowerCase())).map((u) => structuredClone(u));
   }
 
   private fail(login: string): void {

@@ -21,9 +21,9 @@ export class MemoryRunStore implements RunStore {
     return plan && structuredClone(plan);
   }
 
-  async saveReport(report: RunReport): Promise<string> {
+  async saveReport(report: RunReport): Promise<string[]> {
     this.reports.set(report.runId, structuredClone(report));
-    return `memory://runs/${report.runId}/report.json`;
+    return [`memory://runs/${report.runId}/report.json`];
   }
 
   async loadReport(runId: string): Promise<RunReport | undefined> {

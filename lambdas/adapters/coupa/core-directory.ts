@@ -45,8 +45,10 @@ export class CoreUserDirectory implements UserDirectory {
   }
 
   /** `employee_number[in]=` / `email[in]=`; Coupa compares these ignoring case, so do we. */
-  async findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]> {
-    return this.lookup(key, values, (u) => String(u.fields[key] ?? ''));
+  async findBy(key: 'employee-number' | 'email' | 'login', values: string[]): Promise<CoupaUser[]> {
+    const lowered = new Set(values.map((v) => v.toLowerCase()));
+    const users = await this.lookup(key, values, (u) => String(key === 'login' ? u.login : (u.fields[key] ?? '')));
+    return users.filter((u) => lowered.has(String(key === 'login' ? u.login : (u.fields[key] ?? '')).toLowerCase()));
   }
 
   async findByLogins(logins: string[]): Promise<Map<string, CoupaUser>> {

@@ -39,19 +39,19 @@ export class CsoUserDirectory implements UserDirectory {
     });
   }
 
-  /** CSO users have an e-mail but no employee number. */
-  async findBy(key: 'employee-number' | 'email', values: string[]): Promise<CoupaUser[]> {
-    if (key !== 'email') return [];
+  /** CSO users have an e-mail and a name (the login) but no employee number. */
+  async findBy(key: 'employee-number' | 'email' | 'login', values: string[]): Promise<CoupaUser[]> {
+    if (key === 'employee-number') return [];
     return lookupIn<CoupaUser>({
       http: this.http,
       path: '/api/users',
-      attribute: 'email',
+      attribute: key === 'login' ? 'name' : 'email',
       values,
       batchSize: this.http.config.lookupBatchSize,
       pageSize: CSO_PAGE_SIZE,
       extraQuery: { order_by: 'id', dir: 'asc' },
       parsePage: (body) => csoUserList(body).map(fromCsoUser),
-      keyOf: (u) => String(u.fields.email ?? ''),
+      keyOf: (u) => (key === 'login' ? u.login : String(u.fields.email ?? '')),
     });
   }
 

@@ -55,7 +55,8 @@ export class FsRunStore implements RunStore {
   }
 
   async savePlan(plan: StoredPlan): Promise<void> {
-    await writeAtomically(join(this.runDir(plan.run.runId), 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+    const stored: StoredPlan = { ...plan, instance: plan.instance ?? this.instance };
+    await writeAtomically(join(this.runDir(plan.run.runId), 'plan.json'), `${JSON.stringify(stored, null, 2)}\n`);
   }
 
   loadPlan(runId: string): Promise<StoredPlan | undefined> {

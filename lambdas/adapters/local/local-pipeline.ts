@@ -13,7 +13,7 @@ import { apiApplier } from '../../core/apply/api-applier';
 import { csvApplier } from '../../core/csv/csv-applier';
 import type { RunRef, RunReport } from '../../core/model';
 import { systemClock, type Clock, type DataFileSourceReader, type FileDrop, type UserDirectory } from '../../core/ports';
-import { approveRun } from '../../core/run/approve';
+import { ApprovalError, approveRun } from '../../core/run/approve';
 import { runSync, type RunDeps } from '../../core/run/run-sync';
 import { runIdFor } from '../../core/sync/route';
 import { ConsoleNotifier } from './console-notifier';
@@ -98,6 +98,10 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
 export async function approveLocalRun(runId: string, target: LocalTarget): Promise<LocalRunResult> {
   const deps = await depsFor(target, { runId, file: '' });
   const plan = await deps.runs.loadPlan(runId);
+  const instance = target.instance ?? 'local';
+  if (plan?.instance && plan.instance !== instance) {
+    throw new ApprovalError(`run ${runId} was planned against ${plan.instance}, not ${instance}: approve it against the same Coupa (--coupa-url)`);
+  }
   // The CSV channel names its files after the run: give it the real run.
   const withRun = plan && target.csv ? await depsFor(target, plan.run) : deps;
   return { report: await approveRun(runId, withRun), notifier: deps.notifier };

@@ -83,8 +83,12 @@ export function orderByManagers(decided: Decided[], state: CoupaState): Ordered[
   for (const d of decided) {
     const manager = d.change.send.manager;
     if (typeof manager !== 'string' || manager === '') continue;
+    if (loginKey(manager) === loginKey(d.change.login)) {
+      dropManager(d, 'a user cannot be their own manager: the manager was left unchanged');
+      continue;
+    }
     const first = arriving.get(loginKey(manager));
-    if (first && first !== d) waitsFor.set(d, first);
+    if (first) waitsFor.set(d, first);
     else if (!state.get(manager) && !state.sameLoginOtherCase(manager)) {
       dropManager(d, `manager "${manager}" is not in Coupa and not created by this file: the manager was left unchanged`);
     }

@@ -7,6 +7,7 @@ import { type CoupaUser, type FieldChange, type PlannedChange, type RowOutcome, 
 import { sameValue } from '../plan/diff';
 import { rowOutcomesOf } from '../apply/outcomes';
 import { buildReport } from '../sync/report';
+import { runDigest } from '../sync/notify';
 import type { RunDeps } from './run-sync';
 
 export class ApprovalError extends Error {
@@ -45,6 +46,7 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
   const { stopped } = toApply.length ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))) : {};
 
   const status = stopped ? 'stopped' : 'complete';
+  if (stopped) await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync stopped: ${plan.run.file}`, message: stopped, run: plan.run });
   await deps.runs.savePlan({ ...plan, status, staged: [] });
   if (plan.mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId, logins: plan.rosterLogins, at: deps.clock.now().toISOString() });
 
@@ -56,6 +58,7 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
     guards: plan.guards,
     reason: [`approved at ${startedAt.toISOString()} (${plan.reason ?? 'held'})`, stopped].filter(Boolean).join('; '),
   });
-  await deps.runs.saveReport(report);
+  // One digest for the approval, as for any run.
+  await deps.notifier.publish(runDigest(report, await deps.runs.saveReport(report)));
   return report;
 }
