@@ -53,7 +53,7 @@ export function inChangeOrder(messages: SyncMessage[]): SyncMessage[] {
 export async function deliverCsvBatch(batch: SyncMessage[], deps: CsvBatchDeps): Promise<CsvManifest[]> {
   const { config } = deps;
   const messages = inChangeOrder(batch);
-  const headerNames = { ...DEFAULT_HEADER_NAMES, ...config.csv.headerNames, ...deps.headerNames } as Record<ImportColumn, string>;
+  const headerNames = { ...DEFAULT_HEADER_NAMES, ...config.csv.headerNames, ...deps.headerNames } as Record<string, string>;
 
   const sendable: Array<{ row: ImportRow; item: SyncMessage }> = [];
   const rejected: Array<{ message: SyncMessage; outcome: RowOutcome }> = [];
