@@ -34,6 +34,7 @@ export const handler = middy<S3Event>()
         const deps = { queue: recordQueue(channel), ledger: ledger(), notifier: notifier() };
         const summary = await splitHrFile(await objectStore().get(key), run, deps, {
           ownedCollections: config().coupa.ownedCollections,
+          hr: config().hr,
         });
         await recordSplit(run, { ...summary, channel });
         logger.info('HR file split', { channel, rows: summary.rows, queued: summary.queued, rejected: summary.rejected.length });

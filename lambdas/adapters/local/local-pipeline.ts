@@ -73,6 +73,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     ...options.split,
     // An HR column for a collection the config does not own fails the file (Coupa replaces whole sets).
     ownedCollections: options.split?.ownedCollections ?? options.config.coupa.ownedCollections,
+    hr: options.split?.hr ?? options.config.hr,
   });
   if (options.csv && !options.dryRun) {
     await drainToCsv(queue, options.csv, { config: options.config, clock, ledger, notifier });

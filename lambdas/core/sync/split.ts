@@ -23,6 +23,8 @@ export interface SplitSummary {
 
 export interface SplitOptions {
   headerMap?: ReadOptions['headerMap'];
+  /** Config hr: encoding, delimiter, field mapping, clear token, input limits. */
+  hr?: ReadOptions['hr'];
   /** Config coupa.ownedCollections: an HR column for a collection not listed there fails the file. */
   ownedCollections?: ReadOptions['ownedCollections'];
   /** Messages handed to the queue adapter at once (it sizes its own API batches). */
@@ -49,6 +51,7 @@ export async function splitHrFile(
     for await (const { row, result } of readHrFile(input, {
       file: run.file,
       headerMap: options.headerMap,
+      hr: options.hr,
       ownedCollections: options.ownedCollections,
     })) {
       summary.rows += 1;
