@@ -4,29 +4,14 @@
  * process, then Coupa's final state (the emulator's users) is checked for every row. A bad mapping
  * stops the CLI (exit 2) and the CDK app, naming the field.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli';
 import { startEmulator, type RunningEmulator, type SeedUser } from '../../emulator/server';
 import { infraTestConfig, synthStack } from '../infra/synth';
 
-const run = promisify(execFile);
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/coupa-sync.mjs', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 type User = Record<string, unknown>;
 const nameOf = (value: unknown) => (value as { name?: string } | null)?.name ?? null;
