@@ -28,7 +28,8 @@ const MAX_ROWS = 5000;
 
 type Column =
   | { kind: 'id' }
-  | { kind: 'string' | 'boolean' | 'status' | 'manager' | 'list' | 'method'; element: string };
+  | { kind: 'string' | 'boolean' | 'status' | 'manager' | 'list' | 'method' | 'custom'; element: string }
+  | { kind: 'reference'; element: string; key: string };
 
 const LICENCE_COLUMN_NAMES: Record<string, string> = {
   'ai classification user': 'aic-user',
@@ -53,6 +54,24 @@ const COLUMNS: Record<string, Column> = {
   'mention name': { kind: 'string', element: 'mention-name' },
   'user role names': { kind: 'list', element: 'roles' },
   'content groups': { kind: 'list', element: 'content-groups' },
+  groups: { kind: 'list', element: 'user-groups' },
+  'approval group names': { kind: 'list', element: 'approval-groups' },
+  'account group names': { kind: 'list', element: 'account-groups' },
+  'phone work': { kind: 'string', element: 'phone-work' },
+  'phone mobile': { kind: 'string', element: 'phone-mobile' },
+  department: { kind: 'reference', element: 'department', key: 'name' },
+  'default chart of accounts name': { kind: 'reference', element: 'default-account-type', key: 'name' },
+  'default account code': { kind: 'reference', element: 'default-account', key: 'code' },
+  'default address location code': { kind: 'reference', element: 'default-address', key: 'location-code' },
+  'legal entity name': { kind: 'reference', element: 'legal-entity', key: 'name' },
+  'country of residence code': { kind: 'reference', element: 'country-of-residence', key: 'code' },
+  'generate password and notify user': { kind: 'boolean', element: 'generate-password-and-notify' },
+  ...Object.fromEntries(
+    ['requisition', 'expense', 'invoice'].flatMap((kind) => [
+      [`${kind} approval limit`, { kind: 'string', element: `${kind}-approval-limit` } as Column],
+      [`${kind} self approval limit`, { kind: 'string', element: `${kind}-self-approval-limit` } as Column],
+    ]),
+  ),
   ...Object.fromEntries(LICENCE_BOOLEANS.map((e) => [e.replace(/-/g, ' '), { kind: 'boolean', element: e } as Column])),
   ...Object.fromEntries(Object.entries(LICENCE_COLUMN_NAMES).map(([n, e]) => [n, { kind: 'boolean', element: e } as Column])),
 };
@@ -152,7 +171,11 @@ export class CsvUserLoader {
     }
     if (records.length === 0) return fail(entry, 1, '', 'The file is empty');
     const headers = records[0].record;
-    const columns = headers.map((h) => COLUMNS[normalizeHeader(h)]);
+    const customFields = new Map(this.users.customFieldNames.map((n) => [normalizeHeader(n), n]));
+    const columns = headers.map((h): Column | undefined => {
+      const custom = customFields.get(normalizeHeader(h));
+      return COLUMNS[normalizeHeader(h)] ?? (custom === undefined ? undefined : { kind: 'custom', element: custom });
+    });
     if (!columns.some((c) => c && c.kind === 'string' && c.element === 'login')) {
       return fail(entry, 1, 'Login', 'Missing required column: Login');
     }
@@ -177,7 +200,7 @@ export class CsvUserLoader {
         idCell = value;
         return;
       }
-      headerOf.set(column.element, { header: headers[index].trim(), value });
+      headerOf.set(column.kind === 'custom' ? 'custom-fields' : column.element, { header: headers[index].trim(), value });
       if (value === '') return;
       const cleared = value === '--NULL--';
       const problem = (message: string) => problems.push({ field: column.element, message, value });
@@ -200,6 +223,12 @@ export class CsvUserLoader {
           break;
         case 'method':
           input[column.element] = cleared ? null : value.toLowerCase();
+          break;
+        case 'reference':
+          input[column.element] = cleared ? null : { [column.key]: value };
+          break;
+        case 'custom':
+          input['custom-fields'] = { ...(input['custom-fields'] as Json | undefined), [column.element]: cleared ? null : value };
           break;
         default:
           input[column.element] = cleared ? null : value;

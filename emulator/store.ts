@@ -10,11 +10,14 @@
  * - Roles and content groups must already exist (Coupa: "referenced data must already exist", never
  *   auto-created): names resolve against a catalogue (DEFAULT_CATALOGUE, or EmulatorOptions.catalogue,
  *   plus any name a seed user holds), ignoring case, to the catalogue's spelling; an unknown name or id
- *   → "Roles is invalid" / "Content groups is invalid". User groups stay an open catalogue.
+ *   → "Roles is invalid" / "Content groups is invalid". User, approval and account groups stay open.
+ * - Departments, charts of accounts and accounts, addresses, legal entities and named approval limits
+ *   resolve against the same catalogue (references.ts); unknown → "Department is invalid" and so on.
  * - Elements that are null and not in the playbook's base set are omitted from output (Coupa says not to
  *   rely on element presence), so seeded users show the playbook's exact element list.
  */
 import { LICENCE_BOOLEANS } from './elements';
+import { APPROVAL_LIMIT_ELEMENTS, DEFAULT_REFERENCES, REFERENCE_ELEMENTS, References, type ReferenceCatalogue } from './references';
 
 export type Json = Record<string, unknown>;
 export interface FieldError {
@@ -42,21 +45,28 @@ const READ_ONLY = new Set([
   'id', 'created-at', 'updated-at', 'fullname', 'api-user', 'avatar-thumb-url', 'supplier-user', 'support-user',
   'msp-user', 'created-by', 'updated-by', 'password', 'generate-password-and-notify',
 ]);
-const COLLECTIONS = ['roles', 'user-groups', 'content-groups'] as const;
+const COLLECTIONS = ['roles', 'user-groups', 'content-groups', 'approval-groups', 'account-groups'] as const;
 /** Collections whose names must already exist in the catalogue. */
 const CLOSED_COLLECTIONS = ['roles', 'content-groups'] as const;
-export type Catalogue = Partial<Record<(typeof CLOSED_COLLECTIONS)[number], string[]>>;
-/** What a fresh instance knows: a few roles and content groups. */
-export const DEFAULT_CATALOGUE: Required<Catalogue> = {
+export type Catalogue = Partial<Record<(typeof CLOSED_COLLECTIONS)[number], string[]>> &
+  ReferenceCatalogue & {
+    /** Custom fields the instance has (by name): the CSV loader reads a column of that name into custom-fields. */
+    'custom-fields'?: string[];
+  };
+/** What a fresh instance knows: a few roles and content groups, departments, accounts, addresses, legal entities, limits. */
+export const DEFAULT_CATALOGUE = {
   roles: ['User', 'Buyer', 'Approver', 'Expense User', 'Admin'],
   'content-groups': ['Everyone', 'EMEA', 'Americas'],
-};
+  'custom-fields': ['cost-centre-code', 'job-title'],
+  ...DEFAULT_REFERENCES,
+} satisfies Catalogue;
+const REFERENCES: ReadonlySet<string> = new Set<string>([...REFERENCE_ELEMENTS, ...APPROVAL_LIMIT_ELEMENTS]);
 const STRINGS = ['login', 'email', 'firstname', 'lastname', 'middlename', 'employee-number', 'sso-identifier',
   'authentication-method', 'default-locale', 'mention-name', 'salesforce-id'];
 const INTEGERS: Record<string, number[]> = { 'account-security-type': [0, 1, 2], 'business-group-security-type': [0, 1] };
 const BOOLEANS = new Set<string>(['active', 'edit-invoice-on-quick-entry', ...LICENCE_BOOLEANS]);
-const WRITABLE = new Set<string>([...STRINGS, ...Object.keys(INTEGERS), ...BOOLEANS, ...COLLECTIONS,
-  'manager', 'default-currency', 'custom-fields', 'phone-work', 'phone-mobile', 'default-account']);
+const WRITABLE = new Set<string>([...STRINGS, ...Object.keys(INTEGERS), ...BOOLEANS, ...COLLECTIONS, ...REFERENCES,
+  'manager', 'default-currency', 'custom-fields', 'phone-work', 'phone-mobile']);
 /** Every element name a users query may filter on (seed custom fields are added from the data). */
 export const USER_ELEMENTS: ReadonlySet<string> = new Set<string>([...BASE_ELEMENTS, ...READ_ONLY, ...WRITABLE, 'middlename']);
 export const AUTHENTICATION_METHODS = ['coupa_credentials', 'ldap', 'saml'];
@@ -102,9 +112,13 @@ export class CoreUserStore {
   /** Every element name a query may use: the known ones plus custom fields seen in the data. */
   private readonly elements = new Set<string>(USER_ELEMENTS);
   private nextId = 1000;
+  private readonly references: References;
+  readonly customFieldNames: readonly string[];
 
   constructor(catalogue: Catalogue = DEFAULT_CATALOGUE) {
     for (const c of CLOSED_COLLECTIONS) for (const name of catalogue[c] ?? []) this.catalogueId(c, name);
+    this.references = new References({ ...DEFAULT_REFERENCES, ...catalogue } as Required<ReferenceCatalogue>);
+    this.customFieldNames = catalogue['custom-fields'] ?? DEFAULT_CATALOGUE['custom-fields'];
   }
 
   elementNames(): ReadonlySet<string> {
@@ -206,7 +220,8 @@ export class CoreUserStore {
     const out: Json = {};
     const base = new Set<string>(BASE_ELEMENTS);
     for (const element of BASE_ELEMENTS) {
-      out[element] = element === 'id' ? user.id : (user.data[element] ?? null);
+      const value = user.data[element] ?? null;
+      out[element] = element === 'id' ? user.id : REFERENCES.has(element) ? this.references.render(element, value, user.data) : value;
     }
     for (const [element, value] of Object.entries(user.data)) {
       if (base.has(element) || COLLECTIONS.includes(element as never) || value === undefined) continue;
@@ -216,6 +231,8 @@ export class CoreUserStore {
         else out.manager = null;
       } else if (element === 'default-currency') {
         out[element] = value === null ? null : { code: value };
+      } else if (REFERENCES.has(element)) {
+        out[element] = this.references.render(element, value, user.data);
       } else {
         out[element] = value;
       }
@@ -231,7 +248,9 @@ export class CoreUserStore {
   /** Copies writable input elements into `data`, coercing types; returns type errors. */
   private apply(data: Json, input: Json, selfId: number): FieldError[] {
     const errors: FieldError[] = [];
-    for (const [element, raw] of Object.entries(input)) {
+    // An account resolves within the user's chart of accounts: set the chart first when both are sent.
+    const entries = Object.entries(input).sort(([a], [b]) => Number(a === 'default-account') - Number(b === 'default-account'));
+    for (const [element, raw] of entries) {
       if (READ_ONLY.has(element)) continue;
       if (!WRITABLE.has(element) && !(element in data)) continue;
       const fail = (message = `${labelOf(element)} is invalid`) => errors.push({ field: element, message });
@@ -262,6 +281,13 @@ export class CoreUserStore {
         const names = raw === null || raw === '' ? [] : Array.isArray(raw) ? this.resolveNames(element, raw) : undefined;
         if (!names) fail();
         else data[element] = names;
+      } else if (REFERENCES.has(element)) {
+        const resolved = this.references.resolve(element, raw, data);
+        if (!resolved.ok) fail();
+        else data[element] = resolved.value;
+        // An account named with its chart moves the user to that chart too.
+        const chart = element === 'default-account' && resolved.ok ? this.references.chartNamedIn(raw) : undefined;
+        if (chart !== undefined) data['default-account-type'] = chart;
       } else if (element === 'custom-fields') {
         if (raw !== null && typeof raw === 'object') data[element] = { ...((data[element] as Json) ?? {}), ...(raw as Json) };
         else fail();

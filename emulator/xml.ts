@@ -18,6 +18,8 @@ const ARRAY_ITEM_NAMES: Record<string, string> = {
   roles: 'role',
   'user-groups': 'user-group',
   'content-groups': 'content-group',
+  'approval-groups': 'approval-group',
+  'account-groups': 'account-group',
   users: 'user',
   'upload-errors': 'upload-error',
   'field-errors': 'field-error',

@@ -1,99 +1,114 @@
 /**
  * One typed configuration for the CDK app, the Lambdas (as JSON in the COUPA_SYNC_CONFIG
  * environment variable) and the CLI. Every option has a default, so `{}` is a valid config.
+ *
+ * Written with zod/mini (the functional API): the classic `zod` namespace pulls every locale into
+ * each Lambda bundle. Every object is strict, so a misspelt key is refused with its path instead of
+ * being dropped silently; messages are our own (describeIssue), naming the path of every bad field.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { CSO_SYNC_FIELDS, COLLECTION_FIELDS, isCoreField } from './model';
+import { hrSchema, isMappableTarget, isObject } from './hr/hr-config';
 
-const coupaSchema = z.object({
+const positive = () => z.number().check(z.positive());
+const positiveInt = () => z.int().check(z.positive());
+const share = () => z.number().check(z.minimum(0), z.maximum(1));
+
+const coupaSchema = z.strictObject({
   /** Base URL of the Coupa instance, e.g. https://acme.coupahost.com (CLI: --coupa-url). */
-  url: z.url().optional(),
+  url: z.optional(z.url()),
   /** `core`: Coupa Core Users API (OAuth); `cso`: Coupa Sourcing Optimization (X-CSO-API-KEY, JSON). */
-  flavor: z.enum(['core', 'cso']).default('core'),
-  format: z.enum(['xml', 'json']).default('xml'),
-  scopes: z.string().default('core.user.read core.user.write'),
+  flavor: z._default(z.enum(['core', 'cso']), 'core'),
+  format: z._default(z.enum(['xml', 'json']), 'xml'),
+  scopes: z._default(z.string(), 'core.user.read core.user.write'),
   /** Requests per second for one process (token bucket); Coupa allows 25/s, burst 20. */
-  ratePerSecond: z.number().positive().max(25).default(20),
-  burst: z.number().int().positive().max(20).default(20),
+  ratePerSecond: z._default(positive().check(z.maximum(25)), 20),
+  burst: z._default(positiveInt().check(z.maximum(20)), 20),
   /**
    * Requests per second this integration may use on the whole instance (Coupa allows 25; the
    * default leaves room for other integrations). Split across concurrent consumers: see perProcessRate.
    */
-  instanceRatePerSecond: z.number().positive().max(25).default(20),
-  requestTimeoutMs: z.number().int().positive().default(30_000),
-  maxAttempts: z.number().int().min(1).max(10).default(5),
+  instanceRatePerSecond: z._default(positive().check(z.maximum(25)), 20),
+  requestTimeoutMs: z._default(positiveInt(), 30_000),
+  maxAttempts: z._default(z.int().check(z.minimum(1), z.maximum(10)), 5),
   /** Upper bound on the time one request may spend in retries before it becomes retryable-later. */
-  maxRetryMs: z.number().int().positive().default(60_000),
+  maxRetryMs: z._default(positiveInt(), 60_000),
   /**
    * Requests one process keeps in flight (reads of pages, writes of users). Coupa answers in
    * 200–500 ms, so reaching the rate budget needs rate × latency of them (20/s × 0.25 s = 5).
    */
-  maxInFlight: z.number().int().min(1).max(64).default(8),
+  maxInFlight: z._default(z.int().check(z.minimum(1), z.maximum(64)), 8),
   /** Logins per `login[in]=` lookup (Coupa pages at 50). */
-  lookupBatchSize: z.number().int().min(1).max(50).default(50),
+  lookupBatchSize: z._default(z.int().check(z.minimum(1), z.maximum(50)), 50),
   /**
    * Send `fields=[…]` on user reads to shrink responses (absent = true); set false if an
    * instance rejects it. Optional so hand-built CoupaConfig objects stay valid.
    */
-  useFieldsFilter: z.boolean().optional(),
+  useFieldsFilter: z.optional(z.boolean()),
   /** Second key to match on when the login is unknown to Coupa. */
-  matchFallback: z.enum(['none', 'employee-number', 'email']).default('none'),
+  matchFallback: z._default(z.enum(['none', 'employee-number', 'email']), 'none'),
   /** CSO `state` that means "deactivated". */
-  csoDeactivatedState: z.enum(['Disabled', 'Blocked', 'Removed']).default('Disabled'),
+  csoDeactivatedState: z._default(z.enum(['Disabled', 'Blocked', 'Removed']), 'Disabled'),
   /** Logins the sync must never change (e.g. the OAuth client's own user). */
-  protectedLogins: z.array(z.string()).default([]),
+  protectedLogins: z._default(z.array(z.string()), []),
   /**
-   * Collections HR owns, sent by name: `roles`, `content-groups`. Coupa replaces the WHOLE set on
+   * Collections HR owns, sent by name: `roles`, `content-groups`, `user-groups`, `approval-groups`,
+   * `account-groups`. Coupa replaces the WHOLE set on
    * PUT (roles a user got in Coupa by hand are dropped), so they are read, compared and written only
    * when listed here; an HR file with such a column is refused unless it is. Core only (CSO has none).
    */
-  ownedCollections: z.array(z.enum(['roles', 'content-groups'])).default([]),
+  ownedCollections: z._default(z.array(z.enum(COLLECTION_FIELDS)), []),
   /** Secrets Manager secret (AWS) holding {"clientId","clientSecret"} or {"apiKey"} for CSO. */
-  secretName: z.string().default('coupa-user-sync/coupa-oauth-client'),
-}).superRefine((coupa, ctx) => {
-  if (coupa.flavor === 'cso' && coupa.ownedCollections.length > 0) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ownedCollections'],
-      message:
-        `CSO (coupa.flavor "cso") has no roles or content groups: remove ${coupa.ownedCollections.join(', ')} ` +
-        'from coupa.ownedCollections, or sync them with the core flavour',
-    });
-  }
-});
+  secretName: z._default(z.string(), 'coupa-user-sync/coupa-oauth-client'),
+}).check(
+  z.superRefine((coupa, ctx) => {
+    if (coupa.flavor === 'cso' && coupa.ownedCollections.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ownedCollections'],
+        input: coupa.ownedCollections,
+        message:
+          `CSO (coupa.flavor "cso") has no roles or groups: remove ${coupa.ownedCollections.join(', ')} ` +
+          'from coupa.ownedCollections, or sync them with the core flavour',
+      });
+    }
+  }),
+);
 
-const apiChannelSchema = z.object({
+const apiChannelSchema = z.strictObject({
   /** Concurrent api-consumer Lambdas; × coupa.ratePerSecond must stay under the instance budget. */
-  maxConcurrency: z.number().int().min(2).max(1000).default(2),
+  maxConcurrency: z._default(z.int().check(z.minimum(2), z.maximum(1000)), 2),
   /** SQS FIFO allows at most 10 messages per batch. */
-  batchSize: z.number().int().min(1).max(10).default(10),
-  maxReceiveCount: z.number().int().min(1).default(5),
+  batchSize: z._default(z.int().check(z.minimum(1), z.maximum(10)), 10),
+  maxReceiveCount: z._default(z.int().check(z.minimum(1)), 5),
 });
 
-const csvChannelSchema = z.object({
-  remoteDirectory: z.string().default('/Incoming/Users'),
-  maxRowsPerFile: z.number().int().min(1).max(5000).default(5000),
-  maxBytesPerFile: z.number().int().min(1024).max(8 * 1024 * 1024).default(8 * 1024 * 1024),
+const csvChannelSchema = z.strictObject({
+  remoteDirectory: z._default(z.string(), '/Incoming/Users'),
+  maxRowsPerFile: z._default(z.int().check(z.minimum(1), z.maximum(5000)), 5000),
+  maxBytesPerFile: z._default(z.int().check(z.minimum(1024), z.maximum(8 * 1024 * 1024)), 8 * 1024 * 1024),
   /** An instance's own user-import template (CSV); its header row gives the column spelling. */
-  headerTemplateFile: z.string().optional(),
+  headerTemplateFile: z.optional(z.string()),
   /**
    * Column spellings (documented name → the instance's), filled from headerTemplateFile when the
    * config is loaded (CLI) or synthesized (CDK), so the Lambdas need no file.
    */
-  headerNames: z.record(z.string(), z.string()).optional(),
-  batchSize: z.number().int().min(1).max(10_000).default(1000),
-  batchingWindowSeconds: z.number().int().min(0).max(300).default(60),
+  headerNames: z.optional(z.record(z.string(), z.string())),
+  batchSize: z._default(z.int().check(z.minimum(1), z.maximum(10_000)), 1000),
+  batchingWindowSeconds: z._default(z.int().check(z.minimum(0), z.maximum(300)), 60),
   /** Seconds to wait for Coupa's loader results (0 = do not wait). */
-  waitResultsSeconds: z.number().int().min(0).default(600),
-  sftp: z
-    .object({
+  waitResultsSeconds: z._default(z.int().check(z.minimum(0)), 600),
+  sftp: z.prefault(
+    z.strictObject({
       /** sftp://user@host:port — the Coupa sFTP endpoint the Transfer Family connector calls. */
-      url: z.string().default('sftp://coupa-sftp.example.com'),
+      url: z._default(z.string(), 'sftp://coupa-sftp.example.com'),
       /** ssh-keyscan lines of the server's host key(s). */
-      trustedHostKeys: z.array(z.string()).default([]),
+      trustedHostKeys: z._default(z.array(z.string()), []),
       /** Secrets Manager secret with {"Username","PrivateKey"} (or "Password") for the connector. */
-      secretName: z.string().default('coupa-user-sync/coupa-sftp'),
-    })
-    .prefault({}),
+      secretName: z._default(z.string(), 'coupa-user-sync/coupa-sftp'),
+    }),
+    {},
+  ),
 });
 
 /**
@@ -101,65 +116,91 @@ const csvChannelSchema = z.object({
  * users it does not name are left alone. `full`: the file is the whole workforce, so every active
  * Coupa user it does not list is deactivated (except API users, protected and exempt logins).
  */
-const rosterSchema = z.object({
-  mode: z.enum(['delta', 'full']).default('delta'),
+const rosterSchema = z.strictObject({
+  mode: z._default(z.enum(['delta', 'full']), 'delta'),
   /** Glob patterns (`*`, `?`; case-insensitive) of logins a full roster never deactivates, e.g. "svc-*". */
-  exempt: z.array(z.string().min(1)).default([]),
+  exempt: z._default(z.array(z.string().check(z.minLength(1))), []),
   /** Deactivation guard: a run that would deactivate more users than this is held. */
-  maxDeactivations: z.number().int().min(0).default(100),
+  maxDeactivations: z._default(z.int().check(z.minimum(0)), 100),
   /** … or more than this share of the active users it may deactivate … */
-  maxDeactivationShare: z.number().min(0).max(1).default(0.2),
+  maxDeactivationShare: z._default(share(), 0.2),
   /** … when that is also more than this many users (a small instance's one leaver is never held). */
-  minDeactivationsGuarded: z.number().int().min(0).default(5),
+  minDeactivationsGuarded: z._default(z.int().check(z.minimum(0)), 5),
   /** Completeness guard: a full roster smaller than the last accepted one by more than this share is held. */
-  maxRosterShrink: z.number().min(0).max(1).default(0.1),
+  maxRosterShrink: z._default(share(), 0.1),
   /** A held run writes nothing (`hold-all`), or everything but the deactivations (`apply-rest`). */
-  onHold: z.enum(['hold-all', 'apply-rest']).default('hold-all'),
+  onHold: z._default(z.enum(['hold-all', 'apply-rest']), 'hold-all'),
   /** A kept snapshot of Coupa's users older than this is read again in full instead of refreshed. */
-  snapshotMaxAgeHours: z.number().positive().default(168),
+  snapshotMaxAgeHours: z._default(positive(), 168),
 });
 
-const applySchema = z.object({
+const applySchema = z.strictObject({
   /** Circuit breaker: stop when more than this share of the first `breakerWindow` writes fail. */
-  maxFailureShare: z.number().min(0).max(1).default(0.5),
-  breakerWindow: z.number().int().min(1).default(20),
+  maxFailureShare: z._default(share(), 0.5),
+  breakerWindow: z._default(z.int().check(z.minimum(1)), 20),
 });
 
-const approvalSchema = z.object({
+const approvalSchema = z.strictObject({
   /** A held run not approved within this many hours expires (with an alert); nothing of it is written. */
-  expireAfterHours: z.number().positive().max(24 * 30).default(72),
+  expireAfterHours: z._default(positive().check(z.maximum(24 * 30)), 72),
 });
 
-export const configSchema = z.object({
-  stackName: z.string().default('CoupaUserSync'),
-  /** `api` (Users API) or `csv` (user-import files over sFTP). Keys under incoming/csv/ always go to csv. */
-  delivery: z.enum(['api', 'csv']).default('api'),
-  /** Plan only: every run writes its plan and report and changes nothing in Coupa. */
-  dryRun: z.boolean().default(false),
-  roster: rosterSchema.prefault({}),
-  apply: applySchema.prefault({}),
-  approval: approvalSchema.prefault({}),
-  coupa: coupaSchema.prefault({}),
-  api: apiChannelSchema.prefault({}),
-  csv: csvChannelSchema.prefault({}),
-  notifications: z
-    .object({
-      /** Optional e-mail address subscribed to the failure topic. */
-      email: z.email().optional(),
-    })
-    .prefault({}),
-  reports: z
-    .object({
-      /**
-       * Hours after the split when a run still missing outcomes is reported anyway (AWS run-reporter),
-       * its missing rows as `failed`, so no row is silently lost.
-       */
-      reportAfterHours: z.number().positive().max(24 * 14).default(24),
-    })
-    .prefault({}),
-});
+export const configSchema = z
+  .strictObject({
+    stackName: z._default(z.string(), 'CoupaUserSync'),
+    /** `api` (Users API) or `csv` (user-import files over sFTP). Keys under incoming/csv/ always go to csv. */
+    delivery: z._default(z.enum(['api', 'csv']), 'api'),
+    /** Plan only: every run writes its plan and report and changes nothing in Coupa. */
+    dryRun: z._default(z.boolean(), false),
+    roster: z.prefault(rosterSchema, {}),
+    apply: z.prefault(applySchema, {}),
+    approval: z.prefault(approvalSchema, {}),
+    coupa: z.prefault(coupaSchema, {}),
+    api: z.prefault(apiChannelSchema, {}),
+    csv: z.prefault(csvChannelSchema, {}),
+    /** How the HR file is read and mapped to Coupa user elements (lambdas/core/hr/hr-config.ts). */
+    hr: z.prefault(hrSchema, {}),
+    notifications: z.prefault(
+      z.strictObject({
+        /** Optional e-mail address subscribed to the failure topic. */
+        email: z.optional(z.email()),
+      }),
+      {},
+    ),
+    reports: z.prefault(
+      z.strictObject({
+        /**
+         * Hours after the split when a run still missing outcomes is reported anyway (AWS run-reporter),
+         * its missing rows as `failed`, so no row is silently lost.
+         */
+        reportAfterHours: z._default(positive().check(z.maximum(24 * 14)), 24),
+      }),
+      {},
+    ),
+  })
+  .check(
+    z.superRefine((config, ctx) => {
+      // A mapped field the flavour's users do not have, or a collection HR does not own, could only be dropped.
+      const cso = config.coupa.flavor === 'cso';
+      const owned: readonly string[] = Array.isArray(config.coupa.ownedCollections) ? config.coupa.ownedCollections : [];
+      for (const target of Object.keys(config.hr.fields ?? {})) {
+        const report = (message: string) => ctx.addIssue({ code: 'custom', path: ['hr', 'fields', target], input: target, message });
+        if (target === 'login' || target === 'action' || !isMappableTarget(target)) continue;
+        if (cso && !(CSO_SYNC_FIELDS as readonly string[]).includes(target)) {
+          report(`CSO (coupa.flavor "cso") users have no ${target}: CSO takes ${CSO_SYNC_FIELDS.join(', ')}`);
+        } else if (!cso && !isCoreField(target) && !target.startsWith('custom-fields.')) {
+          report(`a CSO field: Coupa core users have no ${target} (set coupa.flavor "cso", or map it to a core element)`);
+        } else if ((COLLECTION_FIELDS as readonly string[]).includes(target) && !owned.includes(target)) {
+          report(`Coupa replaces a user's whole ${target} set when it is sent: add "${target}" to coupa.ownedCollections to let HR own it`);
+        }
+      }
+    }, {
+      when: ({ value }) => isObject(value) && isObject(value.coupa) && isObject(value.hr) && (value.hr.fields === undefined || isObject(value.hr.fields)),
+    }),
+  );
 
 export type SyncConfig = z.infer<typeof configSchema>;
+export type { HrConfig } from './hr/hr-config';
 export type CoupaConfig = SyncConfig['coupa'];
 
 /**
@@ -176,10 +217,44 @@ export function perProcessCoupaConfig(config: SyncConfig, processes = config.api
 export function parseConfig(input: unknown): SyncConfig {
   const result = configSchema.safeParse(input ?? {});
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const problems = result.error.issues.flatMap(describeIssue);
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return result.data;
+}
+
+type Issue = z.core.$ZodIssue;
+
+const EXPECTED: Record<string, string> = {
+  int: 'a whole number', number: 'a number', string: 'text', boolean: 'true or false', object: 'an object', record: 'an object', array: 'a list',
+};
+
+const pathOf = (path: readonly PropertyKey[]): string => (path.length === 0 ? '(root)' : path.map(String).join('.'));
+
+/** `path: what is wrong`, in our words (zod/mini carries no locale texts). One line per unknown key. */
+export function describeIssue(issue: Issue): string[] {
+  const at = pathOf(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => `${at}: unknown key "${key}"`);
+    case 'invalid_type':
+      return [`${at}: expected ${EXPECTED[issue.expected] ?? issue.expected}`];
+    case 'invalid_value':
+      return [`${at}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`];
+    case 'too_big':
+      return [`${at}: Too big: at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`];
+    case 'too_small':
+      if (issue.origin === 'string' && Number(issue.minimum) === 1) return [`${at}: must not be empty`];
+      return [`${at}: Too small: at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`];
+    case 'invalid_format':
+      return [`${at}: not a valid ${issue.format === 'url' ? 'URL' : issue.format === 'email' ? 'e-mail address' : issue.format}`];
+    case 'not_multiple_of':
+      return [`${at}: must be a whole number`];
+    case 'invalid_union':
+      return [`${at}: expected ${at.endsWith('map') || /\.map\./.test(at) || /\.(value|default)$/.test(at) ? 'text or true/false' : 'another kind of value'}`];
+    default:
+      return [`${at}: ${issue.message}`];
+  }
 }
 
 export const CONFIG_ENV = 'COUPA_SYNC_CONFIG';

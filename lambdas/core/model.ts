@@ -34,14 +34,29 @@ export const STRING_FIELDS = [
   'sso-identifier',
   'authentication-method',
   'default-locale',
+  // Phones as the CSV loader writes them ("+aa xxx-yyy-zzzz"); Coupa's API input shape is undocumented.
+  'phone-work',
+  'phone-mobile',
 ] as const;
 export type StringField = (typeof STRING_FIELDS)[number];
 
 /**
- * Reference fields, each held as the natural key Coupa resolves:
- * `manager` is the manager's login, `default-currency` a currency code.
+ * Reference fields, each held as the natural key Coupa resolves (the record must already exist in
+ * Coupa): `manager` is the manager's login, `default-currency` a currency code, `department`,
+ * `legal-entity` and `default-account-type` (chart of accounts) names, `default-account` an account
+ * code (within the user's chart of accounts), `default-address` a ship-to address's location code,
+ * `country-of-residence` an ISO country code.
  */
-export const REFERENCE_FIELDS = ['manager', 'default-currency'] as const;
+export const REFERENCE_FIELDS = [
+  'manager',
+  'default-currency',
+  'department',
+  'default-account-type',
+  'default-account',
+  'default-address',
+  'legal-entity',
+  'country-of-residence',
+] as const;
 export type ReferenceField = (typeof REFERENCE_FIELDS)[number];
 
 /**
@@ -49,17 +64,67 @@ export type ReferenceField = (typeof REFERENCE_FIELDS)[number];
  * the whole set on PUT, so one is only ever read, compared or written when config
  * `coupa.ownedCollections` lists it (HR owns it); an HR file carrying an unowned one is refused.
  */
-export const COLLECTION_FIELDS = ['roles', 'content-groups'] as const;
+export const COLLECTION_FIELDS = ['roles', 'content-groups', 'user-groups', 'approval-groups', 'account-groups'] as const;
 export type CollectionField = (typeof COLLECTION_FIELDS)[number];
 
+/**
+ * Approval limits, each held as the CSV loader writes one: an amount and a currency code
+ * ("1000.00 USD") or the name of a limit that exists in Coupa ("Director").
+ */
+export const APPROVAL_LIMIT_FIELDS = [
+  'requisition-approval-limit',
+  'expense-approval-limit',
+  'invoice-approval-limit',
+  'requisition-self-approval-limit',
+  'expense-self-approval-limit',
+  'invoice-self-approval-limit',
+] as const;
+export type ApprovalLimitField = (typeof APPROVAL_LIMIT_FIELDS)[number];
+
+/**
+ * Sent on create only: Coupa never shows them back (`generate-password-and-notify` invites a new
+ * non-SSO user to set a password), so they are never compared or sent on update.
+ */
+export const CREATE_ONLY_FIELDS = ['generate-password-and-notify'] as const;
+export type CreateOnlyField = (typeof CREATE_ONLY_FIELDS)[number];
+
+/** Custom fields, by their API name: `custom-fields: { "cost-centre-code": "CC-100" }`. */
+export const CUSTOM_FIELDS = 'custom-fields';
+export type CustomFieldValues = Record<string, string | null>;
+
+/**
+ * Fields only Coupa Sourcing Optimization (CSO) has, under CSO's own names (its Users API). Core
+ * users have none of them (a core config that maps one is refused).
+ */
+export const CSO_ONLY_FIELDS = ['street', 'zip-code', 'city', 'country', 'company-id'] as const;
+export type CsoOnlyField = (typeof CSO_ONLY_FIELDS)[number];
+
+/** The sync fields a CSO user has (cso-mapping.ts maps them to CSO's names; `active` is its state). */
+export const CSO_SYNC_FIELDS = ['active', 'firstname', 'lastname', 'email', 'phone-work', 'phone-mobile', ...CSO_ONLY_FIELDS] as const;
+
 /** Every field a sync may write (besides `login`, the match key); collections only when owned. */
-export const SYNC_FIELDS = [...STRING_FIELDS, 'active', ...REFERENCE_FIELDS, ...LICENCE_FIELDS, ...COLLECTION_FIELDS] as const;
+export const SYNC_FIELDS = [
+  ...STRING_FIELDS,
+  'active',
+  ...REFERENCE_FIELDS,
+  ...APPROVAL_LIMIT_FIELDS,
+  ...LICENCE_FIELDS,
+  ...COLLECTION_FIELDS,
+  ...CREATE_ONLY_FIELDS,
+  CUSTOM_FIELDS,
+  ...CSO_ONLY_FIELDS,
+] as const;
 export type SyncField = (typeof SYNC_FIELDS)[number];
 
 /** Desired (HR) or actual (Coupa) values of the sync fields. Absent = not owned / not known. */
-export type UserFields = { [K in StringField | ReferenceField]?: string | null } & {
-  [K in LicenceField]?: boolean;
-} & { active?: boolean } & { [K in CollectionField]?: string[] };
+export type UserFields = { [K in StringField | ReferenceField | ApprovalLimitField | CsoOnlyField]?: string | null } & {
+  [K in LicenceField | CreateOnlyField]?: boolean;
+} & { active?: boolean } & { [K in CollectionField]?: string[] } & { [CUSTOM_FIELDS]?: CustomFieldValues };
+
+/** Fields a core (non-CSO) Coupa user has. */
+export function isCoreField(field: string): boolean {
+  return (SYNC_FIELDS as readonly string[]).includes(field) && !(CSO_ONLY_FIELDS as readonly string[]).includes(field);
+}
 
 export function isCollectionField(field: string): field is CollectionField {
   return (COLLECTION_FIELDS as readonly string[]).includes(field);

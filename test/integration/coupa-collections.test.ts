@@ -11,7 +11,7 @@ import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { parseConfig } from '../../lambdas/core/config';
 import { CoupaRejectedError, createUserDirectory, type UserDirectory } from '../../lambdas/adapters/coupa';
 import { csvDataLine, csvHeaderLine } from '../../lambdas/core/csv/csv-writer';
-import { DEFAULT_HEADER_NAMES } from '../../lambdas/core/csv/user-import-format';
+import { DEFAULT_HEADER_NAMES, headerNameOf } from '../../lambdas/core/csv/user-import-format';
 import { toImportRow } from '../../lambdas/core/csv/user-import-row';
 import { planRecord } from '../support/factories';
 import { hrRecord } from '../support/factories';
@@ -151,7 +151,7 @@ describe('User Role Names through the CSV writer and the emulator loader', () =>
     ];
     const rows = records.map((r) => toImportRow(r, { ownedCollections: ['roles'] })).map((r) => (r.ok ? r.row : undefined)!);
     const columns = rows[0].columns;
-    const file = csvHeaderLine(columns.map((c) => DEFAULT_HEADER_NAMES[c])) + rows.map((r) => csvDataLine(columns.map((c) => r.cells[c] ?? ''))).join('');
+    const file = csvHeaderLine(columns.map((c) => headerNameOf(c, DEFAULT_HEADER_NAMES))) + rows.map((r) => csvDataLine(columns.map((c) => r.cells[c] ?? ''))).join('');
     await writeFile(join(incoming, 'users_20260101_000000Z_.csv'), file);
     // Act
     const [result] = await emulator.processIncoming();

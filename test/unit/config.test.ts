@@ -36,3 +36,121 @@ describe('perProcessCoupaConfig', () => {
     expect(2 * two.ratePerSecond).toBeLessThanOrEqual(25);
   });
 });
+
+describe('parseConfig: strict objects', () => {
+  it('refuses a misspelt key anywhere, naming its path, instead of dropping it', () => {
+    // Act
+    const error = (() => {
+      try {
+        parseConfig({ rooster: { mode: 'full' }, roster: { mood: 'full' }, csv: { sftp: { host: 'x' } } });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    // Assess
+    expect(error?.message.split('\n').slice(1).map((l) => l.trim())).toEqual([
+      'roster: unknown key "mood"',
+      'csv.sftp: unknown key "host"',
+      '(root): unknown key "rooster"',
+    ]);
+  });
+
+  it('bundles small: zod/mini, not the classic namespace with every locale', async () => {
+    // Prepare
+    const { build } = await import('esbuild');
+    // Act
+    const result = await build({ entryPoints: ['lambdas/core/config.ts'], bundle: true, minify: true, platform: 'node', format: 'esm', write: false });
+    // Assess: the classic import weighed 457 KB
+    expect(result.outputFiles[0].contents.length).toBeLessThan(60_000);
+  });
+});
+
+describe('parseConfig: the hr section', () => {
+  const mapping = (fields: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ hr: { fields: { login: { from: 'Work_Email' }, ...fields } }, ...rest });
+  const problems = (input: unknown): string[] => {
+    try {
+      parseConfig(input);
+      return [];
+    } catch (e) {
+      return (e as Error).message.split('\n').slice(1).map((l) => l.trim());
+    }
+  };
+
+  it('defaults to auto encoding and delimiter, the --NULL-- clear token and bounded input', () => {
+    // Act
+    const { hr } = parseConfig({});
+    // Assess
+    expect(hr).toEqual({
+      encoding: 'auto',
+      delimiter: 'auto',
+      clearToken: '--NULL--',
+      limits: { maxFileBytes: 512 * 1024 * 1024, maxRecordBytes: 65536, maxFieldChars: 8192, maxColumns: 1000, maxListItems: 100 },
+    });
+  });
+
+  it('accepts the issue\'s Workday mapping as written', () => {
+    // Prepare
+    const fields = {
+      login: { from: 'Work_Email', transform: ['trim', 'lower'] },
+      email: { from: 'Work_Email', transform: ['trim', 'lower'] },
+      'employee-number': { from: 'Employee_ID' },
+      firstname: { from: 'Legal_First_Name' },
+      lastname: { from: 'Legal_Last_Name' },
+      active: { from: 'Worker_Status', map: { Active: true, 'On Leave': true, '*': false } },
+      manager: { from: 'Manager_ID', matchOn: 'employee-number' },
+      department: { from: 'Cost_Center_Name' },
+      'default-locale': { value: 'en' },
+      'sso-identifier': { template: '{Employee_ID}@acme' },
+      'custom-fields.cost-centre-code': { from: 'Cost_Center_ID', default: 'NONE' },
+    };
+    // Act
+    const { hr } = parseConfig({ hr: { encoding: 'auto', delimiter: 'auto', unknownColumns: 'ignore', fields } });
+    // Assess
+    expect(hr.fields).toEqual(fields);
+    expect(hr.unknownColumns).toBe('ignore');
+  });
+
+  it.each([
+    [{ emial: { from: 'Work_Email' } }, 'hr.fields.emial: unknown key (not a Coupa user element the sync writes; did you mean "email"?)'],
+    [{ email: { from: 'A', template: '{B}' } }, 'hr.fields.email: has from and template: give only one'],
+    [{ email: { transform: ['lower'] } }, 'hr.fields.email: needs one of "from", "value" or "template"'],
+    [{ email: { from: 'A', transform: ['shout'] } }, 'hr.fields.email.transform.0: must be one of "trim", "lower", "upper", "titlecase", "digits"'],
+    [{ email: { from: 'A', matchOn: 'email' } }, 'hr.fields.email.matchOn: only the manager field has matchOn'],
+    [{ manager: { from: 'A', matchOn: 'id' } }, 'hr.fields.manager.matchOn: must be one of "login", "employee-number", "email"'],
+    [{ 'sso-identifier': { template: '@acme' } }, 'hr.fields.sso-identifier.template: has no {Header} placeholder (use "value" for a constant)'],
+    [{ 'sso-identifier': { template: '{}@acme' } }, 'hr.fields.sso-identifier.template: has an empty {} placeholder'],
+    [{ 'sso-identifier': { template: '{Id@acme' } }, 'hr.fields.sso-identifier.template: has an unmatched { or }'],
+    [{ department: { from: 'D', map: { Sales: true } } }, 'hr.fields.department.map.Sales: true/false only for a true/false field; "department" takes text'],
+    [{ department: { value: false } }, 'hr.fields.department.value: true/false only for a true/false field; "department" takes text'],
+    [{ active: { from: 'S', map: { A: 1 } } }, 'hr.fields.active.map.A: expected text or true/false'],
+    [{ email: { from: 'A', colour: 'red' } }, 'hr.fields.email: unknown key "colour"'],
+    [{ roles: { from: 'R' } }, 'hr.fields.roles: Coupa replaces a user\'s whole roles set when it is sent: add "roles" to coupa.ownedCollections to let HR own it'],
+    [{ street: { from: 'S' } }, 'hr.fields.street: a CSO field: Coupa core users have no street (set coupa.flavor "cso", or map it to a core element)'],
+  ])('refuses a bad mapping naming the field: %j', (fields, message) => {
+    // Act / Assess
+    expect(problems(mapping(fields))).toEqual([message]);
+  });
+
+  it('needs a login source, refuses core elements for CSO, and names every problem at once', () => {
+    // Act
+    const found = problems({
+      coupa: { flavor: 'cso', format: 'json' },
+      hr: { encoding: 'ebcdic', delimiter: ':', unknownColumns: 'keep', clearToken: '', fields: { email: { from: 'E' }, department: { from: 'D' } } },
+    });
+    // Assess
+    expect(found).toEqual([
+      'hr.encoding: must be one of "auto", "utf-8", "utf-16le", "utf-16be", "windows-1252", "iso-8859-1"',
+      'hr.delimiter: must be one of "auto", ",", ";", "\\t", "|"',
+      'hr.unknownColumns: must be one of "reject", "ignore"',
+      'hr.clearToken: must not be empty',
+      'hr.fields: "login" is required (the Coupa login is the match key)',
+      'hr.fields.department: CSO (coupa.flavor "cso") users have no department: CSO takes active, firstname, lastname, email, phone-work, phone-mobile, street, zip-code, city, country, company-id',
+    ]);
+  });
+
+  it('accepts owned collections and CSO\'s own fields where the flavour has them', () => {
+    // Act / Assess
+    expect(problems(mapping({ 'user-groups': { from: 'G' } }, { coupa: { ownedCollections: ['user-groups'] } }))).toEqual([]);
+    expect(problems(mapping({ street: { from: 'S' }, 'company-id': { value: '92205' } }, { coupa: { flavor: 'cso', format: 'json' } }))).toEqual([]);
+  });
+});

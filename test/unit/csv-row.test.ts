@@ -3,7 +3,7 @@ import { toImportRow } from '../../lambdas/core/csv/user-import-row';
 import { aRecord } from './csv-factories';
 
 describe('HR record → user-import row', () => {
-  it('writes only the columns the record owns, booleans as Yes/No, manager as Approver Login', () => {
+  it('writes only the columns the record owns, booleans as Yes/No, manager as Approver Login, a cleared field as --NULL--', () => {
     // Prepare
     const record = aRecord({
       fields: { email: 'j@example.com', 'purchasing-user': true, 'expense-user': false, manager: 'mgr.jones', middlename: null },
@@ -17,8 +17,8 @@ describe('HR record → user-import row', () => {
       ok: true,
       row: {
         login: 'jdoe',
-        columns: ['login', 'email', 'manager', 'purchasing-user', 'expense-user'],
-        cells: { login: 'jdoe', email: 'j@example.com', manager: 'mgr.jones', 'purchasing-user': 'Yes', 'expense-user': 'No' },
+        columns: ['login', 'email', 'middlename', 'manager', 'purchasing-user', 'expense-user'],
+        cells: { login: 'jdoe', email: 'j@example.com', middlename: '--NULL--', manager: 'mgr.jones', 'purchasing-user': 'Yes', 'expense-user': 'No' },
         deactivate: false,
       },
     });

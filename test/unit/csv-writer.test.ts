@@ -56,3 +56,17 @@ describe('user-import CSV writer', () => {
     expect(parsed).toEqual([['A', 'B', 'C', 'D'], ...rows]);
   });
 });
+
+describe('formula neutralisation leaves inert numbers alone', () => {
+  it.each([['+1 415-555-0100'], ['+44 (20) 7946-0958 x12'], ['-5'], ['-12.50']])('writes %s as it is', (value) => {
+    // Act
+    const line = csvDataLine([value]);
+    // Assess
+    expect(line).toBe(`"${value}"\r\n`);
+  });
+
+  it.each([['+1+cmd|calc'], ['-2+3+SUM(A1)'], ['+'], ['-x']])('still neutralises %s', (value) => {
+    // Act / Assess
+    expect(csvDataLine([value])).toBe(`"'${value.replace(/"/g, '""')}"\r\n`);
+  });
+});

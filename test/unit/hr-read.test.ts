@@ -140,15 +140,27 @@ describe('readHrFile', () => {
     });
   });
 
-  it('rejects a cell that is not valid UTF-8 (a Latin-1 file), naming row and field, not the value', async () => {
+  it('refuses a Latin-1 file read as auto, saying which encoding to set (hr.encoding: auto)', async () => {
     // Prepare: "Zoë" in Latin-1 (0xEB is not valid UTF-8)
     const csv = Buffer.concat([Buffer.from('login,firstname,lastname\nz.one,Zo'), Buffer.from([0xeb]), Buffer.from(',One\nok.user,Ok,User\n')]);
     // Act
+    const error = await readAll(Readable.from([csv])).catch((e) => e);
+    // Assess
+    expect(error).toBeInstanceOf(HrFileError);
+    expect(error.message).toContain('hr.csv: the file is not UTF-8 text');
+    expect(error.message).toContain('set hr.encoding to "windows-1252"');
+  });
+
+  it('rejects a cell that is not valid UTF-8 past the sniffed start of the file, naming row and field, not the value', async () => {
+    // Prepare: 90 KB of valid rows, then "Zoë" in Latin-1
+    const valid = Array.from({ length: 4000 }, (_, i) => `user.${i},First,Last\n`).join('');
+    const csv = Buffer.concat([Buffer.from(`login,firstname,lastname\n${valid}z.one,Zo`), Buffer.from([0xeb]), Buffer.from(',One\nok.user,Ok,User\n')]);
+    // Act
     const rows = await readAll(Readable.from([csv]));
     // Assess
-    expect(rows).toEqual([
-      { row: 1, result: { ok: false, login: 'z.one', errors: ['field "firstname": the value is not valid UTF-8 (save the file as UTF-8)'] } },
-      { row: 2, result: { ok: true, record: { row: 2, login: 'ok.user', fields: { firstname: 'Ok', lastname: 'User' } } } },
+    expect(rows.slice(-2)).toEqual([
+      { row: 4001, result: { ok: false, login: 'z.one', errors: ['field "firstname": the value is not valid UTF-8 (save the file as UTF-8)'] } },
+      { row: 4002, result: { ok: true, record: { row: 4002, login: 'ok.user', fields: { firstname: 'Ok', lastname: 'User' } } } },
     ]);
   });
 

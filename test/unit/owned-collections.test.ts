@@ -36,9 +36,10 @@ describe('config coupa.ownedCollections', () => {
 
   it('refuses an unknown collection, and any owned collection with the CSO flavour', () => {
     // Act / Assess
-    expect(() => parseConfig({ coupa: { ownedCollections: ['user-groups'] } })).toThrow(/coupa\.ownedCollections\.0: /);
+    expect(() => parseConfig({ coupa: { ownedCollections: ['warehouses'] } })).toThrow(/coupa\.ownedCollections\.0: /);
+    expect(parseConfig({ coupa: { ownedCollections: ['user-groups', 'approval-groups', 'account-groups'] } }).coupa.ownedCollections).toHaveLength(3);
     expect(() => parseConfig({ coupa: { flavor: 'cso', format: 'json', ownedCollections: ['roles'] } })).toThrow(
-      'Invalid configuration:\n  coupa.ownedCollections: CSO (coupa.flavor "cso") has no roles or content groups: ' +
+      'Invalid configuration:\n  coupa.ownedCollections: CSO (coupa.flavor "cso") has no roles or groups: ' +
         'remove roles from coupa.ownedCollections, or sync them with the core flavour',
     );
     expect(parseConfig({ coupa: { flavor: 'cso', format: 'json' } }).coupa.ownedCollections).toEqual([]);

@@ -1,14 +1,29 @@
 /**
  * UserFields ⇄ Coupa Sourcing Optimization (CSO) users. CSO knows fewer fields than Core:
- * login ⇄ name, firstname ⇄ first-name, lastname ⇄ last-name, email ⇄ email, active ⇄ state.
- * Other sync fields (licences, manager, …) do not exist in CSO and are not sent.
+ * login ⇄ name, firstname ⇄ first-name, lastname ⇄ last-name, email ⇄ email, active ⇄ state,
+ * phone-work ⇄ phone-number, phone-mobile ⇄ mobile-number, and its own address and company fields
+ * (street, zip-code, city, country, company-id) under their CSO names. Other sync fields (licences,
+ * manager, …) do not exist in CSO and are not sent (a CSO config mapping one is refused).
  * CSO asks that "Empty or null values are not supposed to be sent", so a clear is skipped.
+ * `email` and `company-id` are immutable once set: CSO skips an update that changes one, and the
+ * directory reports that item as not applied.
  */
 import type { CoupaUser, UserFields } from '../../core/model';
 
 export type CsoState = 'Active' | 'Blocked' | 'Disabled' | 'Removed';
 
-const FIELD_TO_CSO = { firstname: 'first-name', lastname: 'last-name', email: 'email' } as const;
+const FIELD_TO_CSO = {
+  firstname: 'first-name',
+  lastname: 'last-name',
+  email: 'email',
+  'phone-work': 'phone-number',
+  'phone-mobile': 'mobile-number',
+  street: 'street',
+  'zip-code': 'zip-code',
+  city: 'city',
+  country: 'country',
+  'company-id': 'company-id',
+} as const;
 
 export function toCsoPayload(fields: UserFields, deactivatedState: CsoState): Record<string, string> {
   const out: Record<string, string> = {};

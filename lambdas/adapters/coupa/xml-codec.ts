@@ -101,6 +101,8 @@ const COLLECTION_ITEMS: Record<string, string> = {
   roles: 'role',
   'content-groups': 'content-group',
   'user-groups': 'user-group',
+  'approval-groups': 'approval-group',
+  'account-groups': 'account-group',
 };
 
 function toBuilderTree(value: unknown): unknown {

@@ -88,7 +88,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   const run = await localRunRef(options.file, (options.clock ?? systemClock).now());
   const deps = await depsFor(options, run);
   const report = await runSync(
-    { run, input: createReadStream(options.file), read: { ownedCollections: options.config.coupa.ownedCollections }, dryRun: options.dryRun },
+    { run, input: createReadStream(options.file), read: { ownedCollections: options.config.coupa.ownedCollections, hr: options.config.hr }, dryRun: options.dryRun },
     deps,
   );
   return { report, notifier: deps.notifier };

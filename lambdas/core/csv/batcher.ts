@@ -54,7 +54,7 @@ export function inChangeOrder(messages: ChangeMessage[]): ChangeMessage[] {
 export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps): Promise<CsvManifest[]> {
   const { config } = deps;
   const messages = inChangeOrder(batch);
-  const headerNames = { ...DEFAULT_HEADER_NAMES, ...config.csv.headerNames, ...deps.headerNames } as Record<ImportColumn, string>;
+  const headerNames = { ...DEFAULT_HEADER_NAMES, ...config.csv.headerNames, ...deps.headerNames } as Record<string, string>;
 
   const rejected: Array<{ message: RunRef; outcome: RowOutcome }> = [];
   const reject = (m: ChangeMessage, error: string) => {

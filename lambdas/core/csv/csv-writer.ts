@@ -12,14 +12,19 @@
  * an altered key would create or change the wrong user. Rows whose match keys start like a
  * formula are therefore rejected before they reach this writer (user-import-row.ts), with a
  * message pointing at the API channel, which has no such risk.
+ * A signed number or phone number ("+1 415-555-0100", "-5", Coupa's own "+aa xxx-yyy-zzzz" phone
+ * format) is left alone: digits and phone punctuation cannot call a function or reach a DDE server.
  */
 import { stringify } from 'csv-stringify/sync';
 
 /** First characters a spreadsheet treats as the start of a formula (OWASP list). */
 export const FORMULA_TRIGGERS: readonly string[] = ['=', '+', '-', '@', '\t', '\r'];
 
+/** A leading + or - before digits and phone punctuation only (an optional " x123" extension): inert. */
+const SIGNED_NUMBER = /^[+-][0-9 ()./-]*[0-9)](\s*x\s*[0-9]+)?$/i;
+
 export function startsLikeFormula(value: string): boolean {
-  return value.length > 0 && FORMULA_TRIGGERS.includes(value[0]);
+  return value.length > 0 && FORMULA_TRIGGERS.includes(value[0]) && !SIGNED_NUMBER.test(value);
 }
 
 /** Prefixes `'` to a formula-like cell so spreadsheets show it as text. */

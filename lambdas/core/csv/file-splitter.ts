@@ -15,7 +15,7 @@
  */
 import { csvDataLine, csvHeaderLine } from './csv-writer';
 import type { ImportRow } from './user-import-row';
-import type { ImportColumn } from './user-import-format';
+import { headerNameOf, type ImportColumn } from './user-import-format';
 
 export interface SplitLimits {
   maxRowsPerFile: number;
@@ -76,8 +76,8 @@ function groupRows<T>(entries: Array<{ row: ImportRow; item: T }>): Group<T>[] {
     .sort((a, b) => a.level - b.level || setsManager(a) - setsManager(b) || a.firstIndex - b.firstIndex);
 }
 
-function splitGroup<T>(group: Group<T>, limits: SplitLimits, headerNames: Record<ImportColumn, string>): PlannedFile<T>[] {
-  const header = csvHeaderLine(group.columns.map((c) => headerNames[c]));
+function splitGroup<T>(group: Group<T>, limits: SplitLimits, headerNames: Readonly<Record<string, string>>): PlannedFile<T>[] {
+  const header = csvHeaderLine(group.columns.map((c) => headerNameOf(c, headerNames)));
   const headerBytes = Buffer.byteLength(header, 'utf8');
   const files: PlannedFile<T>[] = [];
   let lines: PlannedLine<T>[] = [];
@@ -107,7 +107,7 @@ function splitGroup<T>(group: Group<T>, limits: SplitLimits, headerNames: Record
 export function planImportFiles<T>(
   entries: Array<{ row: ImportRow; item: T }>,
   limits: SplitLimits,
-  headerNames: Record<ImportColumn, string>,
+  headerNames: Readonly<Record<string, string>>,
 ): PlannedFile<T>[] {
   return groupRows(entries).flatMap((group) => splitGroup(group, limits, headerNames));
 }

@@ -6,16 +6,35 @@
  * own template can override the spelling (`headerNamesFromTemplate`).
  */
 import { parse } from 'csv-parse/sync';
-import { SYNC_FIELDS, type SyncField } from '../model';
+import { CSO_ONLY_FIELDS, CUSTOM_FIELDS, SYNC_FIELDS, type CsoOnlyField, type SyncField } from '../model';
 
-/** A column the sync writes: the match key `login` or one of the sync fields (`active` → Status). */
-export type ImportColumn = 'login' | SyncField;
+/** A sync field the loader has a column of its own for (custom fields and CSO's fields have none). */
+export type LoaderField = Exclude<SyncField, typeof CUSTOM_FIELDS | CsoOnlyField>;
 
-/** Every column the sync can write, in the order they appear in a file (Login first). */
-export const IMPORT_COLUMNS: readonly ImportColumn[] = ['login', ...SYNC_FIELDS];
+/** A custom field's column: `custom-fields.<name>`, headed by the name (the loader wants the prompt name). */
+export type CustomFieldColumn = `${typeof CUSTOM_FIELDS}.${string}`;
 
-/** Documented default header of each column. */
-export const DEFAULT_HEADER_NAMES: Readonly<Record<ImportColumn, string>> = {
+/** A column the sync writes: the match key `login`, a sync field (`active` → Status) or a custom field. */
+export type ImportColumn = 'login' | LoaderField | CustomFieldColumn;
+
+/** Every fixed column the sync can write, in the order they appear in a file (Login first); custom fields follow. */
+export const IMPORT_COLUMNS: readonly ('login' | LoaderField)[] = [
+  'login',
+  ...SYNC_FIELDS.filter((f): f is LoaderField => f !== CUSTOM_FIELDS && !(CSO_ONLY_FIELDS as readonly string[]).includes(f)),
+];
+
+export const customFieldColumn = (name: string): CustomFieldColumn => `${CUSTOM_FIELDS}.${name}`;
+
+/** The header of a column: the instance's spelling, else the documented one; a custom field's is its name. */
+export function headerNameOf(column: ImportColumn, headerNames: Readonly<Record<string, string>>): string {
+  return headerNames[column] ?? column.slice(CUSTOM_FIELDS.length + 1);
+}
+
+/**
+ * Documented default header of each column (Users Import page, R35 CSV Import Formats). `Groups`
+ * for user groups is the loader's "Groups" column; that it means user groups is UNCERTAIN.
+ */
+export const DEFAULT_HEADER_NAMES: Readonly<Record<'login' | LoaderField, string>> = {
   login: 'Login',
   email: 'Email',
   firstname: 'First Name',
@@ -45,11 +64,30 @@ export const DEFAULT_HEADER_NAMES: Readonly<Record<ImportColumn, string>> = {
   'invoicing-user': 'Invoicing User',
   roles: 'User Role Names',
   'content-groups': 'Content Groups',
+  'user-groups': 'Groups',
+  'approval-groups': 'Approval Group Names',
+  'account-groups': 'Account Group Names',
+  'phone-work': 'Phone Work',
+  'phone-mobile': 'Phone Mobile',
+  department: 'Department',
+  'default-account-type': 'Default Chart of Accounts Name',
+  'default-account': 'Default Account Code',
+  'default-address': 'Default Address Location Code',
+  'legal-entity': 'Legal Entity Name',
+  'country-of-residence': 'Country Of Residence Code',
+  'requisition-approval-limit': 'Requisition Approval Limit',
+  'expense-approval-limit': 'Expense Approval Limit',
+  'invoice-approval-limit': 'Invoice Approval Limit',
+  'requisition-self-approval-limit': 'Requisition Self Approval Limit',
+  'expense-self-approval-limit': 'Expense Self Approval Limit',
+  'invoice-self-approval-limit': 'Invoice Self Approval Limit',
+  'generate-password-and-notify': 'Generate Password And Notify User',
 };
 
 /**
- * The loader's "clear" marker. For `User Role Names` it is Coupa's documented way to remove every
- * role (playbook 1.7); it is written only there (no clear marker is documented for Content Groups).
+ * The loader's "clear" marker: a cleared field (the HR clear token) is written as `--NULL--`, and for
+ * `User Role Names` it is Coupa's documented way to remove every role (playbook 1.7). For the other
+ * collections no clear marker is documented, so an empty list is not written (see user-import-row.ts).
  */
 export const CSV_NULL = '--NULL--';
 
@@ -58,7 +96,7 @@ export const CSV_NULL = '--NULL--';
  * would point the change at another user, so rows whose values there look like formulas are
  * rejected instead (see csv-writer.ts).
  */
-export const MATCH_KEY_COLUMNS: readonly ImportColumn[] = [
+export const MATCH_KEY_COLUMNS: readonly ('login' | LoaderField)[] = [
   'login',
   'email',
   'employee-number',
@@ -80,7 +118,7 @@ const headerKey = (name: string): string => name.replace(/\*\s*$/, '').replace(/
  * template's own spelling (`Login*` where the template says so). Columns the template does not
  * have keep the documented spelling. A template without a Login column cannot be right: error.
  */
-export function headerNamesFromTemplate(csvText: string, fileName = 'user-import template'): Record<ImportColumn, string> {
+export function headerNamesFromTemplate(csvText: string, fileName = 'user-import template'): Record<'login' | LoaderField, string> {
   const rows = parse(csvText, { bom: true, to_line: 1, relax_column_count: true, skip_empty_lines: true }) as string[][];
   const templateHeaders = rows[0] ?? [];
   const byKey = new Map(templateHeaders.map((h) => [headerKey(h), h.trim()]));

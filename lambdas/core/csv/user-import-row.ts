@@ -4,17 +4,21 @@
  * Only the columns the record owns get a cell: Coupa's loader leaves absent columns unchanged,
  * whereas what an EMPTY cell does is UNCERTAIN (it may blank the field). So a row never carries
  * a cell it does not own, and rows with different column sets go to different files
- * (file-splitter.ts). Like the API channel, an empty (null) HR value never blanks a Coupa value,
- * and a deactivation carries Login and Status only (the deactivate playbook: other fields of a
- * leaver are not worth a failed row).
+ * (file-splitter.ts). A field HR clears (the clear token: null in the record) is written as the
+ * loader's `--NULL--`, and `--NULL--` in `Approver Login` removes the manager. A deactivation
+ * carries Login and Status only (the deactivate playbook: other fields of a leaver are not worth a
+ * failed row). Custom fields follow the fixed columns, each headed by its name.
  *
- * Collections (roles → `User Role Names`, content-groups → `Content Groups`) are written only when
- * the record carries them, i.e. HR owns them (config coupa.ownedCollections; others are dropped
+ * Collections (roles → `User Role Names`, content-groups → `Content Groups`, user-groups → `Groups`,
+ * approval-groups / account-groups → `Approval Group Names` / `Account Group Names`) are written only
+ * when the record carries them, i.e. HR owns them (config coupa.ownedCollections; others are dropped
  * here too): the names comma-separated, as the loader documents. Coupa replaces the whole set. An
- * empty role list is written as `--NULL--` (Coupa's documented way to remove every role); an empty
- * content-group list has no documented marker, so that row is rejected.
+ * empty role list is written as `--NULL--` (Coupa's documented way to remove every role); the other
+ * collections have no documented marker, so a row emptying one is rejected.
  */
 import {
+  CREATE_ONLY_FIELDS,
+  CUSTOM_FIELDS,
   LICENCE_FIELDS,
   REQUIRED_TO_CREATE,
   deactivates,
@@ -31,6 +35,8 @@ import {
   CSV_NULL,
   csvBoolean,
   csvStatus,
+  customFieldColumn,
+  headerNameOf,
   type ImportColumn,
 } from './user-import-format';
 
@@ -45,8 +51,12 @@ export interface ImportRow {
 
 export type ImportRowResult = { ok: true; row: ImportRow } | { ok: false; error: string };
 
-const isLicence = (column: ImportColumn): column is LicenceField =>
-  (LICENCE_FIELDS as readonly string[]).includes(column);
+const BOOLEAN_COLUMNS: readonly string[] = [...LICENCE_FIELDS, ...CREATE_ONLY_FIELDS];
+const isBooleanColumn = (column: ImportColumn): column is LicenceField | (typeof CREATE_ONLY_FIELDS)[number] =>
+  BOOLEAN_COLUMNS.includes(column);
+
+/** A string field's cell: its value, or `--NULL--` when HR clears it. */
+const textCell = (value: string | null | undefined): string | undefined => (value === null ? CSV_NULL : value);
 
 function cellFor(record: HrRecord, column: ImportColumn): string | undefined {
   if (column === 'login') return record.login;
@@ -54,7 +64,7 @@ function cellFor(record: HrRecord, column: ImportColumn): string | undefined {
     if (deactivates(record)) return csvStatus(false);
     return record.fields.active === true ? csvStatus(true) : undefined;
   }
-  if (isLicence(column)) {
+  if (isBooleanColumn(column)) {
     const value = record.fields[column];
     return value === undefined ? undefined : csvBoolean(value);
   }
@@ -63,7 +73,13 @@ function cellFor(record: HrRecord, column: ImportColumn): string | undefined {
     if (names === undefined) return undefined;
     return names.length === 0 && column === 'roles' ? CSV_NULL : names.join(',');
   }
-  return record.fields[column] ?? undefined;
+  if (column.startsWith(`${CUSTOM_FIELDS}.`)) return textCell(record.fields[CUSTOM_FIELDS]?.[column.slice(CUSTOM_FIELDS.length + 1)]);
+  return textCell(record.fields[column as Exclude<ImportColumn, `${typeof CUSTOM_FIELDS}.${string}`> as 'email']);
+}
+
+/** The record's columns in file order: the fixed ones, then its custom fields by name. */
+function columnsOf(record: HrRecord): ImportColumn[] {
+  return [...IMPORT_COLUMNS, ...Object.keys(record.fields[CUSTOM_FIELDS] ?? {}).sort().map(customFieldColumn)];
 }
 
 /** Why a collection cannot go in its loader column, or undefined. */
@@ -72,7 +88,7 @@ function collectionProblem(column: CollectionField, names: readonly string[]): s
   if (names.length === 0) {
     return column === 'roles'
       ? undefined
-      : `an empty content-groups list cannot be sent by CSV (Coupa documents no way to clear ${header}); remove the groups in Coupa or send this user through the API channel`;
+      : `an empty ${column} list cannot be sent by CSV (Coupa documents no way to clear ${header}); remove the groups in Coupa or send this user through the API channel`;
   }
   if (names.some((n) => n.includes(','))) return `a name in ${header} contains a comma, which the loader reads as a separator`;
   if (names.some((n) => n === CSV_NULL)) return `${header} holds the name ${CSV_NULL}, which the loader reads as "clear"`;
@@ -95,7 +111,7 @@ export function toImportRow(record: HrRecord, options: ImportRowOptions = {}): I
   const columns: ImportColumn[] = [];
   const deactivate = deactivates(record);
   const where = `HR row ${record.row} (login ${record.login})`;
-  for (const column of IMPORT_COLUMNS) {
+  for (const column of columnsOf(record)) {
     if (deactivate && column !== 'login' && column !== 'active') continue;
     if (isCollectionField(column)) {
       const names = record.fields[column];
@@ -122,7 +138,7 @@ export function toImportRow(record: HrRecord, options: ImportRowOptions = {}): I
   // drift from the data row they belong to; no user field legitimately holds one.
   for (const column of columns) {
     if (/[\r\n]/.test(cells[column] ?? '')) {
-      return { ok: false, error: `${where}: ${DEFAULT_HEADER_NAMES[column]} contains a line break, which a Coupa user field cannot hold` };
+      return { ok: false, error: `${where}: ${headerNameOf(column, DEFAULT_HEADER_NAMES)} contains a line break, which a Coupa user field cannot hold` };
     }
   }
   for (const column of MATCH_KEY_COLUMNS) {

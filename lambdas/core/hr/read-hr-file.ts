@@ -1,7 +1,11 @@
 /**
- * Stream-reads an HR file (CSV, RFC 4180, UTF-8 with or without BOM, LF or CRLF) row by row,
- * so a million-row file never sits in memory. Yields every data row, valid or not, with its
- * 1-based data row number; problems with the file as a whole raise HrFileError.
+ * Stream-reads an HR file row by row, so a million-row file never sits in memory: bytes are sniffed
+ * and decoded (decode.ts: ZIP/XLSX, gzip and binary files refused; UTF-8, UTF-16, Windows-1252), the
+ * delimiter is found in the header line (`,` `;` tab), csv-parse splits records (csv-records.ts),
+ * the header is bound to the mapping (mapping.ts) and every data row is validated (validate-row.ts).
+ * Yields every data row, valid or not, with its 1-based data row number; problems with the file as
+ * a whole raise HrFileError. Every input is bounded (config hr.limits): file bytes, record bytes,
+ * cell characters, header columns, names per list.
  *
  * Row numbering: `row` is the n-th NON-BLANK data record after the header. Blank lines and
  * lines whose cells are all empty (`,,,` spreadsheet padding, whitespace) are skipped and NOT
@@ -12,17 +16,27 @@
  * (which can quote a cell) are replaced by ours, naming the data row and the file line.
  */
 import type { Readable } from 'node:stream';
-import { CsvError, parse, type Options } from 'csv-parse';
-import { COLLECTION_FIELDS, type CollectionField } from '../model';
-import { KEY_COLUMN, KNOWN_COLUMNS, canonicalColumn, isKnownColumn, type HeaderMap } from './columns';
-import { cellCharacterProblem, validateRow, type RowValidation } from './validate-row';
+import { CsvError } from 'csv-parse';
+import type { CollectionField } from '../model';
+import type { HeaderMap } from './columns';
+import { CsvRecords } from './csv-records';
+import { FileBytesError, decodeHrBytes } from './decode';
+import { DEFAULT_CLEAR_TOKEN, type HrConfig } from './hr-config';
+import { HeaderProblem, headerMapper, type RowMapper } from './mapping';
+import { sniffDelimiter } from './sniff';
+import { validateRow, type RowRules, type RowValidation } from './validate-row';
+
+/** Longest whole-file message: it goes to SNS (256 KB), logs and a terminal, and must stay readable. */
+const MAX_FILE_MESSAGE = 2000;
+/** Most problems listed for one row; the rest are counted. */
+const MAX_ROW_ERRORS = 10;
 
 export class HrFileError extends Error {
   constructor(
     readonly file: string,
     detail: string,
   ) {
-    super(`${file}: ${detail}`);
+    super(`${file}: ${detail.length > MAX_FILE_MESSAGE ? `${detail.slice(0, MAX_FILE_MESSAGE)}… (message cut)` : detail}`);
     this.name = 'HrFileError';
   }
 }
@@ -32,9 +46,15 @@ export interface HrRow {
   result: RowValidation;
 }
 
+/** The reader's share of config hr (the parsed section; absent parts take their defaults). */
+export type HrReadConfig = Partial<Omit<HrConfig, 'limits'>> & { limits?: Partial<HrConfig['limits']> };
+
 export interface ReadOptions {
   /** Name used in every message (the S3 key or local path). */
   file: string;
+  /** Config hr: encoding, delimiter, field mapping, clear token, input limits. */
+  hr?: HrReadConfig;
+  /** Renames of canonical headers (no hr.fields): HR name → Coupa element name. */
   headerMap?: HeaderMap;
   /**
    * Collections HR owns (config coupa.ownedCollections). A file with a `roles` or `content-groups`
@@ -43,84 +63,11 @@ export interface ReadOptions {
   ownedCollections?: readonly CollectionField[];
 }
 
-/** Checks the header and returns the canonical column name for each position ('' = no header name). */
-export function readHeader(rawHeader: string[], options: ReadOptions): string[] {
-  if (rawHeader.some((h) => cellCharacterProblem(h.trim()) !== undefined)) {
-    throw new HrFileError(
-      options.file,
-      'the header row is not valid UTF-8 text or contains control characters (save the file as UTF-8 CSV)',
-    );
-  }
-  const columns = rawHeader.map((h) => (h.trim() === '' ? '' : canonicalColumn(h, options.headerMap)));
-  const named = columns.filter((c) => c !== '');
-  const unknown = named.filter((c) => !isKnownColumn(c));
-  if (named.length > 0 && unknown.length === named.length) {
-    // Not one known name: most likely a file without a header row, whose first row is an employee.
-    // Its cells are not quoted here (personal data).
-    throw new HrFileError(
-      options.file,
-      'the first row is not a header of Coupa user element names: none of its cells is one (does the file lack ' +
-        `its header row, or do its names need a header mapping?); expected names such as: ${KNOWN_COLUMNS.join(', ')}`,
-    );
-  }
-  if (unknown.length > 0) {
-    throw new HrFileError(
-      options.file,
-      `unknown column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')} in the header; ` +
-        `expected Coupa user element names: ${KNOWN_COLUMNS.join(', ')}`,
-    );
-  }
-  const seen = new Set<string>();
-  for (const c of named) {
-    if (seen.has(c)) throw new HrFileError(options.file, `column "${c}" appears twice in the header`);
-    seen.add(c);
-  }
-  const owned = options.ownedCollections ?? [];
-  const unowned = COLLECTION_FIELDS.filter((c) => seen.has(c) && !owned.includes(c));
-  if (unowned.length > 0) {
-    const list = unowned.map((c) => `"${c}"`).join(', ');
-    throw new HrFileError(
-      options.file,
-      `the header has ${list} but coupa.ownedCollections does not list ${unowned.length > 1 ? 'them' : 'it'}: Coupa replaces ` +
-        `a user's whole set on every change, so the sync writes ${unowned.join('/')} only when the config says HR owns them. ` +
-        `Add ${unowned.map((c) => `"${c}"`).join(' and ')} to coupa.ownedCollections in the config, or remove the column(s) from the file`,
-    );
-  }
-  if (!seen.has(KEY_COLUMN)) {
-    throw new HrFileError(options.file, `the header has no "login" column (the match key); header was: ${rawHeader.join(',')}`);
-  }
-  return columns;
-}
-
-/**
- * Pairs a row's cells with the header. A row with extra non-empty cells, or with a value in a
- * column that has no header name, is rejected, not guessed at.
- */
-function checkRow(columns: string[], values: string[], row: number): RowValidation {
-  const login = values[columns.indexOf(KEY_COLUMN)]?.trim() ?? '';
-  if (values.length > columns.length && values.slice(columns.length).some((v) => v.trim() !== '')) {
-    return { ok: false, login, errors: [`row has ${values.length} cells but the header has ${columns.length} columns`] };
-  }
-  const unnamed = columns.flatMap((column, i) => (column === '' && (values[i] ?? '').trim() !== '' ? [i + 1] : []));
-  if (unnamed.length > 0) {
-    return { ok: false, login, errors: unnamed.map((n) => `cell ${n} has a value but its column has no header name`) };
-  }
-  const cells: Record<string, string> = {};
-  columns.forEach((column, i) => {
-    if (column !== '') cells[column] = values[i] ?? '';
-  });
-  return validateRow(row, cells);
-}
-
-/** A record as the parser hands it on: row 0 is the header. */
-interface ParsedRecord {
-  row: number;
-  values: string[];
-}
+const LIMITS = { maxFileBytes: 512 * 1024 * 1024, maxRecordBytes: 64 * 1024, maxFieldChars: 8 * 1024, maxColumns: 1000, maxListItems: 100 };
 
 const isBlank = (values: string[]): boolean => values.every((v) => v.trim() === '');
 
-/** How far csv-parse got, updated synchronously as it parses (the consumer may lag behind). */
+/** How far the parser got, counted as records are parsed (so an error can name the row it is in). */
 interface ParsePosition {
   headerSeen: boolean;
   /** Non-blank data records parsed so far. */
@@ -131,7 +78,7 @@ interface ParsePosition {
 }
 
 /** Our words for a csv-parse error: where the broken record starts, what is wrong; never a cell's content. */
-function describeParseError(err: CsvError, at: ParsePosition): string {
+function describeParseError(err: CsvError, at: ParsePosition, maxRecordBytes: number): string {
   const emptyLines = typeof err.empty_lines === 'number' ? err.empty_lines : at.lastEmptyLines;
   const startLine = at.lastLine + 1 + Math.max(0, emptyLines - at.lastEmptyLines);
   const where = at.headerSeen
@@ -145,48 +92,90 @@ function describeParseError(err: CsvError, at: ParsePosition): string {
       return `${where} has a quoted cell with text after its closing quote (write a quote inside a quoted cell as "")`;
     case 'INVALID_OPENING_QUOTE':
       return `${where} has a quote inside a cell that is not quoted (quote the whole cell and write the inner quote as "")`;
+    case 'CSV_MAX_RECORD_SIZE':
+      return `${where} is longer than hr.limits.maxRecordBytes (${maxRecordBytes} bytes): a quoted cell that is never closed, or a row that is no HR record`;
     default:
       return `${where} is not valid CSV (${err.code})`;
   }
 }
 
+/** Caps a row's problems: one broken row must not make a message no channel can carry. */
+function capped(errors: string[]): string[] {
+  return errors.length <= MAX_ROW_ERRORS ? errors : [...errors.slice(0, MAX_ROW_ERRORS), `… and ${errors.length - MAX_ROW_ERRORS} more problems in this row`];
+}
+
+/** A row's mapped cells, validated; mapping problems come first, then the fields'. */
+function checkRow(mapper: RowMapper, values: string[], row: number, rules: RowRules): RowValidation {
+  const mapped = mapper.map(values);
+  const result = validateRow(row, mapped.cells, rules);
+  if (mapped.errors.length === 0) return result.ok ? result : { ...result, errors: capped(result.errors) };
+  const login = result.ok ? result.record.login : result.login;
+  return { ok: false, login, errors: capped([...mapped.errors, ...(result.ok ? [] : result.errors)]) };
+}
+
 export async function* readHrFile(input: Readable, options: ReadOptions): AsyncGenerator<HrRow> {
+  const hr = options.hr ?? {};
+  const limits = { ...LIMITS, ...hr.limits };
+  const clearToken = hr.clearToken ?? DEFAULT_CLEAR_TOKEN;
   const at: ParsePosition = { headerSeen: false, dataRows: 0, lastLine: 0, lastEmptyLines: 0 };
-  const parseOptions: Options<ParsedRecord, string[]> = {
-    bom: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    relax_quotes: false,
-    // Numbering happens here, as records are parsed, so an error can name the row it is in.
-    on_record: (values, info) => {
-      at.lastLine = info.lines;
-      at.lastEmptyLines = info.empty_lines;
-      if (isBlank(values)) return null; // spreadsheet padding, not an employee: skipped, not counted
-      if (!at.headerSeen) {
+  const rules: RowRules = { clearToken, maxListItems: limits.maxListItems, managerMatchOn: hr.fields?.manager?.matchOn };
+  const fail = (detail: string) => new HrFileError(options.file, detail);
+  let mapper: RowMapper | undefined;
+  try {
+    const text = await decodeHrBytes(input, { encoding: hr.encoding ?? 'auto', maxFileBytes: limits.maxFileBytes });
+    const delimiter = !hr.delimiter || hr.delimiter === 'auto' ? sniffDelimiter(text.head) : hr.delimiter;
+    const records = new CsvRecords({
+      bom: true,
+      delimiter,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      relax_quotes: false,
+      max_record_size: limits.maxRecordBytes,
+    });
+    // Rows parsed from one chunk, numbered as the parser hands them over, yielded after it.
+    let parsed: HrRow[] = [];
+    const take = (values: string[]): void => {
+      const position = records.position;
+      at.lastLine = position.lines;
+      at.lastEmptyLines = position.emptyLines;
+      if (isBlank(values)) return; // spreadsheet padding, not an employee: skipped, not counted
+      if (!mapper) {
         at.headerSeen = true;
-        return { row: 0, values };
+        mapper = headerMapper(values, {
+          headerMap: options.headerMap,
+          fields: hr.fields,
+          unknownColumns: hr.unknownColumns ?? (hr.fields ? 'ignore' : 'reject'),
+          ownedCollections: options.ownedCollections,
+          clearToken,
+          maxColumns: limits.maxColumns,
+          maxFieldChars: limits.maxFieldChars,
+        });
+        return;
       }
       at.dataRows += 1;
-      return { row: at.dataRows, values };
-    },
-  };
-  // csv-parse types the stream-factory overload for plain string[] records only.
-  const parser = input.pipe(parse(parseOptions as unknown as Options));
-  // A read error on the source (S3 reset, missing file) must surface, not hang the parser.
-  input.once('error', (err) => parser.destroy(err));
-  let columns: string[] | undefined;
-  try {
-    for await (const { row, values } of parser as AsyncIterable<ParsedRecord>) {
-      if (row === 0) {
-        columns = readHeader(values, options);
-        continue;
+      parsed.push({ row: at.dataRows, result: checkRow(mapper, values, at.dataRows, rules) });
+    };
+    // Rows of a chunk are handed on before the next chunk is read (memory stays one chunk deep), and
+    // before an error in that chunk surfaces: the rows read before a break are all handed on.
+    const parseAndHandOn = function* (step: () => void): Generator<HrRow> {
+      let broken: unknown;
+      try {
+        step();
+      } catch (err) {
+        broken = err;
       }
-      yield { row, result: checkRow(columns!, values, row) };
-    }
+      const ready = parsed;
+      parsed = [];
+      yield* ready;
+      if (broken !== undefined) throw broken;
+    };
+    for await (const chunk of text.chunks) yield* parseAndHandOn(() => records.write(chunk, take));
+    yield* parseAndHandOn(() => records.end(take));
   } catch (err) {
     if (err instanceof HrFileError) throw err;
-    if (err instanceof CsvError) throw new HrFileError(options.file, `cannot read the file as CSV: ${describeParseError(err, at)}`);
-    throw new HrFileError(options.file, `cannot read the file: ${(err as Error).message}`);
+    if (err instanceof HeaderProblem || err instanceof FileBytesError) throw fail(err.message);
+    if (err instanceof CsvError) throw fail(`cannot read the file as CSV: ${describeParseError(err, at, limits.maxRecordBytes)}`);
+    throw fail(`cannot read the file: ${(err as Error).message}`);
   }
-  if (!columns) throw new HrFileError(options.file, 'the file is empty (no header row)');
+  if (!mapper) throw fail('the file is empty (no header row)');
 }

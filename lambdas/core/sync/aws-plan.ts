@@ -76,7 +76,7 @@ export async function planRun(
     {
       run,
       input: await deps.objects.get(run.file, request.version),
-      read: { ownedCollections: deps.config.coupa.ownedCollections },
+      read: { ownedCollections: deps.config.coupa.ownedCollections, hr: deps.config.hr },
       dryRun: request.dryRun,
     },
     { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config },

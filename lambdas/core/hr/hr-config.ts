@@ -1,0 +1,155 @@
+/**
+ * The `hr` section of the config: how an HR system's export is read (encoding, delimiter, input
+ * limits) and mapped to Coupa user elements (`fields`). Validated when the config is parsed, so a
+ * bad mapping stops `cdk synth` and the CLI (exit 2) before any file is read, naming the field.
+ *
+ *   "fields": { "email": { "from": "Work_Email", "transform": ["trim", "lower"] },
+ *               "active": { "from": "Worker_Status", "map": { "Active": true, "*": false } },
+ *               "manager": { "from": "Manager_ID", "matchOn": "employee-number" },
+ *               "sso-identifier": { "template": "{Employee_ID}@acme" },
+ *               "default-locale": { "value": "en" } }
+ */
+import * as z from 'zod/mini';
+import { CUSTOM_FIELDS, LICENCE_FIELDS, CREATE_ONLY_FIELDS, SYNC_FIELDS } from '../model';
+
+export const ENCODINGS = ['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1'] as const;
+export type HrEncoding = (typeof ENCODINGS)[number];
+export const DELIMITERS = ['auto', ',', ';', '\t', '|'] as const;
+export const TRANSFORMS = ['trim', 'lower', 'upper', 'titlecase', 'digits'] as const;
+export type TransformName = (typeof TRANSFORMS)[number];
+export const MANAGER_KEYS = ['login', 'employee-number', 'email'] as const;
+
+/** Coupa's own loader marker for "clear this field". */
+export const DEFAULT_CLEAR_TOKEN = '--NULL--';
+
+/** Columns a mapping can fill: the match key, the action, every sync field, and `custom-fields.<name>`. */
+export const MAPPABLE_TARGETS: readonly string[] = ['login', 'action', ...SYNC_FIELDS.filter((f) => f !== CUSTOM_FIELDS)];
+const CUSTOM_TARGET = /^custom-fields\.[A-Za-z0-9_][A-Za-z0-9_ -]{0,99}$/;
+export const isMappableTarget = (key: string): boolean => MAPPABLE_TARGETS.includes(key) || CUSTOM_TARGET.test(key);
+
+/** Targets whose values are true/false (a map or constant may give them booleans). */
+export const BOOLEAN_TARGETS: ReadonlySet<string> = new Set(['active', ...LICENCE_FIELDS, ...CREATE_ONLY_FIELDS]);
+
+const scalar = z.union([z.string(), z.boolean()]);
+
+const fieldRuleSchema = z.strictObject({
+  /** An HR header (matched ignoring case and surrounding spaces). */
+  from: z.optional(z.string().check(z.minLength(1))),
+  /** A constant. */
+  value: z.optional(scalar),
+  /** Text with `{Header}` placeholders. */
+  template: z.optional(z.string().check(z.minLength(1))),
+  /** Applied in order, to the cell (`from`) or the filled template. */
+  transform: z.optional(z.array(z.enum(TRANSFORMS))),
+  /** HR value → Coupa value after the transforms; `*` for anything else. No match and no `*`: the row is rejected. */
+  map: z.optional(z.record(z.string(), scalar)),
+  /** Used when the cell is empty (after the transforms). */
+  default: z.optional(scalar),
+  /** `manager` only: the HR column holds the manager's login (default), employee number or e-mail. */
+  matchOn: z.optional(z.enum(MANAGER_KEYS)),
+});
+export type FieldRule = z.infer<typeof fieldRuleSchema>;
+
+const limitsSchema = z.strictObject({
+  /** The whole file, in bytes as stored. */
+  maxFileBytes: z._default(z.int().check(z.positive()), 512 * 1024 * 1024),
+  /** One record (row), in bytes: an unclosed quote stops here instead of eating memory. */
+  maxRecordBytes: z._default(z.int().check(z.minimum(1024)), 64 * 1024),
+  /** One cell, in characters. */
+  maxFieldChars: z._default(z.int().check(z.positive()), 8 * 1024),
+  /** Columns in the header. */
+  maxColumns: z._default(z.int().check(z.positive()), 1000),
+  /** Names in one collection cell (roles, groups). */
+  maxListItems: z._default(z.int().check(z.positive()), 100),
+});
+export type HrLimits = z.infer<typeof limitsSchema>;
+
+export const hrSchema = z
+  .strictObject({
+    /** `auto`: UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else must be named. */
+    encoding: z._default(z.enum(ENCODINGS), 'auto'),
+    /** `auto`: the most frequent of , ; tab in the header line. */
+    delimiter: z._default(z.enum(DELIMITERS), 'auto'),
+    /** Columns no field is taken from: `reject` the file or `ignore` them. Default: reject without `fields`, ignore with. */
+    unknownColumns: z.optional(z.enum(['reject', 'ignore'])),
+    /** The cell that deliberately clears a field in Coupa (an empty cell leaves it alone). */
+    clearToken: z._default(z.string().check(z.minLength(1)), DEFAULT_CLEAR_TOKEN),
+    /** Coupa element (or `custom-fields.<name>`) → where its value comes from. Without it, headers are Coupa element names. */
+    fields: z.optional(z.record(z.string(), fieldRuleSchema)),
+    limits: z.prefault(limitsSchema, {}),
+  })
+  .check(
+    z.superRefine((hr, ctx) => checkFields(hr.fields, (path, message) => ctx.addIssue({ code: 'custom', path, message, input: hr })), {
+      // Also when another field is bad, so one run of parseConfig names every problem.
+      when: (payload) => isObject(payload.value) && (payload.value.fields === undefined || isObject(payload.value.fields)),
+    }),
+  );
+export type HrConfig = z.infer<typeof hrSchema>;
+export type HrFields = NonNullable<HrConfig['fields']>;
+
+type Report = (path: PropertyKey[], message: string) => void;
+
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** The `{Header}` placeholders of a template. */
+export function placeholders(template: string): string[] {
+  return [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]);
+}
+
+/** Rules no schema type can say: known targets, one source each, sound templates and maps. */
+function checkFields(fields: HrFields | undefined, report: Report): void {
+  if (!fields) return;
+  if (!('login' in fields)) report(['fields'], '"login" is required (the Coupa login is the match key)');
+  for (const [target, rule] of Object.entries(fields)) {
+    const at = (...path: string[]) => ['fields', target, ...path];
+    if (!isObject(rule)) continue; // its type is reported already
+    if (!isMappableTarget(target)) {
+      report(['fields', target], `unknown key (not a Coupa user element the sync writes${suggestion(target)})`);
+      continue;
+    }
+    const sources = (['from', 'value', 'template'] as const).filter((k) => rule[k] !== undefined);
+    if (sources.length !== 1) {
+      report(at(), sources.length === 0 ? 'needs one of "from", "value" or "template"' : `has ${sources.join(' and ')}: give only one`);
+    }
+    if (rule.matchOn !== undefined && target !== 'manager') report(at('matchOn'), 'only the manager field has matchOn');
+    if (typeof rule.template === 'string') {
+      const names = placeholders(rule.template);
+      if (/[{}]/.test(rule.template.replace(/\{[^{}]*\}/g, ''))) report(at('template'), 'has an unmatched { or }');
+      else if (names.length === 0) report(at('template'), 'has no {Header} placeholder (use "value" for a constant)');
+      else if (names.some((n) => n.trim() === '')) report(at('template'), 'has an empty {} placeholder');
+    }
+    const isBoolean = BOOLEAN_TARGETS.has(target);
+    const wrongType = (value: string | boolean) => typeof value === 'boolean' && !isBoolean;
+    for (const [from, to] of Object.entries(isObject(rule.map) ? rule.map : {})) {
+      if (wrongType(to)) report(at('map', from), `true/false only for a true/false field; "${target}" takes text`);
+    }
+    for (const key of ['value', 'default'] as const) {
+      const value = rule[key];
+      if (value !== undefined && wrongType(value)) report(at(key), `true/false only for a true/false field; "${target}" takes text`);
+    }
+  }
+}
+
+/** ` (did you mean "email"?)` for a near miss, else ''. */
+function suggestion(key: string): string {
+  const lowered = key.toLowerCase();
+  let best: { target: string; distance: number } | undefined;
+  for (const target of MAPPABLE_TARGETS) {
+    const distance = editDistance(lowered, target);
+    if (!best || distance < best.distance) best = { target, distance };
+  }
+  return best && best.distance <= 2 ? `; did you mean "${best.target}"?` : '; see "Mapping your HR export" in the README';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

@@ -1,0 +1,228 @@
+/** HR exports through config hr.fields: sources, transforms, maps, defaults, templates, the clear token, managers by key. */
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/core/config';
+import { HrFileError, readHrFile, type HrRow } from '../../lambdas/core/hr/read-hr-file';
+import { csvStream } from '../support/factories';
+
+const WORKDAY_FIELDS = {
+  login: { from: 'Work_Email', transform: ['trim', 'lower'] },
+  email: { from: 'Work_Email', transform: ['trim', 'lower'] },
+  'employee-number': { from: 'Employee_ID' },
+  firstname: { from: 'Legal_First_Name', transform: ['titlecase'] },
+  lastname: { from: 'Legal_Last_Name' },
+  active: { from: 'Worker_Status', map: { Active: true, 'On Leave': true, '*': false } },
+  manager: { from: 'Manager_ID', matchOn: 'employee-number' },
+  'default-locale': { value: 'en' },
+  'sso-identifier': { template: '{Employee_ID}@acme' },
+};
+
+async function readMapped(csv: string, hr: Record<string, unknown>, coupa: Record<string, unknown> = {}): Promise<HrRow[]> {
+  const config = parseConfig({ hr, coupa });
+  const rows: HrRow[] = [];
+  for await (const row of readHrFile(csvStream(csv), { file: 'workday.csv', hr: config.hr, ownedCollections: config.coupa.ownedCollections })) rows.push(row);
+  return rows;
+}
+
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as Error);
+
+describe('readHrFile with hr.fields', () => {
+  it('reads a Workday-style report: headers by name, transforms, a status map, a constant, a template, the manager by employee id', async () => {
+    // Prepare
+    const csv =
+      'Employee_ID,Legal_First_Name,Legal_Last_Name,Work_Email,Worker_Status,Manager_ID,Job_Title\n' +
+      'E100, aNNa ,Berg, Anna.Berg@Example.com ,Active,,Engineer\n' +
+      'E101,bo,Lind,bo.lind@example.com,Terminated,E100,Clerk\n';
+    // Act
+    const rows = await readMapped(csv, { fields: WORKDAY_FIELDS });
+    // Assess
+    expect(rows.map((r) => r.result)).toEqual([
+      {
+        ok: true,
+        record: {
+          row: 1,
+          login: 'anna.berg@example.com',
+          fields: { email: 'anna.berg@example.com', 'employee-number': 'E100', firstname: 'Anna', lastname: 'Berg', active: true, 'default-locale': 'en', 'sso-identifier': 'E100@acme' },
+        },
+      },
+      {
+        ok: true,
+        record: {
+          row: 2,
+          login: 'bo.lind@example.com',
+          fields: { email: 'bo.lind@example.com', 'employee-number': 'E101', firstname: 'Bo', lastname: 'Lind', active: false, 'default-locale': 'en', 'sso-identifier': 'E101@acme' },
+          managerRef: { matchOn: 'employee-number', value: 'E100' },
+        },
+      },
+    ]);
+  });
+
+  it('matches headers ignoring case and surrounding spaces, and map keys ignoring case', async () => {
+    // Prepare
+    const hr = { fields: { login: { from: ' work_email ' }, active: { from: 'STATUS', map: { active: true, '*': false } } } };
+    // Act
+    const [row] = await readMapped(' Work_Email ,Status\nw.x@example.com,ACTIVE\n', hr);
+    // Assess
+    expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'w.x@example.com', fields: { active: true } } });
+  });
+
+  it('rejects a row whose value is not in a map without "*", naming the field and the column, quoting only a plain token', async () => {
+    // Prepare
+    const hr = { fields: { login: { from: 'Login' }, active: { from: 'Worker_Status', map: { Active: true, Terminated: false } } } };
+    // Act
+    const rows = await readMapped('Login,Worker_Status\na.one,Retired\nb.two,On Leave\n', hr);
+    // Assess
+    expect(rows.map((r) => r.result)).toEqual([
+      { ok: false, login: 'a.one', errors: ['field "active": "Retired" in column "Worker_Status" is not in hr.fields.active.map (add it, or a "*" entry for any other value)'] },
+      { ok: false, login: 'b.two', errors: ['field "active": the value in column "Worker_Status" is not in hr.fields.active.map (add it, or a "*" entry for any other value)'] },
+    ]);
+  });
+
+  it('uses the default for an empty cell and leaves a field without a default alone', async () => {
+    // Prepare
+    const hr = { fields: { login: { from: 'Login' }, 'default-locale': { from: 'Locale', default: 'en' }, middlename: { from: 'Middle' } } };
+    // Act
+    const [row] = await readMapped('Login,Locale,Middle\na.one,,\n', hr);
+    // Assess
+    expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'a.one', fields: { 'default-locale': 'en' } } });
+  });
+
+  it('leaves a template empty when a placeholder cell is empty (no "@acme" SSO ids)', async () => {
+    // Prepare
+    const hr = { fields: { login: { from: 'Login' }, 'sso-identifier': { template: '{Employee_ID}@acme' } } };
+    // Act
+    const [row] = await readMapped('Login,Employee_ID\na.one,\n', hr);
+    // Assess
+    expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'a.one', fields: {} } });
+  });
+
+  it.each([
+    ['trim', ' x ', 'x'],
+    ['lower', 'MiXeD', 'mixed'],
+    ['upper', 'de', 'DE'],
+    ['titlecase', "o'NEIL-smith jr", "O'Neil-Smith Jr"],
+    ['digits', 'E-00 123', '00123'],
+  ])('transform %s', async (transform, cell, expected) => {
+    // Prepare
+    const hr = { fields: { login: { value: 'a.one' }, lastname: { from: 'Name', transform: [transform] } } };
+    // Act
+    const [row] = await readMapped(`Name\n"${cell}"\n`, hr);
+    // Assess
+    expect(row.result).toMatchObject({ ok: true, record: { fields: { lastname: expected } } });
+  });
+
+  it('clears fields with the clear token (strings and references null, collections empty) and refuses to clear required ones', async () => {
+    // Prepare
+    const hr = {
+      clearToken: '#CLEAR#',
+      fields: {
+        login: { from: 'Login' },
+        department: { from: 'Dept', map: { Sales: 'Sales EMEA' } },
+        manager: { from: 'Mgr' },
+        roles: { from: 'Roles' },
+        'custom-fields.cost-centre': { from: 'CC' },
+        email: { from: 'Mail' },
+      },
+    };
+    // Act
+    const rows = await readMapped('Login,Dept,Mgr,Roles,CC,Mail\na.one,#CLEAR#,#CLEAR#,#CLEAR#,#CLEAR#,\nb.two,,,,,#CLEAR#\n', hr, { ownedCollections: ['roles'] });
+    // Assess
+    expect(rows.map((r) => r.result)).toEqual([
+      { ok: true, record: { row: 1, login: 'a.one', fields: { department: null, manager: null, roles: [], 'custom-fields': { 'cost-centre': null } } } },
+      { ok: false, login: 'b.two', errors: ['field "email": holds the clear token, but Coupa\'s email cannot be cleared'] },
+    ]);
+  });
+
+  it('carries a manager named by e-mail as managerRef, validated as an e-mail', async () => {
+    // Prepare
+    const hr = { fields: { login: { from: 'Login' }, manager: { from: 'Manager_Email', matchOn: 'email' } } };
+    // Act
+    const rows = await readMapped('Login,Manager_Email\na.one,boss@example.com\nb.two,not-mail\n', hr);
+    // Assess
+    expect(rows.map((r) => r.result)).toEqual([
+      { ok: true, record: { row: 1, login: 'a.one', fields: {}, managerRef: { matchOn: 'email', value: 'boss@example.com' } } },
+      { ok: false, login: 'b.two', errors: ['field "manager": the value is not an e-mail address'] },
+    ]);
+  });
+
+  it('fills custom fields and the new elements, checking their formats', async () => {
+    // Prepare
+    const hr = {
+      fields: {
+        login: { from: 'Login' },
+        'phone-work': { from: 'Phone' },
+        'requisition-approval-limit': { from: 'Limit' },
+        'country-of-residence': { from: 'Country', transform: ['upper'] },
+        'custom-fields.cost-centre-code': { from: 'CC' },
+        'generate-password-and-notify': { value: true },
+      },
+    };
+    // Act
+    const rows = await readMapped('Login,Phone,Limit,Country,CC\na.one,+1 415-555-0100,1000.00 USD,us,CC-1\nb.two,call me,1000 dollars,USA,\n', hr);
+    // Assess
+    expect(rows[0].result).toEqual({
+      ok: true,
+      record: {
+        row: 1,
+        login: 'a.one',
+        fields: {
+          'phone-work': '+1 415-555-0100',
+          'requisition-approval-limit': '1000.00 USD',
+          'country-of-residence': 'US',
+          'custom-fields': { 'cost-centre-code': 'CC-1' },
+          'generate-password-and-notify': true,
+        },
+      },
+    });
+    expect(rows[1].result).toEqual({
+      ok: false,
+      login: 'b.two',
+      errors: [
+        'field "phone-work": the value is not a phone number (digits, spaces, - ( ) . and a leading +, e.g. +1 415-555-0100)',
+        'field "requisition-approval-limit": an approval limit is an amount and a currency code ("1000.00 USD") or the name of a limit in Coupa',
+        'field "country-of-residence": 3 characters, Coupa allows at most 2',
+      ],
+    });
+  });
+
+  it('ignores unmapped columns by default, and refuses them naming a few when hr.unknownColumns is "reject"', async () => {
+    // Prepare
+    const csv = 'Login,Job_Title,Hire_Date,Location,Grade,Band,Cost,Extra\na.one,x,y,z,1,2,3,4\n';
+    const fields = { login: { from: 'Login' } };
+    // Act
+    const ignored = await readMapped(csv, { fields });
+    const refused = await failure(readMapped(csv, { fields, unknownColumns: 'reject' }));
+    // Assess
+    expect(ignored[0].result).toEqual({ ok: true, record: { row: 1, login: 'a.one', fields: {} } });
+    expect(refused).toBeInstanceOf(HrFileError);
+    expect(refused?.message).toBe(
+      'workday.csv: column(s) "Job_Title", "Hire_Date", "Location", "Grade", "Band" and 2 more are not taken by any field in hr.fields (hr.unknownColumns is "reject")',
+    );
+  });
+
+  it('refuses a file without a mapped header, naming the field and the header, never the first row\'s cells', async () => {
+    // Act
+    const partly = await failure(readMapped('Employee_ID,Work_Email\nE1,a@example.com\n', { fields: WORKDAY_FIELDS }));
+    const headless = await failure(readMapped('E100,Anna,Berg,anna.berg@example.com,Active,,Engineer\n', { fields: WORKDAY_FIELDS }));
+    // Assess
+    expect(partly?.message).toBe(
+      'workday.csv: hr.fields.firstname.from: the header has no column "Legal_First_Name"; hr.fields.lastname.from: the header has no column "Legal_Last_Name"; ' +
+        'hr.fields.active.from: the header has no column "Worker_Status"; hr.fields.manager.from: the header has no column "Manager_ID"',
+    );
+    expect(headless?.message).toContain('(none of the mapped columns is there: does the file lack its header row, or is it another export?)');
+    expect(headless?.message).not.toMatch(/anna|berg/i);
+  });
+
+  it('refuses a header that names a mapped column twice', async () => {
+    // Act
+    const error = await failure(readMapped('Login,login\na,b\n', { fields: { login: { from: 'Login' } } }));
+    // Assess
+    expect(error?.message).toBe('workday.csv: column "Login" appears 2 times in the header; hr.fields.login takes it');
+  });
+
+  it('ignores unknown canonical columns with hr.unknownColumns "ignore" (no hr.fields)', async () => {
+    // Act
+    const [row] = await readMapped('login,email,job-title\na.one,a@example.com,Engineer\n', { unknownColumns: 'ignore' });
+    // Assess
+    expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'a.one', fields: { email: 'a@example.com' } } });
+  });
+});
