@@ -12,7 +12,6 @@ import { createUserDirectory } from '../../lambdas/adapters/coupa';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { approveLocalRun, runLocalPipeline, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
 import type { UserDirectory } from '../../lambdas/core/ports';
-import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { ApprovalError } from '../../lambdas/core/run/approve';
 import { IncompleteRosterError } from '../../lambdas/core/run/run-sync';
 import { testConfig } from '../support/factories';
@@ -409,6 +408,3 @@ describe('approval safety against the emulator', () => {
     expect(env.writes()).toEqual([]);
   });
 });
-
-// Referenced so an unused-import check never hides a wrong error type in the broken-file test above.
-void HrFileError;
