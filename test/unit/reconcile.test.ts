@@ -927,3 +927,27 @@ describe('held run expiry', () => {
     expect(h.directory.writes).toEqual([]);
   });
 });
+
+describe('full roster with coupa.matchFallback', () => {
+  it('renames the user matched on the employee number instead of deactivating it, and the refreshed snapshot forgets the old login', async () => {
+    // Prepare
+    const h = harness([employee('old.login', 1, { fields: { 'employee-number': 'E1' } }), employee('other', 2)], {
+      roster: { mode: 'full' },
+      coupa: { matchFallback: 'employee-number' },
+    });
+    const file = hrCsv([person('new.login', { email: 'old.login@example.com', 'employee-number': 'E1' }), person('other')]);
+    // Act
+    const first = await runCsv(h, file);
+    const second = await runCsv(h, file);
+    // Assess
+    expect(first.rows).toEqual([
+      { row: 1, login: 'new.login', outcome: 'updated', changedFields: ['login'], changes: [{ field: 'login', before: 'old.login', after: 'new.login' }] },
+      { row: 2, login: 'other', outcome: 'unchanged' },
+    ]);
+    expect(first.absentees).toEqual([]);
+    expect(second.rows.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
+    expect(second.absentees).toEqual([]);
+    expect(h.directory.writes).toEqual(['update new.login login']);
+    expect(activeByLogin(h)).toEqual({ 'new.login': true, other: true });
+  });
+});
