@@ -75,7 +75,7 @@ describe('full roster', () => {
     const writes = h.directory.writes.length;
     // Act
     const second = await runCsv(h, file);
-    // Assess
+    // Assess: the first run created new.hire and deactivated the four absentees; the second, nothing
     expect(writes).toBe(5);
     expect(h.directory.writes).toHaveLength(writes);
     expect(second.rows.map((r) => [r.login, r.outcome])).toEqual([['stay.one', 'unchanged'], ['new.hire', 'unchanged']]);
