@@ -12,7 +12,6 @@ import { createUserDirectory } from '../../lambdas/adapters/coupa';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { approveLocalRun, runLocalPipeline, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
 import type { UserDirectory } from '../../lambdas/core/ports';
-import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { ApprovalError } from '../../lambdas/core/run/approve';
 import { IncompleteRosterError } from '../../lambdas/core/run/run-sync';
 import { testConfig } from '../support/factories';
@@ -217,6 +216,40 @@ describe('full roster against the emulator', () => {
   });
 });
 
+describe('completeness guard with the state folder', () => {
+  it('holds a full roster 20 % smaller than the accepted one, accepts it on approval, and keeps the figure per instance', async () => {
+    // Prepare: a first full roster of 10 is accepted
+    const staff = logins('staff', 10);
+    const env = await setUp(staff.map((l, i) => seedEmployee(l, 1 + i)), { roster: { mode: 'full', maxDeactivationShare: 1 } });
+    const all = await env.file(staff.map((l) => person(l)));
+    const eight = await env.file(staff.slice(0, 8).map((l) => person(l)));
+    const first = await runLocalPipeline({ ...env.target(), file: all });
+    env.emulator.resetLog();
+    // Act
+    const held = await runLocalPipeline({ ...env.target(), file: eight });
+    const heldWrites = env.writes();
+    await approveLocalRun(held.report.runId, env.target());
+    env.emulator.resetLog();
+    const after = await runLocalPipeline({ ...env.target(), file: eight });
+    const other = await setUp(staff.map((l, i) => seedEmployee(l, 1 + i)), { roster: { mode: 'full', maxDeactivationShare: 1 } });
+    const elsewhere = await runLocalPipeline({ ...other.target(), stateDir: env.target().stateDir, file: eight, dryRun: true });
+    // Assess
+    expect(first.report.guards[1].detail).toBe('first full roster (10 logins): nothing to compare with yet');
+    expect(held.report.status).toBe('held');
+    expect(held.report.guards[1]).toEqual({
+      guard: 'completeness',
+      held: true,
+      detail: 'the file lists 8 logins, the last accepted full roster 10 (20 % fewer): more than roster.maxRosterShrink (10 %) fewer, is the export complete?',
+    });
+    expect(heldWrites).toEqual([]);
+    expect(after.report.status).toBe('complete');
+    expect(after.report.guards[1]).toEqual({ guard: 'completeness', held: false, detail: 'the file lists 8 logins, the last accepted full roster 8' });
+    expect(env.writes()).toEqual([]);
+    expect(env.active()).toMatchObject({ 'staff.009': false, 'staff.010': false, 'staff.008': true });
+    expect(elsewhere.report.guards[1].detail).toBe('first full roster (8 logins): nothing to compare with yet');
+  });
+});
+
 describe('delta file against the emulator', () => {
   // BUG: in delta mode without a kept snapshot, Coupa is read with `login[in]=` lookups and
   // CoreUserDirectory.findByLogins keeps exact matches only, so the planner never learns that Coupa
@@ -409,6 +442,3 @@ describe('approval safety against the emulator', () => {
     expect(env.writes()).toEqual([]);
   });
 });
-
-// Referenced so an unused-import check never hides a wrong error type in the broken-file test above.
-void HrFileError;
