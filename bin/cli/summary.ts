@@ -20,6 +20,8 @@ export function formatSummary(report: RunReport, seconds: number): string {
     `  ${counts.join(' · ')}`,
   ];
   if (t.rows === 0) lines.push('  The file has no data rows: nothing to do (is it the right export?)');
+  // Held or stopped: why, and what to do (the approve command for a held run).
+  if (report.reason) lines.push(`  ${report.status === 'held' ? 'Held' : report.status === 'stopped' ? 'Stopped' : 'Note'}: ${report.reason}`);
   const changed = report.rows.filter((r) => r.changedFields && r.changedFields.length > 0);
   if (changed.length > 0) {
     lines.push(report.dryRun ? 'Would change:' : 'Changed:');

@@ -264,7 +264,8 @@ export interface GuardVerdict {
 /**
  * `complete`: applied (or nothing to do). `planned`: a dry run, nothing written. `held`: a guard
  * held it, nothing written (or, with roster.onHold "apply-rest", all but the deactivations), waiting
- * for `coupa-sync approve`. `stopped`: the circuit breaker stopped it part-way. `expired`: held and
+ * for `coupa-sync approve`. `stopped`: stopped part-way, by the circuit breaker or a delta file that
+ * broke (the rows after the break were not read). `expired`: held and
  * not approved in time. `rejected`: held and refused by an operator.
  */
 export type RunStatus = 'complete' | 'planned' | 'held' | 'stopped' | 'expired' | 'rejected';

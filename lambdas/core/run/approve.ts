@@ -32,6 +32,14 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
   if (!plan) throw new ApprovalError(`no run ${runId} is kept here (see --state-dir); approve the run id printed by the held run`);
   if (plan.status !== 'held') throw new ApprovalError(`run ${runId} is not held (it is ${plan.status}): nothing to approve`);
   const held = await deps.runs.loadReport(runId);
+  const heldHours = (startedAt.getTime() - Date.parse(plan.createdAt)) / 3_600_000;
+  if (heldHours > deps.config.approval.expireAfterHours) {
+    // Coupa has moved on since the plan: expire it rather than apply a picture days old.
+    const reason = `expired: held ${Math.floor(heldHours)} h, more than approval.expireAfterHours (${deps.config.approval.expireAfterHours}); nothing of its staged changes was written. Run the file again for a fresh plan.`;
+    await deps.runs.savePlan({ ...plan, status: 'expired', reason });
+    if (held) await deps.runs.saveReport({ ...held, status: 'expired', reason });
+    throw new ApprovalError(`run ${runId} ${reason}`);
+  }
 
   // Current state of every staged user: by the login Coupa has now (a rename's old login).
   const coupaLogin = (c: PlannedChange) => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);

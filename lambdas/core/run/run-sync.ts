@@ -157,13 +157,17 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   const { run, mode, guards, reason } = planned;
   const outcomes = [...planned.outcomes];
   let status = planned.status;
-  let stopReason: string | undefined;
+  // A delta file that broke part-way: what was read is applied; the report says the rest was not read.
+  let stopReason = planned.broken
+    ? `the file could not be read to its end (${planned.broken}): the rows after that were not read; fix the file and upload it again (rows already applied will come out unchanged)`
+    : undefined;
+  if (stopReason && status === 'complete') status = 'stopped';
   if (planned.toApply.length > 0) {
     deps.onProgress?.(`applying ${planned.toApply.length} change(s)`);
     const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.push(...rowOutcomesOf(r)));
     if (stopped) {
       status = 'stopped';
-      stopReason = stopped;
+      stopReason = [stopReason, stopped].filter(Boolean).join('; ');
       await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync stopped: ${run.file}`, message: stopped, run });
     }
   }

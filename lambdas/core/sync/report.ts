@@ -59,9 +59,11 @@ export function buildReport(run: RunRef, startedAt: Date, finishedAt: Date, outc
 
 /**
  * Exit status of `coupa-sync run|plan|approve`: 3 the run is held (nothing, or only the rest,
- * written: approve it), 1 some rows rejected, failed or skipped, 0 otherwise.
+ * written: approve it), 1 some rows rejected, failed or skipped, or the run stopped part-way (the
+ * breaker, or a file that broke), 0 otherwise.
  */
 export function exitCodeFor(report: RunReport): 0 | 1 | 3 {
   if (report.status === 'held') return 3;
+  if (report.status === 'stopped') return 1;
   return report.totals.rejected + report.totals.failed + report.totals.skipped > 0 ? 1 : 0;
 }
