@@ -125,11 +125,9 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
     if (entry.record.managerRef) byKey[entry.record.managerRef.matchOn].add(entry.record.managerRef.value);
   }
   const table = new UserTable(false);
-  for (const user of (await directory.findByLogins([...logins])).values()) table.put(user);
-  // A login Coupa has only in another letter case: found here, so the plan can say so instead of
-  // trying a create Coupa refuses ("Login has already been taken").
-  const unknown = [...logins].filter((l) => !table.get(l));
-  if (unknown.length > 0) for (const user of await directory.findBy('login', unknown)) if (!table.get(user.login)) table.put(user);
+  // Matched ignoring case, as Coupa does: a login Coupa has only in another letter case is found
+  // too, so the plan can say so instead of trying a create Coupa refuses ("Login has already been taken").
+  for (const user of await directory.findBy('login', [...logins])) table.put(user);
   // Fallback keys only for the logins Coupa does not know (renamed in HR).
   const fallback = config.coupa.matchFallback;
   if (fallback !== 'none') {
