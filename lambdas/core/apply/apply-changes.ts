@@ -58,7 +58,8 @@ export async function applyChanges(changes: readonly PlannedChange[], deps: Appl
   for (const c of changes) levels.set(c.level, [...(levels.get(c.level) ?? []), c]);
 
   for (const level of [...levels.keys()].sort((a, b) => a - b)) {
-    const queue = levels.get(level)!.map((c) => withoutFailedManager(c, failed));
+    let queue = levels.get(level)!.map((c) => withoutFailedManager(c, failed));
+    if (deps.directory.createMany && deps.directory.updateMany) queue = await applyInBulk(queue, deps, result, failed);
     let next = 0;
     const worker = async () => {
       while (next < queue.length) {
@@ -98,4 +99,45 @@ export async function applyChanges(changes: readonly PlannedChange[], deps: Appl
   }
   if (deps.breaker?.tripped) result.stopped = deps.breaker.reason;
   return result;
+}
+
+/** Items per bulk call where the flavour has them (CSO's lenient POST/PUT /api/users). */
+export const BULK_CHUNK = 50;
+
+/**
+ * CSO: a level's creates, then its updates, go out in lenient bulk calls of BULK_CHUNK; each item's
+ * answer settles its change (an item CSO skipped fails with the reason). A call that fails as a
+ * whole (transient) hands its changes back; returns the changes left for the one-by-one path (none).
+ */
+async function applyInBulk(queue: PlannedChange[], deps: ApplyDeps, result: ApplyResult, failed: Set<string>): Promise<PlannedChange[]> {
+  const { directory } = deps;
+  const creates = queue.filter((c) => c.kind === 'create');
+  const updates = queue.filter((c) => c.kind !== 'create');
+  const send = async (items: PlannedChange[], call: (chunk: PlannedChange[]) => Promise<Array<{ user?: unknown; error?: string }>>) => {
+    for (let i = 0; i < items.length; i += BULK_CHUNK) {
+      const chunk = items.slice(i, i + BULK_CHUNK);
+      if (result.fatal || deps.shouldStop?.()) {
+        result.retry.push(...chunk);
+        result.retryReason ??= result.fatal ? result.fatal.message : 'stopped early: out of time';
+        continue;
+      }
+      try {
+        const answers = await call(chunk);
+        for (const [n, change] of chunk.entries()) {
+          const answer = answers[n];
+          const ok = Boolean(answer?.user) && !answer?.error;
+          deps.breaker?.record(ok);
+          if (!ok) failed.add(change.login.toLowerCase());
+          await deps.onResult(ok ? resultOf(change, OUTCOME_OF[change.kind]) : resultOf(change, 'failed', [answer?.error ?? 'Coupa did not apply it']));
+        }
+      } catch (err) {
+        if (err instanceof CoupaAuthError) result.fatal = err;
+        result.retry.push(...chunk);
+        result.retryReason = (err as Error).message;
+      }
+    }
+  };
+  await send(creates, (chunk) => directory.createMany!(chunk.map((c) => ({ login: c.login, fields: c.send }))));
+  await send(updates, (chunk) => directory.updateMany!(chunk.map((c) => ({ id: c.id!, login: c.login, changes: c.send }))));
+  return [];
 }
