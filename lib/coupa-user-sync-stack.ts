@@ -14,6 +14,7 @@ import { RunReporter } from './constructs/run-reporter';
 import { SyncQueues } from './constructs/queues';
 import { SyncSecrets } from './constructs/secrets';
 import { Splitter } from './constructs/splitter';
+import { Writers } from './constructs/writers';
 
 export interface CoupaUserSyncStackProps extends StackProps {
   config: SyncConfig;
@@ -27,6 +28,10 @@ export class CoupaUserSyncStack extends Stack {
   constructor(scope: Construct, id: string, props: CoupaUserSyncStackProps) {
     super(scope, id, props);
     const { config } = props;
+    if (config.coupa.url && !isHttpsOrLoopback(config.coupa.url)) {
+      // The OAuth client secret and a bearer token travel with every request: never in clear text.
+      Annotations.of(this).addError(`coupa.url must be https:// (got ${config.coupa.url}): the Coupa credentials must not travel in clear text`);
+    }
     if (!config.coupa.url) {
       Annotations.of(this).addWarningV2(
         'coupa-user-sync:no-coupa-url',
@@ -59,6 +64,7 @@ export class CoupaUserSyncStack extends Stack {
       csvQueue: this.queues.csv,
       alerts: this.alerts,
     });
+    new Writers(this, 'Writers', { bucket, queues: [this.queues.api, this.queues.csv], planner: splitter.function.role });
     const api = new ApiConsumer(this, 'ApiChannel', {
       config,
       bucket,
@@ -76,6 +82,7 @@ export class CoupaUserSyncStack extends Stack {
     });
 
     const reporter = new RunReporter(this, 'Reports', { config, bucket, alerts: this.alerts });
+    secrets.onlyReadBy(secrets.coupa, [splitter.function.role, api.function.role, csv.poller.role]);
 
     new SyncDashboard(this, 'Monitoring', {
       dashboardName: `${config.stackName}-sync`,
@@ -116,5 +123,15 @@ export class CoupaUserSyncStack extends Stack {
     new CfnOutput(this, 'CoupaSecretName', { value: config.coupa.secretName, description: 'Fill in the Coupa OAuth client' });
     new CfnOutput(this, 'SftpSecretName', { value: config.csv.sftp.secretName, description: 'Fill in the Coupa sFTP user' });
     new CfnOutput(this, 'ConnectorId', { value: csv.connector.attrConnectorId });
+  }
+}
+
+/** https://…, or http:// to a loopback host (a local emulator in tests). */
+export function isHttpsOrLoopback(url: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(url);
+    return protocol === 'https:' || (protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(hostname));
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,8 @@
  * The two third-party credentials the sync needs: Coupa's OAuth client (or CSO API key) and the
  * Coupa sFTP user for the Transfer Family connector. The operator fills both in after deploying.
  */
-import { Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
@@ -37,6 +38,25 @@ export class SyncSecrets extends Construct {
     });
     for (const secret of [this.coupa, this.sftp]) {
       Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: NO_ROTATION });
+      // The operator's real credentials live here: a stack deletion or replacement must not lose them.
+      secret.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
+  }
+
+  /**
+   * A resource policy on the secret: only these roles may read its value, whatever other identity
+   * policies in the account say (an administrator can still write it, to rotate it).
+   */
+  onlyReadBy(secret: secretsmanager.Secret, readers: iam.IRole[]): void {
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheSyncReadsIt',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'], // in a resource policy, "*" means this secret
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers.map((r) => r.roleArn) } },
+      }),
+    );
   }
 }
