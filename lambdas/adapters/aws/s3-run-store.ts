@@ -41,8 +41,8 @@ export class S3RunStore implements PendingRunStore {
   async split(runId: string): Promise<RunSplit> {
     const parsed = splitShape.safeParse(await this.readJson(splitKey(runId)));
     if (!parsed.success) throw new Error(`${splitKey(runId)} is not a split summary with rows: ${parsed.error.issues[0]?.message}`);
-    const { run, rows, splitAt, absentees, details } = parsed.data as typeof parsed.data & Pick<RunSplit, 'absentees' | 'details'>;
-    return { run, rows, splitAt, ...(absentees ? { absentees } : {}), ...(details ? { details } : {}) };
+    const { run, rows, splitAt, absentees, details, approvedAt } = parsed.data as typeof parsed.data & Pick<RunSplit, 'absentees' | 'details' | 'approvedAt'>;
+    return { run, rows, splitAt, ...(absentees ? { absentees } : {}), ...(details ? { details } : {}), ...(approvedAt ? { approvedAt } : {}) };
   }
 
   async outcomes(runId: string): Promise<RecordedOutcomes[]> {

@@ -41,6 +41,8 @@ export interface SplitRecord {
   absentees: number;
   splitAt: string;
   details: ReportDetails;
+  /** Set once a held run is approved: its `held` outcomes then wait for what approval does. */
+  approvedAt?: string;
 }
 
 /** A planning attempt older than this died with its Lambda (15 minutes at most). */
@@ -50,7 +52,9 @@ async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps
   const body = (state: string) => JSON.stringify({ state, file: run.file, version, at: deps.clock.now().toISOString() });
   if (await deps.objects.create(claimKey(run.runId), body('planning'))) return true;
   const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: string; at: string };
-  if (earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS) {
+  // A planning attempt that failed (transient: Lambda retries the event) or died is taken over.
+  const died = earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS;
+  if (earlier.state === 'failed' || died) {
     await deps.objects.put(claimKey(run.runId), body('planning'), 'application/json');
     return true;
   }
@@ -72,6 +76,17 @@ export async function planRun(
     deps.log('S3 event for a run already planned: ignored', { file: run.file });
     return;
   }
+  try {
+    await planAndQueue(request, deps);
+  } catch (err) {
+    // Lambda retries the event: let that attempt take the claim (an unreadable file is final, though).
+    await deps.objects.put(claimKey(run.runId), JSON.stringify({ state: 'failed', file: run.file, at: deps.clock.now().toISOString(), error: (err as Error).name }), 'application/json');
+    throw err;
+  }
+}
+
+async function planAndQueue(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<void> {
+  const { run, channel } = request;
   const planned = await planFile(
     {
       run,
@@ -81,8 +96,9 @@ export async function planRun(
     },
     { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config },
   );
-  // Held rows are not outcomes yet: approval (or expiry) settles them.
-  await deps.ledger.record(run, planned.outcomes.filter((o) => o.outcome !== 'held'));
+  // Held rows are recorded `held`: final for a run that is not approved (the report says so), replaced
+  // by what approval does (the reporter waits for them once split.json says approvedAt).
+  await deps.ledger.record(run, planned.outcomes);
   await deps.queue(channel).send(changeMessages(run, planned.toApply));
 
   const details: ReportDetails = { status: planned.status, dryRun: planned.dryRun, mode: planned.mode, guards: planned.guards, ...(planned.reason ? { reason: planned.reason } : {}) };
@@ -140,7 +156,7 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
   const details: ReportDetails = { ...split.details, status: 'complete', reason: `approved at ${approvedAt} (${plan.reason ?? 'held'})` };
   await deps.objects.put(
     splitKey(runId),
-    JSON.stringify({ ...split, absentees: split.absentees + toQueue.filter((c) => c.absent).length, details }),
+    JSON.stringify({ ...split, absentees: split.absentees + plan.staged.filter((c) => c.absent).length, approvedAt, details }),
     'application/json',
   );
   await deps.ledger.record(plan.run, skipped);

@@ -15,6 +15,8 @@ export interface RunSplit {
   splitAt: string;
   /** Status, mode, guards and reason for the report (from the plan). */
   details?: ReportDetails;
+  /** A held run approved at this time: a `held` outcome no longer counts as settled. */
+  approvedAt?: string;
 }
 
 /** One ledger entry: the outcomes one record() call wrote, and when. */
@@ -56,6 +58,8 @@ export function overdueError(hours: number): string {
  */
 export function assessRun(split: RunSplit, records: RecordedOutcomes[], now: Date, reportAfterHours: number): RunStatus {
   const latest = latestOutcomes(records);
+  // Approved: the staged rows' `held` outcomes are replaced by what approval does; wait for that.
+  if (split.approvedAt) for (const [key, { outcome }] of latest) if (outcome.outcome === 'held') latest.delete(key);
   const missingRows: number[] = [];
   for (let row = 1; row <= split.rows; row++) if (!latest.has(row)) missingRows.push(row);
   const startedAt = new Date(split.splitAt);
