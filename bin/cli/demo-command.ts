@@ -18,7 +18,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
   const expected = report.totals.failed + report.totals.rejected;
   out(
     `\nDemo finished: ${expected} row(s) were not applied on purpose (one Coupa rejects, one with bad input).` +
-      `\nTry: npx coupa-sync run ${file} --format json --dry-run`,
+      `\nTry: npx coupa-sync plan ${file} --report plan.html   (the plan, before → after, nothing written)`,
   );
   return 0;
 }
