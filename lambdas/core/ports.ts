@@ -165,3 +165,12 @@ export interface AcceptedRoster {
   logins: number;
   at: string;
 }
+
+/**
+ * How a file handed to the sFTP connector fared, and handing it over again (AWS Transfer Family's
+ * transfers finish after the call that started them; a failed one is otherwise only an event).
+ */
+export interface TransferTracker {
+  status(transfer: { fileName: string; transferId: string }): Promise<{ state: 'pending' | 'completed' | 'failed'; reason?: string }>;
+  resend(transfer: { fileName: string; remoteDirectory: string }): Promise<{ transferId: string }>;
+}

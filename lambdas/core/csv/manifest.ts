@@ -21,6 +21,8 @@ export interface CsvManifest {
   remoteDirectory: string;
   sentAt: string;
   transferId: string;
+  /** Transfers started for this file so far (1 = the first); the results poller re-sends a failed one. */
+  attempts?: number;
   /** One entry per HR row settled by the file; superseded rows share their survivor's line. */
   rows: CsvManifestRow[];
 }

@@ -6,11 +6,13 @@
 import { CoupaRetryableError } from '../coupa-errors';
 import type { DataFileSourceReader, DataFileSourceResult } from '../ports';
 import type { RowOutcome, RunRef } from '../model';
-import type { Clock, Notifier, OutcomeLedger } from '../ports';
+import type { Clock, Notifier, OutcomeLedger, TransferTracker } from '../ports';
 import type { CsvManifest, CsvManifestRow, ManifestStore } from './manifest';
 
 export interface CsvResultsDeps {
   reader: DataFileSourceReader;
+  /** AWS: the connector's transfers, so a failed one is sent again, then its rows failed with the reason. */
+  transfers?: TransferTracker;
   manifests: ManifestStore;
   ledger: OutcomeLedger;
   notifier: Notifier;
@@ -25,6 +27,8 @@ export interface CsvResultsOptions {
 }
 
 const FINAL_STATUSES = new Set(['done', 'failed']);
+/** Transfers of one file before its rows are failed; each retry waits for the next pass (every 5 minutes in AWS). */
+export const MAX_TRANSFER_ATTEMPTS = 3;
 /** Statuses of a load an administrator has halted: still pending (it may be resumed), but worth saying. */
 const HELD_STATUSES = new Set(['stopped', 'paused']);
 const MAX_LISTED = 50;
@@ -98,6 +102,35 @@ async function settleFile(manifest: CsvManifest, result: DataFileSourceResult, d
   return outcomes;
 }
 
+/**
+ * Coupa has not seen the file: did its transfer fail? Then send it again, or — after
+ * MAX_TRANSFER_ATTEMPTS — fail its rows with the connector's reason. True when the file is settled.
+ */
+async function transferGaveUp(manifest: CsvManifest, deps: CsvResultsDeps, outcomes: RowOutcome[]): Promise<boolean> {
+  const { state, reason } = await deps.transfers!.status(manifest);
+  if (state !== 'failed') return false;
+  const attempts = manifest.attempts ?? 1;
+  if (attempts < MAX_TRANSFER_ATTEMPTS) {
+    const { transferId } = await deps.transfers!.resend(manifest);
+    // In place: a poll loop (CLI) asks about the new transfer next time round.
+    Object.assign(manifest, { transferId, attempts: attempts + 1 });
+    await deps.manifests.save(manifest);
+    return false;
+  }
+  const why = `the sFTP transfer of ${manifest.fileName} failed ${attempts} times: ${reason ?? 'no reason given'}`;
+  const failed = manifest.rows.map((r): RowOutcome => ({ row: r.row, login: r.login, outcome: 'failed', errors: [why], ...(r.absent ? { absent: true } : {}) }));
+  const runs = new Map<string, { run: RunRef; outcomes: RowOutcome[] }>();
+  manifest.rows.forEach((r, i) => {
+    const entry = runs.get(r.run.runId) ?? { run: r.run, outcomes: [] };
+    entry.outcomes.push(failed[i]);
+    runs.set(r.run.runId, entry);
+  });
+  for (const { run, outcomes: runOutcomes } of runs.values()) await deps.ledger.record(run, runOutcomes);
+  await deps.manifests.complete(manifest.fileName);
+  outcomes.push(...failed);
+  return true;
+}
+
 export async function collectCsvResults(
   pending: CsvManifest[],
   deps: CsvResultsDeps,
@@ -120,6 +153,7 @@ export async function collectCsvResults(
         opts.onProgress?.(`could not read the load of ${manifest.fileName} yet: ${err.message}`);
       }
       if (result && FINAL_STATUSES.has(result.status.toLowerCase())) outcomes.push(...(await settleFile(manifest, result, deps)));
+      else if (!result && deps.transfers && (await transferGaveUp(manifest, deps, outcomes))) continue;
       else {
         still.push(manifest);
         if (result && HELD_STATUSES.has(result.status.toLowerCase())) held.push(`${manifest.fileName} is ${result.status}`);
