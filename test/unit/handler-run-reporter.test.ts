@@ -5,23 +5,25 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import type { RowOutcome, RunReport } from '../../lambdas/core/model';
+import type { SplitRecord } from '../../lambdas/core/sync/aws-plan';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
-import { fakeS3Bucket, lambdaContext, stubHandlerEnv } from './handler-fixtures';
+import { fakeS3Bucket, lambdaContext, stubHandlerEnv, type FakeBucket } from './handler-fixtures';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
 const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' } as ScheduledEvent;
-let objects: Map<string, Buffer>;
+let objects: FakeBucket;
 let handler: (event: ScheduledEvent, context: Context) => Promise<ReportRunsResult>;
 let resetAwsContext: () => void;
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
-/** What the splitter leaves for one run: split.json (its real shape) and the pending marker. */
-function splitRun(runId: string, rows: number, splitAt: string): void {
+/** What the planner leaves for one run: split.json (its real shape, a SplitRecord) and the pending marker. */
+function splitRun(runId: string, rows: number, splitAt: string, more: Partial<SplitRecord> = {}): void {
   const run = { runId, file: `incoming/${runId}.csv` };
-  objects.set(`runs/${runId}/split.json`, json({ run, rows, queued: rows, rejected: [], channel: 'api', splitAt }));
+  const split: SplitRecord = { run, channel: 'api', rows, absentees: 0, splitAt, details: { status: 'complete', dryRun: false, mode: 'delta', guards: [] }, ...more };
+  objects.set(`runs/${runId}/split.json`, json(split));
   objects.set(`runs/pending/${runId}`, json(run));
 }
 
@@ -64,7 +66,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [{ runId, state: 'complete' }], waiting: [], errors: [] });
+    expect(result).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
     expect(report(runId)).toMatchObject({
       runId,
       file: `incoming/${runId}.csv`,
@@ -77,7 +79,7 @@ describe('run-reporter handler', () => {
     expect(publishes[0].MessageAttributes?.runId?.StringValue).toBe(runId);
     expect(publishes[0].Message).toContain(`s3://drop-bucket/runs/${runId}/report.json`);
     expect(objects.has(`runs/pending/${runId}`)).toBe(false);
-    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['runs/pending/', `runs/${runId}/outcomes/`]);
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['runs/held/', 'runs/pending/', `runs/${runId}/outcomes/`]);
   });
 
   it('leaves an unfinished run pending, and reports it with the missing rows failed once overdue', async () => {
@@ -89,7 +91,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [{ runId: 'stale-cccccccccccc', state: 'overdue' }], waiting: ['fresh-bbbbbbbbbbbb'], errors: [] });
+    expect(result).toEqual({ reported: [{ runId: 'stale-cccccccccccc', state: 'overdue' }], expired: [], waiting: ['fresh-bbbbbbbbbbbb'], errors: [] });
     expect(objects.has('runs/fresh-bbbbbbbbbbbb/report.json')).toBe(false);
     expect(objects.has('runs/pending/fresh-bbbbbbbbbbbb')).toBe(true);
     expect(report('stale-cccccccccccc').rows).toEqual([
@@ -104,12 +106,15 @@ describe('run-reporter handler', () => {
     expect(objects.has('runs/pending/stale-cccccccccccc')).toBe(false);
   });
 
-  it('does nothing but one LIST when no run is pending', async () => {
+  it('does nothing but list the held and the pending markers when no run is open', async () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [], waiting: [], errors: [] });
-    expect(s3Mock.calls()).toHaveLength(1);
+    expect(result).toEqual({ reported: [], expired: [], waiting: [], errors: [] });
+    expect(s3Mock.calls().map((c) => [c.args[0].constructor.name, (c.args[0].input as { Prefix?: string }).Prefix])).toEqual([
+      ['ListObjectsV2Command', 'runs/held/'],
+      ['ListObjectsV2Command', 'runs/pending/'],
+    ]);
     expect(snsMock.calls()).toHaveLength(0);
   });
 

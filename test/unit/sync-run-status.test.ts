@@ -3,7 +3,7 @@ import type { RowOutcome } from '../../lambdas/core/model';
 import type { Notification } from '../../lambdas/core/ports';
 import { runDigest } from '../../lambdas/core/sync/notify';
 import { buildReport } from '../../lambdas/core/sync/report';
-import { reportPendingRuns, type RunStore } from '../../lambdas/core/sync/report-runs';
+import { reportPendingRuns, type PendingRunStore, type ReportRunsDeps } from '../../lambdas/core/sync/report-runs';
 import { assessRun, overdueError, type RecordedOutcomes, type RunSplit } from '../../lambdas/core/sync/run-status';
 
 const run = { runId: 'hr-0123456789ab', file: 'incoming/hr.csv' };
@@ -130,11 +130,11 @@ describe('runDigest', () => {
   });
 });
 
-/** A RunStore in memory: runs by id, and what the reporter did to them. */
+/** A PendingRunStore in memory: runs by id, and what the reporter did to them (no held runs). */
 function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOutcomes[] } | Error>) {
   const saved: string[] = [];
   const closed: string[] = [];
-  const store: RunStore = {
+  const store: PendingRunStore = {
     pendingRuns: async () => Object.keys(runs).filter((id) => !closed.includes(id)),
     split: async (id) => {
       const r = runs[id];
@@ -147,8 +147,27 @@ function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOu
       return `mem://${report.runId}`;
     },
     close: async (id) => void closed.push(id),
+    heldRuns: async () => [],
+    closeHeld: async () => {
+      throw new Error('no held run here');
+    },
   };
   return { store, saved, closed };
+}
+
+/** The reporter's other dependencies: no plan is ever asked for (no held runs). */
+function reporterDeps(store: PendingRunStore, notifier: ReportRunsDeps['notifier']): ReportRunsDeps {
+  const noPlans = async () => {
+    throw new Error('no plan should be read');
+  };
+  return {
+    store,
+    runs: { loadPlan: noPlans, savePlan: noPlans, loadReport: noPlans, saveReport: noPlans },
+    notifier,
+    clock: { now: () => soon, sleep: async () => {} },
+    reportAfterHours: 24,
+    expireAfterHours: 72,
+  };
 }
 
 describe('reportPendingRuns', () => {
@@ -159,10 +178,11 @@ describe('reportPendingRuns', () => {
     const { store, saved, closed } = memoryStore({ 'broken-000000000003': new Error('no split.json'), 'done-000000000001': done, 'open-000000000002': open });
     const published: Notification[] = [];
     // Act
-    const result = await reportPendingRuns({ store, notifier: { publish: async (n) => void published.push(n) }, clock: { now: () => soon, sleep: async () => {} }, reportAfterHours: 24 });
+    const result = await reportPendingRuns(reporterDeps(store, { publish: async (n) => void published.push(n) }));
     // Assess
     expect(result).toEqual({
       reported: [{ runId: 'done-000000000001', state: 'complete' }],
+      expired: [],
       waiting: ['open-000000000002'],
       errors: [{ runId: 'broken-000000000003', error: 'no split.json' }],
     });
@@ -176,7 +196,7 @@ describe('reportPendingRuns', () => {
     // Prepare
     const { store, closed } = memoryStore({ 'r-000000000001': { split: { ...split, rows: 1 }, records: [rec(1, row(1, 'created'))] } });
     // Act
-    const result = await reportPendingRuns({ store, notifier: { publish: async () => { throw new Error('SNS down'); } }, clock: { now: () => soon, sleep: async () => {} }, reportAfterHours: 24 });
+    const result = await reportPendingRuns(reporterDeps(store, { publish: async () => { throw new Error('SNS down'); } }));
     // Assess
     expect(result.errors).toEqual([{ runId: 'r-000000000001', error: 'SNS down' }]);
     expect(closed).toEqual([]);
