@@ -193,8 +193,7 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
     expect(objects.json<SplitRecord>(`runs/${runId}/split.json`)).toMatchObject({ channel: 'csv', rows: 3 });
   });
 
-  // BUG: the claim stays "planning": 16 minutes on, a repeated event plans the file again and alerts again.
-  it.fails('reports a file it cannot read instead of retrying it, queues nothing, and says so once even if the event comes again 20 minutes later', async () => {
+  it('reports a file it cannot read instead of retrying it, queues nothing, and says so once even if the event comes again 20 minutes later', async () => {
     // Prepare: no login column at all.
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     const { event, runId } = drop('incoming/bad.csv', 'mail\nx@example.com\n');
@@ -230,8 +229,7 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
     expect(publish.MessageAttributes?.runId?.StringValue).toBe(runId);
   });
 
-  // BUG: the failed attempt keeps its claim, so Lambda's retry ignores the event and the file is never planned.
-  it.fails('fails the invocation when SQS cannot take the changes, and Lambda\'s retry of the event plans and queues the run', async () => {
+  it('fails the invocation when SQS cannot take the changes, and Lambda\'s retry of the event plans and queues the run', async () => {
     // Prepare
     const { event, runId } = drop('incoming/hr.csv', csv(...newUsers(2)));
     sqsMock.on(SendMessageBatchCommand).rejectsOnce(new Error('ServiceUnavailable')).resolves({ Successful: [], Failed: [] });

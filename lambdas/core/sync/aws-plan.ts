@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
 import type { PlannedChange, RowOutcome, RunRef } from '../model';
 import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import { HrFileError } from '../hr/read-hr-file';
 import { rowOutcomesOf } from '../apply/outcomes';
 import { recheck } from '../run/approve';
 import { heldAlert, planFile } from '../run/run-sync';
@@ -46,12 +47,22 @@ export interface SplitRecord {
 /** A planning attempt older than this died with its Lambda (15 minutes at most). */
 const STALE_CLAIM_MS = 16 * 60_000;
 
+/**
+ * `planning`: an attempt is at it; `failed`: an attempt hit a transient error (Lambda retries the
+ * event: the retry takes the run over); `planned`, `rejected` (the file cannot be read): done.
+ */
+type ClaimState = 'planning' | 'failed' | 'planned' | 'rejected';
+
+function claimBody(run: RunRef, version: string | undefined, state: ClaimState, deps: AwsPlanDeps): string {
+  return JSON.stringify({ state, file: run.file, ...(version ? { version } : {}), at: deps.clock.now().toISOString() });
+}
+
 async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps): Promise<boolean> {
-  const body = (state: string) => JSON.stringify({ state, file: run.file, version, at: deps.clock.now().toISOString() });
-  if (await deps.objects.create(claimKey(run.runId), body('planning'))) return true;
-  const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: string; at: string };
-  if (earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS) {
-    await deps.objects.put(claimKey(run.runId), body('planning'), 'application/json');
+  if (await deps.objects.create(claimKey(run.runId), claimBody(run, version, 'planning', deps))) return true;
+  const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: ClaimState; at: string };
+  const died = earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS;
+  if (earlier.state === 'failed' || died) {
+    await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'planning', deps), 'application/json');
     return true;
   }
   return false;
@@ -67,11 +78,24 @@ export async function planRun(
   request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean },
   deps: AwsPlanDeps,
 ): Promise<void> {
-  const { run, channel } = request;
+  const { run } = request;
   if (!(await claim(run, request.version, deps))) {
     deps.log('S3 event for a run already planned: ignored', { file: run.file });
     return;
   }
+  try {
+    await planClaimed(request, deps);
+  } catch (err) {
+    // A file that cannot be read is done with (the caller reports it); anything else is transient:
+    // the claim is let go, so Lambda's retry of the event plans the run instead of ignoring it.
+    const state: ClaimState = err instanceof HrFileError ? 'rejected' : 'failed';
+    await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, state, deps), 'application/json').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function planClaimed(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<void> {
+  const { run, channel } = request;
   const planned = await planFile(
     {
       run,
@@ -106,7 +130,7 @@ export async function planRun(
     const report = buildReport(run, planned.startedAt, deps.clock.now(), planned.outcomes, details);
     await deps.notifier.publish(runDigest(report, await deps.state.saveReport(report)));
   }
-  await deps.objects.put(claimKey(run.runId), JSON.stringify({ state: 'planned', file: run.file, at: deps.clock.now().toISOString() }), 'application/json');
+  await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'planned', deps), 'application/json');
   deps.log('HR file planned', { status: planned.status, rows: planned.rows, queued: planned.toApply.length, staged: planned.staged.length });
 }
 
