@@ -42,6 +42,8 @@ export interface SplitRecord {
   absentees: number;
   splitAt: string;
   details: ReportDetails;
+  /** The file broke part-way (a delta file): the rows before the break were planned. */
+  error?: string;
 }
 
 /** A planning attempt older than this died with its Lambda (15 minutes at most). */
@@ -117,8 +119,17 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
     absentees: planned.toApply.filter((c) => c.absent).length,
     splitAt: planned.startedAt.toISOString(),
     details,
+    ...(planned.broken ? { error: planned.broken } : {}),
   };
   await deps.objects.put(splitKey(run.runId), JSON.stringify(split), 'application/json');
+  if (planned.broken) {
+    // A delta file broken part-way: the rows before the break are planned (and queued); say how far it got.
+    const fate = planned.dryRun ? 'planned only' : `${planned.toApply.length} change(s) queued, they will be applied and reported`;
+    const message =
+      `${planned.broken}\nThe first ${planned.rows} data row(s) were read (${fate}); the rest was not. ` +
+      'Fix the file and upload it again: rows already applied will come out unchanged.';
+    await deps.notifier.publish({ subject: `Coupa user sync: ${run.file} was read only in part`, message, severity: 'failure', run });
+  }
   if (planned.status === 'held') {
     await deps.objects.put(heldMarkerKey(run.runId), JSON.stringify(run), 'application/json');
     await deps.notifier.publish(heldAlert(planned));
