@@ -430,8 +430,7 @@ describe('splitter handler: full roster held by the deactivation guard, then app
     expect(published()).toEqual([]);
   });
 
-  // BUG: the plan is marked approved before its changes are queued: the retry finds it not held, the approval is lost.
-  it.fails('approves again when Lambda retries an approval whose queueing failed, instead of finding the run no longer held', async () => {
+  it('approves again when Lambda retries an approval whose queueing failed, instead of finding the run no longer held', async () => {
     // Prepare
     const { runId } = await heldRun();
     snsMock.resetHistory();

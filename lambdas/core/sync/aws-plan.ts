@@ -171,16 +171,16 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
     else toQueue.push(change);
   }
   const approvedAt = deps.clock.now().toISOString();
-  await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
   const details: ReportDetails = { ...split.details, status: 'complete', reason: `approved at ${approvedAt} (${plan.reason ?? 'held'})` };
-  await deps.objects.put(
-    splitKey(runId),
-    JSON.stringify({ ...split, absentees: split.absentees + toQueue.filter((c) => c.absent).length, details }),
-    'application/json',
-  );
+  // Absentees queued when the run was planned (apply-rest queues none) and now: the same on a retry.
+  const absentees = plan.changes.filter((c) => c.absent).length - plan.staged.filter((c) => c.absent).length + toQueue.filter((c) => c.absent).length;
+  // The plan is marked approved last: until then a retry of this event (after S3, SQS or Coupa
+  // trouble) approves it again instead of finding it "not held"; SQS drops the messages it already has.
   await deps.ledger.record(plan.run, skipped);
   await deps.queue(split.channel).send(changeMessages(plan.run, toQueue));
+  await deps.objects.put(splitKey(runId), JSON.stringify({ ...split, absentees, details }), 'application/json');
   await deps.objects.put(pendingMarkerKey(runId), JSON.stringify(plan.run), 'application/json');
+  await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
   if (plan.mode === 'full') await deps.state.acceptRoster({ runId, logins: plan.rosterLogins, at: approvedAt });
   deps.log('held run approved', { queued: toQueue.length, skipped: skipped.length });
 }
