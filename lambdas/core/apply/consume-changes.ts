@@ -11,7 +11,7 @@ import type { CoupaAuthError } from '../coupa-errors';
 import type { ChangeMessage, PlannedChange } from '../model';
 import type { OutcomeLedger, UserDirectory } from '../ports';
 import { recheck } from '../run/approve';
-import { applyChanges } from './apply-changes';
+import { applyChanges, plannedOf } from './apply-changes';
 import { OUTCOME_OF, resultOf, rowOutcomesOf } from './outcomes';
 
 export interface ConsumeDeps {
@@ -40,7 +40,7 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
   const redelivered = batch.filter((b) => b.receiveCount > 1).map((b) => b.message.change);
   const done = new Set<PlannedChange>();
   const record = (change: PlannedChange, outcomes: ReturnType<typeof rowOutcomesOf>) => {
-    const message = messageOf.get(change)!;
+    const message = messageOf.get(plannedOf(change))!;
     return deps.ledger.record({ runId: message.runId, file: message.file }, outcomes);
   };
 
@@ -71,7 +71,7 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
       await record(r.change, rowOutcomesOf(r));
     },
   });
-  result.retry = applied.retry.map((c) => messageOf.get(c) ?? [...messageOf.values()].find((m) => m.change.login === c.login)!);
+  result.retry = applied.retry.map((c) => messageOf.get(plannedOf(c))!);
   if (applied.retryReason) result.retryReason = applied.retryReason;
   if (applied.fatal) result.fatal = applied.fatal;
   return result;
