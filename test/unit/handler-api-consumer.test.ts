@@ -255,8 +255,7 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(healthy.users().some((u) => u.login === 'refused.boss')).toBe(false);
   });
 
-  // BUG: two changes of one login in a batch are applied concurrently: the first run's may land last.
-  it.fails('applies two runs\' changes of one user in the batch one after the other, in queue order', async () => {
+  it('applies two runs\' changes of one user in the batch one after the other, in queue order', async () => {
     // Prepare: two files corrected the same user's last name; Coupa answers the first PUT slowly.
     useCoupa(healthy);
     const directory = await userDirectory();
