@@ -130,6 +130,34 @@ describe('runDigest', () => {
   });
 });
 
+describe('runDigest of a full roster', () => {
+  // BUG: the digest lists only rows not applied: an absentee whose deactivation failed gives an "all rows done" info digest.
+  it.fails('is a failure naming an absentee whose deactivation failed, even when every row went through', () => {
+    // Prepare
+    const report = buildReport(
+      run,
+      new Date(split.splitAt),
+      new Date(at(3)),
+      [row(1, 'unchanged'), { row: 0, absent: true, login: 'gone.one', outcome: 'failed', errors: ['Coupa refused it'] }, { row: 0, absent: true, login: 'gone.two', outcome: 'deactivated' }],
+      { mode: 'full' },
+    );
+    // Act
+    const n = runDigest(report, 's3://b/runs/x/report.json');
+    // Assess
+    expect(n).toEqual({
+      severity: 'failure',
+      subject: 'Coupa user sync report: incoming/hr.csv: 1 absentee(s) not applied',
+      message: [
+        `Run ${run.runId}, file incoming/hr.csv: 1 row(s) and 2 absentee(s): 1 unchanged, 1 deactivated, 1 failed.`,
+        'Report: s3://b/runs/x/report.json',
+        'absentee gone.one: failed — Coupa refused it',
+      ].join('\n'),
+      run,
+      logins: ['gone.one'],
+    });
+  });
+});
+
 /** A PendingRunStore in memory: runs by id, and what the reporter did to them (no held runs). */
 function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOutcomes[] } | Error>) {
   const saved: string[] = [];
