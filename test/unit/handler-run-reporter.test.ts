@@ -216,8 +216,7 @@ describe('run-reporter handler', () => {
     expect(s3Mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key).sort()).toEqual(['runs/held/approved-333333333333', 'runs/held/old-111111111111']);
   });
 
-  // BUG: an overdue run's report leaves out the absentees that never got an outcome: they vanish from the report.
-  it.fails('reports an overdue full-roster run with every absentee that never got an outcome as failed, named from the plan', async () => {
+  it('reports an overdue full-roster run with every absentee that never got an outcome as failed, named from the plan', async () => {
     // Prepare: 7 h old (reportAfterHours is 6), 1 row and 2 absentees queued; gone.two never came back.
     const runId = 'late-444444444444';
     splitRun(runId, 1, hoursAgo(7), { absentees: 2, details: { status: 'complete', dryRun: false, mode: 'full', guards: [] } });

@@ -85,6 +85,25 @@ describe('assessRun', () => {
     expect(status.report.finishedAt).toBe(now.toISOString());
   });
 
+  it('reports an overdue run\'s absentees that never settled as failed when their logins are known, each settled one once', () => {
+    // Prepare: 1 row and 3 absentees queued; gone.a recorded twice, gone.b once, gone.c never.
+    const now = new Date(at(24 * 60 + 1));
+    const absent = (login: string, outcome: RowOutcome['outcome']): RowOutcome => ({ row: 0, absent: true, login, outcome });
+    const records = [rec(1, row(1, 'created'), absent('gone.a', 'failed')), rec(2, absent('gone.b', 'deactivated')), rec(3, absent('Gone.A', 'deactivated'))];
+    const withLogins = { ...split, rows: 1, absentees: 3, absenteeLogins: ['gone.a', 'gone.b', 'gone.c'] };
+    // Act
+    const waiting = assessRun(withLogins, records, soon, 24);
+    const overdue = assessRun(withLogins, records, now, 24);
+    // Assess
+    expect(waiting).toEqual({ state: 'waiting', missingRows: [] });
+    expect(overdue.state === 'overdue' && overdue.report.absentees).toEqual([
+      { login: 'Gone.A', outcome: 'deactivated' },
+      { login: 'gone.b', outcome: 'deactivated' },
+      { login: 'gone.c', outcome: 'failed', errors: [overdueError(24)] },
+    ]);
+    expect(overdue.state === 'overdue' && overdue.report.totals).toMatchObject({ rows: 1, absentees: 3, created: 1, deactivated: 2, failed: 1 });
+  });
+
   it('completes a run without data rows at once', () => {
     // Act
     const status = assessRun({ ...split, rows: 0 }, [], soon, 24);
