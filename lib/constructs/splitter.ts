@@ -1,8 +1,9 @@
 /**
- * The splitter: an HR file lands under incoming/, this Lambda streams it, validates each row and
- * queues one message per valid row on the channel's queue. S3 invokes it asynchronously: an event
- * that still fails after Lambda's retries goes to a failed-events queue (an alarm watches it), so a
- * file is never dropped silently.
+ * The splitter (the planner): an HR file lands under incoming/ (or plan/), this Lambda plans it
+ * against Coupa and queues only the changes on the channel's queue (or holds the run); an object
+ * under approvals/ approves a held run. S3 invokes it asynchronously: an event that still fails
+ * after Lambda's retries goes to a failed-events queue (an alarm watches it), so a file is never
+ * dropped silently.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -15,7 +16,7 @@ import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
+import { grantList, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
@@ -68,6 +69,11 @@ export class Splitter extends Construct {
     grantObjectWrite(role, bucket, PREFIX.runs);
     grantObjectRead(role, bucket, PREFIX.state);
     grantObjectWrite(role, bucket, PREFIX.state);
+    // The planner reads keys that may not exist yet (the first run has no snapshot or accepted roster;
+    // approvals/<runId> may name an unknown run): S3 says 404 NoSuchKey only to a caller that may list
+    // the prefix, and 403 AccessDenied to any other, which would fail every run of a fresh stack.
+    grantList(role, bucket, PREFIX.runs);
+    grantList(role, bucket, PREFIX.state);
     grantSend(role, props.apiQueue, props.csvQueue);
     grantPublish(role, props.alerts.topic, props.alerts.key);
     grantSecretRead(role, props.coupaSecret);

@@ -1,5 +1,5 @@
 /**
- * The CSV channel end to end on real parts: SyncMessages → user-import files → real OpenSSH
+ * The CSV channel end to end on real parts: planned changes (ChangeMessages) → user-import files → real OpenSSH
  * sshd (chrooted /Incoming/Users) → the emulator's Coupa CSV loader over that folder →
  * GET /api/data_file_sources through the real Coupa client → per-HR-row outcomes.
  */
@@ -12,8 +12,9 @@ import { createDataFileSourceReader } from '../../lambdas/adapters/coupa';
 import { deliverCsvBatch } from '../../lambdas/core/csv/batcher';
 import { createMemoryManifestStore } from '../../lambdas/core/csv/manifest';
 import { collectCsvResults } from '../../lambdas/core/csv/results';
-import type { HrRecord, RowOutcome, RunRef, SyncMessage } from '../../lambdas/core/model';
+import type { ChangeMessage, RowOutcome, RunRef } from '../../lambdas/core/model';
 import { systemClock, type Notification } from '../../lambdas/core/ports';
+import { changeMessageIn, plannedChange } from '../support/factories';
 import { startSshd, type RunningSshd } from '../support/sshd';
 
 let sshd: RunningSshd;
@@ -30,7 +31,7 @@ afterAll(async () => {
 });
 
 const run: RunRef = { runId: 'e2e-csv-1', file: 'incoming/csv/hr-2026-11-23.csv' };
-const message = (record: HrRecord): SyncMessage => ({ ...run, record });
+const message = (change: Parameters<typeof plannedChange>[0]): ChangeMessage => changeMessageIn(run, plannedChange(change));
 
 function ledger() {
   const rows: RowOutcome[] = [];
@@ -57,12 +58,12 @@ describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
     const notifications: Notification[] = [];
     const notifier = { publish: async (n: Notification) => void notifications.push(n) };
     const messages = [
-      message({ row: 1, login: 'new.hire', action: 'create', fields: { email: 'new.hire@example.com', firstname: 'Nia', lastname: 'Hire', manager: 'mgr.jones', 'purchasing-user': true } }),
-      message({ row: 2, login: 'steady.state', action: 'update', fields: { firstname: 'Samuel' } }),
-      message({ row: 3, login: 'leaver.lee', action: 'deactivate', fields: {} }),
-      message({ row: 4, login: 'fresh.face', action: 'create', fields: { email: 'fresh.face@example.com', firstname: 'Fred', lastname: 'Face' } }),
-      message({ row: 6, login: 'copy.cat', action: 'create', fields: { email: 'mgr.jones@example.com', firstname: 'Copy', lastname: 'Cat' } }),
-      message({ row: 5, login: 'no.names', action: 'create', fields: { email: 'no.names@example.com' } }),
+      message({ rows: [1], login: 'new.hire', kind: 'create', level: 1, send: { active: true, email: 'new.hire@example.com', firstname: 'Nia', lastname: 'Hire', manager: 'mgr.jones', 'purchasing-user': true } }),
+      message({ rows: [2], login: 'steady.state', id: '284', send: { firstname: 'Samuel' }, was: { firstname: 'Sam' } }),
+      message({ rows: [3], login: 'leaver.lee', id: '283', kind: 'deactivate', send: { active: false }, was: { active: true } }),
+      message({ rows: [4], login: 'fresh.face', kind: 'create', send: { active: true, email: 'fresh.face@example.com', firstname: 'Fred', lastname: 'Face' } }),
+      message({ rows: [6], login: 'copy.cat', kind: 'create', send: { active: true, email: 'mgr.jones@example.com', firstname: 'Copy', lastname: 'Cat' } }),
+      message({ rows: [5], login: 'no.names', kind: 'create', send: { active: true, email: 'no.names@example.com' } }),
     ];
 
     // Act
@@ -109,19 +110,20 @@ describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
     expect(notifications.some((n) => n.logins?.includes('no.names'))).toBe(true);
   });
 
-  it('applies two changes of one user in order, and lets the latest of two same-shaped changes win', async () => {
+  it('applies the changes of one user from three runs in run order, the later of two same-shaped changes winning', async () => {
     // Prepare
     const config = parseConfig({ delivery: 'csv', coupa: { scopes: 'core.user.read core.user.write core.integration.read' } });
     const drop = new SftpFileDrop({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey, hostKey: sshd.hostKeyFingerprint });
     const manifests = createMemoryManifestStore();
     const outcomes = ledger();
     const notifier = { publish: async () => undefined };
-    const later: RunRef = { runId: 'e2e-csv-2', file: 'incoming/csv/hr-2026-11-24.csv' };
+    // Three corrections of one user dropped within one batching window (one change per login and run).
+    const runs: RunRef[] = [1, 2, 3].map((n) => ({ runId: `e2e-csv-2${n}`, file: `incoming/csv/hr-2026-11-24-${n}.csv` }));
     const messages = [
-      { ...later, record: { row: 1, login: 'mgr.jones', action: 'update', fields: { lastname: 'Jonas' } } },
-      { ...later, record: { row: 2, login: 'mgr.jones', action: 'update', fields: { lastname: 'Jones-Smith' } } },
-      { ...later, record: { row: 3, login: 'mgr.jones', action: 'update', fields: { 'employee-number': 'E9001', lastname: 'Jones' } } },
-    ] satisfies SyncMessage[];
+      changeMessageIn(runs[0], plannedChange({ rows: [1], login: 'mgr.jones', id: '282', send: { lastname: 'Jonas' } })),
+      changeMessageIn(runs[1], plannedChange({ rows: [1], login: 'mgr.jones', id: '282', send: { lastname: 'Jones-Smith' } })),
+      changeMessageIn(runs[2], plannedChange({ rows: [1], login: 'mgr.jones', id: '282', send: { 'employee-number': 'E9001', lastname: 'Jones' } })),
+    ];
 
     // Act
     const sent = await deliverCsvBatch(messages, { drop, manifests, ledger: outcomes, notifier, clock: systemClock, config });
@@ -132,9 +134,9 @@ describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
 
     // Assess
     expect(sent).toHaveLength(2);
-    expect(sent[0].rows.map((r) => r.row)).toEqual([1, 2]);
-    expect(sent[1].rows.map((r) => r.row)).toEqual([3]);
-    expect(outcomes.rows.map((o) => [o.row, o.outcome])).toEqual([[1, 'applied'], [2, 'applied'], [3, 'applied']]);
+    expect(sent[0].rows.map((r) => r.run.runId)).toEqual(['e2e-csv-21', 'e2e-csv-22']);
+    expect(sent[1].rows.map((r) => r.run.runId)).toEqual(['e2e-csv-23']);
+    expect(outcomes.rows.map((o) => [o.row, o.outcome])).toEqual([[1, 'applied'], [1, 'applied'], [1, 'applied']]);
     const jones = emulator.users().find((u) => u.login === 'mgr.jones');
     expect(jones).toMatchObject({ lastname: 'Jones', 'employee-number': 'E9001' });
     const loads = emulator.dataFileSources().slice(-2);

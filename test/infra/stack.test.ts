@@ -29,6 +29,17 @@ function functionByEntry(description: RegExp): [string, Record<string, any>] {
   return found;
 }
 
+/** The statements of the IAM policy attached to a function's role. */
+function statementsOf(fn: Record<string, any>): Array<Record<string, any>> {
+  const roleId = fn.Role['Fn::GetAtt'][0];
+  const policy = Object.values(resources).find(
+    (r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
+  )!;
+  return policy.Properties.PolicyDocument.Statement;
+}
+const bucketArn = () => ({ 'Fn::GetAtt': [expect.stringMatching(/^DropBucket/), 'Arn'] });
+const objectArn = (key: string) => ({ 'Fn::Join': ['', [bucketArn(), `/${key}`]] });
+
 function queueByRedrive(dlqPrefix: string): Record<string, any> {
   const q = Object.entries(resources).find(
     ([, r]) => r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0]?.startsWith(dlqPrefix),
@@ -83,20 +94,35 @@ describe('drop bucket', () => {
     expect(rules.map((r) => r.Prefix)).not.toContain('runs/');
   });
 
-  it('sends ObjectCreated events under incoming/ to the splitter', () => {
+  it('sends ObjectCreated events under incoming/, plan/ and approvals/ to the splitter, and nothing else', () => {
     // Assess (the template synthesized in beforeAll)
-    const [splitterId] = functionByEntry(/^Splits an HR file/);
+    const [splitterId] = functionByEntry(/^Plans an HR file/);
+    const toSplitter = (prefix: string) => ({
+      Events: ['s3:ObjectCreated:*'],
+      Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } },
+      LambdaFunctionArn: { 'Fn::GetAtt': [splitterId, 'Arn'] },
+    });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [
-          {
-            Events: ['s3:ObjectCreated:*'],
-            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
-            LambdaFunctionArn: { 'Fn::GetAtt': [splitterId, 'Arn'] },
-          },
-        ],
+        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/')],
       },
     });
+    template.resourceCountIs('Custom::S3BucketNotifications', 1);
+  });
+
+  it('expires dropped HR files (incoming/, plan/) after 30 days and drops the delete markers of deleted run markers', () => {
+    // Act
+    const bucket = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('DropBucket'))!;
+    const rules: Array<Record<string, any>> = bucket[1].Properties.LifecycleConfiguration.Rules;
+    const byPrefix = (prefix: string) => rules.filter((r) => r.Prefix === prefix).map(({ Id: _, ...rule }) => rule);
+    // Assess
+    expect(byPrefix('incoming/')).toEqual([{ Prefix: 'incoming/', ExpirationInDays: 30, Status: 'Enabled' }]);
+    expect(byPrefix('plan/')).toEqual([{ Prefix: 'plan/', ExpirationInDays: 30, Status: 'Enabled' }]);
+    expect(byPrefix('runs/pending/')).toEqual([{ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
+    expect(byPrefix('runs/held/')).toEqual([{ Prefix: 'runs/held/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
+    // The planner's state and the approvals are kept: state/ is read by every run, approvals/ is the audit of who approved.
+    expect(rules.map((r) => r.Prefix)).not.toContain('state/');
+    expect(rules.map((r) => r.Prefix)).not.toContain('approvals/');
   });
 });
 
@@ -197,15 +223,53 @@ describe('lambdas', () => {
     }
   });
 
-  it('splitter may run 15 minutes with 1 GB', () => {
+  it('splitter may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning)', () => {
     // Assess (the template synthesized in beforeAll)
-    const [, splitter] = functionByEntry(/^Splits an HR file/);
-    expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 1024 });
+    const [, splitter] = functionByEntry(/^Plans an HR file/);
+    expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 3008 });
+  });
+
+  it('splitter reads its config from COUPA_SYNC_CONFIG and names the Coupa secret, both queues, topic and bucket', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, splitter] = functionByEntry(/^Plans an HR file/);
+    const env = splitter.Environment.Variables;
+    expect(configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG }).coupa.url).toBe('https://acme-test.coupahost.com');
+    expect(env.COUPA_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^SecretsCoupaClient/) });
+    expect(env.API_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^QueuesApi[0-9A-F]/) });
+    expect(env.CSV_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^QueuesCsv[0-9A-F]/) });
+    expect(env.TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^AlertsTopic/) });
+    expect(env.BUCKET_NAME).toEqual({ Ref: expect.stringMatching(/^DropBucket/) });
+  });
+
+  it('splitter may read exactly the dropped version under incoming/ and plan/, read and write runs/ and state/, list only those two, read the Coupa secret, send and publish', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [splitterId] = functionByEntry(/^Plans an HR file/);
+    const statements = statementsOf(resources[splitterId].Properties);
+    const s3 = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+    // (CDK merges statements of the same actions.)
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [objectArn('incoming/*'), objectArn('plan/*')] }),
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/*')] }),
+      // Without s3:ListBucket S3 answers a read of a missing key (no snapshot or accepted roster yet,
+      // approvals/<runId> of an unknown run) with 403 AccessDenied instead of 404 NoSuchKey.
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['state/*'] } } }),
+    ]);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: { Ref: expect.stringMatching(/^SecretsCoupaClient/) } }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'sqs:SendMessage',
+        Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^QueuesApi[0-9A-F]/), 'Arn'] }, { 'Fn::GetAtt': [expect.stringMatching(/^QueuesCsv[0-9A-F]/), 'Arn'] }],
+      }),
+    );
+    expect(statements.map((st) => st.Action)).toContain('sns:Publish');
   });
 
   it('splitter sends an S3 event it still fails on after its retries to a queue that alarms, never drops it', () => {
     // Assess (the template synthesized in beforeAll)
-    const [splitterId] = functionByEntry(/^Splits an HR file/);
+    const [splitterId] = functionByEntry(/^Plans an HR file/);
     const invokeConfig = Object.values(resources).find(
       (r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && r.Properties.FunctionName.Ref === splitterId,
     )!;
@@ -503,16 +567,6 @@ describe('csv delivery', () => {
 });
 
 describe('run reporter', () => {
-  /** The statements of the IAM policy attached to a function's role. */
-  function statementsOf(fn: Record<string, any>): Array<Record<string, any>> {
-    const roleId = fn.Role['Fn::GetAtt'][0];
-    const policy = Object.values(resources).find(
-      (r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
-    )!;
-    return policy.Properties.PolicyDocument.Statement;
-  }
-  const objectArn = (key: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^DropBucket/), 'Arn'] }, `/${key}`]] });
-
   it('runs every 5 minutes on Node.js 22, configured with the bucket, topic and reportAfterHours', () => {
     // Assess (the template synthesized in beforeAll)
     const [reporterId, reporter] = functionByEntry(/^Writes the report of every finished run/);
@@ -527,20 +581,30 @@ describe('run reporter', () => {
     expect(configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG }).reports.reportAfterHours).toBe(24);
   });
 
-  it('may list and read runs/, write only report.json/.csv/.html files, delete only pending markers, and publish', () => {
+  it('may list and read runs/, write only the report files and plan.json, delete only pending and held markers, and publish', () => {
     // Assess (the template synthesized in beforeAll)
     const [, reporter] = functionByEntry(/^Writes the report of every finished run/);
     const s3 = statementsOf(reporter).filter((st) => String(st.Action).startsWith('s3:'));
     expect(s3).toEqual([
-      expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
       expect.objectContaining({ Action: 's3:GetObject', Resource: objectArn('runs/*') }),
       expect.objectContaining({
         Action: 's3:PutObject',
-        Resource: [objectArn('runs/*/report.csv'), objectArn('runs/*/report.html'), objectArn('runs/*/report.json')],
+        Resource: [objectArn('runs/*/plan.json'), objectArn('runs/*/report.csv'), objectArn('runs/*/report.html'), objectArn('runs/*/report.json')],
       }),
-      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('runs/pending/*') }),
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: [objectArn('runs/held/*'), objectArn('runs/pending/*')] }),
     ]);
     expect(statementsOf(reporter).map((st) => st.Action)).toContain('sns:Publish');
+  });
+
+  it('is configured with approval.expireAfterHours for held runs', () => {
+    // Prepare / Act (properties only: bundling skipped)
+    const { template: custom } = synthStack(infraTestConfig({ approval: { expireAfterHours: 12 } }), { bundle: false });
+    const reporter = Object.values(custom.toJSON().Resources as Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && /^Writes the report of every finished run/.test(r.Properties.Description),
+    )!;
+    // Assess
+    expect(configFromEnv({ COUPA_SYNC_CONFIG: reporter.Properties.Environment.Variables.COUPA_SYNC_CONFIG }).approval.expireAfterHours).toBe(12);
   });
 
   it('lets the bucket drop the delete markers deleted pending markers leave', () => {

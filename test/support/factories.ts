@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { CoupaRejectedError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
 import type { UserDirectory } from '../../lambdas/core/ports';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
-import type { CoupaUser, HrRecord, SyncMessage, UserFields } from '../../lambdas/core/model';
+import type { ChangeKind, ChangeMessage, CoupaUser, HrRecord, PlannedChange, RunRef, UserFields } from '../../lambdas/core/model';
+import { fieldChanges } from '../../lambdas/core/plan/diff';
 import { decideUser, type DecideOptions } from '../../lambdas/core/plan/plan-user';
 
 export function hrRecord(overrides: Partial<HrRecord> & { fields?: UserFields } = {}): HrRecord {
@@ -26,8 +27,43 @@ export function coupaUser(overrides: Partial<CoupaUser> & { fields?: UserFields 
   };
 }
 
-export function syncMessage(record: HrRecord, runId = 'run-1', file = 'hr.csv'): SyncMessage {
-  return { runId, file, record };
+/** What each kind sends when a test does not say (a create carries what Coupa requires). */
+function defaultSend(kind: ChangeKind, login: string): PlannedChange['send'] {
+  if (kind === 'create') return { active: true, email: `${login}@example.com`, firstname: 'Jane', lastname: 'Doe' };
+  if (kind === 'deactivate') return { active: false };
+  if (kind === 'reactivate') return { active: true };
+  return { lastname: 'Doe-Smith' };
+}
+
+/**
+ * A planned change as the planner makes it: an update of user 42 (HR row 1) unless told otherwise.
+ * `changes` (before → after) follow `send`, with `before` taken from `was` when given.
+ */
+export function plannedChange(overrides: Partial<PlannedChange> & { was?: UserFields & { login?: string } } = {}): PlannedChange {
+  const { was, ...rest } = overrides;
+  const kind = rest.kind ?? 'update';
+  const login = rest.login ?? 'jane.doe';
+  const send = rest.send ?? defaultSend(kind, login);
+  return {
+    login,
+    kind,
+    ...(kind === 'create' ? {} : { id: '42' }),
+    send,
+    changes: fieldChanges(send, kind === 'create' ? undefined : was),
+    rows: [1],
+    level: 0,
+    ...rest,
+  };
+}
+
+/** The queue message of one planned change; its FIFO group is its own login unless told otherwise. */
+export function changeMessage(change: PlannedChange, runId = 'run-1', file = 'hr.csv', group = change.login.toLowerCase()): ChangeMessage {
+  return { runId, file, change, group };
+}
+
+/** The same, with run and file taken from a RunRef. */
+export function changeMessageIn(run: RunRef, change: PlannedChange, group?: string): ChangeMessage {
+  return changeMessage(change, run.runId, run.file, group);
 }
 
 export function testConfig(overrides: Record<string, unknown> = {}): SyncConfig {

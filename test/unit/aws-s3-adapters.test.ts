@@ -7,6 +7,7 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import { S3ManifestStore } from '../../lambdas/adapters/aws/s3-manifest-store';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store';
 import { S3OutcomeLedger, type OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
+import { S3StateStore } from '../../lambdas/adapters/aws/s3-state-store';
 import type { CsvManifest } from '../../lambdas/core/csv/manifest';
 import { fakeS3Bucket } from './handler-fixtures';
 
@@ -50,6 +51,62 @@ describe('S3ObjectStore', () => {
       Body: '{}',
       ContentType: 'application/json',
     });
+  });
+});
+
+describe('S3ObjectStore on a versioned bucket (the S3 fake answers as S3 does)', () => {
+  it('reads exactly the version asked for, the newest without one', async () => {
+    // Prepare
+    const objects = fakeS3Bucket(s3Mock);
+    const first = objects.putVersion('incoming/hr.csv', Buffer.from('old'));
+    objects.set('incoming/hr.csv', Buffer.from('new'));
+    const store = new S3ObjectStore(new S3Client({}), BUCKET);
+    // Act
+    const [old, current] = await Promise.all([store.get('incoming/hr.csv', first).then(text), store.get('incoming/hr.csv').then(text)]);
+    // Assess
+    expect([old, current]).toEqual(['old', 'new']);
+    expect(objects.versionsOf('incoming/hr.csv').map((v) => v.body?.toString())).toEqual(['old', 'new']);
+  });
+
+  it('creates a key once: the second conditional write is refused (412 PreconditionFailed) and leaves the first', async () => {
+    // Prepare
+    const objects = fakeS3Bucket(s3Mock);
+    const store = new S3ObjectStore(new S3Client({}), BUCKET);
+    // Act
+    const results = [await store.create('runs/r/claim.json', '{"n":1}'), await store.create('runs/r/claim.json', '{"n":2}')];
+    // Assess
+    expect(results).toEqual([true, false]);
+    expect(objects.text('runs/r/claim.json')).toBe('{"n":1}');
+    const refused = await s3Mock.commandCalls(PutObjectCommand)[1].returnValue.catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.IfNoneMatch)).toEqual(['*', '*']);
+  });
+
+  it('passes on any other error of a conditional write', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }));
+    // Act / Assess
+    await expect(new S3ObjectStore(new S3Client({}), BUCKET).create('runs/r/claim.json', '{}')).rejects.toThrow('Slow Down');
+  });
+});
+
+describe('S3StateStore reading what is not there yet', () => {
+  it('reads a missing snapshot, plan or accepted roster as absent where the caller may list, as S3 answers 404 NoSuchKey', async () => {
+    // Prepare
+    fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
+    const state = new S3StateStore(new S3ObjectStore(new S3Client({}), BUCKET), BUCKET);
+    // Act
+    const found = await Promise.all([state.read(), state.loadPlan('r-1'), state.loadReport('r-1'), state.acceptedRoster()]);
+    // Assess
+    expect(found).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('fails where the caller may not list: S3 answers 403 AccessDenied, which is not "absent"', async () => {
+    // Prepare: a role with GetObject on state/ but no s3:ListBucket there.
+    fakeS3Bucket(s3Mock, { listable: ['runs/'] });
+    const state = new S3StateStore(new S3ObjectStore(new S3Client({}), BUCKET), BUCKET);
+    // Act / Assess
+    await expect(state.acceptedRoster()).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
   });
 });
 

@@ -46,6 +46,8 @@ describe('Coupa XML codec', () => {
     expect(user).toEqual({
       id: '281',
       login: 'USER_TEST',
+      apiUser: false,
+      updatedAt: '2016-07-14T07:53:55Z',
       fields: {
         email: 'user_test_new_email@coupa.com',
         firstname: 'user',

@@ -18,14 +18,14 @@ function depsFor(overrides: Pick<Partial<CsvBatchDeps>, 'config' | 'headerNames'
 }
 
 describe('deliverCsvBatch', () => {
-  it('delivers the files to the configured folder and saves a manifest mapping every line to its HR row', async () => {
-    // Prepare
+  it('delivers the files to the configured folder and saves a manifest mapping every line to each HR row it settles', async () => {
+    // Prepare: jdoe's change folds HR rows 2 and 5 (the planner made one change of them), a leaver, an absentee.
     const deps = depsFor({ config: aConfig({ remoteDirectory: '/Incoming/Users' }) });
     const messages = [
-      aMessage({ row: 2, login: 'jdoe', fields: { email: 'j@example.com' } }),
-      aMessage({ row: 3, login: 'asmith', fields: { email: 'a@example.com' } }),
-      aMessage({ row: 4, login: 'leaver', action: 'deactivate', fields: {} }),
-      aMessage({ row: 5, login: 'jdoe', fields: { email: 'j2@example.com' } }),
+      aMessage({ rows: [2, 5], login: 'jdoe', send: { email: 'j2@example.com' } }),
+      aMessage({ rows: [3], login: 'asmith', send: { email: 'a@example.com' } }),
+      aMessage({ rows: [4], login: 'leaver', kind: 'deactivate', send: { active: false } }),
+      aMessage({ rows: [], login: 'gone.absent', kind: 'deactivate', send: { active: false }, absent: true }),
     ];
 
     // Act
@@ -36,15 +36,19 @@ describe('deliverCsvBatch', () => {
       [expect.stringMatching(/^users_20261123_040506Z_789_[0-9a-f]{8}_0001\.csv$/), '/Incoming/Users'],
       [expect.stringMatching(/^users_20261123_040506Z_789_[0-9a-f]{8}_0002\.csv$/), '/Incoming/Users'],
     ]);
-    expect(parse(deps.drop.files[0].body)).toEqual([['Login', 'Email'], ['asmith', 'a@example.com'], ['jdoe', 'j2@example.com']]);
+    expect(parse(deps.drop.files[0].body)).toEqual([['Login', 'Email'], ['jdoe', 'j2@example.com'], ['asmith', 'a@example.com']]);
+    expect(parse(deps.drop.files[1].body)).toEqual([['Login', 'Status'], ['leaver', 'inactive'], ['gone.absent', 'inactive']]);
     expect(manifests.map((m) => m.fileName)).toEqual(deps.drop.files.map((f) => f.name));
     expect(manifests[0]).toMatchObject({ remoteDirectory: '/Incoming/Users', sentAt: '2026-11-23T04:05:06.789Z', transferId: 't-1' });
     expect(manifests[0].rows).toEqual([
-      { line: 1, run: aRun(), row: 3, login: 'asmith', deactivate: false },
-      { line: 2, run: aRun(), row: 2, login: 'jdoe', deactivate: false },
-      { line: 2, run: aRun(), row: 5, login: 'jdoe', deactivate: false },
+      { line: 1, run: aRun(), row: 2, login: 'jdoe', deactivate: false },
+      { line: 1, run: aRun(), row: 5, login: 'jdoe', deactivate: false },
+      { line: 2, run: aRun(), row: 3, login: 'asmith', deactivate: false },
     ]);
-    expect(manifests[1].rows).toEqual([{ line: 1, run: aRun(), row: 4, login: 'leaver', deactivate: true }]);
+    expect(manifests[1].rows).toEqual([
+      { line: 1, run: aRun(), row: 4, login: 'leaver', deactivate: true },
+      { line: 2, run: aRun(), row: 0, login: 'gone.absent', deactivate: true, absent: true },
+    ]);
     expect((await deps.manifests.pending()).map((m) => m.fileName)).toEqual(manifests.map((m) => m.fileName));
     expect(deps.ledger.entries).toEqual([]);
   });
@@ -54,9 +58,9 @@ describe('deliverCsvBatch', () => {
     const deps = depsFor({ config: aConfig({}, { protectedLogins: ['coupa.integration'] }) });
     const other = aRun({ runId: 'run-2', file: 'incoming/csv/other.csv' });
     const messages = [
-      aMessage({ row: 2, login: 'newbie', action: 'create', fields: { email: 'n@example.com' } }),
-      aMessage({ row: 3, login: 'ok.user', fields: { firstname: 'Ok' } }),
-      aMessage({ row: 9, login: 'coupa.integration', action: 'deactivate', fields: {} }, other),
+      aMessage({ rows: [2], login: 'newbie', kind: 'create', send: { email: 'n@example.com' } }),
+      aMessage({ rows: [3], login: 'ok.user', send: { firstname: 'Ok' } }),
+      aMessage({ rows: [9], login: 'coupa.integration', kind: 'deactivate', send: { active: false } }, other),
     ];
 
     // Act
@@ -64,9 +68,17 @@ describe('deliverCsvBatch', () => {
 
     // Assess
     expect(manifests.flatMap((m) => m.rows.map((r) => r.login))).toEqual(['ok.user']);
+    const rejected = (row: number, login: string, send: Record<string, unknown>, error: RegExp) => ({
+      row,
+      login,
+      outcome: 'rejected',
+      changedFields: Object.keys(send),
+      changes: Object.entries(send).map(([field, after]) => ({ field, after })),
+      errors: [expect.stringMatching(error)],
+    });
     expect(deps.ledger.entries).toEqual([
-      { run: aRun(), outcomes: [{ row: 2, login: 'newbie', outcome: 'rejected', errors: [expect.stringMatching(/HR row 2.*First Name, Last Name/)] }] },
-      { run: other, outcomes: [{ row: 9, login: 'coupa.integration', outcome: 'rejected', errors: [expect.stringMatching(/protected login/)] }] },
+      { run: aRun(), outcomes: [rejected(2, 'newbie', { email: 'n@example.com' }, /HR row 2.*First Name, Last Name/)] },
+      { run: other, outcomes: [rejected(9, 'coupa.integration', { active: false }, /protected login/)] },
     ]);
     expect(deps.notifier.sent).toHaveLength(2);
     expect(deps.notifier.sent[0]).toMatchObject({ severity: 'failure', logins: ['newbie'], run: aRun() });
@@ -79,7 +91,7 @@ describe('deliverCsvBatch', () => {
     const deps = depsFor({ headerNames });
 
     // Act
-    await deliverCsvBatch([aMessage({ fields: { email: 'j@example.com', firstname: 'J', lastname: 'D' } })], deps);
+    await deliverCsvBatch([aMessage({ send: { email: 'j@example.com', firstname: 'J', lastname: 'D' } })], deps);
 
     // Assess
     expect(deps.drop.files[0].body.toString('utf8').split('\r\n')[0]).toBe('"Login*","Email*","First Name*","Last Name*"');
@@ -90,9 +102,9 @@ describe('deliverCsvBatch', () => {
     const deps = depsFor();
     deps.drop.failOn = '_0002.csv';
     const messages = [
-      aMessage({ row: 1, login: 'a', fields: { email: 'a@example.com' } }),
-      aMessage({ row: 2, login: 'b', action: 'deactivate', fields: {} }),
-      aMessage({ row: 3, login: 'c', action: 'create', fields: {} }),
+      aMessage({ rows: [1], login: 'a', send: { email: 'a@example.com' } }),
+      aMessage({ rows: [2], login: 'b', kind: 'deactivate', send: { active: false } }),
+      aMessage({ rows: [3], login: 'c', kind: 'create', send: {} }),
     ];
 
     // Act
@@ -105,20 +117,27 @@ describe('deliverCsvBatch', () => {
     expect((await deps.manifests.pending()).map((m) => m.rows[0].login)).toEqual(['a']);
   });
 
-  it('lets the higher HR row of a run win even when the queue delivered it first', async () => {
-    // Prepare
+  it('puts a manager created in the run in an earlier file than its reports, even when the queue delivered the reports first', async () => {
+    // Prepare: two reports (level 1) of a new manager (level 0), delivered before the manager.
     const deps = depsFor();
-    const messages = [
-      aMessage({ row: 5, login: 'jdoe', fields: { lastname: 'Newest' } }),
-      aMessage({ row: 2, login: 'jdoe', fields: { lastname: 'Older' } }),
-    ];
+    const hire = (login: string, rows: number[], level: number, manager?: string) =>
+      aMessage({
+        rows,
+        login,
+        kind: 'create',
+        level,
+        send: { active: true, email: `${login}@example.com`, firstname: 'F', lastname: 'L', ...(manager ? { manager } : {}) },
+        ...(manager ? { dependsOn: manager } : {}),
+      });
+    const messages = [hire('report.b', [3], 1, 'new.boss'), hire('report.a', [2], 1, 'new.boss'), hire('new.boss', [4], 0)];
 
     // Act
-    const [manifest] = await deliverCsvBatch(messages, deps);
+    const manifests = await deliverCsvBatch(messages, deps);
 
-    // Assess
-    expect(parse(deps.drop.files[0].body)).toEqual([['Login', 'Last Name'], ['jdoe', 'Newest']]);
-    expect(manifest.rows.map((r) => [r.line, r.row])).toEqual([[1, 2], [1, 5]]);
+    // Assess: file names sort in load order; the manager's file first, reports in HR row order.
+    expect(manifests.map((m) => m.rows.map((r) => [r.row, r.login]))).toEqual([[[4, 'new.boss']], [[2, 'report.a'], [3, 'report.b']]]);
+    expect(manifests.map((m) => m.fileName)).toEqual([...manifests.map((m) => m.fileName)].sort());
+    expect(parse(deps.drop.files[1].body)[0]).toContain('Approver Login');
   });
 
   it('names the files of two batches sent in the same millisecond differently', async () => {
@@ -126,8 +145,8 @@ describe('deliverCsvBatch', () => {
     const deps = depsFor();
 
     // Act
-    const [first] = await deliverCsvBatch([aMessage({ row: 1 })], deps);
-    const [second] = await deliverCsvBatch([aMessage({ row: 2 })], deps);
+    const [first] = await deliverCsvBatch([aMessage({ rows: [1], login: 'first.user' })], deps);
+    const [second] = await deliverCsvBatch([aMessage({ rows: [2], login: 'second.user' })], deps);
 
     // Assess
     expect(first.fileName).not.toBe(second.fileName);
@@ -136,7 +155,7 @@ describe('deliverCsvBatch', () => {
   it('names the files of a later batch in the same second so they load after the earlier one', async () => {
     // Prepare
     const deps = depsFor();
-    const batches = [[aMessage({ row: 1 })], [aMessage({ row: 2 })], [aMessage({ row: 3 })], [aMessage({ row: 4 })]];
+    const batches = [1, 2, 3, 4].map((n) => [aMessage({ rows: [n], login: `user.${n}` })]);
 
     // Act: 10 ms apart, all within one second
     const names: string[] = [];
@@ -156,12 +175,19 @@ describe('deliverCsvBatch', () => {
     const deps = depsFor({ config: aConfig({}, { protectedLogins: ['Coupa.Integration'] }) });
 
     // Act
-    const manifests = await deliverCsvBatch([aMessage({ row: 4, login: 'coupa.INTEGRATION', fields: { lastname: 'X' } })], deps);
+    const manifests = await deliverCsvBatch([aMessage({ rows: [4], login: 'coupa.INTEGRATION', send: { lastname: 'X' } })], deps);
 
     // Assess
     expect(manifests).toEqual([]);
     expect(deps.ledger.entries[0].outcomes).toEqual([
-      { row: 4, login: 'coupa.INTEGRATION', outcome: 'rejected', errors: [expect.stringMatching(/protected login/)] },
+      {
+        row: 4,
+        login: 'coupa.INTEGRATION',
+        outcome: 'rejected',
+        changedFields: ['lastname'],
+        changes: [{ field: 'lastname', after: 'X' }],
+        errors: [expect.stringMatching(/protected login/)],
+      },
     ]);
   });
 });

@@ -1,7 +1,8 @@
 /** Test data and fakes for the CSV channel's unit tests. */
 import type { DataFileSourceReader, DataFileSourceResult } from '../../lambdas/core/ports';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
-import type { HrRecord, RowOutcome, RunRef, SyncMessage } from '../../lambdas/core/model';
+import type { ChangeMessage, HrRecord, PlannedChange, RowOutcome, RunRef, UserFields } from '../../lambdas/core/model';
+import { changeMessageIn, plannedChange } from '../support/factories';
 import type { Clock, FileDrop, Notification, Notifier, OutcomeLedger } from '../../lambdas/core/ports';
 
 export const aRun = (overrides: Partial<RunRef> = {}): RunRef => ({ runId: 'run-1', file: 'incoming/csv/hr.csv', ...overrides });
@@ -14,10 +15,15 @@ export const aRecord = (overrides: Partial<HrRecord> = {}): HrRecord => ({
   ...overrides,
 });
 
-export const aMessage = (record: Partial<HrRecord> = {}, run: RunRef = aRun()): SyncMessage => ({
-  ...run,
-  record: aRecord(record),
-});
+/**
+ * A queued change for the CSV channel: an update of jdoe (HR row 1) setting e-mail and names,
+ * unless told otherwise.
+ */
+export const aMessage = (
+  change: Partial<PlannedChange> & { was?: UserFields } = {},
+  run: RunRef = aRun(),
+): ChangeMessage =>
+  changeMessageIn(run, plannedChange({ login: 'jdoe', send: { email: 'jdoe@example.com', firstname: 'Jane', lastname: 'Doe' }, ...change }));
 
 export const aConfig = (csv: Record<string, unknown> = {}, coupa: Record<string, unknown> = {}): SyncConfig =>
   parseConfig({ delivery: 'csv', csv, coupa });

@@ -10,7 +10,8 @@ import { CoupaAuthError } from '../../lambdas/core/coupa-errors';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import { CREDENTIALS_REFUSED_LOG } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { UserDirectory } from '../../lambdas/adapters/coupa';
-import { hrRecord, syncMessage } from '../support/factories';
+import type { PlannedChange } from '../../lambdas/core/model';
+import { changeMessage, plannedChange } from '../support/factories';
 import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
@@ -26,8 +27,8 @@ let userDirectory: () => Promise<UserDirectory>;
 let logger: Logger;
 
 /** Points the handler at one emulator: config in the environment, its OAuth client in the secret. */
-function useCoupa(emulator: RunningEmulator): void {
-  vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({ coupa: { url: emulator.url, maxAttempts: 1, maxRetryMs: 1000 } }));
+function useCoupa(emulator: RunningEmulator, coupa: Record<string, unknown> = {}): void {
+  vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({ coupa: { url: emulator.url, maxAttempts: 1, maxRetryMs: 1000, ...coupa } }));
   smMock.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
     SecretString: JSON.stringify({ clientId: emulator.credentials.clientId, clientSecret: emulator.credentials.clientSecret }),
   });
@@ -41,8 +42,15 @@ function recordedOutcomes(): OutcomeRecord[] {
     .map((c) => JSON.parse(String(c.args[0].input.Body)) as OutcomeRecord);
 }
 
-const newHire = () => syncMessage(hrRecord({ row: 1, login: 'new.hire', fields: { email: 'new.hire@example.com', firstname: 'New', lastname: 'Hire', active: true } }), 'hr-run-1');
-const emailChange = () => syncMessage(hrRecord({ row: 2, login: 'mgr.jones', fields: { email: 'jones.new@example.com' } }), 'hr-run-1');
+/** A planned create of `login` (HR row `row`) in run `runId`. */
+const hire = (row: number, login: string, runId: string, more: Partial<PlannedChange> = {}) =>
+  changeMessage(
+    plannedChange({ rows: [row], login, kind: 'create', send: { active: true, email: `${login}@example.com`, firstname: 'A', lastname: 'B' }, ...more }),
+    runId,
+  );
+const newHire = () => hire(1, 'new.hire', 'hr-run-1', { send: { active: true, email: 'new.hire@example.com', firstname: 'New', lastname: 'Hire' } });
+const emailChange = () =>
+  changeMessage(plannedChange({ rows: [2], login: 'mgr.jones', id: '282', send: { email: 'jones.new@example.com' }, was: { email: 'mgr.jones@example.com' } }), 'hr-run-1');
 
 beforeAll(async () => {
   healthy = await startEmulator({ seed: 'demo' });
@@ -131,8 +139,8 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
       .resolves({ SecretString: JSON.stringify({ clientId: healthy.credentials.clientId, clientSecret: healthy.credentials.clientSecret }) });
     const logged = vi.spyOn(logger, 'error');
     const event = sqsEvent(
-      sqsRecord('msg-1', syncMessage(hrRecord({ row: 5, login: 'auth.retry' }), 'hr-run-2')),
-      sqsRecord('msg-2', syncMessage(hrRecord({ row: 6, login: 'auth.other' }), 'hr-run-2')),
+      sqsRecord('msg-1', hire(5, 'auth.retry', 'hr-run-2')),
+      sqsRecord('msg-2', hire(6, 'auth.other', 'hr-run-2')),
     );
     // Act
     const first = await handler(event, lambdaContext());
@@ -156,11 +164,9 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
       if (++creates > 1) throw new CoupaAuthError('Coupa rejected the OAuth client (HTTP 401)', 401);
       return realCreate(login, fields);
     });
-    const hire = (row: number, login: string) =>
-      syncMessage(hrRecord({ row, login, fields: { email: `${login}@example.com`, firstname: 'A', lastname: 'B', active: true } }), 'hr-run-5');
     // Act
     const response = await handler(
-      sqsEvent(sqsRecord('m1', hire(1, 'mid.one')), sqsRecord('m2', hire(2, 'mid.two')), sqsRecord('m3', hire(3, 'mid.three'))),
+      sqsEvent(sqsRecord('m1', hire(1, 'mid.one', 'hr-run-5')), sqsRecord('m2', hire(2, 'mid.two', 'hr-run-5')), sqsRecord('m3', hire(3, 'mid.three', 'hr-run-5'))),
       lambdaContext(),
     );
     // Assess: m1 is settled and must not come back; m2 and m3 are handed back.
@@ -168,21 +174,107 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(recordedOutcomes().flatMap((r) => r.outcomes.map((o) => [o.login, o.outcome]))).toEqual([['mid.one', 'created']]);
   });
 
-  it('stops starting logins when one more worst-case request would not fit, and hands the rest back', async () => {
-    // Prepare: plenty of time until the first login is applied, then less than one worst case (30 s + 1 s + margin).
+  it('stops starting changes when one more worst-case request would not fit, keeps each applied one recorded in its own ledger object, and hands the rest back', async () => {
+    // Prepare: one change at a time; plenty of time until two users are created, then less than one worst case (30 s + 1 s + margin).
+    useCoupa(healthy, { maxInFlight: 1 });
+    const created = () => ['late.one', 'late.two'].filter((login) => healthy.users().some((u) => u.login === login)).length;
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => (created() >= 2 ? 20_000 : 120_000) };
+    const batch = [
+      hire(1, 'late.one', 'hr-run-6'),
+      hire(2, 'late.two', 'hr-run-6', { rows: [2, 5] }), // one change settling two HR rows of one login
+      hire(3, 'late.three', 'hr-run-6'),
+      hire(4, 'late.four', 'hr-run-6'),
+    ];
+    // Act
+    const response = await handler(sqsEvent(...batch.map((m, i) => sqsRecord(`m${i + 1}`, m))), context);
+    // Assess
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m3', 'm4']);
+    expect(healthy.users().some((u) => u.login === 'late.three' || u.login === 'late.four')).toBe(false);
+    expect(recordedOutcomes().map((r) => r.outcomes.map((o) => [o.row, o.login, o.outcome]))).toEqual([
+      [[1, 'late.one', 'created']],
+      [
+        [2, 'late.two', 'created'],
+        [5, 'late.two', 'created'],
+      ],
+    ]);
+  });
+
+  it('confirms a redelivered create whose user Coupa already has: recorded created, with a warning, and not sent again', async () => {
+    // Prepare: an earlier delivery created the user and died before recording it.
     useCoupa(healthy);
-    const hire = (row: number, login: string) =>
-      syncMessage(hrRecord({ row, login, fields: { email: `${login}@example.com`, firstname: 'A', lastname: 'B', active: true } }), 'hr-run-6');
-    const firstDone = () => healthy.users().some((u) => u.login === 'late.one');
-    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => (firstDone() ? 20_000 : 120_000) };
+    const message = hire(7, 'already.made', 'hr-run-7');
+    await (await userDirectory()).create('already.made', message.change.send);
+    healthy.resetLog();
+    // Act
+    const response = await handler(sqsEvent(sqsRecord('m1', message, 'api.fifo', 2)), lambdaContext());
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(healthy.requests.filter((r) => r.path.startsWith('/api/')).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/users']);
+    expect(recordedOutcomes()).toEqual([
+      expect.objectContaining({
+        runId: 'hr-run-7',
+        outcomes: [
+          {
+            row: 7,
+            login: 'already.made',
+            outcome: 'created',
+            changedFields: ['active', 'email', 'firstname', 'lastname'],
+            changes: message.change.changes,
+            warnings: ['confirmed after a redelivery: an earlier delivery had applied it'],
+          },
+        ],
+      }),
+    ]);
+    expect(healthy.users().filter((u) => u.login === 'already.made')).toHaveLength(1);
+  });
+
+  it('sends a report whose new manager Coupa refused without the manager, says so, and hands nothing back', async () => {
+    // Prepare: the new manager's e-mail is taken, so Coupa refuses it; its report (same FIFO group, next level) waits for it.
+    useCoupa(healthy);
+    const boss = hire(1, 'refused.boss', 'hr-run-8', { send: { active: true, email: 'lee.leaver@example.com', firstname: 'R', lastname: 'Boss' } });
+    const report = hire(2, 'orphan.report', 'hr-run-8', {
+      level: 1,
+      dependsOn: 'refused.boss',
+      send: { active: true, email: 'orphan.report@example.com', firstname: 'O', lastname: 'Report', manager: 'refused.boss' },
+    });
     // Act
     const response = await handler(
-      sqsEvent(sqsRecord('m1', hire(1, 'late.one')), sqsRecord('m2', hire(2, 'late.two')), sqsRecord('m3', hire(3, 'late.three'))),
-      context,
+      sqsEvent(sqsRecord('m1', { ...boss, group: 'refused.boss' }), sqsRecord('m2', { ...report, group: 'refused.boss' })),
+      lambdaContext(),
     );
     // Assess
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m2', 'm3']);
-    expect(healthy.users().some((u) => u.login === 'late.two')).toBe(false);
-    expect(recordedOutcomes().flatMap((r) => r.outcomes.map((o) => [o.login, o.outcome]))).toEqual([['late.one', 'created']]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    const outcomes = recordedOutcomes().flatMap((r) => r.outcomes);
+    expect(outcomes.map((o) => [o.row, o.login, o.outcome])).toEqual([
+      [1, 'refused.boss', 'failed'],
+      [2, 'orphan.report', 'created'],
+    ]);
+    expect(outcomes[1].warnings).toEqual(['manager "refused.boss" could not be created or reactivated: the manager was left unchanged']);
+    expect(outcomes[1].changedFields).toEqual(['active', 'email', 'firstname', 'lastname']);
+    expect(healthy.users().find((u) => u.login === 'orphan.report')).toMatchObject({ email: 'orphan.report@example.com' });
+    expect(healthy.users().some((u) => u.login === 'refused.boss')).toBe(false);
+  });
+
+  it('applies two runs\' changes of one user in the batch one after the other, in queue order', async () => {
+    // Prepare: two files corrected the same user's last name; Coupa answers the first PUT slowly.
+    useCoupa(healthy);
+    const directory = await userDirectory();
+    const realUpdate = directory.update.bind(directory);
+    let calls = 0;
+    vi.spyOn(directory, 'update').mockImplementation(async (id, login, changes) => {
+      if (++calls === 1) await new Promise((r) => setTimeout(r, 150));
+      return realUpdate(id, login, changes);
+    });
+    const rename = (runId: string, lastname: string) =>
+      changeMessage(plannedChange({ rows: [1], login: 'steady.state', id: '284', send: { lastname } }), runId, `incoming/${runId}.csv`);
+    // Act
+    const response = await handler(sqsEvent(sqsRecord('m1', rename('hr-run-9a', 'First')), sqsRecord('m2', rename('hr-run-9b', 'Second'))), lambdaContext());
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(healthy.users().find((u) => u.login === 'steady.state')).toMatchObject({ lastname: 'Second' });
+    expect(recordedOutcomes().map((r) => [r.runId, r.outcomes.map((o) => o.outcome)])).toEqual([
+      ['hr-run-9a', ['updated']],
+      ['hr-run-9b', ['updated']],
+    ]);
   });
 });

@@ -10,7 +10,7 @@ import { StartFileTransferCommand, TransferClient } from '@aws-sdk/client-transf
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
-import { hrRecord, syncMessage } from '../support/factories';
+import { changeMessage, plannedChange } from '../support/factories';
 import { fakeS3Bucket, lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
 
 const BUCKET = 'drop-bucket';
@@ -82,20 +82,31 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
   it('batcher sends a user-import file through the connector; poller records Coupa’s verdict', async () => {
     // Prepare
     const rows = [
-      syncMessage(hrRecord({ row: 1, login: 'csv.new', fields: { email: 'csv.new@example.com', firstname: 'Csv', lastname: 'New', active: true } }), 'hr-csv-1', 'incoming/csv/hr.csv'),
-      syncMessage(hrRecord({ row: 2, login: 'mgr.jones', fields: { email: 'jones.csv@example.com', firstname: 'Mgr', lastname: 'Jones', active: true } }), 'hr-csv-1', 'incoming/csv/hr.csv'),
+      changeMessage(
+        plannedChange({ rows: [1], login: 'csv.new', kind: 'create', send: { active: true, email: 'csv.new@example.com', firstname: 'Csv', lastname: 'New' } }),
+        'hr-csv-1',
+        'incoming/csv/hr.csv',
+      ),
+      changeMessage(
+        plannedChange({ rows: [2], login: 'mgr.jones', id: '282', send: { email: 'jones.csv@example.com', firstname: 'Mgr' }, was: { email: 'mgr.jones@example.com', firstname: 'Maria' } }),
+        'hr-csv-1',
+        'incoming/csv/hr.csv',
+      ),
     ];
-    // Act 1: the batcher turns the queue batch into one file and starts its transfer.
+    // Act 1: the batcher turns the queue batch into files (a create's columns differ from the update's) and starts their transfers.
     const response = await batcher(sqsEvent(sqsRecord('m1', rows[0], 'csv'), sqsRecord('m2', rows[1], 'csv')), lambdaContext('csv-batcher'));
     // Assess 1
     expect(response).toEqual({ batchItemFailures: [] });
-    const [transfer] = transferMock.commandCalls(StartFileTransferCommand).map((c) => c.args[0].input);
-    expect(transfer).toMatchObject({ ConnectorId: 'c-0123456789abcdef0', RemoteDirectoryPath: '/Incoming/Users' });
-    expect(transfer.SendFilePaths?.[0]).toMatch(new RegExp(`^/${BUCKET}/outbox/[^/]+\\.csv$`));
-    expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(1);
+    const transfers = transferMock.commandCalls(StartFileTransferCommand).map((c) => c.args[0].input);
+    expect(transfers).toHaveLength(2);
+    for (const transfer of transfers) {
+      expect(transfer).toMatchObject({ ConnectorId: 'c-0123456789abcdef0', RemoteDirectoryPath: '/Incoming/Users' });
+      expect(transfer.SendFilePaths?.[0]).toMatch(new RegExp(`^/${BUCKET}/outbox/[^/]+\\.csv$`));
+    }
+    expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(2);
 
-    // Act 2: before Coupa has picked the file up, the poller leaves it pending.
-    expect(await poller(scheduled, lambdaContext('poller'))).toEqual({ settled: 0, pending: 1 });
+    // Act 2: before Coupa has picked the files up, the poller leaves them pending.
+    expect(await poller(scheduled, lambdaContext('poller'))).toEqual({ settled: 0, pending: 2 });
     // Act 3: Coupa's pick-up runs, then the poller comes back.
     await coupa.processIncoming();
     const settled = await poller(scheduled, lambdaContext('poller'));
@@ -106,14 +117,14 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
       ['mgr.jones', 'applied'],
     ]);
     expect(coupa.users().find((u) => u.login === 'csv.new')).toMatchObject({ email: 'csv.new@example.com' });
-    expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/done/'))).toHaveLength(1);
+    expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/done/'))).toHaveLength(2);
     expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(0);
   });
 
   it('batcher fails the batch when the transfer cannot start, so SQS redelivers it', async () => {
     // Prepare
     transferMock.on(StartFileTransferCommand).rejects(new Error('ThrottlingException'));
-    const message = syncMessage(hrRecord({ row: 1, login: 'csv.later' }), 'hr-csv-2');
+    const message = changeMessage(plannedChange({ rows: [1], login: 'csv.later' }), 'hr-csv-2');
     // Act / Assess
     await expect(batcher(sqsEvent(sqsRecord('m1', message, 'csv')), lambdaContext('csv-batcher'))).rejects.toThrow('ThrottlingException');
   });

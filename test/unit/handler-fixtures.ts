@@ -4,17 +4,19 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  NoSuchKey,
   PutObjectCommand,
+  S3ServiceException,
   type DeleteObjectCommandInput,
   type GetObjectCommandInput,
   type ListObjectsV2CommandInput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
-import type { SyncMessage } from '../../lambdas/core/model';
+import type { ChangeMessage } from '../../lambdas/core/model';
 
 export function lambdaContext(functionName = 'test-fn'): Context {
   return {
@@ -33,8 +35,8 @@ export function lambdaContext(functionName = 'test-fn'): Context {
   };
 }
 
-/** An SQS record as Lambda delivers it; `body` is a SyncMessage or any raw string. */
-export function sqsRecord(messageId: string, body: SyncMessage | string, queue = 'api.fifo', receiveCount = 1): SQSRecord {
+/** An SQS record as Lambda delivers it; `body` is a ChangeMessage or any raw string. */
+export function sqsRecord(messageId: string, body: ChangeMessage | string, queue = 'api.fifo', receiveCount = 1): SQSRecord {
   return {
     messageId,
     receiptHandle: `rh-${messageId}`,
@@ -44,7 +46,7 @@ export function sqsRecord(messageId: string, body: SyncMessage | string, queue =
       SentTimestamp: '1763870400000',
       SenderId: 'AIDA',
       ApproximateFirstReceiveTimestamp: '1763870400000',
-      ...(typeof body === 'string' ? {} : { MessageGroupId: body.record.login }),
+      ...(typeof body === 'string' ? {} : { MessageGroupId: body.group }),
     },
     messageAttributes: {},
     md5OfBody: 'x',
@@ -58,29 +60,164 @@ export function sqsEvent(...records: SQSRecord[]): SQSEvent {
   return { Records: records };
 }
 
+/** S3 event keys are URL-encoded, spaces as `+`. */
+export function encodeS3Key(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+}
+
+/** An S3 ObjectCreated event as S3 sends it for one upload (the key URL-encoded). */
+export function s3Event(key: string, versionId: string | undefined, bucket = 'drop-bucket'): S3Event {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'eu-west-1',
+        eventTime: '2026-11-23T04:00:00.000Z',
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'hr' },
+        requestParameters: { sourceIPAddress: '10.0.0.1' },
+        responseElements: { 'x-amz-request-id': 'r', 'x-amz-id-2': 'i' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'c',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'o' }, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodeS3Key(key), size: 100, eTag: `etag-${versionId ?? 'none'}`, ...(versionId ? { versionId } : {}), sequencer: '01' },
+        },
+      },
+    ],
+  };
+}
+
+/** A stored version of an object: its bytes, or a delete marker. */
+export interface FakeVersion {
+  versionId: string;
+  body?: Buffer;
+  contentType?: string;
+  deleteMarker?: boolean;
+}
+
+const s3Error = (name: string, status: number, message: string) =>
+  new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
+
 /**
- * A bucket in memory behind an aws-sdk-client-mock S3 mock: Put/Get/List/Delete behave like S3
- * for plain keys, and Get returns a real stream.
+ * A versioned S3 bucket in memory. As a Map it holds the current version of each key (what a
+ * GetObject without VersionId reads); every write through the SDK or `set` adds a version.
  */
-export function fakeS3Bucket(s3Mock: AwsStub<any, any, any>): Map<string, Buffer> {
-  const objects = new Map<string, Buffer>();
+export class FakeBucket extends Map<string, Buffer> {
+  private readonly history = new Map<string, FakeVersion[]>();
+  private nextVersion = 1;
+  /** Keys written (every new version, delete markers not included), in order. */
+  readonly writes: string[] = [];
+  /**
+   * Prefixes the caller may list. S3 answers a GetObject of a missing key with 404 NoSuchKey only to
+   * a caller allowed s3:ListBucket there, else with 403 AccessDenied (undefined: every prefix).
+   */
+  listable?: string[];
+
+  override set(key: string, body: Buffer): this {
+    this.putVersion(key, body);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const existed = super.delete(key);
+    if (existed) this.versionsOf(key).push({ versionId: this.newVersionId(), deleteMarker: true });
+    return existed;
+  }
+
+  /** Writes a new current version; returns its VersionId. */
+  putVersion(key: string, body: Buffer, contentType?: string): string {
+    const versionId = this.newVersionId();
+    this.versionsOf(key).push({ versionId, body, ...(contentType ? { contentType } : {}) });
+    this.writes.push(key);
+    super.set(key, body);
+    return versionId;
+  }
+
+  /** Every version of a key, oldest first (delete markers included). */
+  versionsOf(key: string): FakeVersion[] {
+    let versions = this.history.get(key);
+    if (!versions) this.history.set(key, (versions = []));
+    return versions;
+  }
+
+  /** The current version's id. */
+  currentVersion(key: string): string | undefined {
+    const latest = this.history.get(key)?.at(-1);
+    return latest && !latest.deleteMarker ? latest.versionId : undefined;
+  }
+
+  text(key: string): string {
+    const body = this.get(key);
+    if (body === undefined) throw new Error(`no object ${key} in the fake bucket`);
+    return body.toString('utf8');
+  }
+
+  json<T = any>(key: string): T {
+    return JSON.parse(this.text(key)) as T;
+  }
+
+  /** Current keys under a prefix, sorted as S3 lists them. */
+  keysUnder(prefix: string): string[] {
+    return [...this.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  read(key: string, versionId?: string): FakeVersion {
+    const versions = this.history.get(key) ?? [];
+    if (versionId !== undefined) {
+      const version = versions.find((v) => v.versionId === versionId);
+      if (!version) throw s3Error('NoSuchVersion', 404, 'The specified version does not exist.');
+      if (version.deleteMarker) throw s3Error('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.');
+      return version;
+    }
+    const latest = versions.at(-1);
+    if (!latest || latest.deleteMarker) {
+      if (this.listable && !this.listable.some((p) => key.startsWith(p))) throw s3Error('AccessDenied', 403, 'Access Denied');
+      throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    }
+    return latest;
+  }
+
+  private newVersionId(): string {
+    return `v${String(this.nextVersion++).padStart(6, '0')}`;
+  }
+}
+
+/**
+ * The FakeBucket behind an aws-sdk-client-mock S3 mock, answering as S3 does: PutObject returns a
+ * VersionId and refuses `IfNoneMatch: '*'` on an existing key (412 PreconditionFailed); GetObject
+ * reads the current version or exactly the `VersionId` asked, as a real stream, and a missing key is
+ * NoSuchKey (404); List and Delete (a delete marker) see current versions only.
+ */
+export function fakeS3Bucket(s3Mock: AwsStub<any, any, any>, options: { listable?: string[] } = {}): FakeBucket {
+  const objects = new FakeBucket();
+  objects.listable = options.listable;
   s3Mock.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
+    const key = input.Key!;
+    if (input.IfNoneMatch === '*' && objects.has(key)) {
+      throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    }
     const body = input.Body;
-    objects.set(input.Key!, Buffer.isBuffer(body) ? body : Buffer.from(String(body)));
-    return {};
+    const versionId = objects.putVersion(key, Buffer.isBuffer(body) ? body : Buffer.from(String(body)), input.ContentType);
+    return { VersionId: versionId, ETag: `"${versionId}"` };
   });
   s3Mock.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {
-    const body = objects.get(input.Key!);
-    if (body === undefined) throw Object.assign(new Error(`NoSuchKey ${input.Key}`), { name: 'NoSuchKey' });
-    return { Body: sdkStreamMixin(Readable.from([body])) };
+    const version = objects.read(input.Key!, input.VersionId);
+    return {
+      Body: sdkStreamMixin(Readable.from([version.body!])),
+      VersionId: version.versionId,
+      ETag: `"${version.versionId}"`,
+      ...(version.contentType ? { ContentType: version.contentType } : {}),
+    };
   });
   s3Mock.on(ListObjectsV2Command).callsFake(async (input: ListObjectsV2CommandInput) => ({
-    Contents: [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).sort().map((Key) => ({ Key })),
+    Contents: objects.keysUnder(input.Prefix ?? '').map((Key) => ({ Key })),
     IsTruncated: false,
   }));
   s3Mock.on(DeleteObjectCommand).callsFake(async (input: DeleteObjectCommandInput) => {
     objects.delete(input.Key!);
-    return {};
+    return { DeleteMarker: true };
   });
   return objects;
 }

@@ -6,7 +6,7 @@ import { createMemoryManifestStore } from '../../lambdas/core/csv/manifest';
 import { deliverCsvBatch } from '../../lambdas/core/csv/batcher';
 import { loadSyncConfig } from '../../lambdas/adapters/local/config-file';
 import { systemClock } from '../../lambdas/core/ports';
-import { hrRecord, syncMessage } from '../support/factories';
+import { changeMessage, plannedChange } from '../support/factories';
 
 async function configWithTemplate(header: string) {
   const dir = await mkdtemp(join(tmpdir(), 'config-'));
@@ -23,7 +23,7 @@ describe('loadSyncConfig', () => {
     const bodies: string[] = [];
     const drop = { deliver: async (name: string, body: Buffer) => (bodies.push(body.toString('utf8')), { transferId: name }) };
     // Act
-    await deliverCsvBatch([syncMessage(hrRecord({ login: 'tpl.user' }))], {
+    await deliverCsvBatch([changeMessage(plannedChange({ login: 'tpl.user', send: { email: 'tpl@example.com', firstname: 'T', lastname: 'U', active: true } }))], {
       drop, manifests: createMemoryManifestStore(), ledger: { record: async () => {} }, notifier: { publish: async () => {} }, clock: systemClock, config,
     });
     // Assess

@@ -11,11 +11,12 @@ import { HrFileError, readHrFile, type HrRow } from '../../lambdas/core/hr/read-
 import type { CollectionField } from '../../lambdas/core/model';
 import { diffFields } from '../../lambdas/core/plan/diff';
 import { planRecord } from '../support/factories';
-import { SplitStoppedError, splitHrFile } from '../../lambdas/core/sync/split';
+import { planRun } from '../../lambdas/core/sync/aws-plan';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { MemoryLedger } from '../../lambdas/adapters/local/memory-ledger';
-import { MemoryQueue } from '../../lambdas/adapters/local/memory-queue';
-import { coupaUser, csvStream, hrRecord } from '../support/factories';
+import { S3StateStore } from '../../lambdas/adapters/aws/s3-state-store';
+import { FakeDirectory, coupaUser, csvStream, hrRecord } from '../support/factories';
+import { MemoryObjectStore, MemoryQueue } from '../support/memory-stores';
 import { aRecord } from './csv-factories';
 
 async function readAll(text: string, ownedCollections?: CollectionField[]): Promise<HrRow[]> {
@@ -99,20 +100,42 @@ describe('HR file roles and content-groups columns', () => {
     expect((partly as Error).message).toMatch(/^hr\.csv: the header has "content-groups" but coupa\.ownedCollections does not list it: .* Add "content-groups" to coupa\.ownedCollections/);
   });
 
-  it('is refused by the splitter before anything is queued unless splitHrFile is told the collection is owned', async () => {
-    // Prepare
+  it('is refused by the AWS planner before anything is planned or queued unless coupa.ownedCollections owns it', async () => {
+    // Prepare: the same file dropped into two deployments, one owning roles.
     const csv = 'login,roles\na.one,Buyer\n';
-    const run = { runId: 'run-1', file: 'hr.csv' };
-    const deps = () => ({ queue: new MemoryQueue(), ledger: new MemoryLedger(), notifier: new ConsoleNotifier(() => {}) });
-    const refusedDeps = deps();
+    const run = { runId: 'run-1', file: 'incoming/hr.csv' };
+    const deps = (config: ReturnType<typeof parseConfig>) => {
+      const objects = new MemoryObjectStore();
+      objects.objects.set(run.file, Buffer.from(csv));
+      const queue = new MemoryQueue();
+      const directory = new FakeDirectory(new Map([['a.one', coupaUser({ id: '7', login: 'a.one', fields: { active: true, roles: ['User'] } })]]));
+      return {
+        objects,
+        queue,
+        plan: {
+          objects,
+          state: new S3StateStore(objects, 'bucket'),
+          ledger: new MemoryLedger(),
+          notifier: new ConsoleNotifier(() => {}),
+          queue: () => queue,
+          directory: async () => directory,
+          config,
+          clock: { now: () => new Date('2026-11-23T04:00:00Z'), sleep: async () => {} },
+          log: () => {},
+        },
+      };
+    };
+    const refusedDeps = deps(parseConfig({}));
+    const ownedDeps = deps(parseConfig({ coupa: { ownedCollections: ['roles'] } }));
     // Act
-    const refused = await splitHrFile(csvStream(csv), run, refusedDeps).catch((e: unknown) => e);
-    const owned = await splitHrFile(csvStream(csv), run, deps(), { ownedCollections: ['roles'] });
+    const refused = await planRun({ run, channel: 'api', dryRun: false }, refusedDeps.plan).catch((e: unknown) => e);
+    await planRun({ run, channel: 'api', dryRun: false }, ownedDeps.plan);
     // Assess
     expect(refused).toBeInstanceOf(HrFileError);
-    expect(refused).not.toBeInstanceOf(SplitStoppedError);
-    expect(refusedDeps.queue.size).toBe(0);
-    expect(owned).toMatchObject({ rows: 1, queued: 1, rejected: [] });
+    expect((refused as Error).message).toMatch(/^incoming\/hr\.csv: the header has "roles" but coupa\.ownedCollections does not list it/);
+    expect(refusedDeps.queue.messages).toEqual([]);
+    expect(refusedDeps.objects.objects.has('runs/run-1/plan.json')).toBe(false);
+    expect(ownedDeps.queue.messages.map((m) => [m.change.login, m.change.send])).toEqual([['a.one', { roles: ['Buyer'] }]]);
   });
 });
 

@@ -3,7 +3,7 @@ import type { RowOutcome } from '../../lambdas/core/model';
 import type { Notification } from '../../lambdas/core/ports';
 import { runDigest } from '../../lambdas/core/sync/notify';
 import { buildReport } from '../../lambdas/core/sync/report';
-import { reportPendingRuns, type RunStore } from '../../lambdas/core/sync/report-runs';
+import { reportPendingRuns, type PendingRunStore, type ReportRunsDeps } from '../../lambdas/core/sync/report-runs';
 import { assessRun, overdueError, type RecordedOutcomes, type RunSplit } from '../../lambdas/core/sync/run-status';
 
 const run = { runId: 'hr-0123456789ab', file: 'incoming/hr.csv' };
@@ -85,6 +85,25 @@ describe('assessRun', () => {
     expect(status.report.finishedAt).toBe(now.toISOString());
   });
 
+  it('reports an overdue run\'s absentees that never settled as failed when their logins are known, each settled one once', () => {
+    // Prepare: 1 row and 3 absentees queued; gone.a recorded twice, gone.b once, gone.c never.
+    const now = new Date(at(24 * 60 + 1));
+    const absent = (login: string, outcome: RowOutcome['outcome']): RowOutcome => ({ row: 0, absent: true, login, outcome });
+    const records = [rec(1, row(1, 'created'), absent('gone.a', 'failed')), rec(2, absent('gone.b', 'deactivated')), rec(3, absent('Gone.A', 'deactivated'))];
+    const withLogins = { ...split, rows: 1, absentees: 3, absenteeLogins: ['gone.a', 'gone.b', 'gone.c'] };
+    // Act
+    const waiting = assessRun(withLogins, records, soon, 24);
+    const overdue = assessRun(withLogins, records, now, 24);
+    // Assess
+    expect(waiting).toEqual({ state: 'waiting', missingRows: [] });
+    expect(overdue.state === 'overdue' && overdue.report.absentees).toEqual([
+      { login: 'Gone.A', outcome: 'deactivated' },
+      { login: 'gone.b', outcome: 'deactivated' },
+      { login: 'gone.c', outcome: 'failed', errors: [overdueError(24)] },
+    ]);
+    expect(overdue.state === 'overdue' && overdue.report.totals).toMatchObject({ rows: 1, absentees: 3, created: 1, deactivated: 2, failed: 1 });
+  });
+
   it('completes a run without data rows at once', () => {
     // Act
     const status = assessRun({ ...split, rows: 0 }, [], soon, 24);
@@ -130,11 +149,38 @@ describe('runDigest', () => {
   });
 });
 
-/** A RunStore in memory: runs by id, and what the reporter did to them. */
+describe('runDigest of a full roster', () => {
+  it('is a failure naming an absentee whose deactivation failed, even when every row went through', () => {
+    // Prepare
+    const report = buildReport(
+      run,
+      new Date(split.splitAt),
+      new Date(at(3)),
+      [row(1, 'unchanged'), { row: 0, absent: true, login: 'gone.one', outcome: 'failed', errors: ['Coupa refused it'] }, { row: 0, absent: true, login: 'gone.two', outcome: 'deactivated' }],
+      { mode: 'full' },
+    );
+    // Act
+    const n = runDigest(report, 's3://b/runs/x/report.json');
+    // Assess
+    expect(n).toEqual({
+      severity: 'failure',
+      subject: 'Coupa user sync report: incoming/hr.csv: 1 absentee(s) not applied',
+      message: [
+        `Run ${run.runId}, file incoming/hr.csv: 1 row(s) and 2 absentee(s): 1 deactivated, 1 unchanged, 1 failed.`,
+        'Report: s3://b/runs/x/report.json',
+        'absentee gone.one: failed — Coupa refused it',
+      ].join('\n'),
+      run,
+      logins: ['gone.one'],
+    });
+  });
+});
+
+/** A PendingRunStore in memory: runs by id, and what the reporter did to them (no held runs). */
 function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOutcomes[] } | Error>) {
   const saved: string[] = [];
   const closed: string[] = [];
-  const store: RunStore = {
+  const store: PendingRunStore = {
     pendingRuns: async () => Object.keys(runs).filter((id) => !closed.includes(id)),
     split: async (id) => {
       const r = runs[id];
@@ -147,8 +193,27 @@ function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOu
       return [`mem://${report.runId}`];
     },
     close: async (id) => void closed.push(id),
+    heldRuns: async () => [],
+    closeHeld: async () => {
+      throw new Error('no held run here');
+    },
   };
   return { store, saved, closed };
+}
+
+/** The reporter's other dependencies: no plan is ever asked for (no held runs). */
+function reporterDeps(store: PendingRunStore, notifier: ReportRunsDeps['notifier']): ReportRunsDeps {
+  const noPlans = async () => {
+    throw new Error('no plan should be read');
+  };
+  return {
+    store,
+    runs: { loadPlan: noPlans, savePlan: noPlans, loadReport: noPlans, saveReport: noPlans },
+    notifier,
+    clock: { now: () => soon, sleep: async () => {} },
+    reportAfterHours: 24,
+    expireAfterHours: 72,
+  };
 }
 
 describe('reportPendingRuns', () => {
@@ -159,10 +224,11 @@ describe('reportPendingRuns', () => {
     const { store, saved, closed } = memoryStore({ 'broken-000000000003': new Error('no split.json'), 'done-000000000001': done, 'open-000000000002': open });
     const published: Notification[] = [];
     // Act
-    const result = await reportPendingRuns({ store, notifier: { publish: async (n) => void published.push(n) }, clock: { now: () => soon, sleep: async () => {} }, reportAfterHours: 24 });
+    const result = await reportPendingRuns(reporterDeps(store, { publish: async (n) => void published.push(n) }));
     // Assess
     expect(result).toEqual({
       reported: [{ runId: 'done-000000000001', state: 'complete' }],
+      expired: [],
       waiting: ['open-000000000002'],
       errors: [{ runId: 'broken-000000000003', error: 'no split.json' }],
     });
@@ -176,7 +242,7 @@ describe('reportPendingRuns', () => {
     // Prepare
     const { store, closed } = memoryStore({ 'r-000000000001': { split: { ...split, rows: 1 }, records: [rec(1, row(1, 'created'))] } });
     // Act
-    const result = await reportPendingRuns({ store, notifier: { publish: async () => { throw new Error('SNS down'); } }, clock: { now: () => soon, sleep: async () => {} }, reportAfterHours: 24 });
+    const result = await reportPendingRuns(reporterDeps(store, { publish: async () => { throw new Error('SNS down'); } }));
     // Assess
     expect(result.errors).toEqual([{ runId: 'r-000000000001', error: 'SNS down' }]);
     expect(closed).toEqual([]);

@@ -33,16 +33,29 @@ export interface ApplyResult {
   stopped?: string;
 }
 
+/** The change as planned, for each copy withoutFailedManager made of it. */
+const plannedOriginals = new WeakMap<PlannedChange, PlannedChange>();
+
+/**
+ * The change as it was planned (and queued): results and retries may carry a copy without its
+ * manager; a caller that keeps something per planned change (the queue message) finds it by this.
+ */
+export function plannedOf(change: PlannedChange): PlannedChange {
+  return plannedOriginals.get(change) ?? change;
+}
+
 /** A change whose manager (created in this run) did not make it goes without the manager, and says so. */
 export function withoutFailedManager(change: PlannedChange, failedLogins: ReadonlySet<string>): PlannedChange {
   if (!change.dependsOn || !failedLogins.has(change.dependsOn.toLowerCase())) return change;
   const { manager: _, ...send } = change.send;
-  return {
+  const copy = {
     ...change,
     send,
     changes: change.changes.filter((c) => c.field !== 'manager'),
     warnings: [...(change.warnings ?? []), `manager "${change.dependsOn}" could not be created or reactivated: the manager was left unchanged`],
   };
+  plannedOriginals.set(copy, plannedOf(change));
+  return copy;
 }
 
 async function write(change: PlannedChange, directory: UserDirectory): Promise<void> {

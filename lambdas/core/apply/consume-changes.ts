@@ -11,7 +11,7 @@ import type { CoupaAuthError } from '../coupa-errors';
 import type { ChangeMessage, PlannedChange } from '../model';
 import type { OutcomeLedger, UserDirectory } from '../ports';
 import { recheck } from '../run/approve';
-import { applyChanges } from './apply-changes';
+import { applyChanges, plannedOf } from './apply-changes';
 import { OUTCOME_OF, resultOf, rowOutcomesOf } from './outcomes';
 
 export interface ConsumeDeps {
@@ -40,7 +40,7 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
   const redelivered = batch.filter((b) => b.receiveCount > 1).map((b) => b.message.change);
   const done = new Set<PlannedChange>();
   const record = (change: PlannedChange, outcomes: ReturnType<typeof rowOutcomesOf>) => {
-    const message = messageOf.get(change)!;
+    const message = messageOf.get(plannedOf(change))!;
     return deps.ledger.record({ runId: message.runId, file: message.file }, outcomes);
   };
 
@@ -61,18 +61,34 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
     }
   }
 
-  const todo = batch.map((b) => b.message.change).filter((c) => !done.has(c));
-  const applied = await applyChanges(todo, {
-    directory: deps.directory,
-    maxInFlight: deps.maxInFlight,
-    shouldStop: deps.shouldStop,
-    onResult: async (r) => {
-      result.applied += 1;
-      await record(r.change, rowOutcomesOf(r));
-    },
-  });
-  result.retry = applied.retry.map((c) => messageOf.get(c) ?? [...messageOf.values()].find((m) => m.change.login === c.login)!);
-  if (applied.retryReason) result.retryReason = applied.retryReason;
-  if (applied.fatal) result.fatal = applied.fatal;
+  // One user may come twice in a batch (two runs changed it): its changes must not race, so the batch
+  // is applied in rounds, a change in the round after every earlier change of the same user (same
+  // Coupa id, login, or login before a rename), in queue order.
+  const rounds: PlannedChange[][] = [];
+  const lastRound = new Map<string, number>();
+  for (const change of batch.map((b) => b.message.change).filter((c) => !done.has(c))) {
+    const keys = [`login:${change.login.toLowerCase()}`, `login:${coupaLogin(change).toLowerCase()}`, ...(change.id ? [`id:${change.id}`] : [])];
+    const round = Math.max(-1, ...keys.map((k) => lastRound.get(k) ?? -1)) + 1;
+    for (const k of keys) lastRound.set(k, round);
+    (rounds[round] ??= []).push(change);
+  }
+  for (const [i, round] of rounds.entries()) {
+    const applied = await applyChanges(round, {
+      directory: deps.directory,
+      maxInFlight: deps.maxInFlight,
+      shouldStop: deps.shouldStop,
+      onResult: async (r) => {
+        result.applied += 1;
+        await record(r.change, rowOutcomesOf(r));
+      },
+    });
+    if (applied.retryReason) result.retryReason = applied.retryReason;
+    if (applied.fatal) result.fatal = applied.fatal;
+    if (applied.retry.length > 0 || applied.fatal) {
+      // A later round may change a user this one did not finish: it waits for the redelivery too.
+      result.retry = [...applied.retry, ...rounds.slice(i + 1).flat()].map((c) => messageOf.get(plannedOf(c))!);
+      break;
+    }
+  }
   return result;
 }

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
 import type { PlannedChange, RowOutcome, RunRef } from '../model';
 import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import { HrFileError } from '../hr/read-hr-file';
 import { rowOutcomesOf } from '../apply/outcomes';
 import { recheck } from '../run/approve';
 import { heldAlert, planFile } from '../run/run-sync';
@@ -43,19 +44,29 @@ export interface SplitRecord {
   details: ReportDetails;
   /** Set once a held run is approved: its `held` outcomes then wait for what approval does. */
   approvedAt?: string;
+  /** The file broke part-way (a delta file): the rows before the break were planned. */
+  error?: string;
 }
 
 /** A planning attempt older than this died with its Lambda (15 minutes at most). */
 const STALE_CLAIM_MS = 16 * 60_000;
 
+/**
+ * `planning`: an attempt is at it; `failed`: an attempt hit a transient error (Lambda retries the
+ * event: the retry takes the run over); `planned`, `rejected` (the file cannot be read): done.
+ */
+type ClaimState = 'planning' | 'failed' | 'planned' | 'rejected';
+
+function claimBody(run: RunRef, version: string | undefined, state: ClaimState, deps: AwsPlanDeps): string {
+  return JSON.stringify({ state, file: run.file, ...(version ? { version } : {}), at: deps.clock.now().toISOString() });
+}
+
 async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps): Promise<boolean> {
-  const body = (state: string) => JSON.stringify({ state, file: run.file, version, at: deps.clock.now().toISOString() });
-  if (await deps.objects.create(claimKey(run.runId), body('planning'))) return true;
-  const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: string; at: string };
-  // A planning attempt that failed (transient: Lambda retries the event) or died is taken over.
+  if (await deps.objects.create(claimKey(run.runId), claimBody(run, version, 'planning', deps))) return true;
+  const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: ClaimState; at: string };
   const died = earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS;
   if (earlier.state === 'failed' || died) {
-    await deps.objects.put(claimKey(run.runId), body('planning'), 'application/json');
+    await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'planning', deps), 'application/json');
     return true;
   }
   return false;
@@ -71,21 +82,23 @@ export async function planRun(
   request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean },
   deps: AwsPlanDeps,
 ): Promise<void> {
-  const { run, channel } = request;
+  const { run } = request;
   if (!(await claim(run, request.version, deps))) {
     deps.log('S3 event for a run already planned: ignored', { file: run.file });
     return;
   }
   try {
-    await planAndQueue(request, deps);
+    await planClaimed(request, deps);
   } catch (err) {
-    // Lambda retries the event: let that attempt take the claim (an unreadable file is final, though).
-    await deps.objects.put(claimKey(run.runId), JSON.stringify({ state: 'failed', file: run.file, at: deps.clock.now().toISOString(), error: (err as Error).name }), 'application/json');
+    // A file that cannot be read is done with (the caller reports it); anything else is transient:
+    // the claim is let go, so Lambda's retry of the event plans the run instead of ignoring it.
+    const state: ClaimState = err instanceof HrFileError ? 'rejected' : 'failed';
+    await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, state, deps), 'application/json').catch(() => undefined);
     throw err;
   }
 }
 
-async function planAndQueue(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<void> {
+async function planClaimed(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<void> {
   const { run, channel } = request;
   const planned = await planFile(
     {
@@ -109,8 +122,17 @@ async function planAndQueue(request: { run: RunRef; version?: string; channel: C
     absentees: planned.toApply.filter((c) => c.absent).length,
     splitAt: planned.startedAt.toISOString(),
     details,
+    ...(planned.broken ? { error: planned.broken } : {}),
   };
   await deps.objects.put(splitKey(run.runId), JSON.stringify(split), 'application/json');
+  if (planned.broken) {
+    // A delta file broken part-way: the rows before the break are planned (and queued); say how far it got.
+    const fate = planned.dryRun ? 'planned only' : `${planned.toApply.length} change(s) queued, they will be applied and reported`;
+    const message =
+      `${planned.broken}\nThe first ${planned.rows} data row(s) were read (${fate}); the rest was not. ` +
+      'Fix the file and upload it again: rows already applied will come out unchanged.';
+    await deps.notifier.publish({ subject: `Coupa user sync: ${run.file} was read only in part`, message, severity: 'failure', run });
+  }
   if (planned.status === 'held') {
     await deps.objects.put(heldMarkerKey(run.runId), JSON.stringify(run), 'application/json');
     await deps.notifier.publish(heldAlert(planned));
@@ -122,7 +144,7 @@ async function planAndQueue(request: { run: RunRef; version?: string; channel: C
     const report = buildReport(run, planned.startedAt, deps.clock.now(), planned.outcomes, details);
     await deps.notifier.publish(runDigest(report, await deps.state.saveReport(report)));
   }
-  await deps.objects.put(claimKey(run.runId), JSON.stringify({ state: 'planned', file: run.file, at: deps.clock.now().toISOString() }), 'application/json');
+  await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'planned', deps), 'application/json');
   deps.log('HR file planned', { status: planned.status, rows: planned.rows, queued: planned.toApply.length, staged: planned.staged.length });
 }
 
@@ -152,16 +174,16 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
     else toQueue.push(change);
   }
   const approvedAt = deps.clock.now().toISOString();
-  await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
   const details: ReportDetails = { ...split.details, status: 'complete', reason: `approved at ${approvedAt} (${plan.reason ?? 'held'})` };
-  await deps.objects.put(
-    splitKey(runId),
-    JSON.stringify({ ...split, absentees: split.absentees + plan.staged.filter((c) => c.absent).length, approvedAt, details }),
-    'application/json',
-  );
+  // Absentees queued when the run was planned (apply-rest queues none) and now: the same on a retry.
+  const absentees = plan.changes.filter((c) => c.absent).length - plan.staged.filter((c) => c.absent).length + toQueue.filter((c) => c.absent).length;
+  // The plan is marked approved last: until then a retry of this event (after S3, SQS or Coupa
+  // trouble) approves it again instead of finding it "not held"; SQS drops the messages it already has.
   await deps.ledger.record(plan.run, skipped);
   await deps.queue(split.channel).send(changeMessages(plan.run, toQueue));
+  await deps.objects.put(splitKey(runId), JSON.stringify({ ...split, absentees, approvedAt, details }), 'application/json');
   await deps.objects.put(pendingMarkerKey(runId), JSON.stringify(plan.run), 'application/json');
+  await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
   if (plan.mode === 'full') await deps.state.acceptRoster({ runId, logins: plan.rosterLogins, at: approvedAt });
   deps.log('held run approved', { queued: toQueue.length, skipped: skipped.length });
 }

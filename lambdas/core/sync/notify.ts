@@ -37,26 +37,32 @@ function failureLines(bad: RowOutcome[]): string[] {
   return lines;
 }
 
-/** `6 rows: 1 created, 1 updated, 1 failed` (outcomes that did not occur are left out). */
+/** `6 rows: 1 created, 1 updated, 1 failed` (outcomes that did not occur are left out); a full roster's absentees named too. */
 export function describeTotals(totals: Totals): string {
   const counts = OUTCOMES.filter((o) => totals[o] > 0).map((o) => `${totals[o]} ${o}`);
-  return `${totals.rows} row(s)${counts.length ? `: ${counts.join(', ')}` : ''}`;
+  const absentees = totals.absentees > 0 ? ` and ${totals.absentees} absentee(s)` : '';
+  return `${totals.rows} row(s)${absentees}${counts.length ? `: ${counts.join(', ')}` : ''}`;
 }
 
 /**
  * The one digest of a finished run: totals, where its report files are (one `Report:` line each,
- * in the order given), then every row not applied (severity failure if any).
+ * in the order given), then every row and absentee not applied (severity failure if any).
  */
 export function runDigest(report: RunReport, reportLocations: string[] = []): Notification {
   const run = { runId: report.runId, file: report.file };
   const bad = report.rows.filter(notApplied);
+  const badAbsentees = report.absentees.filter((a) => a.outcome === 'failed' || a.outcome === 'rejected');
   const where = reportLocations.map((location) => `Report: ${location}`);
+  const notDone = [bad.length > 0 ? `${bad.length} row(s)` : '', badAbsentees.length > 0 ? `${badAbsentees.length} absentee(s)` : ''].filter(Boolean);
+  const absenteeLines = badAbsentees.slice(0, MAX_LISTED).map((a) => `absentee ${a.login}: ${a.outcome} — ${(a.errors ?? []).join('; ')}`);
+  if (badAbsentees.length > MAX_LISTED) absenteeLines.push(`… and ${badAbsentees.length - MAX_LISTED} more absentee(s) (see the run report)`);
+  const logins = [...new Set([...bad.map((o) => o.login), ...badAbsentees.map((a) => a.login)].filter(Boolean))];
   return {
-    severity: bad.length > 0 ? 'failure' : 'info',
-    subject: `Coupa user sync report: ${report.file}: ${bad.length > 0 ? `${bad.length} row(s) not applied` : 'all rows done'}`,
-    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad)].join('\n'),
+    severity: notDone.length > 0 ? 'failure' : 'info',
+    subject: `Coupa user sync report: ${report.file}: ${notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
+    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad), ...absenteeLines].join('\n'),
     run,
-    ...(bad.length > 0 ? { logins: [...new Set(bad.map((o) => o.login).filter(Boolean))] } : {}),
+    ...(notDone.length > 0 ? { logins } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * overdue) one gets its report written and ONE digest published, then leaves the pending list.
  */
 import type { RunReport } from '../model';
-import type { Clock, Notifier, RunStore } from '../ports';
+import type { Clock, Notifier, RunStore, StoredPlan } from '../ports';
 import { runDigest } from './notify';
 import { assessRun, type RecordedOutcomes, type RunSplit } from './run-status';
 
@@ -44,7 +44,14 @@ export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRun
   await expireHeldRuns(deps, result);
   for (const runId of await deps.store.pendingRuns()) {
     try {
-      const status = assessRun(await deps.store.split(runId), await deps.store.outcomes(runId), deps.clock.now(), deps.reportAfterHours);
+      const split = await deps.store.split(runId);
+      const records = await deps.store.outcomes(runId);
+      let status = assessRun(split, records, deps.clock.now(), deps.reportAfterHours);
+      if (status.state === 'overdue' && (split.absentees ?? 0) > 0) {
+        // Name the absentees that never settled: the plan knows who was queued.
+        const plan = await deps.runs.loadPlan(runId);
+        if (plan) status = assessRun({ ...split, absenteeLogins: queuedAbsentees(plan) }, records, deps.clock.now(), deps.reportAfterHours);
+      }
       if (status.state === 'waiting') {
         result.waiting.push(runId);
         continue;
@@ -60,6 +67,12 @@ export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRun
     }
   }
   return result;
+}
+
+/** The absentees a plan queued: all of them, but those a held run keeps staged. */
+function queuedAbsentees(plan: StoredPlan): string[] {
+  const staged = new Set(plan.staged.filter((c) => c.absent).map((c) => c.login.toLowerCase()));
+  return plan.changes.filter((c) => c.absent && !staged.has(c.login.toLowerCase())).map((c) => c.login);
 }
 
 /**

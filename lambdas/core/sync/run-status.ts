@@ -12,6 +12,11 @@ export interface RunSplit {
   rows: number;
   /** Full-roster absentees queued for deactivation: each settles as one `absent` outcome. */
   absentees?: number;
+  /**
+   * Their logins (from the plan), when known: an overdue run reports each one that never settled as
+   * failed, instead of leaving it out of the report.
+   */
+  absenteeLogins?: string[];
   splitAt: string;
   /** Status, mode, guards and reason for the report (from the plan). */
   details?: ReportDetails;
@@ -71,6 +76,9 @@ export function assessRun(split: RunSplit, records: RecordedOutcomes[], now: Dat
   }
   if (now.getTime() - startedAt.getTime() < reportAfterHours * 3_600_000) return { state: 'waiting', missingRows };
   const lost = missingRows.map((row): RowOutcome => ({ row, login: '', outcome: 'failed', errors: [overdueError(reportAfterHours)] }));
+  for (const login of split.absenteeLogins ?? []) {
+    if (!latest.has(`absent:${login.toLowerCase()}`)) lost.push({ row: 0, absent: true, login, outcome: 'failed', errors: [overdueError(reportAfterHours)] });
+  }
   // Closed now, not at the last record: the report says when the reporter stopped waiting.
   return { state: 'overdue', missingRows, report: buildReport(split.run, startedAt, now, [...rows, ...lost], split.details) };
 }
