@@ -8,6 +8,7 @@ import type { RowOutcome, RunReport } from '../../lambdas/core/model';
 import type { StoredPlan } from '../../lambdas/core/ports';
 import type { SplitRecord } from '../../lambdas/core/sync/aws-plan';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
+import { buildReport } from '../../lambdas/core/sync/report';
 import { fakeS3Bucket, lambdaContext, stubHandlerEnv, type FakeBucket } from './handler-fixtures';
 
 const s3Mock = mockClient(S3Client);
@@ -198,7 +199,8 @@ describe('run-reporter handler', () => {
         staged: [],
       };
       objects.set(`runs/${runId}/plan.json`, json(plan));
-      objects.set(`runs/${runId}/report.json`, json({ runId, file: run.file, status: 'held', reason: plan.reason, rows: [], absentees: [] }));
+      const at = new Date(plan.createdAt);
+      objects.set(`runs/${runId}/report.json`, json(buildReport(run, at, at, [], { status: 'held', mode: 'full', guards: plan.guards, reason: plan.reason })));
       objects.set(`runs/held/${runId}`, json(run));
     };
     held('old-111111111111', 49, 'held');

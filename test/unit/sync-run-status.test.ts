@@ -160,7 +160,7 @@ describe('runDigest of a full roster', () => {
       { mode: 'full' },
     );
     // Act
-    const n = runDigest(report, 's3://b/runs/x/report.json');
+    const n = runDigest(report, ['s3://b/runs/x/report.json']);
     // Assess
     expect(n).toEqual({
       severity: 'failure',
@@ -180,7 +180,7 @@ describe('runDigest of a full roster', () => {
 function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOutcomes[] } | Error>) {
   const saved: string[] = [];
   const closed: string[] = [];
-  const store: PendingRunStore = {
+  const store: PendingRunStore & Pick<ReportRunsDeps['runs'], 'saveReport'> = {
     pendingRuns: async () => Object.keys(runs).filter((id) => !closed.includes(id)),
     split: async (id) => {
       const r = runs[id];
@@ -202,13 +202,14 @@ function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOu
 }
 
 /** The reporter's other dependencies: no plan is ever asked for (no held runs). */
-function reporterDeps(store: PendingRunStore, notifier: ReportRunsDeps['notifier']): ReportRunsDeps {
+function reporterDeps(store: PendingRunStore & Partial<Pick<ReportRunsDeps['runs'], 'saveReport'>>, notifier: ReportRunsDeps['notifier']): ReportRunsDeps {
   const noPlans = async () => {
     throw new Error('no plan should be read');
   };
   return {
     store,
-    runs: { loadPlan: noPlans, savePlan: noPlans, loadReport: noPlans, saveReport: noPlans },
+    // Reports are written through the state store; the memory store above stands in for it.
+    runs: { loadPlan: noPlans, savePlan: noPlans, loadReport: noPlans, saveReport: store.saveReport ?? noPlans },
     notifier,
     clock: { now: () => soon, sleep: async () => {} },
     reportAfterHours: 24,
