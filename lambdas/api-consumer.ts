@@ -9,7 +9,10 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { UserDirectory } from './core/ports';
 import { consumeChanges } from './core/apply/consume-changes';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-consumer-limits';
-import { config, forgetCoupaClient, ledger, logger, notifier, userDirectory } from './adapters/aws/context';
+import { forgetCoupaClient, userDirectory } from './adapters/aws/wiring/coupa';
+import { config, logger } from './adapters/aws/wiring/runtime';
+import { ledger } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
 
@@ -24,7 +27,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event, context) => {
     const { received, unreadable } = readChangeMessages(event.Records);
-    await reportUnreadable(unreadable, notifier());
+    await reportUnreadable(unreadable, notifier);
     if (received.length === 0) return { batchItemFailures: [] };
     const idOf = new Map(received.map((r) => [r.message, r.messageId]));
     const handBack = (messages: Iterable<(typeof received)[number]['message']>): SQSBatchResponse => ({
@@ -45,7 +48,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const reserveMs = worstCaseRequestMs(cfg.coupa);
     const result = await consumeChanges(received, {
       directory,
-      ledger: ledger(),
+      ledger: await ledger(),
       maxInFlight: cfg.coupa.maxInFlight,
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
     });

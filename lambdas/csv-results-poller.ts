@@ -4,14 +4,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { systemClock } from './core/ports';
 import { collectCsvResults } from './core/csv/results';
-import { dataFileSourceReader, ledger, logger, manifests, notifier } from './adapters/aws/context';
+import { dataFileSourceReader } from './adapters/aws/wiring/coupa';
+import { logger } from './adapters/aws/wiring/runtime';
+import { ledger, manifests } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
 
 export const handler = middy<ScheduledEvent>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async () => {
-    const pending = await manifests().pending();
+    const pending = await (await manifests()).pending();
     if (pending.length === 0) return { settled: 0, pending: 0 };
-    const deps = { reader: await dataFileSourceReader(), manifests: manifests(), ledger: ledger(), notifier: notifier(), clock: systemClock };
+    const deps = { reader: await dataFileSourceReader(), manifests: await manifests(), ledger: await ledger(), notifier: await notifier(), clock: systemClock };
     const result = await collectCsvResults(pending, deps, {
       timeoutSeconds: 0,
       pollSeconds: 0,

@@ -4,15 +4,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { systemClock } from './core/ports';
 import { reportPendingRuns, type ReportRunsResult } from './core/sync/report-runs';
-import { config, logger, notifier, runStore, stateStore } from './adapters/aws/context';
+import { config, logger } from './adapters/aws/wiring/runtime';
+import { runStore, stateStore } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
 
 export const handler = middy<ScheduledEvent, ReportRunsResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async () => {
     const result = await reportPendingRuns({
-      store: runStore(),
-      runs: stateStore(),
-      notifier: notifier(),
+      store: await runStore(),
+      runs: await stateStore(),
+      notifier: await notifier(),
       clock: systemClock,
       reportAfterHours: config().reports.reportAfterHours,
       expireAfterHours: config().approval.expireAfterHours,

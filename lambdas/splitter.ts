@@ -13,7 +13,11 @@ import type { S3Event } from 'aws-lambda';
 import { HrFileError } from './core/hr/read-hr-file';
 import { channelFor, runIdFor } from './core/sync/route';
 import { planRun as planRunInAws, approveHeldRun } from './core/sync/aws-plan';
-import { config, ledger, logger, notifier, objectStore, recordQueue, stateStore, userDirectory } from './adapters/aws/context';
+import { userDirectory } from './adapters/aws/wiring/coupa';
+import { config, logger } from './adapters/aws/wiring/runtime';
+import { ledger, objectStore, stateStore } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
+import { recordQueue } from './adapters/aws/wiring/sqs';
 import { objectKeyOf, objectVersionOf } from './adapters/aws/s3-event';
 import { splitKey } from './adapters/aws/s3-run-store';
 
@@ -26,10 +30,10 @@ export const handler = middy<S3Event>()
     for (const record of event.Records) {
       const key = objectKeyOf(record);
       const deps = {
-        objects: objectStore(),
-        state: stateStore(),
-        ledger: ledger(),
-        notifier: notifier(),
+        objects: await objectStore(),
+        state: await stateStore(),
+        ledger: await ledger(),
+        notifier: await notifier(),
         queue: recordQueue,
         directory: userDirectory,
         config: config(),
@@ -53,8 +57,8 @@ export const handler = middy<S3Event>()
         // Other errors (S3, SQS, Coupa unreachable) are transient: rethrow so Lambda retries the event.
         if (!(err instanceof HrFileError)) throw err;
         // A file that cannot be read will not read better on retry: report it and stop.
-        await objectStore().put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
-        await notifier().publish({ subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
+        await deps.objects.put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
+        await deps.notifier.publish({ subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
         logger.error('HR file rejected', { error: err.message });
       }
     }

@@ -3,8 +3,9 @@
  * names the run and logins (never other personal data). Message attributes let subscribers
  * filter on severity or run.
  */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Notification, Notifier } from '../../core/ports';
+import { snsSdk } from './sdk';
 
 export const SUBJECT_LIMIT = 100;
 const LOGINS_LISTED = 100;
@@ -34,7 +35,7 @@ export class SnsNotifier implements Notifier {
 
   async publish(n: Notification): Promise<void> {
     await this.sns.send(
-      new PublishCommand({
+      new (await snsSdk()).PublishCommand({
         TopicArn: this.topicArn,
         Subject: snsSubject(n.subject),
         Message: snsMessage(n),
