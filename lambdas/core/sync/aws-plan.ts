@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
 import type { PlannedChange, RowOutcome, RunRef } from '../model';
-import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory } from '../ports';
 import { rowOutcomesOf } from '../apply/outcomes';
 import { recheck } from '../run/approve';
 import { heldAlert, planFile } from '../run/run-sync';
@@ -63,14 +63,25 @@ async function readAll(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** What a planned file came to (the handler counts it): undefined when the run was planned before. */
+export interface PlanRunResult {
+  status: StoredPlan['status'];
+  rows: number;
+  /** Changes planned (applied now or staged in a held run). */
+  planned: number;
+  queued: number;
+  staged: number;
+  rejected: number;
+}
+
 export async function planRun(
   request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean },
   deps: AwsPlanDeps,
-): Promise<void> {
+): Promise<PlanRunResult | undefined> {
   const { run, channel } = request;
   if (!(await claim(run, request.version, deps))) {
     deps.log('S3 event for a run already planned: ignored', { file: run.file });
-    return;
+    return undefined;
   }
   const planned = await planFile(
     {
@@ -108,13 +119,21 @@ export async function planRun(
   }
   await deps.objects.put(claimKey(run.runId), JSON.stringify({ state: 'planned', file: run.file, at: deps.clock.now().toISOString() }), 'application/json');
   deps.log('HR file planned', { status: planned.status, rows: planned.rows, queued: planned.toApply.length, staged: planned.staged.length });
+  return {
+    status: planned.status,
+    rows: planned.rows,
+    planned: planned.toApply.length + planned.staged.length,
+    queued: planned.toApply.length,
+    staged: planned.staged.length,
+    rejected: planned.outcomes.filter((o) => o.outcome === 'rejected').length,
+  };
 }
 
 /**
  * `approvals/<runId>`: the held run's staged changes, each re-checked against Coupa now — queued
  * when it still applies, `skipped` when Coupa changed meanwhile or already holds it.
  */
-export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<void> {
+export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<{ channel: Channel; queued: number; skipped: number } | undefined> {
   const plan = await deps.state.loadPlan(runId);
   if (!plan || plan.status !== 'held') {
     await deps.notifier.publish({
@@ -122,7 +141,7 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
       subject: `Coupa user sync: approval for run ${runId} ignored`,
       message: plan ? `Run ${runId} is ${plan.status}, not held: nothing to approve.` : `No run ${runId} was planned in this bucket.`,
     });
-    return;
+    return undefined;
   }
   const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
   const directory = await deps.directory();
@@ -148,4 +167,5 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
   await deps.objects.put(pendingMarkerKey(runId), JSON.stringify(plan.run), 'application/json');
   if (plan.mode === 'full') await deps.state.acceptRoster({ runId, logins: plan.rosterLogins, at: approvedAt });
   deps.log('held run approved', { queued: toQueue.length, skipped: skipped.length });
+  return { channel: split.channel, queued: toQueue.length, skipped: skipped.length };
 }
