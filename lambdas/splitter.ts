@@ -72,7 +72,7 @@ export const handler = middy<S3Event>()
         if (!(err instanceof HrFileError)) throw err;
         // A file that cannot be read will not read better on retry: report it and stop.
         await deps.objects.put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
-        await deps.notifier.publish({ subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
+        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
         logger.error('HR file rejected', { error: err.message });
         count(M.filesReceived);
         count(M.filesRejected);

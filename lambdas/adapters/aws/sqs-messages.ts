@@ -49,6 +49,7 @@ export async function reportUnreadable(unreadable: SQSRecord[], notifier: Notifi
   if (unreadable.length === 0) return;
   const ids = unreadable.map((r) => `${queueNameOf(r)}/${r.messageId}`);
   await (typeof notifier === 'function' ? await notifier() : notifier).publish({
+    kind: 'unreadable',
     subject: `Coupa user sync: ${unreadable.length} unreadable queue message(s) dropped`,
     message: `These SQS messages are not change messages and were dropped (not retried):\n${ids.join('\n')}`,
     severity: 'failure',

@@ -137,6 +137,7 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
   const plan = await deps.state.loadPlan(runId);
   if (!plan || plan.status !== 'held') {
     await deps.notifier.publish({
+      kind: 'approval-ignored',
       severity: 'failure',
       subject: `Coupa user sync: approval for run ${runId} ignored`,
       message: plan ? `Run ${runId} is ${plan.status}, not held: nothing to approve.` : `No run ${runId} was planned in this bucket.`,

@@ -52,6 +52,7 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   const bad = report.rows.filter(notApplied);
   const where = reportLocations.map((location) => `Report: ${location}`);
   return {
+    kind: 'digest',
     severity: bad.length > 0 ? 'failure' : 'info',
     subject: `Coupa user sync report: ${report.file}: ${bad.length > 0 ? `${bad.length} row(s) not applied` : 'all rows done'}`,
     message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad)].join('\n'),
@@ -66,6 +67,7 @@ export async function notifyFailures(run: RunRef, outcomes: RowOutcome[], notifi
   if (bad.length === 0) return;
   const lines = failureLines(bad);
   await notifier.publish({
+    kind: 'failures',
     severity: 'failure',
     subject: `Coupa user sync: ${bad.length} row(s) not applied from ${run.file}`,
     message: [`Run ${run.runId}, file ${run.file}:`, ...lines].join('\n'),
