@@ -64,7 +64,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [{ runId, state: 'complete' }], waiting: [], errors: [] });
+    expect(result).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
     expect(report(runId)).toMatchObject({
       runId,
       file: `incoming/${runId}.csv`,
@@ -88,7 +88,7 @@ describe('run-reporter handler', () => {
       [`runs/${runId}/report.json`, 'application/json'],
     ]);
     expect(objects.has(`runs/pending/${runId}`)).toBe(false);
-    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['runs/pending/', `runs/${runId}/outcomes/`]);
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix).sort()).toEqual(['runs/held/', 'runs/pending/', `runs/${runId}/outcomes/`].sort());
   });
 
   it('leaves an unfinished run pending, and reports it with the missing rows failed once overdue', async () => {
@@ -100,7 +100,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [{ runId: 'stale-cccccccccccc', state: 'overdue' }], waiting: ['fresh-bbbbbbbbbbbb'], errors: [] });
+    expect(result).toEqual({ reported: [{ runId: 'stale-cccccccccccc', state: 'overdue' }], expired: [], waiting: ['fresh-bbbbbbbbbbbb'], errors: [] });
     expect(objects.has('runs/fresh-bbbbbbbbbbbb/report.json')).toBe(false);
     expect(objects.has('runs/pending/fresh-bbbbbbbbbbbb')).toBe(true);
     expect(report('stale-cccccccccccc').rows).toEqual([
@@ -115,12 +115,13 @@ describe('run-reporter handler', () => {
     expect(objects.has('runs/pending/stale-cccccccccccc')).toBe(false);
   });
 
-  it('does nothing but one LIST when no run is pending', async () => {
+  it('does nothing but one LIST of pending and one of held markers when no run is open', async () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [], waiting: [], errors: [] });
-    expect(s3Mock.calls()).toHaveLength(1);
+    expect(result).toEqual({ reported: [], expired: [], waiting: [], errors: [] });
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix).sort()).toEqual(['runs/held/', 'runs/pending/']);
+    expect(s3Mock.calls()).toHaveLength(2);
     expect(snsMock.calls()).toHaveLength(0);
   });
 
