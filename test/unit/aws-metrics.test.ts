@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { M } from '../../lambdas/adapters/aws/metric-names';
 import { countCoupaRequest, countingLedger, flushMetrics, metrics, setChannel } from '../../lambdas/adapters/aws/wiring/metrics';
+import { logger } from '../../lambdas/adapters/aws/wiring/runtime';
 import type { RowOutcome } from '../../lambdas/core/model';
 import type { OutcomeLedger } from '../../lambdas/core/ports';
 
@@ -78,5 +79,16 @@ describe('handler metrics', () => {
     expect(blob[M.coupaLatency]).toEqual([120, 30, 80]);
     const units = Object.fromEntries(blob._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string; Unit: string }) => [m.Name, m.Unit]));
     expect(units[M.coupaLatency]).toBe('Milliseconds');
+  });
+
+  it('does not warn when a pass had nothing to count (the scheduled Lambdas, every 5 minutes)', () => {
+    // Prepare
+    const warn = vi.spyOn(logger, 'warn');
+    // Act: what the logMetrics middleware does after an idle invocation
+    metrics.publishStoredMetrics();
+    flushMetrics();
+    // Assess
+    expect(warn).not.toHaveBeenCalled();
+    expect(blobs).toEqual([]);
   });
 });

@@ -14,7 +14,20 @@ import type { OutcomeLedger } from '../../../core/ports';
 import { M, METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC, type MetricChannel, type MetricName } from '../metric-names';
 import { logger } from './runtime';
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+/**
+ * Powertools' own messages go to our logger; "no application metrics to publish" (a scheduled pass
+ * with nothing to do, every 5 minutes) is debug, not a warning.
+ */
+const metricsLog = {
+  trace: (...args: unknown[]) => logger.trace(String(args[0]), ...args.slice(1).map((a) => ({ detail: a }))),
+  debug: (...args: unknown[]) => logger.debug(String(args[0])),
+  info: (...args: unknown[]) => logger.info(String(args[0])),
+  warn: (...args: unknown[]) =>
+    String(args[0]).startsWith('No application metrics to publish') ? logger.debug(String(args[0])) : logger.warn(String(args[0])),
+  error: (...args: unknown[]) => logger.error(String(args[0])),
+};
+
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE, logger: metricsLog });
 
 /** The middlewares every handler uses: the Lambda context in every log line, and the metrics flushed after each invocation. */
 export const observed = () => [injectLambdaContext(logger, { resetKeys: true }), logMetrics(metrics)];
@@ -29,7 +42,8 @@ export function count(name: MetricName, value = 1): void {
 
 /** Publishes what is stored (with its channel) so the next counts can carry another channel. */
 export function flushMetrics(): void {
-  metrics.publishStoredMetrics();
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  else metrics.clearDimensions();
 }
 
 /** Counts outcomes by kind (created, updated, …, failed, rejected). */
