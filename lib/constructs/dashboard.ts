@@ -76,8 +76,8 @@ export function bothChannels(name: MetricName, label: string, period: Duration =
   });
 }
 
-/** Rows that ended applied in Coupa, over both channels (the funnel's "applied"). */
-const APPLIED: MetricName[] = [M.usersCreated, M.usersUpdated, M.usersDeactivated, M.usersReactivated, M.usersUnchanged, M.usersApplied];
+/** Queued changes that Coupa took, over both channels (the funnel's "applied"; unchanged rows are settled when planning, never queued). */
+const APPLIED: MetricName[] = [M.usersCreated, M.usersUpdated, M.usersDeactivated, M.usersReactivated, M.usersApplied];
 
 export class SyncDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -113,6 +113,7 @@ export class SyncDashboard extends Construct {
           graph('Run funnel: rows read → queued → applied / failed', [
             bothChannels(M.rowsRead, 'rows read', PERIOD, 'fr'),
             bothChannels(M.rowsRejected, 'rows rejected', PERIOD, 'fj'),
+            bothChannels(M.usersUnchanged, 'unchanged (nothing to send)', PERIOD, 'fu'),
             bothChannels(M.changesQueued, 'changes queued', PERIOD, 'fq'),
             applied,
             bothChannels(M.usersFailed, 'failed', PERIOD, 'ff'),
