@@ -4,12 +4,15 @@
  * was applied stays applied (and is not redelivered), everything else is handed back.
  */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { UserDirectory } from './core/ports';
 import { consumeChanges } from './core/apply/consume-changes';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-consumer-limits';
-import { config, forgetCoupaClient, ledger, logger, notifier, userDirectory } from './adapters/aws/context';
+import { forgetCoupaClient, onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
+import { countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
+import { config, logger } from './adapters/aws/wiring/runtime';
+import { ledger } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
 
@@ -20,11 +23,14 @@ function credentialsUnusable(err: Error, handedBack: number): void {
   forgetCoupaClient();
 }
 
+onCoupaRequest(countCoupaRequest);
+
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(observed())
   .handler(async (event, context) => {
+    setChannel('api');
     const { received, unreadable } = readChangeMessages(event.Records);
-    await reportUnreadable(unreadable, notifier());
+    await reportUnreadable(unreadable, notifier);
     if (received.length === 0) return { batchItemFailures: [] };
     const idOf = new Map(received.map((r) => [r.message, r.messageId]));
     const handBack = (messages: Iterable<(typeof received)[number]['message']>): SQSBatchResponse => ({
@@ -45,7 +51,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const reserveMs = worstCaseRequestMs(cfg.coupa);
     const result = await consumeChanges(received, {
       directory,
-      ledger: ledger(),
+      ledger: countingLedger(await ledger()),
       maxInFlight: cfg.coupa.maxInFlight,
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
     });

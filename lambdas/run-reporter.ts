@@ -1,22 +1,27 @@
 /** Every 5 minutes: writes runs/<runId>/report.{html,csv,json} and one digest for each run whose rows all have an outcome. */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { systemClock } from './core/ports';
 import { reportPendingRuns, type ReportRunsResult } from './core/sync/report-runs';
-import { config, logger, notifier, runStore, stateStore } from './adapters/aws/context';
+import { M } from './adapters/aws/metric-names';
+import { count, observed } from './adapters/aws/wiring/metrics';
+import { config, logger } from './adapters/aws/wiring/runtime';
+import { runStore, stateStore } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
 
 export const handler = middy<ScheduledEvent, ReportRunsResult>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(observed())
   .handler(async () => {
     const result = await reportPendingRuns({
-      store: runStore(),
-      runs: stateStore(),
-      notifier: notifier(),
+      store: await runStore(),
+      runs: await stateStore(),
+      notifier: await notifier(),
       clock: systemClock,
       reportAfterHours: config().reports.reportAfterHours,
       expireAfterHours: config().approval.expireAfterHours,
     });
+    count(M.runsReported, result.reported.length);
+    count(M.runsExpired, result.expired.length);
     for (const r of result.reported) logger.info('run reported', { ...r });
     for (const runId of result.expired) logger.warn('held run expired', { runId });
     if (result.waiting.length > 0) logger.info('runs still waiting for outcomes', { runIds: result.waiting });

@@ -8,28 +8,35 @@
  *   queued, or reported skipped.
  */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Event } from 'aws-lambda';
 import { HrFileError } from './core/hr/read-hr-file';
 import { channelFor, runIdFor } from './core/sync/route';
 import { planRun as planRunInAws, approveHeldRun } from './core/sync/aws-plan';
-import { config, ledger, logger, notifier, objectStore, recordQueue, stateStore, userDirectory } from './adapters/aws/context';
+import { M } from './adapters/aws/metric-names';
+import { onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
+import { count, countCoupaRequest, countingLedger, flushMetrics, observed, setChannel } from './adapters/aws/wiring/metrics';
+import { config, logger } from './adapters/aws/wiring/runtime';
+import { ledger, objectStore, stateStore } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
+import { recordQueue } from './adapters/aws/wiring/sqs';
 import { objectKeyOf, objectVersionOf } from './adapters/aws/s3-event';
 import { splitKey } from './adapters/aws/s3-run-store';
 
 export const APPROVALS_PREFIX = 'approvals/';
 export const PLAN_PREFIX = 'plan/';
 
+onCoupaRequest(countCoupaRequest);
+
 export const handler = middy<S3Event>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(observed())
   .handler(async (event) => {
     for (const record of event.Records) {
       const key = objectKeyOf(record);
       const deps = {
-        objects: objectStore(),
-        state: stateStore(),
-        ledger: ledger(),
-        notifier: notifier(),
+        objects: await objectStore(),
+        state: await stateStore(),
+        ledger: countingLedger(await ledger()),
+        notifier: await notifier(),
         queue: recordQueue,
         directory: userDirectory,
         config: config(),
@@ -39,23 +46,38 @@ export const handler = middy<S3Event>()
       if (key.startsWith(APPROVALS_PREFIX)) {
         const runId = key.slice(APPROVALS_PREFIX.length);
         logger.appendKeys({ runId });
-        await approveHeldRun(runId, deps);
+        const approved = await approveHeldRun(runId, deps);
+        if (approved) {
+          setChannel(approved.channel);
+          count(M.changesQueued, approved.queued);
+        }
+        flushMetrics();
         continue;
       }
       const run = { runId: runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file: key };
       logger.appendKeys({ runId: run.runId });
+      const channel = channelFor(key.replace(PLAN_PREFIX, 'incoming/'), config());
+      setChannel(channel);
       try {
-        await planRunInAws(
-          { run, version: record.s3.object.versionId, channel: channelFor(key.replace(PLAN_PREFIX, 'incoming/'), config()), dryRun: key.startsWith(PLAN_PREFIX) },
-          deps,
-        );
+        const planned = await planRunInAws({ run, version: record.s3.object.versionId, channel, dryRun: key.startsWith(PLAN_PREFIX) }, deps);
+        if (planned) {
+          count(M.filesReceived);
+          count(M.rowsRead, planned.rows);
+          count(M.changesQueued, planned.queued);
+          count(M.planSize, planned.planned);
+          count(M.runsHeld, planned.status === 'held' ? 1 : 0);
+        }
       } catch (err) {
         // Other errors (S3, SQS, Coupa unreachable) are transient: rethrow so Lambda retries the event.
         if (!(err instanceof HrFileError)) throw err;
         // A file that cannot be read will not read better on retry: report it and stop.
-        await objectStore().put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
-        await notifier().publish({ subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
+        await deps.objects.put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
+        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
         logger.error('HR file rejected', { error: err.message });
+        count(M.filesReceived);
+        count(M.filesRejected);
+      } finally {
+        flushMetrics();
       }
     }
   });

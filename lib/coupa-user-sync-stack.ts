@@ -86,6 +86,7 @@ export class CoupaUserSyncStack extends Stack {
 
     new SyncDashboard(this, 'Monitoring', {
       dashboardName: `${config.stackName}-sync`,
+      bucketName: bucket.bucketName,
       queues: { api: this.queues.api, csv: this.queues.csv },
       deadLetterQueues: { apiDlq: this.queues.apiDlq, csvDlq: this.queues.csvDlq },
       failedInvocations: {
@@ -101,7 +102,8 @@ export class CoupaUserSyncStack extends Stack {
           metric: api.credentialsRefused,
           description:
             'Coupa refused the OAuth client (or the Coupa secret is not filled in): the api-consumer applies nothing ' +
-            'and hands every message back. Fix the secret named by the CoupaSecretName output.',
+            'and hands every message back. Rotate the secret: put a valid {"clientId","clientSecret"} (Core) or {"apiKey"} ' +
+            '(CSO) in the secret named by the CoupaSecretName output; the next batch re-reads it and the queue drains.',
         },
       },
       functions: {
@@ -112,8 +114,6 @@ export class CoupaUserSyncStack extends Stack {
         dlqNotifier: dlqNotifier.function,
         runReporter: reporter.function,
       },
-      // A reporter that keeps failing means runs go unreported: someone should look.
-      alarmOnErrors: { splitter: splitter.function, apiConsumer: api.function, csvBatcher: csv.batcher, runReporter: reporter.function },
       topic: this.alerts.topic,
       transferRules: { completed: csv.sendCompleted, failed: csv.sendFailed },
     });

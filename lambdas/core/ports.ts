@@ -22,7 +22,28 @@ export interface RecordQueue {
 
 export type Severity = 'info' | 'failure';
 
+/**
+ * What a notification is about, so subscribers can filter (an SNS message attribute `kind`):
+ * `digest` the one report of a finished run; `held` a guard held a run for approval; `stopped` a run
+ * broke off; `expired` a held run nobody approved; `approval-ignored` an approval of no held run;
+ * `file-rejected` an HR file that could not be read; `unreadable` queue messages that were not
+ * change messages; `failures` rows not applied (local runs); `csv-load-failed` Coupa's loader failed rows.
+ */
+export const NOTIFICATION_KINDS = [
+  'digest',
+  'held',
+  'stopped',
+  'expired',
+  'approval-ignored',
+  'file-rejected',
+  'unreadable',
+  'failures',
+  'csv-load-failed',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
 export interface Notification {
+  kind: NotificationKind;
   subject: string;
   message: string;
   severity: Severity;

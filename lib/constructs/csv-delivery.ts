@@ -166,9 +166,14 @@ export class CsvDelivery extends Construct {
         COUPA_SECRET_ARN: props.coupaSecret.secretArn,
         TOPIC_ARN: alerts.topic.topicArn,
         BUCKET_NAME: bucket.bucketName,
+        CONNECTOR_ID: this.connector.attrConnectorId,
       },
     });
     const role = poller.role;
+    // A transfer's fate, and a resend of the same outbox file when it failed.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['transfer:ListFileTransferResults', 'transfer:StartFileTransfer'], resources: [this.connector.attrArn] }),
+    );
     grantList(role, bucket, PREFIX.manifests);
     grantObjectRead(role, bucket, PREFIX.manifests);
     grantObjectWrite(role, bucket, PREFIX.manifests);

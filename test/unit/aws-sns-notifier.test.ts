@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SnsNotifier, snsSubject } from '../../lambdas/adapters/aws/sns-notifier';
+import { MESSAGE_BODY_LIMIT_BYTES, SNS_MESSAGE_LIMIT_BYTES, SnsNotifier, capBytes, snsSubject } from '../../lambdas/adapters/aws/sns-notifier';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:failures';
 const snsMock = mockClient(SNSClient);
@@ -12,11 +12,12 @@ beforeEach(() => {
 });
 
 describe('SnsNotifier', () => {
-  it('publishes subject, message naming run and logins, and severity/runId attributes', async () => {
+  it('publishes subject, message naming run and logins, and severity/kind/runId attributes', async () => {
     // Prepare
     const notifier = new SnsNotifier(new SNSClient({}), TOPIC);
     // Act
     await notifier.publish({
+      kind: 'digest',
       subject: 'Coupa sync: 2 rows failed',
       message: 'Coupa refused two rows.',
       severity: 'failure',
@@ -32,6 +33,7 @@ describe('SnsNotifier', () => {
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'failure' },
         runId: { DataType: 'String', StringValue: 'hr-1a2b' },
+        kind: { DataType: 'String', StringValue: 'digest' },
       },
     });
     expect(input.Message).toContain('Coupa refused two rows.');
@@ -42,11 +44,37 @@ describe('SnsNotifier', () => {
 
   it('omits the runId attribute when the notification has no run', async () => {
     // Prepare
-    await new SnsNotifier(new SNSClient({}), TOPIC).publish({ subject: 'x', message: 'y', severity: 'info' });
+    await new SnsNotifier(new SNSClient({}), TOPIC).publish({ kind: 'unreadable', subject: 'x', message: 'y', severity: 'info' });
     // Act
     const input = snsMock.commandCalls(PublishCommand)[0].args[0].input;
     // Assess
-    expect(Object.keys(input.MessageAttributes ?? {})).toEqual(['severity']);
+    expect(Object.keys(input.MessageAttributes ?? {}).sort()).toEqual(['kind', 'severity']);
+  });
+
+  it('cuts a message to fit the 256 KB SNS limit, never inside a character, and says so', async () => {
+    // Prepare: 300 KB of two-byte characters
+    const huge = 'é'.repeat(150 * 1024);
+    // Act
+    await new SnsNotifier(new SNSClient({}), TOPIC).publish({
+      kind: 'digest',
+      subject: 's'.repeat(300),
+      message: huge,
+      severity: 'failure',
+      run: { runId: 'hr-1a2b', file: 'incoming/hr.csv' },
+    });
+    const input = snsMock.commandCalls(PublishCommand)[0].args[0].input;
+    // Assess
+    const attributes = Object.entries(input.MessageAttributes ?? {}).reduce(
+      (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.DataType ?? '') + Buffer.byteLength(v.StringValue ?? ''),
+      0,
+    );
+    const total = Buffer.byteLength(input.Message!) + Buffer.byteLength(input.Subject!) + attributes;
+    expect(Buffer.byteLength(input.Message!)).toBeLessThanOrEqual(MESSAGE_BODY_LIMIT_BYTES);
+    expect(total).toBeLessThanOrEqual(SNS_MESSAGE_LIMIT_BYTES);
+    expect(input.Message).not.toContain('\uFFFD');
+    expect(input.Message!.endsWith('the run report has everything)')).toBe(true);
+    expect(input.Subject!.length).toBeLessThanOrEqual(100);
+    expect(capBytes('short')).toBe('short');
   });
 
   it('makes any subject acceptable to SNS: one line, printable ASCII, at most 100 characters', () => {

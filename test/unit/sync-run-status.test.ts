@@ -120,6 +120,7 @@ describe('runDigest', () => {
     const n = runDigest(report, ['s3://b/runs/x/report.html', 's3://b/runs/x/report.json']);
     // Assess
     expect(n).toEqual({
+      kind: 'digest',
       severity: 'info',
       subject: 'Coupa user sync report: incoming/hr.csv: all rows done',
       message: `Run ${run.runId}, file incoming/hr.csv: 2 row(s): 1 created, 1 unchanged.\nReport: s3://b/runs/x/report.html\nReport: s3://b/runs/x/report.json`,

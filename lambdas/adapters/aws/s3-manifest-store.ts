@@ -2,9 +2,10 @@
  * ManifestStore on S3: a manifest waits under outbox/manifests/pending/ until Coupa's loader
  * verdict is recorded, then moves to outbox/manifests/done/ (kept for audit).
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import type { CsvManifest, ManifestStore } from '../../core/csv/manifest';
 import { listKeys } from './s3-list';
+import { s3Sdk } from './sdk';
 
 export const MANIFEST_PREFIX = 'outbox/manifests/';
 
@@ -33,18 +34,18 @@ export class S3ManifestStore implements ManifestStore {
     const pendingKey = this.key('pending', fileName);
     const manifest = await this.read(pendingKey);
     await this.put(this.key('done', fileName), JSON.stringify(manifest));
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: pendingKey }));
+    await this.s3.send(new (await s3Sdk()).DeleteObjectCommand({ Bucket: this.bucket, Key: pendingKey }));
   }
 
   private async read(key: string): Promise<CsvManifest> {
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const out = await this.s3.send(new (await s3Sdk()).GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!out.Body) throw new Error(`s3://${this.bucket}/${key} has no body`);
     return JSON.parse(await out.Body.transformToString('utf8')) as CsvManifest;
   }
 
   private async put(key: string, body: string): Promise<void> {
     await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }),
+      new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }),
     );
   }
 }

@@ -1,7 +1,8 @@
 /** ObjectStore on one S3 bucket: objects come back as Node streams, never buffered whole. */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../core/ports';
+import { s3Sdk } from './sdk';
 
 /** S3's answer to a conditional write whose condition failed (the key exists). */
 function isPreconditionFailed(err: unknown): boolean {
@@ -16,7 +17,7 @@ export class S3ObjectStore implements ObjectStore {
   ) {}
 
   async get(key: string, version?: string): Promise<Readable> {
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(version ? { VersionId: version } : {}) }));
+    const out = await this.s3.send(new (await s3Sdk()).GetObjectCommand({ Bucket: this.bucket, Key: key, ...(version ? { VersionId: version } : {}) }));
     const body = out.Body;
     if (!body) throw new Error(`s3://${this.bucket}/${key} has no body`);
     // In Node the SDK hands back an IncomingMessage (a Readable); anything else is a web stream.
@@ -25,13 +26,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: string | Buffer, contentType = 'application/octet-stream'): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
   /** S3 conditional write (If-None-Match: *): exactly one of two concurrent callers gets true. */
   async create(key: string, body: string, contentType = 'application/json'): Promise<boolean> {
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }));
+      await this.s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }));
       return true;
     } catch (err) {
       if (isPreconditionFailed(err)) return false;

@@ -5,25 +5,40 @@
  * run ever) would grow without bound and run every 5 minutes; the markers list only open runs.
  * `pending` cannot clash with a run id, which always ends in `-<12 hex>` (runIdFor).
  */
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import { type S3Client } from '@aws-sdk/client-s3';
 import type { PendingRunStore } from '../../core/sync/report-runs';
 import { HELD_RUNS_PREFIX, PENDING_RUNS_PREFIX, heldMarkerKey, pendingMarkerKey, splitKey } from '../../core/sync/run-layout';
 import type { RecordedOutcomes, RunSplit } from '../../core/sync/run-status';
 import { listKeys } from './s3-list';
 import { outcomesPrefix } from './s3-outcome-ledger';
+import { s3Sdk } from './sdk';
 
 export { PENDING_RUNS_PREFIX, pendingMarkerKey, splitKey } from '../../core/sync/run-layout';
 
-const splitShape = z.looseObject({
-  run: z.object({ runId: z.string().min(1), file: z.string() }),
-  rows: z.number().int().min(0),
-  splitAt: z.iso.datetime(),
-});
-const outcomeRecordShape = z.looseObject({
-  recordedAt: z.iso.datetime(),
-  outcomes: z.array(z.looseObject({ row: z.number().int(), login: z.string(), outcome: z.string() })),
-});
+// Plain checks, not zod: classic zod and its locales were ~440 KB of every bundle.
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const isIsoDateTime = (v: unknown): v is string => typeof v === 'string' && ISO_DATETIME.test(v) && !Number.isNaN(Date.parse(v));
+
+/** Why `v` is not a split summary, or undefined when it is one. */
+export function splitProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return 'not an object';
+  if (!isObject(v.run) || typeof v.run.runId !== 'string' || !v.run.runId || typeof v.run.file !== 'string') return 'run: expected { runId, file }';
+  if (!Number.isInteger(v.rows) || (v.rows as number) < 0) return 'rows: expected a whole number ≥ 0';
+  if (!isIsoDateTime(v.splitAt)) return 'splitAt: expected an ISO date-time';
+  return undefined;
+}
+
+/** Why `v` is not an outcome record, or undefined when it is one. */
+export function outcomeRecordProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return 'not an object';
+  if (!isIsoDateTime(v.recordedAt)) return 'recordedAt: expected an ISO date-time';
+  if (!Array.isArray(v.outcomes)) return 'outcomes: expected an array';
+  const bad = v.outcomes.findIndex(
+    (o) => !isObject(o) || !Number.isInteger(o.row) || typeof o.login !== 'string' || typeof o.outcome !== 'string',
+  );
+  return bad >= 0 ? `outcomes[${bad}]: expected { row, login, outcome }` : undefined;
+}
 
 /** Outcome files read at once: enough to be quick, few enough not to hit S3's per-prefix rate. */
 const READ_CONCURRENCY = 16;
@@ -39,10 +54,18 @@ export class S3RunStore implements PendingRunStore {
   }
 
   async split(runId: string): Promise<RunSplit> {
-    const parsed = splitShape.safeParse(await this.readJson(splitKey(runId)));
-    if (!parsed.success) throw new Error(`${splitKey(runId)} is not a split summary with rows: ${parsed.error.issues[0]?.message}`);
-    const { run, rows, splitAt, absentees, details, approvedAt } = parsed.data as typeof parsed.data & Pick<RunSplit, 'absentees' | 'details' | 'approvedAt'>;
-    return { run, rows, splitAt, ...(absentees ? { absentees } : {}), ...(details ? { details } : {}), ...(approvedAt ? { approvedAt } : {}) };
+    const data = await this.readJson(splitKey(runId));
+    const problem = splitProblem(data);
+    if (problem) throw new Error(`${splitKey(runId)} is not a split summary with rows: ${problem}`);
+    const { run, rows, splitAt, absentees, details, approvedAt } = data as RunSplit;
+    return {
+      run: { runId: run.runId, file: run.file },
+      rows,
+      splitAt,
+      ...(absentees ? { absentees } : {}),
+      ...(details ? { details } : {}),
+      ...(approvedAt ? { approvedAt } : {}),
+    };
   }
 
   async outcomes(runId: string): Promise<RecordedOutcomes[]> {
@@ -52,9 +75,10 @@ export class S3RunStore implements PendingRunStore {
     const worker = async () => {
       while (next < keys.length) {
         const i = next++;
-        const parsed = outcomeRecordShape.safeParse(await this.readJson(keys[i]));
-        if (!parsed.success) throw new Error(`${keys[i]} is not an outcome record: ${parsed.error.issues[0]?.message}`);
-        records[i] = parsed.data as RecordedOutcomes;
+        const data = await this.readJson(keys[i]);
+        const problem = outcomeRecordProblem(data);
+        if (problem) throw new Error(`${keys[i]} is not an outcome record: ${problem}`);
+        records[i] = data as RecordedOutcomes;
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, keys.length) }, worker));
@@ -63,7 +87,7 @@ export class S3RunStore implements PendingRunStore {
 
   /** Overwrites any earlier copy, so a pass repeated after a crash writes the same files again. */
   async close(runId: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: pendingMarkerKey(runId) }));
+    await this.s3.send(new (await s3Sdk()).DeleteObjectCommand({ Bucket: this.bucket, Key: pendingMarkerKey(runId) }));
   }
 
   async heldRuns(): Promise<string[]> {
@@ -71,11 +95,11 @@ export class S3RunStore implements PendingRunStore {
   }
 
   async closeHeld(runId: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: heldMarkerKey(runId) }));
+    await this.s3.send(new (await s3Sdk()).DeleteObjectCommand({ Bucket: this.bucket, Key: heldMarkerKey(runId) }));
   }
 
   private async readJson(key: string): Promise<unknown> {
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const out = await this.s3.send(new (await s3Sdk()).GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!out.Body) throw new Error(`s3://${this.bucket}/${key} has no body`);
     return JSON.parse(await out.Body.transformToString('utf8'));
   }

@@ -45,10 +45,11 @@ export function queueNameOf(record: SQSRecord): string {
   return record.eventSourceARN.split(':').pop() ?? record.eventSourceARN;
 }
 
-export async function reportUnreadable(unreadable: SQSRecord[], notifier: Notifier): Promise<void> {
+export async function reportUnreadable(unreadable: SQSRecord[], notifier: Notifier | (() => Promise<Notifier>)): Promise<void> {
   if (unreadable.length === 0) return;
   const ids = unreadable.map((r) => `${queueNameOf(r)}/${r.messageId}`);
-  await notifier.publish({
+  await (typeof notifier === 'function' ? await notifier() : notifier).publish({
+    kind: 'unreadable',
     subject: `Coupa user sync: ${unreadable.length} unreadable queue message(s) dropped`,
     message: `These SQS messages are not change messages and were dropped (not retried):\n${ids.join('\n')}`,
     severity: 'failure',

@@ -6,13 +6,10 @@
  * event does not queue a row twice.
  */
 import { createHash } from 'node:crypto';
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChangeMessage } from '../../core/model';
 import type { RecordQueue } from '../../core/ports';
+import { sqsSdk } from './sdk';
 
 export const SQS_BATCH_LIMIT = 10;
 
@@ -105,7 +102,7 @@ export class SqsRecordQueue implements RecordQueue {
   private async sendBatch(batch: ChangeMessage[]): Promise<string[]> {
     let entries = batch.map((m, i) => toBatchEntry(m, String(i), this.fifo));
     for (let attempt = 1; ; attempt++) {
-      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      const out = await this.sqs.send(new (await sqsSdk()).SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
       const failed = out.Failed ?? [];
       if (failed.length === 0) return [];
       // SenderFault means this entry itself is wrong (too big, bad id): re-sending cannot help.

@@ -3,8 +3,9 @@
  * then the connector is asked to send it to the remote directory. The transfer completes
  * asynchronously; EventBridge reports the result (see lib/constructs/csv-delivery.ts).
  */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { StartFileTransferCommand, type TransferClient } from '@aws-sdk/client-transfer';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { TransferClient } from '@aws-sdk/client-transfer';
+import { s3Sdk, transferSdk } from './sdk';
 import type { FileDrop } from '../../core/ports';
 
 export const OUTBOX_PREFIX = 'outbox/';
@@ -23,9 +24,9 @@ export class TransferFileDrop implements FileDrop {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`Unsafe file name for the outbox: ${JSON.stringify(name)}`);
     const { s3, transfer, bucket, connectorId } = this.options;
     const key = `${OUTBOX_PREFIX}${name}`;
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/csv; charset=utf-8' }));
+    await s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/csv; charset=utf-8' }));
     const out = await transfer.send(
-      new StartFileTransferCommand({
+      new (await transferSdk()).StartFileTransferCommand({
         ConnectorId: connectorId,
         SendFilePaths: [`/${bucket}/${key}`],
         RemoteDirectoryPath: remoteDir,

@@ -2,7 +2,8 @@
  * TransferTracker on a Transfer Family SFTP connector: a transfer's status from
  * ListFileTransferResults, and a resend of the same outbox file with StartFileTransfer.
  */
-import { ListFileTransferResultsCommand, StartFileTransferCommand, type TransferClient } from '@aws-sdk/client-transfer';
+import type { TransferClient } from '@aws-sdk/client-transfer';
+import { transferSdk } from './sdk';
 import type { TransferTracker } from '../../core/ports';
 import { OUTBOX_PREFIX } from './transfer-file-drop';
 
@@ -14,7 +15,7 @@ export class ConnectorTransferTracker implements TransferTracker {
   ) {}
 
   async status({ transferId }: { fileName: string; transferId: string }): Promise<{ state: 'pending' | 'completed' | 'failed'; reason?: string }> {
-    const out = await this.transfer.send(new ListFileTransferResultsCommand({ ConnectorId: this.connectorId, TransferId: transferId }));
+    const out = await this.transfer.send(new (await transferSdk()).ListFileTransferResultsCommand({ ConnectorId: this.connectorId, TransferId: transferId }));
     const result = out.FileTransferResults?.[0];
     if (result?.StatusCode === 'COMPLETED') return { state: 'completed' };
     if (result?.StatusCode === 'FAILED') return { state: 'failed', reason: [result.FailureCode, result.FailureMessage].filter(Boolean).join(' ') || undefined };
@@ -23,7 +24,7 @@ export class ConnectorTransferTracker implements TransferTracker {
 
   async resend({ fileName, remoteDirectory }: { fileName: string; remoteDirectory: string }): Promise<{ transferId: string }> {
     const out = await this.transfer.send(
-      new StartFileTransferCommand({ ConnectorId: this.connectorId, SendFilePaths: [`/${this.bucket}/${OUTBOX_PREFIX}${fileName}`], RemoteDirectoryPath: remoteDirectory }),
+      new (await transferSdk()).StartFileTransferCommand({ ConnectorId: this.connectorId, SendFilePaths: [`/${this.bucket}/${OUTBOX_PREFIX}${fileName}`], RemoteDirectoryPath: remoteDirectory }),
     );
     if (!out.TransferId) throw new Error(`Transfer Family returned no TransferId for ${fileName}`);
     return { transferId: out.TransferId };

@@ -91,6 +91,7 @@ async function settleFile(manifest: CsvManifest, result: DataFileSourceResult, d
     if (failed.length > MAX_LISTED) lines.push(`… and ${failed.length - MAX_LISTED} more (see the run reports)`);
     const onlyRun = runs.size === 1 ? [...runs.values()][0].run : undefined;
     await deps.notifier.publish({
+      kind: 'csv-load-failed',
       severity: 'failure',
       subject: `Coupa user sync: ${failed.length} row(s) failed in CSV load ${manifest.fileName}`,
       message: [`Coupa's loader reported failures for ${manifest.fileName} (status ${result.status}):`, ...lines].join('\n'),

@@ -54,7 +54,7 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
   const { stopped } = toApply.length ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))) : {};
 
   const status = stopped ? 'stopped' : 'complete';
-  if (stopped) await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync stopped: ${plan.run.file}`, message: stopped, run: plan.run });
+  if (stopped) await deps.notifier.publish({ kind: 'stopped', severity: 'failure', subject: `Coupa user sync stopped: ${plan.run.file}`, message: stopped, run: plan.run });
   await deps.runs.savePlan({ ...plan, status, staged: [] });
   if (plan.mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId, logins: plan.rosterLogins, at: deps.clock.now().toISOString() });
 

@@ -149,7 +149,7 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
 
 /** The alert a held run sends at once (the only message besides the run's digest). */
 export function heldAlert(planned: PlannedRun): Notification {
-  return { severity: 'failure', subject: `Coupa user sync held: ${planned.run.file}`, message: planned.reason ?? 'held', run: planned.run };
+  return { kind: 'held', severity: 'failure', subject: `Coupa user sync held: ${planned.run.file}`, message: planned.reason ?? 'held', run: planned.run };
 }
 
 export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunReport> {
@@ -168,7 +168,7 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
     if (stopped) {
       status = 'stopped';
       stopReason = [stopReason, stopped].filter(Boolean).join('; ');
-      await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync stopped: ${run.file}`, message: stopped, run });
+      await deps.notifier.publish({ kind: 'stopped', severity: 'failure', subject: `Coupa user sync stopped: ${run.file}`, message: stopped, run });
     }
   }
   if (mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId: run.runId, logins: planned.rosterLogins, at: deps.clock.now().toISOString() });

@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
 import type { PlannedChange, RowOutcome, RunRef } from '../model';
-import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory } from '../ports';
 import { HrFileError } from '../hr/read-hr-file';
 import { rowOutcomesOf } from '../apply/outcomes';
 import { recheck } from '../run/approve';
@@ -78,17 +78,28 @@ async function readAll(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** What a planned file came to (the handler counts it): undefined when the run was planned before. */
+export interface PlanRunResult {
+  status: StoredPlan['status'];
+  rows: number;
+  /** Changes planned (applied now or staged in a held run). */
+  planned: number;
+  queued: number;
+  staged: number;
+  rejected: number;
+}
+
 export async function planRun(
   request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean },
   deps: AwsPlanDeps,
-): Promise<void> {
+): Promise<PlanRunResult | undefined> {
   const { run } = request;
   if (!(await claim(run, request.version, deps))) {
     deps.log('S3 event for a run already planned: ignored', { file: run.file });
-    return;
+    return undefined;
   }
   try {
-    await planClaimed(request, deps);
+    return await planClaimed(request, deps);
   } catch (err) {
     // A file that cannot be read is done with (the caller reports it); anything else is transient:
     // the claim is let go, so Lambda's retry of the event plans the run instead of ignoring it.
@@ -98,7 +109,7 @@ export async function planRun(
   }
 }
 
-async function planClaimed(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<void> {
+async function planClaimed(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<PlanRunResult> {
   const { run, channel } = request;
   const planned = await planFile(
     {
@@ -131,7 +142,7 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
     const message =
       `${planned.broken}\nThe first ${planned.rows} data row(s) were read (${fate}); the rest was not. ` +
       'Fix the file and upload it again: rows already applied will come out unchanged.';
-    await deps.notifier.publish({ subject: `Coupa user sync: ${run.file} was read only in part`, message, severity: 'failure', run });
+    await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${run.file} was read only in part`, message, severity: 'failure', run });
   }
   if (planned.status === 'held') {
     await deps.objects.put(heldMarkerKey(run.runId), JSON.stringify(run), 'application/json');
@@ -146,21 +157,30 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
   }
   await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'planned', deps), 'application/json');
   deps.log('HR file planned', { status: planned.status, rows: planned.rows, queued: planned.toApply.length, staged: planned.staged.length });
+  return {
+    status: planned.status,
+    rows: planned.rows,
+    planned: planned.toApply.length + planned.staged.length,
+    queued: planned.toApply.length,
+    staged: planned.staged.length,
+    rejected: planned.outcomes.filter((o) => o.outcome === 'rejected').length,
+  };
 }
 
 /**
  * `approvals/<runId>`: the held run's staged changes, each re-checked against Coupa now — queued
  * when it still applies, `skipped` when Coupa changed meanwhile or already holds it.
  */
-export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<void> {
+export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<{ channel: Channel; queued: number; skipped: number } | undefined> {
   const plan = await deps.state.loadPlan(runId);
   if (!plan || plan.status !== 'held') {
     await deps.notifier.publish({
+      kind: 'approval-ignored',
       severity: 'failure',
       subject: `Coupa user sync: approval for run ${runId} ignored`,
       message: plan ? `Run ${runId} is ${plan.status}, not held: nothing to approve.` : `No run ${runId} was planned in this bucket.`,
     });
-    return;
+    return undefined;
   }
   const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
   const directory = await deps.directory();
@@ -186,4 +206,5 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
   await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
   if (plan.mode === 'full') await deps.state.acceptRoster({ runId, logins: plan.rosterLogins, at: approvedAt });
   deps.log('held run approved', { queued: toQueue.length, skipped: skipped.length });
+  return { channel: split.channel, queued: toQueue.length, skipped: skipped.length };
 }

@@ -58,6 +58,7 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   if (badAbsentees.length > MAX_LISTED) absenteeLines.push(`… and ${badAbsentees.length - MAX_LISTED} more absentee(s) (see the run report)`);
   const logins = [...new Set([...bad.map((o) => o.login), ...badAbsentees.map((a) => a.login)].filter(Boolean))];
   return {
+    kind: 'digest',
     severity: notDone.length > 0 ? 'failure' : 'info',
     subject: `Coupa user sync report: ${report.file}: ${notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
     message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad), ...absenteeLines].join('\n'),
@@ -72,6 +73,7 @@ export async function notifyFailures(run: RunRef, outcomes: RowOutcome[], notifi
   if (bad.length === 0) return;
   const lines = failureLines(bad);
   await notifier.publish({
+    kind: 'failures',
     severity: 'failure',
     subject: `Coupa user sync: ${bad.length} row(s) not applied from ${run.file}`,
     message: [`Run ${run.runId}, file ${run.file}:`, ...lines].join('\n'),

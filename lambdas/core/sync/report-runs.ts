@@ -93,7 +93,7 @@ async function expireHeldRuns(deps: ReportRunsDeps, result: ReportRunsResult): P
       await deps.runs.savePlan({ ...plan, status: 'expired', reason });
       const held = await deps.runs.loadReport(runId);
       if (held) await deps.runs.saveReport({ ...held, status: 'expired', reason });
-      await deps.notifier.publish({ severity: 'failure', subject: `Coupa user sync: held run ${runId} expired`, message: `${plan.run.file}: ${reason}`, run: plan.run });
+      await deps.notifier.publish({ kind: 'expired', severity: 'failure', subject: `Coupa user sync: held run ${runId} expired`, message: `${plan.run.file}: ${reason}`, run: plan.run });
       await deps.store.closeHeld(runId);
       result.expired.push(runId);
     } catch (err) {

@@ -1,0 +1,174 @@
+/**
+ * Through the real handlers (dlq-notifier, then run-reporter), with S3 in memory and SNS mocked:
+ * a run of 1,000 rows that all failed yields exactly one digest; and nothing written to stdout
+ * (log lines, EMF metric blobs) or published to SNS carries personal data beyond the login.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ChangeMessage } from '../../lambdas/core/model';
+import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
+import { SNS_MESSAGE_LIMIT_BYTES } from '../../lambdas/adapters/aws/sns-notifier';
+import { fakeS3Bucket, lambdaContext, stubHandlerEnv } from './handler-fixtures';
+
+const s3Mock = mockClient(S3Client);
+const snsMock = mockClient(SNSClient);
+const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' } as ScheduledEvent;
+
+/** Personal data no log line, metric or alert may carry (only the login may appear). */
+const EMAIL = 'xanthippe.quernheimer@private-mail.example';
+const FIRST = 'Xanthippe';
+const LAST = 'Quernheimer';
+const PHONE = '+49 170 5550199';
+
+let objects: Map<string, Buffer>;
+let dlqNotifier: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+let runReporter: (event: ScheduledEvent, context: Context) => Promise<ReportRunsResult>;
+let resetAwsContext: () => void;
+let stdout: string[];
+
+const runId = 'hr-0123456789ab';
+const file = 'incoming/csv/hr.csv';
+const ROWS = 1000;
+
+function deadMessage(row: number): ChangeMessage {
+  const login = `emp${String(row).padStart(5, '0')}`;
+  return {
+    runId,
+    file,
+    group: login,
+    change: {
+      login,
+      kind: 'create',
+      send: { email: EMAIL, firstname: FIRST, lastname: LAST, 'phone-mobile': PHONE } as ChangeMessage['change']['send'],
+      changes: [
+        { field: 'email', after: EMAIL },
+        { field: 'firstname', after: FIRST },
+        { field: 'lastname', after: LAST },
+      ],
+      rows: [row],
+      level: 0,
+    },
+  };
+}
+
+function dlqRecord(message: ChangeMessage): SQSRecord {
+  return {
+    messageId: `m-${message.change.rows[0]}`,
+    receiptHandle: 'rh',
+    body: JSON.stringify(message),
+    attributes: { ApproximateReceiveCount: '5', SentTimestamp: '1763870400000', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '1763870400000' },
+    messageAttributes: {},
+    md5OfBody: 'x',
+    eventSource: 'aws:sqs',
+    // The csv DLQ is standard: the dlq-notifier takes it in batches of up to 1,000.
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:CoupaUserSync-CsvDlq',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+beforeAll(async () => {
+  // Everything logged, so the check covers debug lines too.
+  stubHandlerEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_SERVICE_NAME: 'coupa-user-sync', COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }) });
+  ({ handler: dlqNotifier } = await import('../../lambdas/dlq-notifier'));
+  ({ handler: runReporter } = await import('../../lambdas/run-reporter'));
+  ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
+});
+
+afterAll(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+beforeEach(() => {
+  resetAwsContext();
+  s3Mock.reset();
+  snsMock.reset();
+  objects = fakeS3Bucket(s3Mock);
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+  stdout = [];
+  // Powertools writes log lines and EMF blobs to stdout (its own Console, or the global one in dev mode).
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      stdout.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    });
+  }
+  // What the splitter leaves for the run: its split summary and the pending marker.
+  const run = { runId, file };
+  objects.set(`runs/${runId}/split.json`, Buffer.from(JSON.stringify({ run, channel: 'csv', rows: ROWS, absentees: 0, splitAt: new Date(Date.now() - 3_600_000).toISOString() })));
+  objects.set(`runs/pending/${runId}`, Buffer.from(JSON.stringify(run)));
+});
+
+/** The EMF blobs among the stdout lines. */
+function emfBlobs(): Array<Record<string, any>> {
+  return stdout
+    .flatMap((s) => s.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+async function deadLetterAllRows(): Promise<void> {
+  const records = Array.from({ length: ROWS }, (_, i) => dlqRecord(deadMessage(i + 1)));
+  const response = await dlqNotifier({ Records: records }, lambdaContext('dlq-notifier'));
+  expect(response.batchItemFailures).toEqual([]);
+}
+
+describe('one digest per run, and no personal data beyond the login', () => {
+  it('turns a run of 1,000 dead rows into exactly one digest, however often the reporter runs', async () => {
+    // Act
+    await deadLetterAllRows();
+    const first = await runReporter(scheduled, lambdaContext('run-reporter'));
+    const second = await runReporter(scheduled, lambdaContext('run-reporter'));
+    // Assess
+    expect(first.reported).toEqual([{ runId, state: 'complete' }]);
+    expect(second.reported).toEqual([]);
+    const publishes = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(publishes).toHaveLength(1);
+    const [digest] = publishes;
+    expect(digest.MessageAttributes).toEqual({
+      severity: { DataType: 'String', StringValue: 'failure' },
+      kind: { DataType: 'String', StringValue: 'digest' },
+      runId: { DataType: 'String', StringValue: runId },
+    });
+    expect(digest.Subject).toBe('Coupa user sync report: incoming/csv/hr.csv: 1000 row(s) not applied');
+    expect(digest.Message).toContain(`Report: s3://drop-bucket/runs/${runId}/report.html`);
+    expect(digest.Message).toContain('row 1, login emp00001: failed');
+    expect(digest.Message).toMatch(/… and \d+ more \(see the run report\)/);
+    expect(Buffer.byteLength(digest.Message!)).toBeLessThan(SNS_MESSAGE_LIMIT_BYTES);
+    // The metrics say the same: 1,000 dead letters, 1,000 failed users, one run reported.
+    const blobs = emfBlobs();
+    const sum = (name: string) => blobs.reduce((n, b) => n + (Array.isArray(b[name]) ? b[name].reduce((a: number, v: number) => a + v, 0) : (b[name] ?? 0)), 0);
+    expect(sum('DeadLetters')).toBe(ROWS);
+    expect(sum('UsersFailed')).toBe(ROWS);
+    expect(sum('RunsReported')).toBe(1);
+    for (const b of blobs) {
+      expect(b._aws.CloudWatchMetrics[0].Namespace).toBe('CoupaUserSync');
+      // Low-cardinality dimensions only.
+      for (const dims of b._aws.CloudWatchMetrics[0].Dimensions) expect(dims.every((d: string) => ['service', 'channel'].includes(d))).toBe(true);
+    }
+    expect(blobs.find((b) => 'DeadLetters' in b)).toMatchObject({ service: 'coupa-user-sync', channel: 'csv' });
+  });
+
+  it('keeps e-mail, names and phone out of every log line, EMF blob and SNS message', async () => {
+    // Act
+    await deadLetterAllRows();
+    await runReporter(scheduled, lambdaContext('run-reporter'));
+    // Assess
+    const published = snsMock.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args[0].input));
+    const emitted = [...stdout, ...published].join('\n');
+    expect(stdout.length).toBeGreaterThan(0);
+    expect(emfBlobs().length).toBeGreaterThan(0);
+    expect(published).toHaveLength(1);
+    for (const personal of [EMAIL, FIRST, LAST, PHONE, 'private-mail']) expect(emitted).not.toContain(personal);
+    // The login is what identifies a row.
+    expect(published[0]).toContain('emp00001');
+    // Nor does a metric or log carry the run id as a dimension (it may appear in a log line's keys, not in EMF).
+    for (const b of emfBlobs()) expect(JSON.stringify(b)).not.toContain('emp0');
+  });
+});
