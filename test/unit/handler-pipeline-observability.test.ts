@@ -52,7 +52,7 @@ function s3Event(key: string): S3Event {
           s3SchemaVersion: '1.0',
           configurationId: 'c',
           bucket: { name: 'drop-bucket', ownerIdentity: { principalId: 'o' }, arn: 'arn:aws:s3:::drop-bucket' },
-          object: { key, size: 100, eTag: 'etag', versionId: 'v1', sequencer: '01' },
+          object: { key, size: 100, eTag: 'etag', versionId: objects.currentVersion(key), sequencer: '01' },
         },
       },
     ],

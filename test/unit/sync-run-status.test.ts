@@ -164,6 +164,7 @@ describe('runDigest of a full roster', () => {
     const n = runDigest(report, ['s3://b/runs/x/report.json']);
     // Assess
     expect(n).toEqual({
+      kind: 'digest',
       severity: 'failure',
       subject: 'Coupa user sync report: incoming/hr.csv: 1 absentee(s) not applied',
       message: [

@@ -16,7 +16,7 @@ export class ConnectorTransferTracker implements TransferTracker {
 
   async status({ transferId }: { fileName: string; transferId: string }): Promise<{ state: 'pending' | 'completed' | 'failed'; reason?: string }> {
     const out = await this.transfer.send(new (await transferSdk()).ListFileTransferResultsCommand({ ConnectorId: this.connectorId, TransferId: transferId }));
-    const result = out.FileTransferResults?.[0];
+    const result = out?.FileTransferResults?.[0];
     if (result?.StatusCode === 'COMPLETED') return { state: 'completed' };
     if (result?.StatusCode === 'FAILED') return { state: 'failed', reason: [result.FailureCode, result.FailureMessage].filter(Boolean).join(' ') || undefined };
     return { state: 'pending' };
