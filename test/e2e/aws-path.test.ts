@@ -1,0 +1,176 @@
+/**
+ * The AWS path end to end, handler by handler, on fakes that behave like the services: HR drops a
+ * file into the (versioned, in-memory) bucket, the splitter plans it against the Coupa emulator over
+ * HTTP and queues the changes on a FIFO queue (test/support/fake-sqs.ts), the api-consumer drains it
+ * in batches of ten (one outcome write refused by S3 once, so a change is handed back and redelivered),
+ * and the run reporter writes the report.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, S3Event, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import type { ChangeMessage, RunReport } from '../../lambdas/core/model';
+import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
+import { runIdFor } from '../../lambdas/core/sync/route';
+import { FakeFifoQueue } from '../support/fake-sqs';
+import { recordFetches, type FetchRecorder } from '../support/fetch-recorder';
+import { fakeS3Bucket, lambdaContext, s3Event, stubHandlerEnv, type FakeBucket } from '../unit/handler-fixtures';
+
+const BUCKET = 'drop-bucket';
+const API_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/coupa-sync-api.fifo';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
+const FILE = 'incoming/api/workday-2026-11-23.csv';
+
+const s3Mock = mockClient(S3Client);
+const sqsMock = mockClient(SQSClient);
+const snsMock = mockClient(SNSClient);
+const smMock = mockClient(SecretsManagerClient);
+
+let coupa: RunningEmulator;
+let objects: FakeBucket;
+let queue: FakeFifoQueue;
+let fetches: FetchRecorder;
+let splitter: (event: S3Event, context: Context) => Promise<void>;
+let consumer: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+let reporter: (event: ScheduledEvent, context: Context) => Promise<ReportRunsResult>;
+
+/** 15 HR rows: a new manager listed after its three new reports, a leaver, an unchanged user, an update, a bad row, an existing user moving under the new manager, six hires. */
+const HR_FILE = [
+  'login,email,firstname,lastname,manager,active',
+  'team.a,team.a@example.com,Tea,Ay,new.boss,', // 1
+  'team.b,team.b@example.com,Tea,Bee,new.boss,', // 2
+  'team.c,team.c@example.com,Tea,Cee,new.boss,', // 3
+  'new.boss,new.boss@example.com,Nova,Boss,mgr.jones,', // 4
+  'leaver.lee,,,,,false', // 5
+  'steady.state,steady@example.com,Sam,Steady,mgr.jones,', // 6
+  'mgr.jones,mgr.jones@example.com,Maria,Jones-Rivera,,', // 7
+  ',bad.row@example.com,Bad,Row,,', // 8: no login
+  'USER_TEST,user_test_new_email@coupa.com,user,test new lastname,new.boss,', // 9
+  ...[1, 2, 3, 4, 5, 6].map((n) => `new.${n},new.${n}@example.com,New,Hire${n},mgr.jones,`), // 10–15
+].join('\n');
+
+beforeAll(async () => {
+  coupa = await startEmulator({ seed: 'demo' });
+  stubHandlerEnv({
+    COUPA_SYNC_CONFIG: JSON.stringify({ delivery: 'api', coupa: { url: coupa.url } }),
+    API_QUEUE_URL: API_QUEUE,
+    CSV_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/coupa-sync-csv',
+    COUPA_SECRET_ARN: SECRET_ARN,
+    BUCKET_NAME: BUCKET,
+  });
+  smMock.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+    SecretString: JSON.stringify({ clientId: coupa.credentials.clientId, clientSecret: coupa.credentials.clientSecret }),
+  });
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+  objects = fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
+  queue = new FakeFifoQueue(API_QUEUE).attach(sqsMock);
+  ({ handler: splitter } = await import('../../lambdas/splitter'));
+  ({ handler: consumer } = await import('../../lambdas/api-consumer'));
+  ({ handler: reporter } = await import('../../lambdas/run-reporter'));
+  (await import('../../lambdas/adapters/aws/context')).resetAwsContext();
+  fetches = recordFetches();
+});
+
+afterAll(async () => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  await coupa?.close();
+});
+
+describe('AWS path: S3 drop → splitter → FIFO queue → api-consumer → run reporter', () => {
+  it('applies every change once, managers first, and reports each of the 15 rows exactly once', async () => {
+    // Prepare: HR drops the file; S3 refuses the first outcome write for new.3 (after Coupa created it).
+    const versionId = objects.putVersion(FILE, Buffer.from(HR_FILE), 'text/csv');
+    const runId = runIdFor(BUCKET, FILE, versionId);
+    let refused = 0;
+    objects.putFault = (key, body) =>
+      key.includes('/outcomes/') && body.includes('"login":"new.3"') && refused++ === 0
+        ? Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } })
+        : undefined;
+
+    // Act
+    await splitter(s3Event(FILE, versionId), lambdaContext('splitter'));
+    const sent = queue.messages.map((m) => ({ group: m.groupId, message: JSON.parse(m.body) as ChangeMessage }));
+    // The consumer's Lambda timeout leaves room for several worst-case Coupa requests (the stack sets at least 5 minutes).
+    const consumerContext = () => ({ ...lambdaContext('api-consumer'), getRemainingTimeInMillis: () => 300_000 });
+    const batches = await queue.drain(consumer, consumerContext, 10);
+    const reported = await reporter({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as ScheduledEvent, lambdaContext('run-reporter'));
+
+    // Assess: the queue — 13 changes, the new manager's chain in one group, its head sent first.
+    expect(sent).toHaveLength(13);
+    expect(sent.filter((s) => s.group === 'new.boss').map((s) => s.message.change.login)).toEqual(['new.boss', 'team.a', 'team.b', 'team.c', 'USER_TEST']);
+    expect(refused).toBe(2); // refused once, then let through on the redelivery
+    expect(batches).toBe(2);
+    expect(queue.batches.map((b) => b.length)).toEqual([10, 5]);
+    expect(queue.dead).toEqual([]);
+
+    // Assess: the report — every row exactly one outcome
+    expect(reported).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    const report = objects.json<RunReport>(`runs/${runId}/report.json`);
+    expect(report.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([
+      [1, 'team.a', 'created'],
+      [2, 'team.b', 'created'],
+      [3, 'team.c', 'created'],
+      [4, 'new.boss', 'created'],
+      [5, 'leaver.lee', 'deactivated'],
+      [6, 'steady.state', 'unchanged'],
+      [7, 'mgr.jones', 'updated'],
+      [8, '', 'rejected'],
+      [9, 'USER_TEST', 'updated'],
+      [10, 'new.1', 'created'],
+      [11, 'new.2', 'created'],
+      [12, 'new.3', 'created'],
+      [13, 'new.4', 'created'],
+      [14, 'new.5', 'created'],
+      [15, 'new.6', 'created'],
+    ]);
+    expect(report).toMatchObject({
+      runId,
+      file: FILE,
+      status: 'complete',
+      roster: { mode: 'delta', rows: 15 },
+      totals: { rows: 15, absentees: 0, created: 10, updated: 2, deactivated: 1, unchanged: 1, rejected: 1, failed: 0 },
+      absentees: [],
+    });
+    expect(report.rows[11].warnings).toEqual(['confirmed after a redelivery: an earlier delivery had applied it']);
+    expect(report.rows[8].changes).toEqual([{ field: 'manager', after: 'new.boss' }]); // USER_TEST had no manager
+    expect(report.rows[7].errors).toEqual([`${FILE}, row 8: field "login": required (the Coupa login is the match key)`]);
+    expect(objects.keysUnder('runs/pending/')).toEqual([]);
+
+    // Assess: Coupa as it is now
+    const users = new Map(coupa.users().map((u) => [u.login as string, u]));
+    expect(users.get('new.boss')).toMatchObject({ email: 'new.boss@example.com', active: true, manager: { login: 'mgr.jones' } });
+    for (const login of ['team.a', 'team.b', 'team.c', 'USER_TEST']) expect(users.get(login)).toMatchObject({ active: true, manager: { login: 'new.boss' } });
+    for (const n of [1, 2, 3, 4, 5, 6]) expect(users.get(`new.${n}`)).toMatchObject({ lastname: `Hire${n}`, manager: { login: 'mgr.jones' } });
+    expect(users.get('leaver.lee')).toMatchObject({ active: false });
+    expect(users.get('mgr.jones')).toMatchObject({ lastname: 'Jones-Rivera', active: true });
+    expect(users.get('steady.state')).toMatchObject({ firstname: 'Sam', lastname: 'Steady', active: true });
+    expect([...users.keys()].filter((l) => /bad/i.test(l))).toEqual([]);
+
+    // Assess: Coupa API calls — one write per changed user, none for the others, the new manager before its reports
+    const loginOfId = new Map([...users.values()].map((u) => [String(u.id), u.login as string]));
+    const writes = fetches.bodies
+      .filter((b) => b.method === 'POST' || b.method === 'PUT')
+      .filter((b) => new URL(b.url).pathname.startsWith('/api/users'))
+      .map((b) => (b.method === 'POST' ? /<login>([^<]+)<\/login>/.exec(b.body)![1] : loginOfId.get(new URL(b.url).pathname.split('/').pop()!)!));
+    const perUser = Object.fromEntries([...new Set(writes)].map((login) => [login, writes.filter((w) => w === login).length]));
+    expect(perUser).toEqual(
+      Object.fromEntries(
+        ['new.boss', 'leaver.lee', 'mgr.jones', 'new.1', 'new.2', 'new.3', 'new.4', 'new.5', 'new.6', 'team.a', 'team.b', 'team.c', 'USER_TEST'].map((l) => [l, 1]),
+      ),
+    );
+    for (const report of ['team.a', 'team.b', 'team.c', 'USER_TEST']) expect(writes.indexOf(report)).toBeGreaterThan(writes.indexOf('new.boss'));
+    const reads = coupa.requests.filter((r) => r.method === 'GET' && r.path === '/api/users');
+    expect(reads).toHaveLength(2); // the splitter's lookup of the file's users, the consumer's check of the two redelivered changes
+    expect(reads[1].query).toMatch(/login\[in\]=(new\.3,team\.a|team\.a,new\.3)(&|$)/);
+
+    // Assess: people are told once — the run's digest, naming the rejected row
+    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published.map((p) => p.Subject)).toEqual([`Coupa user sync report: ${FILE}: 1 row(s) not applied`]);
+    expect(published[0].Message).toContain(`Report: s3://${BUCKET}/runs/${runId}/report.json`);
+  });
+});
