@@ -13,6 +13,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, S3Event, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import { createUserDirectory } from '../../lambdas/adapters/coupa';
+import { parseConfig } from '../../lambdas/core/config';
 import type { ChangeMessage, RunReport } from '../../lambdas/core/model';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
 import { runIdFor } from '../../lambdas/core/sync/route';
@@ -53,25 +55,42 @@ const HR_FILE = [
   ...[1, 2, 3, 4, 5, 6].map((n) => `new.${n},new.${n}@example.com,New,Hire${n},mgr.jones,`), // 10–15
 ].join('\n');
 
-beforeAll(async () => {
+let resetAwsContext: () => void;
+
+/** A fresh stack: a new Coupa (demo users), an empty bucket and queue, the handlers configured with `config`. */
+async function freshStack(config: Record<string, unknown> = {}): Promise<void> {
+  await coupa?.close();
   coupa = await startEmulator({ seed: 'demo' });
-  stubHandlerEnv({
-    COUPA_SYNC_CONFIG: JSON.stringify({ delivery: 'api', coupa: { url: coupa.url } }),
-    API_QUEUE_URL: API_QUEUE,
-    CSV_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/coupa-sync-csv',
-    COUPA_SECRET_ARN: SECRET_ARN,
-    BUCKET_NAME: BUCKET,
-  });
+  vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({ delivery: 'api', ...config, coupa: { url: coupa.url } }));
+  s3Mock.reset();
+  sqsMock.reset();
+  snsMock.reset();
+  smMock.reset();
   smMock.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
     SecretString: JSON.stringify({ clientId: coupa.credentials.clientId, clientSecret: coupa.credentials.clientSecret }),
   });
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
   objects = fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
   queue = new FakeFifoQueue(API_QUEUE).attach(sqsMock);
+  fetches.clear();
+  resetAwsContext();
+}
+
+const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' } as ScheduledEvent;
+// The consumer's Lambda timeout leaves room for several worst-case Coupa requests (the stack sets at least 5 minutes).
+const consumerContext = () => ({ ...lambdaContext('api-consumer'), getRemainingTimeInMillis: () => 300_000 });
+
+beforeAll(async () => {
+  stubHandlerEnv({
+    API_QUEUE_URL: API_QUEUE,
+    CSV_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/coupa-sync-csv',
+    COUPA_SECRET_ARN: SECRET_ARN,
+    BUCKET_NAME: BUCKET,
+  });
   ({ handler: splitter } = await import('../../lambdas/splitter'));
   ({ handler: consumer } = await import('../../lambdas/api-consumer'));
   ({ handler: reporter } = await import('../../lambdas/run-reporter'));
-  (await import('../../lambdas/adapters/aws/context')).resetAwsContext();
+  ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
   fetches = recordFetches();
 });
 
@@ -84,6 +103,7 @@ afterAll(async () => {
 describe('AWS path: S3 drop → splitter → FIFO queue → api-consumer → run reporter', () => {
   it('applies every change once, managers first, and reports each of the 15 rows exactly once', async () => {
     // Prepare: HR drops the file; S3 refuses the first outcome write for new.3 (after Coupa created it).
+    await freshStack();
     const versionId = objects.putVersion(FILE, Buffer.from(HR_FILE), 'text/csv');
     const runId = runIdFor(BUCKET, FILE, versionId);
     let refused = 0;
@@ -95,10 +115,8 @@ describe('AWS path: S3 drop → splitter → FIFO queue → api-consumer → run
     // Act
     await splitter(s3Event(FILE, versionId), lambdaContext('splitter'));
     const sent = queue.messages.map((m) => ({ group: m.groupId, message: JSON.parse(m.body) as ChangeMessage }));
-    // The consumer's Lambda timeout leaves room for several worst-case Coupa requests (the stack sets at least 5 minutes).
-    const consumerContext = () => ({ ...lambdaContext('api-consumer'), getRemainingTimeInMillis: () => 300_000 });
     const batches = await queue.drain(consumer, consumerContext, 10);
-    const reported = await reporter({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as ScheduledEvent, lambdaContext('run-reporter'));
+    const reported = await reporter(scheduled, lambdaContext('run-reporter'));
 
     // Assess: the queue — 13 changes, the new manager's chain in one group, its head sent first.
     expect(sent).toHaveLength(13);
@@ -172,5 +190,75 @@ describe('AWS path: S3 drop → splitter → FIFO queue → api-consumer → run
     const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published.map((p) => p.Subject)).toEqual([`Coupa user sync report: ${FILE}: 1 row(s) not applied`]);
     expect(published[0].Message).toContain(`Report: s3://${BUCKET}/runs/${runId}/report.json`);
+  });
+});
+
+describe('AWS path: a full roster held by the deactivation guard, approved, applied and reported', () => {
+  it('holds the run, then on approval applies what still holds, skips the absentee Coupa deactivated meanwhile, and reports every row and absentee once', async () => {
+    // Prepare: a fresh stack's first full roster; USER_TEST and leaver.lee are no longer listed (2 deactivations, at most 1 allowed).
+    await freshStack({ roster: { mode: 'full', maxDeactivations: 1 } });
+    const roster = [
+      'login,email,firstname,lastname,manager',
+      'mgr.jones,mgr.jones@example.com,Maria,Jones-Rivera,', // 1
+      'steady.state,steady@example.com,Sam,Steady,mgr.jones', // 2
+      'new.person,new.person@example.com,New,Person,mgr.jones', // 3
+    ].join('\n');
+    const file = 'incoming/roster-2026-11-23.csv';
+    const versionId = objects.putVersion(file, Buffer.from(roster), 'text/csv');
+    const runId = runIdFor(BUCKET, file, versionId);
+
+    // Act 1: planned and held; the reporter's pass leaves it alone.
+    await splitter(s3Event(file, versionId), lambdaContext('splitter'));
+    const whileHeld = await reporter(scheduled, lambdaContext('run-reporter'));
+    // Assess 1
+    expect(queue.size).toBe(0);
+    expect(whileHeld).toEqual({ reported: [], expired: [], waiting: [], errors: [] });
+    expect(objects.json<RunReport>(`runs/${runId}/report.json`)).toMatchObject({ status: 'held', totals: { rows: 3, held: 4, unchanged: 1 } });
+    expect(objects.keysUnder('runs/held/')).toEqual([`runs/held/${runId}`]);
+
+    // Act 2: meanwhile an admin deactivates leaver.lee in Coupa; then ops approve, the queue drains, the reporter passes.
+    const admin = createUserDirectory({ baseUrl: coupa.url, config: parseConfig({}).coupa, credentials: coupa.credentials });
+    await admin.update('283', 'leaver.lee', { active: false });
+    snsMock.resetHistory();
+    fetches.clear();
+    await splitter(s3Event(`approvals/${runId}`, objects.putVersion(`approvals/${runId}`, Buffer.from('{"approvedBy":"ops"}'))), lambdaContext('splitter'));
+    const sent = queue.messages.map((m) => (JSON.parse(m.body) as ChangeMessage).change.login);
+    await queue.drain(consumer, consumerContext, 10);
+    const reported = await reporter(scheduled, lambdaContext('run-reporter'));
+
+    // Assess 2: what was queued and applied
+    expect(sent).toEqual(['mgr.jones', 'new.person', 'USER_TEST']);
+    expect(reported).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    const users = new Map(coupa.users().map((u) => [u.login as string, u]));
+    expect(users.get('mgr.jones')).toMatchObject({ lastname: 'Jones-Rivera', active: true });
+    expect(users.get('new.person')).toMatchObject({ active: true, manager: { login: 'mgr.jones' } });
+    expect(users.get('USER_TEST')).toMatchObject({ active: false });
+    expect(users.get('leaver.lee')).toMatchObject({ active: false });
+    expect(fetches.bodies.filter((b) => b.method === 'PUT' || b.method === 'POST').map((b) => `${b.method} ${new URL(b.url).pathname}`)).toEqual([
+      'PUT /api/users/282',
+      'POST /api/users',
+      'PUT /api/users/281',
+    ]);
+    // Assess 2: the report, every row and absentee once, the held marker gone, the roster accepted
+    const report = objects.json<RunReport>(`runs/${runId}/report.json`);
+    expect(report).toMatchObject({
+      status: 'complete',
+      roster: { mode: 'full', rows: 3 },
+      totals: { rows: 3, absentees: 2, updated: 1, unchanged: 1, created: 1, deactivated: 1, skipped: 1, held: 0, failed: 0 },
+      reason: expect.stringMatching(/^approved at .* \(held by the deactivation guard/),
+    });
+    expect(report.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([
+      [1, 'mgr.jones', 'updated'],
+      [2, 'steady.state', 'unchanged'],
+      [3, 'new.person', 'created'],
+    ]);
+    expect(report.absentees).toEqual([
+      { login: 'leaver.lee', outcome: 'skipped', changes: [{ field: 'active', before: true, after: false }], errors: ['Coupa already holds these values: nothing left to apply'] },
+      { login: 'USER_TEST', outcome: 'deactivated', changes: [{ field: 'active', before: true, after: false }] },
+    ]);
+    expect(objects.keysUnder('runs/held/')).toEqual([]);
+    expect(objects.keysUnder('runs/pending/')).toEqual([]);
+    expect(objects.json('state/accepted-roster.json')).toMatchObject({ runId, logins: 3 });
+    expect(snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([`Coupa user sync report: ${file}: all rows done`]);
   });
 });
