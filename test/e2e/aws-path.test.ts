@@ -262,3 +262,46 @@ describe('AWS path: a full roster held by the deactivation guard, approved, appl
     expect(snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([`Coupa user sync report: ${file}: all rows done`]);
   });
 });
+
+describe('AWS path: a run held with roster.onHold "apply-rest"', () => {
+  it('applies all but the deactivations, reports the run held (staged rows held) once the rest is applied, and after approval waits for the deactivations', async () => {
+    // Prepare: two leavers in a delta file, at most one deactivation allowed, the rest applied meanwhile.
+    await freshStack({ roster: { onHold: 'apply-rest', maxDeactivations: 1 } });
+    const file = 'incoming/apply-rest.csv';
+    const text = ['login,email,firstname,lastname,active', 'new.person,new.person@example.com,New,Person,', 'leaver.lee,,,,false', 'steady.state,,,,false'].join('\n');
+    const versionId = objects.putVersion(file, Buffer.from(text), 'text/csv');
+    const runId = runIdFor(BUCKET, file, versionId);
+    // Act
+    await splitter(s3Event(file, versionId), lambdaContext('splitter'));
+    await queue.drain(consumer, consumerContext, 10);
+    const reported = await reporter(scheduled, lambdaContext('run-reporter'));
+    // Assess
+    expect(coupa.users().find((u) => u.login === 'new.person')).toMatchObject({ active: true });
+    expect(reported.reported).toEqual([{ runId, state: 'complete' }]);
+    const report = objects.json<RunReport>(`runs/${runId}/report.json`);
+    expect(report.status).toBe('held');
+    expect(report.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([
+      [1, 'new.person', 'created'],
+      [2, 'leaver.lee', 'held'],
+      [3, 'steady.state', 'held'],
+    ]);
+    expect(report.rows[1].errors).toEqual([expect.stringMatching(/^held by the deactivation guard .*the deactivations were not applied \(roster\.onHold "apply-rest"\)/)]);
+
+    // Act 2: approved; the reporter passes before the consumers ran, then after.
+    await splitter(s3Event(`approvals/${runId}`, objects.putVersion(`approvals/${runId}`, Buffer.from('{}'))), lambdaContext('splitter'));
+    const beforeApplied = await reporter(scheduled, lambdaContext('run-reporter'));
+    await queue.drain(consumer, consumerContext, 10);
+    const afterApplied = await reporter(scheduled, lambdaContext('run-reporter'));
+    // Assess 2: the held rows did not count once approved; the final report has the deactivations.
+    expect(beforeApplied).toEqual({ reported: [], expired: [], waiting: [runId], errors: [] });
+    expect(afterApplied).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    const final = objects.json<RunReport>(`runs/${runId}/report.json`);
+    expect(final.status).toBe('complete');
+    expect(final.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([
+      [1, 'new.person', 'created'],
+      [2, 'leaver.lee', 'deactivated'],
+      [3, 'steady.state', 'deactivated'],
+    ]);
+    expect(coupa.users().filter((u) => u.login === 'leaver.lee' || u.login === 'steady.state').map((u) => u.active)).toEqual([false, false]);
+  });
+});

@@ -107,8 +107,10 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
     },
     { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config },
   );
-  // Held rows are not outcomes yet: approval (or expiry) settles them.
-  await deps.ledger.record(run, planned.outcomes.filter((o) => o.outcome !== 'held'));
+  // Held rows are recorded too: while the run is held they are its report's last word on them
+  // (with roster.onHold "apply-rest" the reporter reports the rest without waiting); once approved,
+  // the reporter waits for what approval queued (assessRun).
+  await deps.ledger.record(run, planned.outcomes);
   await deps.queue(channel).send(changeMessages(run, planned.toApply));
 
   const details: ReportDetails = { status: planned.status, dryRun: planned.dryRun, mode: planned.mode, guards: planned.guards, ...(planned.reason ? { reason: planned.reason } : {}) };
