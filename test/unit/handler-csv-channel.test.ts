@@ -134,4 +134,20 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
     expect(await poller(scheduled, lambdaContext('poller'))).toEqual({ settled: 0, pending: 0 });
     expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
+
+  it('poller asks Coupa for core.integration.read even when coupa.scopes leaves it out (the users scopes alone get a 403)', async () => {
+    // Prepare: the default scopes (core.user.read core.user.write) and one file sent.
+    vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({ delivery: 'csv', coupa: { url: coupa.url, maxAttempts: 1 } }));
+    resetAwsContext();
+    const message = changeMessage(plannedChange({ rows: [1], login: 'steady.state', id: '284', send: { firstname: 'Samuel' } }), 'hr-csv-3');
+    await batcher(sqsEvent(sqsRecord('m1', message, 'csv')), lambdaContext('csv-batcher'));
+    await coupa.processIncoming();
+    coupa.resetLog();
+    // Act
+    const settled = await poller(scheduled, lambdaContext('poller'));
+    // Assess
+    expect(settled).toEqual({ settled: 1, pending: 0 });
+    expect(outcomes()).toEqual([['steady.state', 'applied']]);
+    expect(coupa.requests.filter((r) => r.path === '/api/data_file_sources').map((r) => r.status)).toEqual([200]);
+  });
 });

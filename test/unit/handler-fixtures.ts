@@ -109,6 +109,8 @@ export class FakeBucket extends Map<string, Buffer> {
   private nextVersion = 1;
   /** Keys written (every new version, delete markers not included), in order. */
   readonly writes: string[] = [];
+  /** A test's fault: an error for a PutObject S3 should refuse (e.g. a 503 SlowDown), or undefined. */
+  putFault?: (key: string, body: Buffer) => Error | undefined;
   /**
    * Prefixes the caller may list. S3 answers a GetObject of a missing key with 404 NoSuchKey only to
    * a caller allowed s3:ListBucket there, else with 403 AccessDenied (undefined: every prefix).
@@ -198,8 +200,10 @@ export function fakeS3Bucket(s3Mock: AwsStub<any, any, any>, options: { listable
     if (input.IfNoneMatch === '*' && objects.has(key)) {
       throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     }
-    const body = input.Body;
-    const versionId = objects.putVersion(key, Buffer.isBuffer(body) ? body : Buffer.from(String(body)), input.ContentType);
+    const body = Buffer.isBuffer(input.Body) ? input.Body : Buffer.from(String(input.Body));
+    const fault = objects.putFault?.(key, body);
+    if (fault) throw fault;
+    const versionId = objects.putVersion(key, body, input.ContentType);
     return { VersionId: versionId, ETag: `"${versionId}"` };
   });
   s3Mock.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {

@@ -104,6 +104,22 @@ describe('assessRun', () => {
     expect(overdue.state === 'overdue' && overdue.report.totals).toMatchObject({ rows: 1, absentees: 3, created: 1, deactivated: 2, failed: 1 });
   });
 
+  it('counts a held row as settled while the run is held, and waits for it once the run is approved', () => {
+    // Prepare: rows 1 and 3 applied, row 2 held by a guard (roster.onHold "apply-rest").
+    const records = [rec(1, row(1, 'created'), row(2, 'held', ['held by the deactivation guard']), row(3, 'unchanged'))];
+    const held = { ...split, details: { status: 'held' as const } };
+    const approved = { ...split, details: { status: 'complete' as const } };
+    // Act
+    const whileHeld = assessRun(held, records, soon, 24);
+    const onceApproved = assessRun(approved, records, soon, 24);
+    const applied = assessRun(approved, [...records, rec(5, row(2, 'deactivated'))], soon, 24);
+    // Assess
+    expect(whileHeld.state === 'complete' && whileHeld.report.rows.map((r) => r.outcome)).toEqual(['created', 'held', 'unchanged']);
+    expect(whileHeld.state === 'complete' && whileHeld.report.status).toBe('held');
+    expect(onceApproved).toEqual({ state: 'waiting', missingRows: [2] });
+    expect(applied.state === 'complete' && applied.report.rows.map((r) => r.outcome)).toEqual(['created', 'deactivated', 'unchanged']);
+  });
+
   it('completes a run without data rows at once', () => {
     // Act
     const status = assessRun({ ...split, rows: 0 }, [], soon, 24);

@@ -59,7 +59,9 @@ export function overdueError(hours: number): string {
 
 /**
  * Complete when every row 1..rows has an outcome (`submitted` counts: it is final for a report).
- * After `reportAfterHours` a run is reported anyway, each missing row as `failed`.
+ * `held` counts only while the run is held (split details status "held"): once approved, a held row
+ * waits for what the approval did with it. After `reportAfterHours` a run is reported anyway, each
+ * missing row as `failed`.
  */
 export function assessRun(split: RunSplit, records: RecordedOutcomes[], now: Date, reportAfterHours: number): RunStatus {
   const latest = latestOutcomes(records);

@@ -1,0 +1,140 @@
+/**
+ * A tiny SQS FIFO queue behind an aws-sdk-client-mock SQS mock, and the Lambda poller that drains it:
+ * SendMessageBatch appends (a deduplication id seen in the last 5 minutes is dropped, as SQS does);
+ * a receive hands out messages in send order, never one of a group while an earlier one of that
+ * group is in flight; what the handler hands back (batchItemFailures) becomes visible again at the
+ * head of its group with its receive count up, and goes to the dead letters after maxReceiveCount.
+ */
+import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { AwsStub } from 'aws-sdk-client-mock';
+
+export interface FakeMessage {
+  messageId: string;
+  body: string;
+  groupId: string;
+  dedupId: string;
+  sentAt: number;
+  receiveCount: number;
+  inFlight: boolean;
+}
+
+const DEDUP_WINDOW_MS = 5 * 60_000;
+
+export class FakeFifoQueue {
+  /** Messages not deleted yet, in send order. */
+  readonly messages: FakeMessage[] = [];
+  /** Messages moved to the dead-letter queue. */
+  readonly dead: FakeMessage[] = [];
+  /** Every batch handed to the handler: the message ids, in order. */
+  readonly batches: string[][] = [];
+  private readonly seen = new Map<string, number>();
+  private next = 1;
+
+  constructor(
+    readonly queueUrl: string,
+    private readonly maxReceiveCount = 5,
+  ) {
+    if (!queueUrl.endsWith('.fifo')) throw new Error(`${queueUrl} is not a FIFO queue`);
+  }
+
+  /** Routes the mock's SendMessageBatch calls for this queue URL here. */
+  attach(sqsMock: AwsStub<any, any, any>): this {
+    sqsMock.on(SendMessageBatchCommand, { QueueUrl: this.queueUrl }).callsFake(async (input: SendMessageBatchCommandInput) => this.sendBatch(input));
+    return this;
+  }
+
+  sendBatch(input: SendMessageBatchCommandInput) {
+    const entries = input.Entries ?? [];
+    if (entries.length > 10) throw Object.assign(new Error('Too many entries'), { name: 'TooManyEntriesInBatchRequest' });
+    const now = Date.now();
+    const successful = entries.map((e) => {
+      if (!e.MessageGroupId || !e.MessageDeduplicationId) throw Object.assign(new Error('FIFO needs group and deduplication ids'), { name: 'MissingParameter' });
+      const messageId = `msg-${String(this.next++).padStart(4, '0')}`;
+      const at = this.seen.get(e.MessageDeduplicationId);
+      if (at === undefined || now - at >= DEDUP_WINDOW_MS) {
+        this.seen.set(e.MessageDeduplicationId, now);
+        this.messages.push({ messageId, body: e.MessageBody!, groupId: e.MessageGroupId, dedupId: e.MessageDeduplicationId, sentAt: now, receiveCount: 0, inFlight: false });
+      }
+      return { Id: e.Id!, MessageId: messageId, MD5OfMessageBody: 'x' };
+    });
+    return { Successful: successful, Failed: [] };
+  }
+
+  get size(): number {
+    return this.messages.length;
+  }
+
+  /** Up to `max` messages as Lambda's FIFO poller would hand them out. */
+  receive(max = 10): SQSRecord[] {
+    const blocked = new Set(this.messages.filter((m) => m.inFlight).map((m) => m.groupId));
+    const taken: FakeMessage[] = [];
+    for (const m of this.messages) {
+      if (taken.length >= max) break;
+      if (m.inFlight || blocked.has(m.groupId)) continue;
+      taken.push(m);
+    }
+    for (const m of taken) {
+      m.inFlight = true;
+      m.receiveCount += 1;
+    }
+    this.batches.push(taken.map((m) => m.messageId));
+    return taken.map((m) => this.record(m));
+  }
+
+  /** Deletes what the handler settled; hands the failures back (or to the dead letters). */
+  settle(records: SQSRecord[], response: SQSBatchResponse | void): void {
+    const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    for (const r of records) {
+      const i = this.messages.findIndex((m) => m.messageId === r.messageId);
+      const m = this.messages[i];
+      if (!failed.has(r.messageId)) this.messages.splice(i, 1);
+      else if (m.receiveCount >= this.maxReceiveCount) this.dead.push(...this.messages.splice(i, 1));
+      else m.inFlight = false;
+    }
+  }
+
+  /** Feeds the handler batches of at most `batchSize` until the queue is empty; returns the number of batches. */
+  async drain(
+    handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>,
+    context: () => Context,
+    batchSize = 10,
+    maxBatches = 100,
+  ): Promise<number> {
+    let batches = 0;
+    while (this.size > 0) {
+      if (++batches > maxBatches) throw new Error(`the queue did not drain in ${maxBatches} batches`);
+      const records = this.receive(batchSize);
+      const response = await handler({ Records: records }, context()).catch((err: unknown) => {
+        // A handler that throws: Lambda hands the whole batch back.
+        this.settle(records, { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) });
+        throw err;
+      });
+      this.settle(records, response);
+    }
+    return batches;
+  }
+
+  private record(m: FakeMessage): SQSRecord {
+    const name = this.queueUrl.split('/').pop()!;
+    return {
+      messageId: m.messageId,
+      receiptHandle: `rh-${m.messageId}-${m.receiveCount}`,
+      body: m.body,
+      attributes: {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(m.sentAt),
+        SenderId: 'AIDA',
+        ApproximateFirstReceiveTimestamp: String(m.sentAt),
+        MessageGroupId: m.groupId,
+        MessageDeduplicationId: m.dedupId,
+        SequenceNumber: m.messageId.replace(/\D/g, ''),
+      },
+      messageAttributes: {},
+      md5OfBody: 'x',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:eu-west-1:123456789012:${name}`,
+      awsRegion: 'eu-west-1',
+    };
+  }
+}
