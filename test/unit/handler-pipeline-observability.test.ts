@@ -12,7 +12,7 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry }
 import type { Context, S3Event, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
-import { fakeS3Bucket, lambdaContext, stubHandlerEnv } from './handler-fixtures';
+import { fakeS3Bucket, lambdaContext, stubHandlerEnv, type FakeBucket } from './handler-fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
 const API_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/api.fifo';
@@ -32,7 +32,7 @@ let splitter: (event: S3Event, context: Context) => Promise<void>;
 let apiConsumer: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let runReporter: (event: ScheduledEvent, context: Context) => Promise<ReportRunsResult>;
 let resetAwsContext: () => void;
-let objects: Map<string, Buffer>;
+let objects: FakeBucket;
 let queued: SendMessageBatchRequestEntry[];
 let stdout: string[];
 

@@ -65,8 +65,8 @@ export function overdueError(hours: number): string {
  */
 export function assessRun(split: RunSplit, records: RecordedOutcomes[], now: Date, reportAfterHours: number): RunStatus {
   const latest = latestOutcomes(records);
-  // Approved: the staged rows' `held` outcomes are replaced by what approval does; wait for that.
-  if (split.approvedAt) for (const [key, { outcome }] of latest) if (outcome.outcome === 'held') latest.delete(key);
+  // A held row is the report's last word while the run is held; once approved, wait for what approval does.
+  if (split.details?.status !== 'held') for (const [key, { outcome }] of latest) if (outcome.outcome === 'held') latest.delete(key);
   const missingRows: number[] = [];
   for (let row = 1; row <= split.rows; row++) if (!latest.has(row)) missingRows.push(row);
   const startedAt = new Date(split.splitAt);
