@@ -182,6 +182,7 @@ export class CoupaHttp {
       // (which itself queues in the bucket) would fire together with every other such caller.
       const headers = await spec.headers();
       await this.bucket.take();
+      const sentAt = this.clock.now().getTime();
       const t0 = performance.now();
       let res: Response | undefined;
       let text = '';
@@ -209,12 +210,12 @@ export class CoupaHttp {
         const status = res.status;
         const contentType = res.headers.get('content-type') ?? '';
         if ((status >= 200 && status < 300) || spec.acceptStatuses.includes(status)) {
-          this.bucket.reward();
+          this.bucket.reward(sentAt);
           return { status, headers: res.headers, body: parseBody(text, contentType), text };
         }
         if (status === 429) {
           const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now().getTime());
-          this.bucket.penalize(retryAfterMs);
+          this.bucket.penalize(retryAfterMs, sentAt);
           // The bucket now paces (and pauses) every caller; the retry below also waits its turn there.
           last = { kind: 'throttled', status, ambiguous: false, detail: 'HTTP 429 (rate limited)' };
         } else if (status >= 500) {
