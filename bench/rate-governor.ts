@@ -9,8 +9,10 @@
  *   steadyRatio    = the same ratio counted from the first 429 on (the cold-start burst, which the
  *                    emulator's burst credit absorbs, left out)
  *
- * Run alone: `npx tsx bench/rate-governor.ts` (BENCH_RATE_SHORT / BENCH_RATE_LONG set the seconds,
- * defaults 10 and 60). `bench/run.ts` calls it from its "rate" section.
+ * Every pair runs short and long, with Retry-After: 1 s on each 429 (each one then costs a second of
+ * silence) and without (Coupa documents none). Run alone: `npx tsx bench/rate-governor.ts`;
+ * BENCH_RATE_SHORT / BENCH_RATE_LONG set the seconds (defaults 10 and 60; 0 skips that length).
+ * `bench/run.ts` calls it from its "rate" section.
  */
 import { pathToFileURL } from 'node:url';
 import { startEmulator, type SeedUser } from '../emulator/server';
@@ -55,7 +57,9 @@ export function defaultRateGovernorScenarios(
   shortSeconds = Number(process.env.BENCH_RATE_SHORT ?? 10),
   longSeconds = Number(process.env.BENCH_RATE_LONG ?? 60),
 ): RateGovernorScenario[] {
-  return [shortSeconds, longSeconds].flatMap((seconds) => PAIRS.map((pair) => ({ ...pair, seconds, retryAfterSeconds: 1 })));
+  return [shortSeconds, longSeconds]
+    .filter((seconds) => seconds > 0)
+    .flatMap((seconds) => [1, undefined].flatMap((retryAfterSeconds) => PAIRS.map((pair) => ({ ...pair, seconds, retryAfterSeconds }))));
 }
 
 const login = (i: number) => `gov${String(i).padStart(4, '0')}`;
