@@ -17,6 +17,7 @@ import { parseCoupaErrors } from './errors';
 import { parseJsonKeepingLongIds } from './json-codec';
 import { OAuthTokenCache, type TokenResponse } from './oauth-token';
 import { TokenBucket } from './token-bucket';
+import { secureBaseUrl } from './url-policy';
 import { buildCoupaXml, parseCoupaXml } from './xml-codec';
 
 export type WireFormat = 'xml' | 'json';
@@ -85,7 +86,7 @@ export class CoupaHttp {
   private readonly tokens?: OAuthTokenCache;
 
   constructor(options: ClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = secureBaseUrl(options.baseUrl);
     this.config = options.config;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
