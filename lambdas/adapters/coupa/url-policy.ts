@@ -32,3 +32,16 @@ export function secureBaseUrl(raw: string): string {
   }
   return raw.replace(/\/+$/, '');
 }
+
+/**
+ * The host a redirect points to, for an error message: never the whole Location, whose path or
+ * query may carry a token. Relative locations resolve against the request URL.
+ */
+export function redirectHost(location: string | null, requestUrl: string): string {
+  if (!location) return 'no Location header';
+  try {
+    return `host ${new URL(location, requestUrl).host}`;
+  } catch {
+    return 'an unreadable Location header';
+  }
+}
