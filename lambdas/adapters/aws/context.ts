@@ -14,6 +14,7 @@ import {
   createDataFileSourceReader,
   createUserDirectory,
   type ClientOptions,
+  type CoupaCredentials,
   type DataFileSourceReader,
   type UserDirectory,
 } from '../coupa';
@@ -78,45 +79,44 @@ export function recordQueue(channel: 'api' | 'csv'): RecordQueue {
 
 export const coupaCredentials = once(() => cachedCoupaCredentials(clients.secrets(), requireEnv('COUPA_SECRET_ARN')));
 
-async function coupaClientOptions(coupa: CoupaConfig): Promise<ClientOptions> {
+function coupaClientOptions(coupa: CoupaConfig, credentials: CoupaCredentials): ClientOptions {
   if (!coupa.url) throw new Error('coupa.url is not set in the configuration (COUPA_SYNC_CONFIG)');
   return {
     baseUrl: coupa.url,
     config: coupa,
-    credentials: await coupaCredentials().get(),
+    credentials,
     // Path only (no query string: it may hold logins), status and timing.
     onRequest: (e) => logger.debug('coupa request', { ...e }),
   };
 }
 
-/** Builds a promise once; forgets it if it rejects, so the next call tries again. */
-function retryableOnce<T>(make: () => Promise<T>): { (): Promise<T>; reset(): void } {
-  let made: Promise<T> | undefined;
-  const get = () => {
-    if (made) return made;
-    const attempt = make();
-    made = attempt;
-    attempt.catch(() => {
-      if (made === attempt) made = undefined;
-    });
-    return attempt;
+/**
+ * A Coupa client built on first use (the secret is read then, not at cold start) and rebuilt only
+ * when the credentials change: the secret cache re-reads after its TTL and hands back the same
+ * object while the content is unchanged, so a rotated secret is used without a cold start, and an
+ * unchanged one keeps the client (its OAuth token, its learned rate). A build that throws is tried
+ * again on the next call.
+ */
+function builtPerCredentials<T>(make: (credentials: CoupaCredentials) => T): { (): Promise<T>; reset(): void } {
+  let built: { credentials: CoupaCredentials; client: T } | undefined;
+  const get = async () => {
+    const credentials = await coupaCredentials().get();
+    if (built?.credentials !== credentials) built = { credentials, client: make(credentials) };
+    return built.client;
   };
   get.reset = () => {
-    made = undefined;
+    built = undefined;
   };
   return get;
 }
 
-/**
- * The Coupa directory, built on first use (the secret is read then, not at cold start). Each
- * api-consumer takes its share of the instance rate budget: api.maxConcurrency of them run at once.
- */
-export const userDirectory = retryableOnce(
-  async (): Promise<UserDirectory> => createUserDirectory(await coupaClientOptions(perProcessCoupaConfig(config()))),
+/** The Coupa directory. Each api-consumer takes its share of the instance rate budget: api.maxConcurrency of them run at once. */
+export const userDirectory = builtPerCredentials(
+  (credentials): UserDirectory => createUserDirectory(coupaClientOptions(perProcessCoupaConfig(config()), credentials)),
 );
 /** The loader-results reader: one scheduled poller, a handful of requests every 5 minutes. */
-export const dataFileSourceReader = retryableOnce(
-  async (): Promise<DataFileSourceReader> => createDataFileSourceReader(await coupaClientOptions(config().coupa)),
+export const dataFileSourceReader = builtPerCredentials(
+  (credentials): DataFileSourceReader => createDataFileSourceReader(coupaClientOptions(config().coupa, credentials)),
 );
 
 /** After a credentials failure: drop the client and the cached secret, so a fixed secret is re-read. */
