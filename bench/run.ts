@@ -17,6 +17,7 @@ import { runLocalPipeline } from '../lambdas/adapters/local/local-pipeline';
 import { ConsoleNotifier } from '../lambdas/adapters/local/console-notifier';
 import { parseConfig, type CoupaConfig, type SyncConfig } from '../lambdas/core/config';
 import { createUserDirectory, type UserDirectory } from '../lambdas/adapters/coupa';
+import { benchRateGovernor, formatRateGovernorFigures } from './rate-governor';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CHANGED = Number(process.env.BENCH_CHANGED ?? 0.01);
@@ -156,6 +157,7 @@ async function main() {
   console.log(`at Coupa's budget (20 req/s): pipeline ${f(pipeline.calls / 20, 0)} s vs playbook ${f((baseline.callsPerUser * pipeline.users) / 20, 0)} s for ${pipeline.users} users`);
   console.log(`CSO bulk create: ${cso.users} new users, ${cso.calls} calls, ${f(cso.callsPerUser)} calls/user (one-by-one would be ≥ 1.0 + lookups)`);
   console.log(`rate governor: configured ${rate.configured} req/s against a 25/s burst-20 limit: achieved ${f(rate.achieved, 1)} req/s (${f(rate.achieved / rate.configured, 2)} of configured), ${rate.throttled} × 429 in ${rate.requests} requests`);
+  for (const figures of await benchRateGovernor()) console.log(formatRateGovernorFigures(figures));
 }
 
 main().catch((err) => {

@@ -32,3 +32,10 @@ export class CoupaRetryableError extends CoupaError {}
 
 /** Credentials are wrong or were revoked (401 after one token renewal): the run cannot go on. */
 export class CoupaAuthError extends CoupaError {}
+
+/**
+ * Coupa answered with a redirect (3xx). The client never follows one (the request carries credentials),
+ * and every request would meet it: the configured URL is wrong, or something between us and Coupa
+ * rewrites it. Like bad credentials, the run cannot go on until it is fixed.
+ */
+export class CoupaRedirectError extends CoupaAuthError {}

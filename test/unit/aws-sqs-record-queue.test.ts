@@ -130,6 +130,21 @@ describe('SqsRecordQueue', () => {
     expect(bodyOf(sentEntries()[0][0])).toMatchObject({ group: 'jane doe', change: { login: 'jane doe' } });
   });
 
+  it('on a FIFO queue puts logins differing only in case in one group (Coupa matches logins ignoring case)', async () => {
+    // Prepare: one user's rows spelt three ways, and a login SQS refuses spelt two ways
+    const logins = ['Jane.Doe', 'jane.doe', 'JANE.DOE', 'Jürgen Müller', 'jürgen müller'];
+    const queue = new SqsRecordQueue(new SQSClient({}), FIFO_URL, { sleep: noSleep });
+    // Act
+    await queue.send(logins.map((login, i) => changeMessage(plannedChange({ rows: [i + 1], login }), 'run-10')));
+    // Assess
+    const groups = sentEntries()[0].map((e) => e.MessageGroupId!);
+    expect(groups.slice(0, 3)).toEqual(['jane.doe', 'jane.doe', 'jane.doe']);
+    expect(groups[3]).toBe(`h-${createHash('sha256').update('jürgen müller', 'utf8').digest('hex')}`);
+    expect(groups[4]).toBe(groups[3]);
+    // The body keeps the login as HR spelt it: only the group folds case.
+    expect(JSON.parse(sentEntries()[0][0].MessageBody!).change.login).toBe('Jane.Doe');
+  });
+
   it('on a standard queue sets neither group nor deduplication id', async () => {
     // Prepare
     await new SqsRecordQueue(new SQSClient({}), STANDARD_URL).send(messages(1));

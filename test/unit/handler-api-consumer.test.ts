@@ -154,6 +154,29 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(healthy.users().some((u) => u.login === 'auth.retry')).toBe(true);
   });
 
+  it('uses a rotated secret 15 minutes later without a cold start, and keeps the client while the secret is unchanged', async () => {
+    // Prepare
+    useCoupa(healthy);
+    const first = await userDirectory();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // Act
+      vi.setSystemTime(Date.now() + 15 * 60_000);
+      const unchanged = await userDirectory();
+      smMock.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+        SecretString: JSON.stringify({ clientId: healthy.credentials.clientId, clientSecret: 'rotated-secret' }),
+      });
+      vi.setSystemTime(Date.now() + 15 * 60_000);
+      const rotated = await userDirectory();
+      // Assess
+      expect(unchanged).toBe(first);
+      expect(rotated).not.toBe(first);
+      expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('records what it applied and hands back only the rest when the credentials fail mid-batch', async () => {
     // Prepare: the first lookups and writes succeed, then Coupa starts refusing the client.
     useCoupa(healthy);

@@ -1,9 +1,9 @@
 /**
  * RecordQueue on SQS: SendMessageBatch in tens (the API maximum), a few batches in flight at once,
  * and the entries SQS reports as Failed re-sent a few times before giving up with the rows named.
- * A queue URL ending in `.fifo` gets MessageGroupId = login (per-user order; see messageGroupId for
- * logins SQS does not accept) and a deduplication id derived from run and row, so a re-delivered S3
- * event does not queue a row twice.
+ * A queue URL ending in `.fifo` gets MessageGroupId = the login in lower case (per-user order; see
+ * messageGroupId) and a deduplication id derived from run and row, so a re-delivered S3 event does
+ * not queue a row twice.
  */
 import { createHash } from 'node:crypto';
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
@@ -31,12 +31,14 @@ export function deduplicationId(runId: string, login: string): string {
 const VALID_GROUP_ID = /^[\x21-\x7E]{1,128}$/;
 
 /**
- * The FIFO group of a login: the login itself when SQS accepts it, else `h-<sha256 hex of the login>`
- * (a space, non-ASCII or more than 128 characters would make SendMessageBatch refuse the entry).
- * One login always maps to the same group, so per-user order holds either way.
+ * The FIFO group of a login. Coupa matches logins ignoring case, so `Jane.Doe` and `jane.doe` are one
+ * user whose rows must stay in order: the login is lower-cased first. That form is the group when SQS
+ * accepts it, else `h-<sha256 hex of it>` (a space, non-ASCII or more than 128 characters would make
+ * SendMessageBatch refuse the entry). One user always maps to one group, so per-user order holds.
  */
 export function messageGroupId(login: string): string {
-  return VALID_GROUP_ID.test(login) ? login : `h-${createHash('sha256').update(login, 'utf8').digest('hex')}`;
+  const user = login.toLowerCase();
+  return VALID_GROUP_ID.test(user) ? user : `h-${createHash('sha256').update(user, 'utf8').digest('hex')}`;
 }
 
 export function toBatchEntry(message: ChangeMessage, id: string, fifo: boolean): SendMessageBatchRequestEntry {

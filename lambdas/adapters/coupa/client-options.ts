@@ -14,7 +14,7 @@ export interface RequestEvent {
 }
 
 export interface ClientOptions {
-  /** e.g. http://127.0.0.1:1234 or https://acme.coupahost.com */
+  /** https://acme.coupahost.com; plain http only on a loopback host (the emulator: http://127.0.0.1:1234). */
   baseUrl: string;
   config: CoupaConfig;
   credentials: CoupaCredentials;

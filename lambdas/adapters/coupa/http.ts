@@ -8,15 +8,17 @@
  *   400, 404, 422 (and other 4xx)       → CoupaRejectedError with Coupa's messages, never retried
  *   401                                 → renew the token once and retry; again → CoupaAuthError
  *   403                                 → CoupaAuthError (a missing scope does not heal by retrying)
+ *   3xx                                 → CoupaRedirectError, never followed (credentials would go along; see url-policy.ts)
  */
 import { systemClock, type Clock } from '../../core/ports';
 import type { CoupaConfig } from '../../core/config';
-import { CoupaAuthError, CoupaError, CoupaRejectedError, CoupaRetryableError } from '../../core/coupa-errors';
+import { CoupaAuthError, CoupaError, CoupaRedirectError, CoupaRejectedError, CoupaRetryableError } from '../../core/coupa-errors';
 import type { ClientOptions, CoupaCredentials, RequestEvent } from './client-options';
 import { parseCoupaErrors } from './errors';
 import { parseJsonKeepingLongIds } from './json-codec';
 import { OAuthTokenCache, type TokenResponse } from './oauth-token';
 import { TokenBucket } from './token-bucket';
+import { redirectHost, secureBaseUrl } from './url-policy';
 import { buildCoupaXml, parseCoupaXml } from './xml-codec';
 
 export type WireFormat = 'xml' | 'json';
@@ -85,7 +87,7 @@ export class CoupaHttp {
   private readonly tokens?: OAuthTokenCache;
 
   constructor(options: ClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = secureBaseUrl(options.baseUrl);
     this.config = options.config;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
@@ -182,6 +184,7 @@ export class CoupaHttp {
       // (which itself queues in the bucket) would fire together with every other such caller.
       const headers = await spec.headers();
       await this.bucket.take();
+      const sentAt = this.clock.now().getTime();
       const t0 = performance.now();
       let res: Response | undefined;
       let text = '';
@@ -191,6 +194,9 @@ export class CoupaHttp {
           headers,
           body: spec.body,
           signal: AbortSignal.timeout(requestTimeoutMs),
+          // Node's fetch hands back the 3xx itself (a browser would give an opaque one, status 0).
+          // 'error' is no better: it throws the same TypeError as a reset, which we would retry.
+          redirect: 'manual',
         });
         text = await res.text();
       } catch (err) {
@@ -208,13 +214,16 @@ export class CoupaHttp {
       if (res) {
         const status = res.status;
         const contentType = res.headers.get('content-type') ?? '';
+        if (res.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+          throw this.redirectError(spec, status, res.headers.get('location'));
+        }
         if ((status >= 200 && status < 300) || spec.acceptStatuses.includes(status)) {
-          this.bucket.reward();
+          this.bucket.reward(sentAt);
           return { status, headers: res.headers, body: parseBody(text, contentType), text };
         }
         if (status === 429) {
           const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now().getTime());
-          this.bucket.penalize(retryAfterMs);
+          this.bucket.penalize(retryAfterMs, sentAt);
           // The bucket now paces (and pauses) every caller; the retry below also waits its turn there.
           last = { kind: 'throttled', status, ambiguous: false, detail: 'HTTP 429 (rate limited)' };
         } else if (status >= 500) {
@@ -249,6 +258,14 @@ export class CoupaHttp {
     throw new CoupaRetryableError(
       `Coupa ${spec.method} ${spec.path} still failing after ${attempt} attempt(s) in ${elapsed} ms (last: ${last?.detail ?? 'unknown'}); retry later`,
       last?.status,
+    );
+  }
+
+  private redirectError(spec: { method: string; path: string; url: string }, status: number, location: string | null): CoupaRedirectError {
+    return new CoupaRedirectError(
+      `Coupa at ${this.baseUrl} answered ${spec.method} ${spec.path} with HTTP ${status || 'redirect'} to ${redirectHost(location, spec.url)}: ` +
+        'redirects are not followed with credentials; set coupa.url to the instance\'s own https:// address',
+      status,
     );
   }
 

@@ -7,6 +7,7 @@ import {
   createDataFileSourceReader,
   createUserDirectory,
   type ClientOptions,
+  type CoupaCredentials,
   type DataFileSourceReader,
   type RequestEvent,
   type UserDirectory,
@@ -27,12 +28,12 @@ export function onCoupaRequest(listener: (e: RequestEvent) => void): () => void 
   return () => requestListeners.delete(listener);
 }
 
-async function coupaClientOptions(coupa: CoupaConfig): Promise<ClientOptions> {
+function coupaClientOptions(coupa: CoupaConfig, credentials: CoupaCredentials): ClientOptions {
   if (!coupa.url) throw new Error('coupa.url is not set in the configuration (COUPA_SYNC_CONFIG)');
   return {
     baseUrl: coupa.url,
     config: coupa,
-    credentials: await coupaCredentials().get(),
+    credentials,
     // Path only (no query string: it may hold logins), status and timing.
     onRequest: (e) => {
       logger.debug('coupa request', { ...e });
@@ -42,11 +43,28 @@ async function coupaClientOptions(coupa: CoupaConfig): Promise<ClientOptions> {
 }
 
 /**
- * The Coupa directory, built on first use (the secret is read then, not at cold start). Each
- * api-consumer takes its share of the instance rate budget: api.maxConcurrency of them run at once.
+ * A Coupa client built on first use (the secret is read then, not at cold start) and rebuilt only
+ * when the credentials change: the secret cache re-reads after its TTL and hands back the same
+ * object while the content is unchanged, so a rotated secret is used without a cold start, and an
+ * unchanged one keeps the client (its OAuth token, its learned rate). A build that throws is tried
+ * again on the next call.
  */
-export const userDirectory = retryableOnce(
-  async (): Promise<UserDirectory> => createUserDirectory(await coupaClientOptions(perProcessCoupaConfig(config()))),
+function builtPerCredentials<T>(make: (credentials: CoupaCredentials) => T): { (): Promise<T>; reset(): void } {
+  let built: { credentials: CoupaCredentials; client: T } | undefined;
+  const get = async () => {
+    const credentials = await coupaCredentials().get();
+    if (built?.credentials !== credentials) built = { credentials, client: make(credentials) };
+    return built.client;
+  };
+  get.reset = () => {
+    built = undefined;
+  };
+  return get;
+}
+
+/** The Coupa directory. Each api-consumer takes its share of the instance rate budget: api.maxConcurrency of them run at once. */
+export const userDirectory = builtPerCredentials(
+  (credentials): UserDirectory => createUserDirectory(coupaClientOptions(perProcessCoupaConfig(config()), credentials)),
 );
 /** Reading the CSV loader's verdicts needs this scope on top of the user scopes. */
 export const RESULTS_SCOPE = 'core.integration.read';
@@ -58,8 +76,8 @@ export function resultsReaderConfig(coupa: CoupaConfig): CoupaConfig {
 }
 
 /** The loader-results reader: one scheduled poller, a handful of requests every 5 minutes. */
-export const dataFileSourceReader = retryableOnce(
-  async (): Promise<DataFileSourceReader> => createDataFileSourceReader(await coupaClientOptions(resultsReaderConfig(config().coupa))),
+export const dataFileSourceReader = builtPerCredentials(
+  (credentials): DataFileSourceReader => createDataFileSourceReader(coupaClientOptions(resultsReaderConfig(config().coupa), credentials)),
 );
 
 /** After a credentials failure: drop the client and the cached secret, so a fixed secret is re-read. */
