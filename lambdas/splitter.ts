@@ -42,6 +42,7 @@ export const handler = middy<S3Event>()
         config: config(),
         clock: { now: () => new Date(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) },
         log: (message: string, data?: Record<string, unknown>) => logger.info(message, data ?? {}),
+        bucket: record.s3.bucket.name,
       };
       if (key.startsWith(APPROVALS_PREFIX)) {
         const runId = key.slice(APPROVALS_PREFIX.length);

@@ -388,6 +388,8 @@ describe('splitter handler: full roster held by the deactivation guard, then app
     expect(alerts).toHaveLength(1);
     expect(alerts[0].Subject).toBe('Coupa user sync held: incoming/roster.csv');
     expect(alerts[0].Message).toMatch(/^held by the deactivation guard \(the run would deactivate 2 users, more than roster\.maxDeactivations \(1\)\): nothing was written/);
+    // The AWS way to approve, with this bucket, is in the alert.
+    expect(alerts[0].Message).toContain(`In AWS, approve it with: npx coupa-sync approve ${runId} --bucket drop-bucket (as the RunApprover role)`);
     expect(published().map((p) => p.Subject)).toEqual(['Coupa user sync held: incoming/roster.csv', 'Coupa user sync report: incoming/roster.csv: all rows done']);
     const report = objects.json<RunReport>(`runs/${runId}/report.json`);
     expect(report).toMatchObject({ status: 'held', totals: { rows: 3, held: 4, unchanged: 1 } });
@@ -428,6 +430,11 @@ describe('splitter handler: full roster held by the deactivation guard, then app
     expect(objects.json('state/accepted-roster.json')).toMatchObject({ runId, logins: 3 });
     expect(coupaCalls()).toEqual(['GET /api/users']);
     expect(published()).toEqual([]);
+    // Act again: S3 delivers the approvals/<runId> event a second time
+    await handler(approval, lambdaContext('splitter'));
+    // Assess: ignored without a false "approval ignored" alert, nothing queued again
+    expect(published()).toEqual([]);
+    expect(queued()).toHaveLength(3);
   });
 
   it('approves again when Lambda retries an approval whose queueing failed, instead of finding the run no longer held', async () => {

@@ -148,8 +148,9 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
 }
 
 /** The alert a held run sends at once (the only message besides the run's digest). */
-export function heldAlert(planned: PlannedRun): Notification {
-  return { kind: 'held', severity: 'failure', subject: `Coupa user sync held: ${planned.run.file}`, message: planned.reason ?? 'held', run: planned.run };
+export function heldAlert(planned: PlannedRun, howToApprove?: string): Notification {
+  const message = [planned.reason ?? 'held', ...(howToApprove ? [howToApprove] : [])].join('\n');
+  return { kind: 'held', severity: 'failure', subject: `Coupa user sync held: ${planned.run.file}`, message, run: planned.run };
 }
 
 export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunReport> {

@@ -32,6 +32,8 @@ export interface AwsPlanDeps {
   config: SyncConfig;
   clock: Clock;
   log: (message: string, data?: Record<string, unknown>) => void;
+  /** The bucket approvals go to: the held alert names the exact command. */
+  bucket?: string;
 }
 
 /** What split.json holds: the reporter's view of the run. */
@@ -70,6 +72,11 @@ async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps
     return true;
   }
   return false;
+}
+
+async function wasApproved(runId: string, deps: AwsPlanDeps): Promise<boolean> {
+  const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
+  return split.approvedAt !== undefined;
 }
 
 async function readAll(stream: Readable): Promise<string> {
@@ -146,7 +153,9 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
   }
   if (planned.status === 'held') {
     await deps.objects.put(heldMarkerKey(run.runId), JSON.stringify(run), 'application/json');
-    await deps.notifier.publish(heldAlert(planned));
+    await deps.notifier.publish(
+      heldAlert(planned, deps.bucket ? `In AWS, approve it with: npx coupa-sync approve ${run.runId} --bucket ${deps.bucket} (as the RunApprover role)` : undefined),
+    );
   }
   if (planned.toApply.length > 0) {
     // The reporter assembles the report once every row has its outcome.
@@ -173,6 +182,11 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
  */
 export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<{ channel: Channel; queued: number; skipped: number } | undefined> {
   const plan = await deps.state.loadPlan(runId);
+  if (plan && plan.status !== 'held' && (await wasApproved(runId, deps))) {
+    // S3 delivered the approvals/<runId> event again: the run was approved already.
+    deps.log('approval for a run approved already: ignored', { status: plan.status });
+    return undefined;
+  }
   if (!plan || plan.status !== 'held') {
     await deps.notifier.publish({
       kind: 'approval-ignored',
