@@ -9,6 +9,14 @@ const smMock = mockClient(SecretsManagerClient);
 
 beforeEach(() => smMock.reset());
 
+/** The secret holds these contents in turn, one per read, the last one from then on. */
+function secretHolds(...contents: string[]): void {
+  const last = contents.pop()!;
+  let mock = smMock.on(GetSecretValueCommand);
+  for (const content of contents) mock = mock.resolvesOnce({ SecretString: content });
+  mock.resolves({ SecretString: last });
+}
+
 describe('parseCoupaCredentials', () => {
   it('accepts an OAuth client or a CSO API key', () => {
     // Act / Assess
@@ -54,10 +62,7 @@ describe('cachedCoupaCredentials', () => {
 
   it('re-reads after a failure, so a secret filled in later is picked up', async () => {
     // Prepare
-    smMock
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: '{"clientId":"","clientSecret":"x"}' })
-      .resolves({ SecretString: '{"clientId":"a","clientSecret":"b"}' });
+    secretHolds('{"clientId":"","clientSecret":"x"}', '{"clientId":"a","clientSecret":"b"}');
     const creds = cachedCoupaCredentials(new SecretsManagerClient({}), ARN);
     // Act / Assess
     await expect(creds.get()).rejects.toThrow(SecretNotReadyError);
@@ -66,10 +71,7 @@ describe('cachedCoupaCredentials', () => {
 
   it('re-reads the secret once the last read is 15 minutes old, so a rotation reaches a warm container', async () => {
     // Prepare
-    smMock
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: '{"clientId":"a","clientSecret":"before"}' })
-      .resolves({ SecretString: '{"clientId":"a","clientSecret":"rotated"}' });
+    secretHolds('{"clientId":"a","clientSecret":"before"}', '{"clientId":"a","clientSecret":"rotated"}');
     const clock = new FakeClock();
     const creds = cachedCoupaCredentials(new SecretsManagerClient({}), ARN, { clock });
     await creds.get();
@@ -99,11 +101,7 @@ describe('cachedCoupaCredentials', () => {
 
   it('hands back the same object when a re-read finds the secret unchanged, a new one when it changed', async () => {
     // Prepare
-    smMock
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: '{"clientId":"a","clientSecret":"b"}' })
-      .resolvesOnce({ SecretString: '{"clientId":"a","clientSecret":"b"}' })
-      .resolves({ SecretString: '{"clientId":"a","clientSecret":"c"}' });
+    secretHolds('{"clientId":"a","clientSecret":"b"}', '{"clientId":"a","clientSecret":"b"}', '{"clientId":"a","clientSecret":"c"}');
     const clock = new FakeClock();
     const creds = cachedCoupaCredentials(new SecretsManagerClient({}), ARN, { clock });
     const first = await creds.get();
@@ -120,10 +118,7 @@ describe('cachedCoupaCredentials', () => {
 
   it('re-reads at once after forget(), long before the TTL', async () => {
     // Prepare
-    smMock
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: '{"clientId":"a","clientSecret":"wrong"}' })
-      .resolves({ SecretString: '{"clientId":"a","clientSecret":"fixed"}' });
+    secretHolds('{"clientId":"a","clientSecret":"wrong"}', '{"clientId":"a","clientSecret":"fixed"}');
     const clock = new FakeClock();
     const creds = cachedCoupaCredentials(new SecretsManagerClient({}), ARN, { clock });
     await creds.get();

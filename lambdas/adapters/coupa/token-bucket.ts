@@ -15,16 +15,17 @@
  *
  *  - **The limit, from 429 spacing.** Coupa (and the emulator) throttle with a token bucket: a 429
  *    means that bucket was empty at that moment. Between two 429s at t1 and t2 the instance therefore
- *    let through at most `limit × (t2 − t1) + 1` of our requests (fewer if its bucket overflowed
- *    while we were idle or paused). So `(successes − 1) / (t2 − t1)` is a lower bound on the rate the
- *    instance grants us, within 2 requests over the span whatever its burst size, and it already nets
- *    out what other integrations take. The first 429 has no predecessor, so it gives no estimate (a
- *    cold-start burst larger than the instance's says nothing about its rate).
- *  - **On a congestion signal** (the first 429 of a burst; 429s of requests sent before that decrease
- *    or within `penaltyWindowMs` of it are the same signal): with an estimate, settle `margin` under
- *    it (never up, never below half) and remember that rate as the *ceiling*; without one, halve
- *    (classic AIMD) and forget any ceiling. Either way burst credit is dropped and the whole bucket
- *    pauses for Retry-After.
+ *    let through `limit × (t2 − t1)` of our requests, ±1 (fewer if its bucket overflowed while we sent
+ *    less than the limit). So `successes / (t2 − t1)` estimates the rate the instance grants us, to
+ *    within one request over the span whatever its burst size, and it already nets out what other
+ *    integrations take. The first 429 has no predecessor, so it gives no estimate (a cold-start burst
+ *    larger than the instance's says nothing about its rate).
+ *  - **On a congestion signal** (the first 429 of a burst; later 429s of requests sent before that
+ *    decrease, or without a send time within `penaltyWindowMs` of it, are the same signal): with an estimate, settle `margin` under
+ *    it (never up) and remember that rate as the *ceiling*; without one, halve (classic AIMD) and
+ *    forget any ceiling. An estimate from a span in which callers sat idle measured our demand, not
+ *    the limit: then the decrease stops at half. Either way burst credit is dropped and the whole
+ *    bucket pauses for Retry-After.
  *  - **Recovering.** With no ceiling (slow start) every success adds `increasePerSuccess` (default
  *    rate/50: from half back to full in a second or two), so the next 429, and with it a measured
  *    limit, comes soon. With a ceiling every success adds only `probeIncreasePerSuccess` (default
@@ -43,7 +44,10 @@ export interface TokenBucketOptions {
   probeIncreasePerSuccess?: number;
   /** How far under the measured limit to settle, as a fraction (default 0.03). */
   margin?: number;
-  /** Several 429s from one burst are one congestion signal: decrease at most once per this window. */
+  /**
+   * 429s given no send time count as one congestion signal within this window (default 1000 ms);
+   * also the shortest span between two 429s an estimate is taken over.
+   */
   penaltyWindowMs?: number;
 }
 
