@@ -15,6 +15,7 @@ import { SyncQueues } from './constructs/queues';
 import { SyncSecrets } from './constructs/secrets';
 import { Splitter } from './constructs/splitter';
 import { Writers } from './constructs/writers';
+import { secureBaseUrl } from '../lambdas/adapters/coupa/url-policy';
 
 export interface CoupaUserSyncStackProps extends StackProps {
   config: SyncConfig;
@@ -28,9 +29,13 @@ export class CoupaUserSyncStack extends Stack {
   constructor(scope: Construct, id: string, props: CoupaUserSyncStackProps) {
     super(scope, id, props);
     const { config } = props;
-    if (config.coupa.url && !isHttpsOrLoopback(config.coupa.url)) {
+    if (config.coupa.url) {
       // The OAuth client secret and a bearer token travel with every request: never in clear text.
-      Annotations.of(this).addError(`coupa.url must be https:// (got ${config.coupa.url}): the Coupa credentials must not travel in clear text`);
+      try {
+        secureBaseUrl(config.coupa.url);
+      } catch (err) {
+        Annotations.of(this).addError(`coupa.url must be https://: ${(err as Error).message}`);
+      }
     }
     if (!config.coupa.url) {
       Annotations.of(this).addWarningV2(
@@ -126,12 +131,3 @@ export class CoupaUserSyncStack extends Stack {
   }
 }
 
-/** https://…, or http:// to a loopback host (a local emulator in tests). */
-export function isHttpsOrLoopback(url: string): boolean {
-  try {
-    const { protocol, hostname } = new URL(url);
-    return protocol === 'https:' || (protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(hostname));
-  } catch {
-    return false;
-  }
-}

@@ -1,5 +1,6 @@
 /** Parses `coupa-sync run` arguments into options, with a UsageError for anything wrong. */
 import { parseArgs } from 'node:util';
+import { secureBaseUrl } from '../../lambdas/adapters/coupa/url-policy';
 import { UsageError } from './usage';
 
 export interface RunOptions {
@@ -57,7 +58,13 @@ export function parseRunOptions(argv: string[], command = 'run'): RunOptions {
   const delivery = values.delivery;
   if (delivery !== undefined && delivery !== 'api' && delivery !== 'csv') throw new UsageError(`--delivery must be api or csv, not "${delivery}"`);
   const coupaUrl = values['coupa-url'];
-  if (coupaUrl !== undefined && !/^https?:\/\/[^/]+/.test(coupaUrl)) throw new UsageError(`--coupa-url must be an http(s) URL, not "${coupaUrl}"`);
+  if (coupaUrl !== undefined) {
+    try {
+      secureBaseUrl(coupaUrl);
+    } catch (err) {
+      throw new UsageError(`--coupa-url: ${(err as Error).message}`);
+    }
+  }
   const wait = values['wait-results'];
   if (wait !== undefined && !/^\d+$/.test(wait)) throw new UsageError(`--wait-results takes whole seconds, not "${wait}"`);
   if (delivery === 'csv' && !values['sftp-url'] && coupaUrl) {

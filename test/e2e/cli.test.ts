@@ -74,6 +74,7 @@ describe('coupa-sync CLI', () => {
     [['run', 'examples/hr-users.csv', '--format', 'yaml'], '--format must be xml or json'],
     [['run', 'no/such/file.csv'], 'cannot read the file'],
     [['frobnicate'], 'unknown command "frobnicate"'],
+    [['run', 'examples/hr-users.csv', '--coupa-url', 'http://acme.coupahost.com'], 'credentials go only over https://'],
   ])('exits 2 for %j', async (args, message) => {
     const { code, stderr } = await cli(args);
     expect(code).toBe(2);

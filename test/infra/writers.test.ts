@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
-import { isHttpsOrLoopback } from '../../lib/coupa-user-sync-stack';
 import { infraTestConfig, synthStack } from './synth';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -80,9 +79,5 @@ describe('Coupa URL', () => {
     const { stack } = synthStack(infraTestConfig({ coupa: { url: 'http://acme.coupahost.com' } }), { bundle: false });
     // Assess
     Annotations.fromStack(stack).hasError('*', Match.stringLikeRegexp('coupa.url must be https://'));
-  });
-
-  it('accepts https and loopback http (a local emulator) only', () => {
-    expect([isHttpsOrLoopback('https://acme.coupahost.com'), isHttpsOrLoopback('http://127.0.0.1:8080'), isHttpsOrLoopback('http://acme.coupahost.com'), isHttpsOrLoopback('ftp://x')]).toEqual([true, true, false, false]);
   });
 });
