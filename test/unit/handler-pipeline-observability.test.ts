@@ -12,7 +12,7 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry }
 import type { Context, S3Event, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
-import { fakeS3Bucket, lambdaContext, stubHandlerEnv, type FakeBucket } from './handler-fixtures';
+import { fakeS3Bucket, lambdaContext, s3Event, stubHandlerEnv, type FakeBucket } from './handler-fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
 const API_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/api.fifo';
@@ -36,28 +36,6 @@ let objects: FakeBucket;
 let queued: SendMessageBatchRequestEntry[];
 let stdout: string[];
 
-function s3Event(key: string): S3Event {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'eu-west-1',
-        eventTime: '2026-11-23T04:00:00.000Z',
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'hr' },
-        requestParameters: { sourceIPAddress: '10.0.0.1' },
-        responseElements: { 'x-amz-request-id': 'r', 'x-amz-id-2': 'i' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'c',
-          bucket: { name: 'drop-bucket', ownerIdentity: { principalId: 'o' }, arn: 'arn:aws:s3:::drop-bucket' },
-          object: { key, size: 100, eTag: 'etag', versionId: objects.currentVersion(key), sequencer: '01' },
-        },
-      },
-    ],
-  };
-}
 
 function sqsRecords(entries: SendMessageBatchRequestEntry[]): SQSRecord[] {
   return entries.map((e, i) => ({
@@ -134,7 +112,7 @@ describe('an HR file through splitter, api-consumer and run-reporter', () => {
     const csv = ['login,email,firstname,lastname,phone-mobile', `${LOGIN},${EMAIL},${FIRST},${LAST},${PHONE}`, `xq.bad,not-an-email-${LAST},${FIRST},${LAST},`].join('\n');
     objects.set('incoming/hr.csv', Buffer.from(csv));
     // Act
-    await splitter(s3Event('incoming/hr.csv'), lambdaContext('splitter'));
+    await splitter(s3Event('incoming/hr.csv', objects.currentVersion('incoming/hr.csv')), lambdaContext('splitter'));
     expect(queued.length).toBeGreaterThan(0);
     const consumed = await apiConsumer({ Records: sqsRecords(queued) }, lambdaContext('api-consumer'));
     const reported = await runReporter({ source: 'aws.events' } as ScheduledEvent, lambdaContext('run-reporter'));

@@ -10,7 +10,7 @@
 import type { CoupaAuthError } from '../coupa-errors';
 import type { ChangeMessage, PlannedChange } from '../model';
 import type { OutcomeLedger, UserDirectory } from '../ports';
-import { recheck } from '../run/approve';
+import { coupaLoginOf, recheck } from '../run/approve';
 import { applyChanges, plannedOf } from './apply-changes';
 import { OUTCOME_OF, resultOf, rowOutcomesOf } from './outcomes';
 
@@ -30,7 +30,6 @@ export interface ConsumeResult {
   applied: number;
 }
 
-const coupaLogin = (c: PlannedChange) => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
 
 const CONFIRMED = 'confirmed after a redelivery: an earlier delivery had applied it';
 
@@ -47,12 +46,12 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
   if (redelivered.length > 0) {
     let current;
     try {
-      current = await deps.directory.findByLogins([...new Set(redelivered.map(coupaLogin))]);
+      current = await deps.directory.findByLogins([...new Set(redelivered.map(coupaLoginOf))]);
     } catch (err) {
       return { retry: batch.map((b) => b.message), retryReason: (err as Error).message, applied: 0 };
     }
     for (const change of redelivered) {
-      const user = current.get(coupaLogin(change));
+      const user = current.get(coupaLoginOf(change));
       const already = change.kind === 'create' ? user !== undefined : user !== undefined && recheck(change, user)?.startsWith('Coupa already holds');
       if (already) {
         await record(change, rowOutcomesOf(resultOf(change, OUTCOME_OF[change.kind], undefined, [CONFIRMED])));
@@ -67,7 +66,7 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
   const rounds: PlannedChange[][] = [];
   const lastRound = new Map<string, number>();
   for (const change of batch.map((b) => b.message.change).filter((c) => !done.has(c))) {
-    const keys = [`login:${change.login.toLowerCase()}`, `login:${coupaLogin(change).toLowerCase()}`, ...(change.id ? [`id:${change.id}`] : [])];
+    const keys = [`login:${change.login.toLowerCase()}`, `login:${coupaLoginOf(change).toLowerCase()}`, ...(change.id ? [`id:${change.id}`] : [])];
     const round = Math.max(-1, ...keys.map((k) => lastRound.get(k) ?? -1)) + 1;
     for (const k of keys) lastRound.set(k, round);
     (rounds[round] ??= []).push(change);

@@ -14,11 +14,11 @@ import { isProtectedLogin, type ChangeMessage, type RowOutcome, type RunRef } fr
 import type { Clock, FileDrop, Notifier, OutcomeLedger } from '../ports';
 import { resultOf, rowOutcomesOf } from '../apply/outcomes';
 import { byRun, notifyFailures } from '../sync/notify';
-import { importRowOf } from './csv-applier';
+
 import { importFileName, planImportFiles } from './file-splitter';
 import type { CsvManifest, CsvManifestRow, ManifestStore } from './manifest';
 import { DEFAULT_HEADER_NAMES, type ImportColumn } from './user-import-format';
-import type { ImportRow } from './user-import-row';
+import { importRowOf, type ImportRow } from './user-import-row';
 
 export interface CsvBatchDeps {
   drop: FileDrop;
@@ -81,13 +81,7 @@ export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps
   for (const [index, file] of files.entries()) {
     const fileName = importFileName(sentAt, tag, index + 1);
     const { transferId } = await deps.drop.deliver(fileName, file.body, config.csv.remoteDirectory);
-    const manifest: CsvManifest = {
-      fileName,
-      remoteDirectory: config.csv.remoteDirectory,
-      sentAt: sentAt.toISOString(),
-      transferId,
-      rows: file.lines.flatMap((line, i) => line.items.flatMap((m) => manifestRows(m, i + 1))),
-    };
+    const manifest = manifestOf(fileName, config.csv.remoteDirectory, sentAt, transferId, file.lines);
     await deps.manifests.save(manifest);
     manifests.push(manifest);
   }
@@ -101,8 +95,25 @@ export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps
   return manifests;
 }
 
+/** What a delivered file holds, line by line, for the read-back to map Coupa's verdict to HR rows. */
+export function manifestOf(
+  fileName: string,
+  remoteDirectory: string,
+  sentAt: Date,
+  transferId: string,
+  lines: ReadonlyArray<{ items: readonly Pick<ChangeMessage, 'runId' | 'file' | 'change'>[] }>,
+): CsvManifest {
+  return {
+    fileName,
+    remoteDirectory,
+    sentAt: sentAt.toISOString(),
+    transferId,
+    rows: lines.flatMap((line, i) => line.items.flatMap((m) => manifestRows(m, i + 1))),
+  };
+}
+
 /** One manifest row per HR row the change settles (an absentee: one row 0, marked absent). */
-function manifestRows(m: ChangeMessage, line: number): CsvManifestRow[] {
+function manifestRows(m: Pick<ChangeMessage, 'runId' | 'file' | 'change'>, line: number): CsvManifestRow[] {
   const run = { runId: m.runId, file: m.file };
   const deactivate = m.change.kind === 'deactivate';
   if (m.change.rows.length === 0) return [{ line, run, row: 0, login: m.change.login, deactivate, absent: true }];

@@ -5,15 +5,16 @@
  * an unchanged user never reaches a file.
  */
 import type { SyncConfig } from '../config';
-import type { HrRecord, PlannedChange, RowOutcome, RunRef } from '../model';
+import type { PlannedChange, RowOutcome, RunRef } from '../model';
 import type { Clock, DataFileSourceReader, FileDrop, Notifier } from '../ports';
 import type { Applier } from '../run/run-sync';
 import { resultOf, type ChangeResult } from '../apply/outcomes';
 import { importFileName, planImportFiles } from './file-splitter';
+import { manifestOf } from './batcher';
 import { createMemoryManifestStore, type CsvManifest } from './manifest';
 import { collectCsvResults } from './results';
 import { DEFAULT_HEADER_NAMES, type ImportColumn } from './user-import-format';
-import { toImportRow, type ImportRow } from './user-import-row';
+import { importRowOf, type ImportRow } from './user-import-row';
 
 export interface CsvApplierDeps {
   run: RunRef;
@@ -26,23 +27,6 @@ export interface CsvApplierDeps {
   waitSeconds: number;
   pollSeconds?: number;
   onProgress?: (message: string) => void;
-}
-
-/** The change as a user-import row: a create carries the required columns, a deactivation Login + Status. */
-export function importRowOf(change: PlannedChange): { ok: true; row: ImportRow } | { ok: false; error: string } {
-  if (change.send.login !== undefined) {
-    return {
-      ok: false,
-      error: `login "${change.login}" renames Coupa user ${change.id}, which a user-import file cannot do safely (it would create a new user): send it through the API channel`,
-    };
-  }
-  const record: HrRecord = {
-    row: change.rows[0] ?? 0,
-    login: change.login,
-    ...(change.kind === 'create' ? { action: 'create' as const } : change.kind === 'deactivate' ? { action: 'deactivate' as const } : {}),
-    fields: change.send,
-  };
-  return toImportRow(record);
 }
 
 export function csvApplier(deps: CsvApplierDeps): Applier {
@@ -67,20 +51,14 @@ export function csvApplier(deps: CsvApplierDeps): Applier {
         const files = planImportFiles(entries, { maxRowsPerFile: config.csv.maxRowsPerFile, maxBytesPerFile: config.csv.maxBytesPerFile }, headerNames);
         for (const file of files) {
           const fileName = importFileName(sentAt, tag, ++seq);
-          const items = file.lines.flatMap((line, i) => line.items.map((change) => ({ line: i + 1, change })));
+          const lines = file.lines.map((line) => ({ items: line.items.map((change) => ({ ...deps.run, change })) }));
           try {
             const { transferId } = await deps.drop.deliver(fileName, file.body, config.csv.remoteDirectory);
-            const manifest: CsvManifest = {
-              fileName,
-              remoteDirectory: config.csv.remoteDirectory,
-              sentAt: sentAt.toISOString(),
-              transferId,
-              rows: items.map(({ line, change }) => ({ line, run: deps.run, row: change.rows[0] ?? 0, login: change.login, deactivate: change.kind === 'deactivate' })),
-            };
+            const manifest = manifestOf(fileName, config.csv.remoteDirectory, sentAt, transferId, lines);
             await manifests.save(manifest);
             sent.push(manifest);
           } catch (err) {
-            for (const { change } of items) onResult(resultOf(change, 'failed', [`could not deliver the user-import file ${fileName}: ${(err as Error).message}`]));
+            for (const line of file.lines) for (const change of line.items) onResult(resultOf(change, 'failed', [`could not deliver the user-import file ${fileName}: ${(err as Error).message}`]));
           }
         }
       }

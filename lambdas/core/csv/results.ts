@@ -73,8 +73,8 @@ export function outcomesOf(manifest: CsvManifest, result: DataFileSourceResult):
   });
 }
 
-async function settleFile(manifest: CsvManifest, result: DataFileSourceResult, deps: CsvResultsDeps): Promise<RowOutcome[]> {
-  const outcomes = outcomesOf(manifest, result);
+/** Records each manifest row's outcome (outcomes[i] for rows[i]) in its run's ledger; returns the runs. */
+async function recordPerRun(manifest: CsvManifest, outcomes: RowOutcome[], deps: Pick<CsvResultsDeps, 'ledger'>): Promise<Map<string, { run: RunRef; outcomes: RowOutcome[] }>> {
   const runs = new Map<string, { run: RunRef; outcomes: RowOutcome[] }>();
   manifest.rows.forEach((r, i) => {
     const entry = runs.get(r.run.runId) ?? { run: r.run, outcomes: [] };
@@ -82,6 +82,12 @@ async function settleFile(manifest: CsvManifest, result: DataFileSourceResult, d
     runs.set(r.run.runId, entry);
   });
   for (const { run, outcomes: runOutcomes } of runs.values()) await deps.ledger.record(run, runOutcomes);
+  return runs;
+}
+
+async function settleFile(manifest: CsvManifest, result: DataFileSourceResult, deps: CsvResultsDeps): Promise<RowOutcome[]> {
+  const outcomes = outcomesOf(manifest, result);
+  const runs = await recordPerRun(manifest, outcomes, deps);
 
   const failed = manifest.rows.map((r, i) => ({ r, o: outcomes[i] })).filter(({ o }) => o.outcome === 'failed');
   if (failed.length > 0) {
@@ -120,13 +126,7 @@ async function transferGaveUp(manifest: CsvManifest, deps: CsvResultsDeps, outco
   }
   const why = `the sFTP transfer of ${manifest.fileName} failed ${attempts} times: ${reason ?? 'no reason given'}`;
   const failed = manifest.rows.map((r): RowOutcome => ({ row: r.row, login: r.login, outcome: 'failed', errors: [why], ...(r.absent ? { absent: true } : {}) }));
-  const runs = new Map<string, { run: RunRef; outcomes: RowOutcome[] }>();
-  manifest.rows.forEach((r, i) => {
-    const entry = runs.get(r.run.runId) ?? { run: r.run, outcomes: [] };
-    entry.outcomes.push(failed[i]);
-    runs.set(r.run.runId, entry);
-  });
-  for (const { run, outcomes: runOutcomes } of runs.values()) await deps.ledger.record(run, runOutcomes);
+  await recordPerRun(manifest, failed, deps);
   await deps.manifests.complete(manifest.fileName);
   outcomes.push(...failed);
   return true;

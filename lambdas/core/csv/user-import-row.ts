@@ -26,6 +26,7 @@ import {
   type CollectionField,
   type HrRecord,
   type LicenceField,
+  type PlannedChange,
 } from '../model';
 import { startsLikeFormula } from './csv-writer';
 import {
@@ -153,4 +154,21 @@ export function toImportRow(record: HrRecord, options: ImportRowOptions = {}): I
     }
   }
   return { ok: true, row: { login: record.login, columns, cells, deactivate } };
+}
+
+/** The change as a user-import row: a create carries the required columns, a deactivation Login + Status. */
+export function importRowOf(change: PlannedChange): { ok: true; row: ImportRow } | { ok: false; error: string } {
+  if (change.send.login !== undefined) {
+    return {
+      ok: false,
+      error: `login "${change.login}" renames Coupa user ${change.id}, which a user-import file cannot do safely (it would create a new user): send it through the API channel`,
+    };
+  }
+  const record: HrRecord = {
+    row: change.rows[0] ?? 0,
+    login: change.login,
+    ...(change.kind === 'create' ? { action: 'create' as const } : change.kind === 'deactivate' ? { action: 'deactivate' as const } : {}),
+    fields: change.send,
+  };
+  return toImportRow(record);
 }

@@ -6,6 +6,7 @@
 import { type CoupaUser, type FieldChange, type PlannedChange, type RowOutcome, type RunReport, type SyncField } from '../model';
 import { sameValue } from '../plan/diff';
 import { rowOutcomesOf } from '../apply/outcomes';
+import type { UserDirectory } from '../ports';
 import { buildReport } from '../sync/report';
 import { runDigest } from '../sync/notify';
 import type { RunDeps } from './run-sync';
@@ -26,6 +27,25 @@ export function recheck(change: PlannedChange, current: CoupaUser | undefined): 
   return undefined;
 }
 
+/** The login a change's user has in Coupa now: a rename's old login, else the login. */
+export const coupaLoginOf = (c: PlannedChange): string => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
+
+/**
+ * Each staged change checked against Coupa as it is now: the ones that still apply, and a `skipped`
+ * outcome (with the reason) for each row of the others. One bulk lookup.
+ */
+export async function recheckStaged(staged: PlannedChange[], directory: UserDirectory): Promise<{ toApply: PlannedChange[]; skipped: RowOutcome[] }> {
+  const current = await directory.findByLogins([...new Set(staged.map(coupaLoginOf))]);
+  const skipped: RowOutcome[] = [];
+  const toApply: PlannedChange[] = [];
+  for (const change of staged) {
+    const why = recheck(change, current.get(coupaLoginOf(change)));
+    if (why) skipped.push(...rowOutcomesOf({ change, outcome: 'skipped', errors: [why] }));
+    else toApply.push(change);
+  }
+  return { toApply, skipped };
+}
+
 export async function approveRun(runId: string, deps: RunDeps): Promise<RunReport> {
   const startedAt = deps.clock.now();
   const plan = await deps.runs.loadPlan(runId);
@@ -41,16 +61,8 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
     throw new ApprovalError(`run ${runId} ${reason}`);
   }
 
-  // Current state of every staged user: by the login Coupa has now (a rename's old login).
-  const coupaLogin = (c: PlannedChange) => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
-  const current = await deps.directory.findByLogins([...new Set(plan.staged.map(coupaLogin))]);
-  const outcomes: RowOutcome[] = [];
-  const toApply: PlannedChange[] = [];
-  for (const change of plan.staged) {
-    const why = recheck(change, current.get(coupaLogin(change)));
-    if (why) outcomes.push(...rowOutcomesOf({ change, outcome: 'skipped', errors: [why] }));
-    else toApply.push(change);
-  }
+  const { toApply, skipped } = await recheckStaged(plan.staged, deps.directory);
+  const outcomes: RowOutcome[] = [...skipped];
   const { stopped } = toApply.length ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))) : {};
 
   const status = stopped ? 'stopped' : 'complete';

@@ -10,11 +10,10 @@
  */
 import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
-import type { PlannedChange, RowOutcome, RunRef } from '../model';
+import type { RunRef } from '../model';
 import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory } from '../ports';
 import { HrFileError } from '../hr/read-hr-file';
-import { rowOutcomesOf } from '../apply/outcomes';
-import { recheck } from '../run/approve';
+import { recheckStaged } from '../run/approve';
 import { heldAlert, planFile } from '../run/run-sync';
 import { changeMessages } from './enqueue';
 import { runDigest } from './notify';
@@ -197,16 +196,7 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
     return undefined;
   }
   const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
-  const directory = await deps.directory();
-  const coupaLogin = (c: PlannedChange) => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
-  const current = await directory.findByLogins([...new Set(plan.staged.map(coupaLogin))]);
-  const skipped: RowOutcome[] = [];
-  const toQueue: PlannedChange[] = [];
-  for (const change of plan.staged) {
-    const why = recheck(change, current.get(coupaLogin(change)));
-    if (why) skipped.push(...rowOutcomesOf({ change, outcome: 'skipped', errors: [why] }));
-    else toQueue.push(change);
-  }
+  const { toApply: toQueue, skipped } = await recheckStaged(plan.staged, await deps.directory());
   const approvedAt = deps.clock.now().toISOString();
   const details: ReportDetails = { ...split.details, status: 'complete', reason: `approved at ${approvedAt} (${plan.reason ?? 'held'})` };
   // Absentees queued when the run was planned (apply-rest queues none) and now: the same on a retry.
