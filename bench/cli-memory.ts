@@ -76,7 +76,9 @@ export async function benchCliPlan(users: number, changedShare = 0.01): Promise<
     cli.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     const exitCode = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
     const planSeconds = (performance.now() - started) / 1000;
-    const peakRssMb = Number(await readFile(rssFile, 'utf8')) / 1024;
+    const rss = await readFile(rssFile, 'utf8').catch(() => undefined);
+    // No figure when the CLI died before its exit handler ran (out of memory, killed).
+    const peakRssMb = rss === undefined ? NaN : Number(rss) / 1024;
     return { users, changed, seedSeconds: emulator.seedSeconds, planSeconds, peakRssMb, exitCode, tail: output.trim().split('\n').slice(-6).join('\n') };
   } finally {
     await stopChild(emulator.child);
