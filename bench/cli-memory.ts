@@ -64,7 +64,7 @@ export async function benchCliPlan(users: number, changedShare = 0.01): Promise<
     const started = performance.now();
     const cli = spawn(
       process.execPath,
-      [...(process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--require', join(ROOT, 'bench/max-rss.cjs'), '--import', join(ROOT, 'bench/unthrottled.mjs'), join(ROOT, 'bin/coupa-sync.mjs'), 'plan', file, '--roster', 'full', '--coupa-url', emulator.url, '--state-dir', join(dir, 'state')],
+      [...(process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--require', join(ROOT, 'bench/max-rss.cjs'), '--import', join(ROOT, 'bench/unthrottled.mjs'), join(ROOT, 'bin/coupa-sync.mjs'), 'plan', file, '--roster', 'full', '--coupa-url', emulator.url, '--state-dir', join(dir, 'state'), ...(process.env.BENCH_CLI_ARGS?.split(' ').filter(Boolean) ?? [])],
       {
         cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],
