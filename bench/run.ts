@@ -7,9 +7,23 @@
  *   2. baseline  — Coupa's playbook: GET ?login= then PUT /api/users/:id, for every row.
  *   3. rate      — the client's rate governor against a rate-limited emulator (Coupa: 25/s).
  *
- * Options (env): BENCH_USERS (default 10000), BENCH_CHANGED (default 0.01), BENCH_BASELINE_USERS (default 1000).
+ * Issue 7's figures, each printed as one block with its target met or NOT met:
+ *   4. aws-path  — Coupa calls per user of a 10,000-user full roster (1 % changed) through the real
+ *                  handlers (bench/aws-path.ts), then a second file (another 1 %) refreshing the
+ *                  kept snapshot;
+ *   5. cli-plan  — plan time and peak RSS of `coupa-sync plan --roster full` as a child process, the
+ *                  emulator in another (bench/cli-memory.ts), for 100k, 500k and (BENCH_MAX_USERS) 1M;
+ *   6. latency   — achieved ÷ configured request rate (20/s) of a CLI run against `--latency 250`,
+ *                  read phase and write phase apart;
+ *   7. reader    — bench/reader.ts (issue 9), when that file is there.
+ *
+ * Options (env): BENCH_USERS (default 10000), BENCH_CHANGED (default 0.01), BENCH_BASELINE_USERS (default 1000),
+ * BENCH_MAX_USERS (largest CLI plan, default 1000000: the 1M run takes ~4–5 min; 500000 leaves it out),
+ * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator, type SeedUser } from '../emulator/server';
@@ -18,6 +32,13 @@ import { ConsoleNotifier } from '../lambdas/adapters/local/console-notifier';
 import { parseConfig, type CoupaConfig, type SyncConfig } from '../lambdas/core/config';
 import { createUserDirectory, type UserDirectory } from '../lambdas/adapters/coupa';
 import { benchRateGovernor, formatRateGovernorFigures } from './rate-governor';
+import { formatFigures as formatBundleFigures, measureBundles } from './bundles';
+import { startAwsPath } from './aws-path';
+import { benchCliPlan, type CliPlanBench } from './cli-memory';
+import { HR_HEADER, loginOf, seedUser, writeHrFile } from './users';
+
+const MAX_USERS = Number(process.env.BENCH_MAX_USERS ?? 1_000_000);
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CHANGED = Number(process.env.BENCH_CHANGED ?? 0.01);
@@ -142,6 +163,99 @@ async function benchRate() {
   }
 }
 
+/**
+ * Issue 7, figure 1: the AWS path. Seed users were last updated over the past weeks (one a
+ * minute, the newest two days ago), as in a live instance, so a refresh reads what changed since.
+ */
+async function benchAwsPath() {
+  const n = 10_000;
+  const every = Math.max(1, Math.round(1 / CHANGED));
+  const seed = Array.from({ length: n }, (_, i) => {
+    const at = new Date(Date.now() - 2 * 86_400_000 - i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return { ...seedUser(i), 'created-at': at, 'updated-at': at };
+  });
+  /** The roster with users at the given offsets (mod `every`) renamed. */
+  const file = (renamed: number[]) =>
+    [HR_HEADER, ...seed.map((u, i) => `${u.login},${u.email},${u.firstname},${renamed.includes(i % every) ? `Renamed ${i}` : u.lastname},true,${u['employee-number']}`)].join('\n');
+  const emulator = await startEmulator({ seed });
+  const aws = await startAwsPath({ emulator, config: { roster: { mode: 'full' }, coupa: { format: 'json', ratePerSecond: 25, instanceRatePerSecond: 25 } } });
+  try {
+    const runs = [];
+    for (const [key, renamed] of [['incoming/hr-day1.csv', [0]], ['incoming/hr-day2.csv', [0, Math.floor(every / 2)]]] as const) {
+      emulator.resetLog();
+      const started = performance.now();
+      const result = await aws.runFile(key, file([...renamed]));
+      const seconds = (performance.now() - started) / 1000;
+      const api = emulator.requests.filter((r) => r.path.startsWith('/api/'));
+      const totals = result.report?.totals;
+      if (!totals || totals.updated !== n / every || totals.unchanged !== n - n / every || totals.failed !== 0) {
+        throw new Error(`AWS path ${key}: unexpected outcome ${JSON.stringify(totals)}`);
+      }
+      runs.push({
+        key,
+        changed: totals.updated,
+        calls: api.length,
+        gets: api.filter((r) => r.method === 'GET').length,
+        writes: api.filter((r) => r.method !== 'GET').length,
+        refreshed: api.some((r) => r.query.includes('updated_at[gt_or_eq]')),
+        batches: result.batches,
+        seconds,
+      });
+    }
+    return { users: n, runs, snapshotKept: aws.objects.has('state/coupa-users.ndjson') };
+  } finally {
+    aws.close();
+    await emulator.close();
+  }
+}
+
+/** Issue 7, figure 3: a CLI run (in process) against `--latency 250`, client at 20/s. */
+async function benchLatency(dir: string) {
+  const n = 10_000;
+  const changes = 200;
+  const file = join(dir, 'latency.csv');
+  await writeHrFile(file, n, n / changes);
+  const emulator = await startEmulator({ seed: Array.from({ length: n }, (_, i) => seedUser(i)), faults: { latencyMs: 250 } });
+  try {
+    const config = parseConfig({ roster: { mode: 'full' }, coupa: { format: 'json', ratePerSecond: 20, burst: 20 } });
+    const directory = directoryFor(emulator, config.coupa);
+    emulator.resetLog();
+    const { report } = await runLocalPipeline({ file, config, directory, notifier: new ConsoleNotifier(() => {}) });
+    if (report.totals.updated !== changes) throw new Error(`latency run: unexpected outcome ${JSON.stringify(report.totals)}`);
+    const api = emulator.requests.filter((r) => r.path.startsWith('/api/'));
+    /** Requests ÷ the time from the first request's arrival to the last one's. */
+    const phase = (requests: typeof api) => {
+      const span = (requests[requests.length - 1].at - requests[0].at) / 1000;
+      return { requests: requests.length, seconds: span, achieved: (requests.length - 1) / span };
+    };
+    return { configured: 20, latencyMs: 250, read: phase(api.filter((r) => r.method === 'GET')), write: phase(api.filter((r) => r.method === 'PUT')) };
+  } finally {
+    await emulator.close();
+  }
+}
+
+async function benchCliPlans(): Promise<CliPlanBench[]> {
+  const sizes = [100_000, 500_000, 1_000_000].filter((n) => n <= MAX_USERS);
+  const results: CliPlanBench[] = [];
+  for (const n of sizes) {
+    const result = await benchCliPlan(n, CHANGED);
+    results.push(result);
+    if (result.exitCode !== 0) break;
+  }
+  return results;
+}
+
+/** bench/reader.ts (issue 9) when this tree has it. */
+async function benchReaderIfPresent(): Promise<string[] | undefined> {
+  const path = fileURLToPath(new URL('./reader.ts', import.meta.url));
+  if (!existsSync(path)) return undefined;
+  const reader = (await import(pathToFileURL(path).href)) as typeof import('./reader');
+  const result = await reader.benchReader();
+  return [...reader.formatReaderBench(result), `reader ratios: throughput ${result.throughputRatio.toFixed(2)}, peak RSS ${result.rssRatio.toFixed(2)}`];
+}
+
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'coupa-sync-bench-'));
   const baseline = await benchBaseline();
@@ -149,6 +263,12 @@ async function main() {
   const rate = await benchRate();
   const cso = await benchCsoBulk(dir);
   const f = (n: number, d = 3) => n.toFixed(d);
+  const section = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => (SKIP.has(name) ? undefined : run());
+  const aws = await section('aws', benchAwsPath);
+  const latency = await section('latency', () => benchLatency(dir));
+  const cli = await section('cli', benchCliPlans);
+  const reader = await section('reader', benchReaderIfPresent);
+  const bundles = await section('bundles', () => measureBundles());
   console.log(`coupa-user-sync bench (${new Date().toISOString()}, node ${process.version})`);
   console.log(`baseline (playbook GET+PUT per row): ${baseline.users} users, ${baseline.calls} calls, ${f(baseline.callsPerUser)} calls/user, ${f(baseline.usersPerSecond, 0)} users/s`);
   console.log(`pipeline (bulk lookup, changed only): ${pipeline.users} users (${pipeline.changed} changed), ${pipeline.calls} calls, ${f(pipeline.callsPerUser)} calls/user, ${f(pipeline.usersPerSecond, 0)} users/s, rss +${f(pipeline.rssDeltaMb, 0)} MB`);
@@ -157,7 +277,53 @@ async function main() {
   console.log(`at Coupa's budget (20 req/s): pipeline ${f(pipeline.calls / 20, 0)} s vs playbook ${f((baseline.callsPerUser * pipeline.users) / 20, 0)} s for ${pipeline.users} users`);
   console.log(`CSO bulk create: ${cso.users} new users, ${cso.calls} calls, ${f(cso.callsPerUser)} calls/user (one-by-one would be ≥ 1.0 + lookups)`);
   console.log(`rate governor: configured ${rate.configured} req/s against a 25/s burst-20 limit: achieved ${f(rate.achieved, 1)} req/s (${f(rate.achieved / rate.configured, 2)} of configured), ${rate.throttled} × 429 in ${rate.requests} requests`);
-  for (const figures of await benchRateGovernor()) console.log(formatRateGovernorFigures(figures));
+
+  if (aws) {
+    const [first, second] = aws.runs;
+    const perUser = (r: (typeof aws.runs)[number]) => r.calls / aws.users;
+    console.log(`\n[1] AWS path (splitter → SQS FIFO batches of 10 → api-consumer → run reporter), ${aws.users} users, full roster:`);
+    for (const [r, target, what] of [[first, 0.035, 'first run (reads every user)'], [second, 0.015, 'second run (refreshes the kept snapshot)']] as const) {
+      console.log(
+        `  ${what}: ${r.changed} changed, ${r.calls} Coupa calls (${r.gets} GET, ${r.writes} PUT) in ${r.batches} consumer batches, ${f(r.seconds, 1)} s: ` +
+          `${f(perUser(r), 4)} calls/user; ratio to the playbook ${f(perUser(r) / baseline.callsPerUser, 4)} — target ≤ ${target}: ${verdict(perUser(r) <= target)}`,
+      );
+    }
+    console.log(`  second run refreshed with updated_at[gt_or_eq]: ${second.refreshed ? 'yes' : 'NO'}; snapshot kept at state/coupa-users.ndjson: ${aws.snapshotKept ? 'yes' : 'NO'}; ratio second:first ${f(second.calls / first.calls, 2)}`);
+  }
+  if (cli) {
+    console.log(`\n[2] CLI plan (coupa-sync plan --roster full, own process; emulator in another; rate governor off, see [3]):`);
+    for (const r of cli) {
+      const target = r.users <= 100_000 ? 256 : r.users >= 1_000_000 ? 512 : undefined;
+      const ok = r.exitCode === 0 && (target === undefined || r.peakRssMb < target);
+      console.log(
+        `  ${r.users} users (${r.changed} changed): plan ${f(r.planSeconds, 1)} s (${f(r.users / r.planSeconds, 0)} users/s; at Coupa's 20 req/s the read alone is ${f(r.users / 50 / 20, 0)} s), ` +
+          `peak RSS ${f(r.peakRssMb, 0)} MB, ${f((r.peakRssMb * 1024) / r.users, 2)} kB/user` +
+          (target ? ` — target < ${target} MB: ${verdict(ok)}` : r.exitCode === 0 ? '' : ` — exit ${r.exitCode}: ${r.tail}`),
+      );
+    }
+    if (cli.length >= 2) console.log(`  ratio peak RSS ${cli[cli.length - 1].users}:${cli[0].users} = ${f(cli[cli.length - 1].peakRssMb / cli[0].peakRssMb, 2)} for ${f(cli[cli.length - 1].users / cli[0].users, 0)}× the users`);
+    if (MAX_USERS < 1_000_000) console.log(`  1M users not run (BENCH_MAX_USERS=${MAX_USERS}; the default 1000000 adds it) — target < 512 MB at 1M: not measured`);
+  }
+  if (latency) {
+    console.log(`\n[3] request rate against the emulator's --latency ${latency.latencyMs}, client coupa.ratePerSecond ${latency.configured} (10k full roster, CLI path):`);
+    for (const [name, p] of [['read phase (GET pages)', latency.read], ['write phase (PUT)', latency.write]] as const) {
+      const ratio = p.achieved / latency.configured;
+      console.log(`  ${name}: ${p.requests} requests in ${f(p.seconds, 1)} s = ${f(p.achieved, 1)} req/s; achieved ÷ configured ${f(ratio, 2)} — target ≥ 0.9: ${verdict(ratio >= 0.9)}`);
+    }
+  }
+  if (!SKIP.has('reader')) {
+    console.log(`\n[4] reader (bench/reader.ts):`);
+    console.log(reader ? reader.map((l) => `  ${l}`).join('\n') : '  bench/reader.ts is not in this tree: skipped');
+  }
+
+  if (bundles) {
+    console.log('\n[6] Lambda bundles (esbuild as NodejsFunction bundles them; cold import in a fresh node; targets < 300 KB, < 100 ms):');
+    console.log(formatBundleFigures(bundles));
+  }
+  if (!SKIP.has('rate-governor')) {
+    console.log('\n[5] rate governor under an instance limit below the configured rate (bench/rate-governor.ts):');
+    for (const figures of await benchRateGovernor()) console.log(formatRateGovernorFigures(figures));
+  }
 }
 
 main().catch((err) => {

@@ -10,7 +10,7 @@
  */
 import { header, json, xml, type ApiRequest, type ApiResponse } from './http';
 import type { OAuthServer } from './oauth';
-import { parseFields, projectFields, runQuery, type FieldSpec } from './query';
+import { pageWindow, parseFields, projectFields, runQuery, type FieldSpec } from './query';
 import { BOOLEAN_ELEMENTS, type CoreUserStore, type FieldError, type Json, type StoredUser } from './store';
 import { parseXmlDocument, renderXmlArray, renderXmlErrors, renderXmlObject, XmlInputError } from './xml';
 import type { DataFileSourceLog } from './loader';
@@ -60,6 +60,8 @@ export function handleCoreApi(context: CoreApiContext, request: ApiRequest): Api
     return listOrShow(format, 'data-file-sources', sources, DATA_FILE_SOURCE_ELEMENTS, id, request, context.maxPageSize, fields, 'DataFileSource');
   }
   if (request.method === 'GET') {
+    const page = id === undefined ? plainPage(context.users, request.query, context.maxPageSize) : undefined;
+    if (page) return listPage(format, page.map((u) => context.users.render(u)), request, fields);
     const stored = id !== undefined ? [context.users.get(id)].filter((u) => u !== undefined) : indexedCandidates(context.users, request.query);
     const rendered = stored.map((u) => context.users.render(u));
     return listOrShow(format, 'users', rendered, context.users.elementNames(), id, request, context.maxPageSize, fields, 'User');
@@ -82,6 +84,32 @@ function indexedCandidates(users: CoreUserStore, query: URLSearchParams): Stored
     return [...new Set(found)].sort((a, b) => a.id - b.id);
   }
   return users.all();
+}
+
+/** Parameters a page of every user in id order may carry (anything else filters or sorts). */
+const PLAIN_PAGE_PARAMS = new Set(['limit', 'offset', 'fields', 'return_object', 'filter', 'order_by', 'dir']);
+
+/**
+ * The users of one page when the query neither filters nor sorts by anything but id ascending: a
+ * slice of the users in id order, so paging through N users costs O(N) rather than O(N²). The same
+ * page runQuery would give (limit and offset read the same way); undefined when the query is not plain.
+ */
+function plainPage(users: CoreUserStore, query: URLSearchParams, maxPageSize: number): StoredUser[] | undefined {
+  for (const key of query.keys()) if (!PLAIN_PAGE_PARAMS.has(key)) return undefined;
+  const orderBy = query.get('order_by');
+  if (orderBy !== null && orderBy !== 'id') return undefined;
+  const dir = query.get('dir');
+  if (dir !== null && dir.toLowerCase() === 'desc') return undefined;
+  const { limit, offset } = pageWindow(query, maxPageSize);
+  return users.page(offset, limit);
+}
+
+function listPage(format: Format, items: Json[], request: ApiRequest, fields: FieldSpec | undefined): ApiResponse {
+  const returnObject = request.query.get('return_object');
+  const shaped = items.map((record) => (returnObject === 'limited' ? { id: record.id } : fields ? projectFields(record, fields) : record));
+  if (format === 'json') return json(200, shaped);
+  if (shaped.length === 0) return errorResponse(format, 404, [NO_RESULTS]);
+  return xml(200, renderXmlArray('users', shaped));
 }
 
 function listOrShow(

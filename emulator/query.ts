@@ -49,9 +49,16 @@ export function runQuery(records: Json[], params: URLSearchParams, options: Quer
   const direction = params.get('dir')?.toLowerCase() === 'desc' ? -1 : 1;
   const orderPath = orderBy.split(/[[\]]+/).filter(Boolean);
   matching.sort((a, b) => direction * compareValues(valueAt(a, orderPath)[0], valueAt(b, orderPath)[0]));
-  const limit = clamp(params.get('limit'), options.maxPageSize, 1, options.maxPageSize);
-  const offset = clamp(params.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
+  const { limit, offset } = pageWindow(params, options.maxPageSize);
   return { ok: true, items: matching.slice(offset, offset + limit), total: matching.length };
+}
+
+/** `limit` (cut to the page cap; missing or invalid means the cap) and `offset` (missing or invalid means 0). */
+export function pageWindow(params: URLSearchParams, maxPageSize: number): { limit: number; offset: number } {
+  return {
+    limit: clamp(params.get('limit'), maxPageSize, 1, maxPageSize),
+    offset: clamp(params.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER),
+  };
 }
 
 function clamp(raw: string | null, fallback: number, min: number, max: number): number {

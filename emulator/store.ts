@@ -112,6 +112,8 @@ export class CoreUserStore {
   /** Every element name a query may use: the known ones plus custom fields seen in the data. */
   private readonly elements = new Set<string>(USER_ELEMENTS);
   private nextId = 1000;
+  /** Users in id order, rebuilt only when a user is added (ids never change). */
+  private ordered: StoredUser[] | undefined;
   private readonly references: References;
   readonly customFieldNames: readonly string[];
 
@@ -142,14 +144,31 @@ export class CoreUserStore {
       }
       const user = { id, data };
       this.users.set(id, user);
+      this.ordered = undefined;
       this.reindex(id, undefined, data);
       if (typeof manager === 'string') pendingManagers.push([user, manager]);
     }
     for (const [user, login] of pendingManagers) user.data.manager = this.findByLogin(login)?.id ?? null;
   }
 
+  /** Every user in id order (a fresh array: callers may sort or filter it). */
   all(): StoredUser[] {
-    return [...this.users.values()].sort((a, b) => a.id - b.id);
+    return this.inIdOrder().slice();
+  }
+  /** Users `offset` … `offset + limit - 1` in id order, without touching the others. */
+  page(offset: number, limit: number): StoredUser[] {
+    return this.inIdOrder().slice(offset, offset + limit);
+  }
+  get size(): number {
+    return this.users.size;
+  }
+  private inIdOrder(): StoredUser[] {
+    if (!this.ordered) {
+      this.ordered = [...this.users.values()];
+      // Seeds and creates mostly arrive in id order already: check before paying for a sort.
+      if (!this.ordered.every((u, i, all) => i === 0 || all[i - 1].id < u.id)) this.ordered.sort((a, b) => a.id - b.id);
+    }
+    return this.ordered;
   }
   get(id: number): StoredUser | undefined {
     return this.users.get(id);
@@ -175,6 +194,9 @@ export class CoreUserStore {
     if (!commit) return { ok: true, user, changed: true };
     this.nextId++;
     data['mention-name'] ??= this.uniqueMentionName(data, id);
+    const last = this.ordered?.[this.ordered.length - 1];
+    if (this.ordered && !this.users.has(id) && (!last || last.id < id)) this.ordered.push(user);
+    else this.ordered = undefined;
     this.users.set(id, user);
     this.reindex(id, undefined, data);
     return { ok: true, user, changed: true };

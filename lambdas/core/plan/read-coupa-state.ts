@@ -110,7 +110,13 @@ async function loadSnapshot(deps: StateDeps): Promise<UserTable | undefined> {
 async function saveSnapshot(table: UserTable, deps: StateDeps): Promise<void> {
   if (!deps.snapshots || !deps.directory.canListUpdatedSince) return;
   const header: SnapshotHeader = { snapshot: 1, key: snapshotKey(deps.config.coupa), readAt: deps.clock.now().toISOString() };
-  await deps.snapshots.write([JSON.stringify(header), ...table.texts()]);
+  // A generator: the store writes line by line, so the snapshot is never all in memory as text.
+  await deps.snapshots.write(snapshotLines(header, table));
+}
+
+function* snapshotLines(header: SnapshotHeader, table: UserTable): Iterable<string> {
+  yield JSON.stringify(header);
+  yield* table.texts();
 }
 
 /** A delta file without a snapshot: the file's logins, their managers, and fallback matches. */

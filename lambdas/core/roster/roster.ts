@@ -4,10 +4,11 @@
  * employee number or name). Logins fold ignoring case, as Coupa compares them; the first spelling
  * is kept.
  *
- * Each entry keeps its record as JSON text, parsed when planned: a million-row roster then takes
- * about a third of the memory it would as objects.
+ * Each entry keeps its record as compact JSON text (encodeRecord), parsed when planned: a
+ * million-row roster then takes a fraction of the memory it would as objects.
  */
 import type { HrRecord } from '../model';
+import { flatText, packFields, unpackFields } from '../compact-text';
 
 /** Fields that say who a row is about: two rows of one login that differ here are not one person. */
 export const IDENTITY_FIELDS = ['email', 'employee-number', 'firstname', 'lastname'] as const;
@@ -28,6 +29,19 @@ interface Stored {
   rows: number | number[];
   text: string;
   conflicts?: string[];
+}
+
+/** `[row, login, packed fields, action, managerRef]` (0 for an absent action or managerRef), flat. */
+function encodeRecord(record: HrRecord): string {
+  return flatText(JSON.stringify([record.row, record.login, packFields(record.fields), record.action ?? 0, record.managerRef ?? 0]));
+}
+
+function decodeRecord(text: string): HrRecord {
+  const [row, login, packed, action, managerRef] = JSON.parse(text) as [number, string, unknown[], HrRecord['action'] | 0, HrRecord['managerRef'] | 0];
+  const record: HrRecord = { row, login, fields: unpackFields(packed) };
+  if (action !== 0 && action !== undefined) record.action = action;
+  if (managerRef !== 0 && managerRef !== undefined) record.managerRef = managerRef;
+  return record;
 }
 
 export const loginKey = (login: string): string => login.toLowerCase();
@@ -59,10 +73,10 @@ export class Roster {
     const key = loginKey(record.login);
     const stored = this.entries.get(key);
     if (!stored) {
-      this.entries.set(key, { login: record.login, rows: record.row, text: JSON.stringify(record) });
+      this.entries.set(key, { login: record.login, rows: record.row, text: encodeRecord(record) });
       return;
     }
-    const earlier = JSON.parse(stored.text) as HrRecord;
+    const earlier = decodeRecord(stored.text);
     const conflicts = new Set(stored.conflicts ?? []);
     for (const field of IDENTITY_FIELDS) {
       if (!sameIdentity(field, earlier.fields[field], record.fields[field])) conflicts.add(field);
@@ -77,7 +91,7 @@ export class Roster {
     if (record.fields.manager !== undefined) delete folded.managerRef;
     if (record.managerRef) delete folded.fields.manager;
     stored.rows = [...(typeof stored.rows === 'number' ? [stored.rows] : stored.rows), record.row];
-    stored.text = JSON.stringify(folded);
+    stored.text = encodeRecord(folded);
     if (conflicts.size > 0) stored.conflicts = [...conflicts];
   }
 
@@ -121,7 +135,7 @@ function toEntry(stored: Stored): RosterEntry {
   return {
     login: stored.login,
     rows: typeof stored.rows === 'number' ? [stored.rows] : stored.rows,
-    record: JSON.parse(stored.text) as HrRecord,
+    record: decodeRecord(stored.text),
     conflicts: stored.conflicts ?? [],
   };
 }
