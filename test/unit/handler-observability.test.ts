@@ -138,7 +138,8 @@ describe('one digest per run, and no personal data beyond the login', () => {
     });
     expect(digest.Subject).toBe('Coupa user sync report: incoming/csv/hr.csv: 1000 row(s) not applied');
     expect(digest.Message).toContain(`Report: s3://drop-bucket/runs/${runId}/report.html`);
-    expect(digest.Message).toContain('row 1, login emp00001: failed');
+    expect(digest.Message).toContain('row 1, login emp00001 (fields email, firstname, lastname): failed');
+    expect(digest.Message).toContain('… and 980 more (see the run report)'); // the first 20 listed
     expect(digest.Message).toMatch(/… and \d+ more \(see the run report\)/);
     expect(Buffer.byteLength(digest.Message!)).toBeLessThan(SNS_MESSAGE_LIMIT_BYTES);
     // The metrics say the same: 1,000 dead letters, 1,000 failed users, one run reported.

@@ -21,11 +21,14 @@ export function byRun(settled: SettledRow[]): Array<{ run: RunRef; rows: Settled
   return [...runs.values()];
 }
 
-const MAX_LISTED = 50;
+/** The digest lists the first failures (issue 10: the first 20); the report has them all. */
+export const MAX_LISTED = 20;
 
 export function describeFailure(o: RowOutcome): string {
   // A row that never reported back has no known login (the split keeps counts, not rosters).
-  return `row ${o.row}, login ${o.login || '(unknown)'}: ${o.outcome} — ${(o.errors ?? []).join('; ')}`;
+  // The fields it tried to change name where Coupa's message points (a rejected row's errors name theirs).
+  const fields = o.outcome === 'failed' && o.changedFields?.length ? ` (fields ${o.changedFields.join(', ')})` : '';
+  return `row ${o.row}, login ${o.login || '(unknown)'}${fields}: ${o.outcome} — ${(o.errors ?? []).join('; ')}`;
 }
 
 const notApplied = (o: RowOutcome) => o.outcome === 'failed' || o.outcome === 'rejected';
