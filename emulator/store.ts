@@ -132,6 +132,8 @@ export class CoreUserStore {
     const pendingManagers: Array<[StoredUser, string]> = [];
     for (const seed of users) {
       const id = seed.id === undefined ? this.nextId++ : Number(seed.id);
+      // Ids only grow, as in Coupa: a user created later never takes a seeded id.
+      if (id >= this.nextId) this.nextId = id + 1;
       const { manager, ...rest } = seed;
       const data: Json = { ...baseDefaults(), ...rest };
       delete data.id;
