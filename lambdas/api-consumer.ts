@@ -15,6 +15,8 @@ import { ledger } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
+import { comeBackSooner } from './adapters/aws/sqs-visibility';
+import { sqsClient } from './adapters/aws/wiring/sqs';
 
 /** Bad credentials or an unfilled secret: say so once per batch (an alarm counts it) and re-read the secret next time. */
 function credentialsUnusable(err: Error, handedBack: number): void {
@@ -56,7 +58,13 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
     });
     if (result.fatal) credentialsUnusable(result.fatal, result.retry.length);
-    else if (result.retry.length) logger.warn('changes sent back for retry', { count: result.retry.length, reason: result.retryReason });
+    else if (result.retry.length) {
+      logger.warn('changes sent back for retry', { count: result.retry.length, reason: result.retryReason });
+      // Transient trouble: back in 30 s, 1, 2, 4… min instead of the queue's half-hour visibility timeout.
+      const records = new Map(event.Records.map((r) => [r.messageId, r]));
+      const backoff = await comeBackSooner(await sqsClient(), result.retry.map((m) => records.get(idOf.get(m)!)!));
+      if (backoff) logger.warn('retry backoff not set; the queue timeout applies', { problem: backoff });
+    }
     logger.info('batch applied', { applied: result.applied, retry: result.retry.length });
     return handBack(result.retry);
   });

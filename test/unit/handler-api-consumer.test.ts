@@ -4,6 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { CoupaAuthError } from '../../lambdas/core/coupa-errors';
@@ -18,6 +19,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-A
 const s3Mock = mockClient(S3Client);
 const smMock = mockClient(SecretsManagerClient);
 const snsMock = mockClient(SNSClient);
+const sqsMock = mockClient(SQSClient);
 
 let healthy: RunningEmulator;
 let failing: RunningEmulator;
@@ -67,6 +69,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   vi.restoreAllMocks();
+  sqsMock.reset();
+  sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
   s3Mock.reset();
   smMock.reset();
   snsMock.reset();
@@ -102,6 +106,11 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['msg-1', 'msg-2']);
     expect(failing.users().some((u) => u.login === 'new.hire')).toBe(false);
     expect(recordedOutcomes()).toEqual([]);
+    // Assess: they come back in 30 s (first delivery), not after the queue's half-hour timeout
+    const visibility = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input);
+    expect(visibility).toHaveLength(1);
+    expect(visibility[0].QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/api.fifo');
+    expect(visibility[0].Entries?.map((e) => [e.ReceiptHandle, e.VisibilityTimeout]).sort()).toEqual([['rh-msg-1', 30], ['rh-msg-2', 30]]);
   });
 
   it('drops an unreadable body with a notification instead of retrying it forever', async () => {
