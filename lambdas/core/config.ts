@@ -80,7 +80,8 @@ const apiChannelSchema = z.strictObject({
   maxConcurrency: z._default(z.int().check(z.minimum(2), z.maximum(1000)), 2),
   /** SQS FIFO allows at most 10 messages per batch. */
   batchSize: z._default(z.int().check(z.minimum(1), z.maximum(10)), 10),
-  maxReceiveCount: z._default(z.int().check(z.minimum(1)), 5),
+  /** Deliveries before the DLQ; with the retry backoff (1, 2, 4… 30 min) 10 span about 2.5 h of Coupa outage. */
+  maxReceiveCount: z._default(z.int().check(z.minimum(1)), 10),
 });
 
 const csvChannelSchema = z.strictObject({

@@ -106,11 +106,11 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['msg-1', 'msg-2']);
     expect(failing.users().some((u) => u.login === 'new.hire')).toBe(false);
     expect(recordedOutcomes()).toEqual([]);
-    // Assess: they come back in 30 s (first delivery), not after the queue's half-hour timeout
+    // Assess: they come back in a minute (first delivery), not after the queue's half-hour timeout
     const visibility = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input);
     expect(visibility).toHaveLength(1);
     expect(visibility[0].QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/api.fifo');
-    expect(visibility[0].Entries?.map((e) => [e.ReceiptHandle, e.VisibilityTimeout]).sort()).toEqual([['rh-msg-1', 30], ['rh-msg-2', 30]]);
+    expect(visibility[0].Entries?.map((e) => [e.ReceiptHandle, e.VisibilityTimeout]).sort()).toEqual([['rh-msg-1', 60], ['rh-msg-2', 60]]);
   });
 
   it('drops an unreadable body with a notification instead of retrying it forever', async () => {

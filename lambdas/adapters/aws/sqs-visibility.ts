@@ -1,15 +1,15 @@
 /**
  * Handed-back messages come back sooner than the queue's visibility timeout (6× the consumer's
- * timeout: over half an hour for the api queue), with exponential backoff: 30 s, 1, 2, 4, 8 min,
- * then 15 min. A Coupa hiccup of minutes then costs minutes, not hours, and the deliveries left
- * before the DLQ are spread over a slowdown instead of being burnt at once.
+ * timeout: over half an hour for the api queue), with exponential backoff: 1, 2, 4, 8, 16 min, then
+ * 30 min. A Coupa hiccup of a minute then costs a minute, not half an hour, while the default
+ * api.maxReceiveCount of 10 still spans about 2.5 hours of outage before a row is dead-lettered.
  */
 import type { SQSRecord } from 'aws-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sqsSdk } from './sdk';
 
-const BASE_SECONDS = 30;
-const MAX_SECONDS = 15 * 60;
+const BASE_SECONDS = 60;
+const MAX_SECONDS = 30 * 60;
 const BATCH_LIMIT = 10;
 
 /** How long a message handed back after its n-th delivery stays invisible. */
