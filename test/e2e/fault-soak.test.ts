@@ -409,8 +409,9 @@ describe('fault soak: 2,000 HR rows through the AWS handlers against a faulty Co
     expect(duplicateRefusals).toEqual([]);
   });
 
-  it('queued each change once and dead-lettered none', () => {
+  it('dead-lettered nothing, and redelivered the killed batch: the work it had done was confirmed, not repeated', () => {
     expect(queue.dead.map((m) => m.body)).toEqual([]);
+    expect(report.rows.filter((r) => r.warnings?.includes('confirmed after a redelivery: an earlier delivery had applied it')).length).toBeGreaterThan(0);
   });
 
   it('reports every data row exactly once with the outcome the file calls for, the rejected rows exactly the invalid ones', () => {
@@ -418,5 +419,125 @@ describe('fault soak: 2,000 HR rows through the AWS handlers against a faulty Co
     expect(reportDifferences(report, hr.rows)).toEqual([]);
     expect(report.rows.filter((r) => r.outcome === 'rejected').map((r) => r.row)).toEqual(hr.rows.flatMap((r, i) => (r.expected === 'rejected' ? [i + 1] : [])));
     expect(report.totals).toMatchObject({ rows: ROWS, failed: 0 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. The local pipeline (what `coupa-sync run` runs), in process, against the same faults
+// ---------------------------------------------------------------------------------------------
+
+describe('fault soak: the same 2,000 rows through the local pipeline (coupa-sync run) against a faulty Coupa', () => {
+  let coupa: RunningEmulator;
+  let calls: SentCall[];
+  let report: RunReport;
+
+  beforeAll(async () => {
+    const started = performance.now();
+    coupa = await startEmulator({ seed: seedUsers(), faults: FAULTS });
+    calls = recordCalls();
+    const file = join(await mkdtemp(join(tmpdir(), 'fault-soak-cli-')), 'hr.csv');
+    await writeFile(file, hr.text);
+    const config = testConfig({
+      coupa: { maxAttempts: 5, maxRetryMs: 3_000, requestTimeoutMs: 5_000 },
+      roster: { maxDeactivations: 10_000, maxDeactivationShare: 1 },
+    });
+    const directory = createUserDirectory({ baseUrl: coupa.url, config: config.coupa, credentials: coupa.credentials });
+    ({ report } = await runLocalPipeline({ file, config, directory, notifier: new ConsoleNotifier(() => {}), retryDelayMs: 50 }));
+    console.log(`local pipeline: faults ${JSON.stringify(faultCounts(coupa))}; ${Math.round(performance.now() - started)} ms`);
+  }, 110_000);
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await coupa?.close();
+  });
+
+  it('was really faulty', () => {
+    const f = faultCounts(coupa);
+    expect(f['503']).toBeGreaterThan(0.05 * f.api);
+    expect(f.reset).toBeGreaterThan(0);
+  });
+
+  it('leaves Coupa equal to the HR file for every valid row, invalid rows not created', () => {
+    expect(coupaDifferences(coupa, hr.rows)).toEqual([]);
+  });
+
+  it('created no login twice', () => {
+    const logins = coupa.users().map((u) => String(u.login).toLowerCase());
+    expect(logins.length - new Set(logins).size).toBe(0);
+    const { perLogin, duplicateRefusals } = creates(calls);
+    expect([...perLogin].filter(([, n]) => n !== 1)).toEqual([]);
+    expect([...perLogin.keys()].sort()).toEqual([...createdLogins].sort());
+    expect(duplicateRefusals).toEqual([]);
+  });
+
+  it('reports every data row exactly once with the outcome the file calls for, the rejected rows exactly the invalid ones', () => {
+    expect(reportDifferences(report, hr.rows)).toEqual([]);
+    expect(report.totals).toMatchObject({ rows: ROWS, failed: 0 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3. The CLI over the CSV channel: a real child process, a real sshd, the emulator's loader
+// ---------------------------------------------------------------------------------------------
+
+const CSV_ROWS = 300;
+const csvHr = hrFile(CSV_ROWS);
+/** The CSV channel reports what Coupa's loader took as `applied` (creates and updates alike). */
+const csvOutcome = (r: HrRow) => (r.expected === 'created' || r.expected === 'updated' ? 'applied' : r.expected);
+
+describe('fault soak: 300 rows through coupa-sync run --delivery csv to a real sshd, faults on the API side', () => {
+  let sshd: RunningSshd;
+  let coupa: RunningEmulator;
+  let report: RunReport;
+  let result: { code: number; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    const started = performance.now();
+    sshd = await startSshd();
+    // The CLI's own client paces at Coupa's real rate: the limiter sits below it to answer 429s.
+    coupa = await startEmulator({ seed: seedUsers(), faults: { ...FAULTS, rateLimitPerSecond: 10, burst: 5 }, loader: { incomingDir: sshd.incomingDir } });
+    const dir = await mkdtemp(join(tmpdir(), 'fault-soak-csv-'));
+    const file = join(dir, 'hr.csv');
+    await writeFile(file, csvHr.text);
+    const reportFile = join(dir, 'report.json');
+    // Coupa's loader picks files up every 200 ms, one pass at a time.
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void coupa.processIncoming().finally(() => (busy = false));
+    }, 200);
+    try {
+      const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}/Incoming/Users`;
+      result = await cli(
+        ['run', file, '--coupa-url', coupa.url, '--delivery', 'csv', '--sftp-url', sftpUrl, '--sftp-host-key', sshd.hostKeyLine, '--wait-results', '60', '--report', reportFile],
+        { COUPA_CLIENT_ID: coupa.credentials.clientId, COUPA_CLIENT_SECRET: coupa.credentials.clientSecret, COUPA_SFTP_KEY_FILE: sshd.privateKeyPath },
+      );
+    } finally {
+      clearInterval(timer);
+    }
+    report = JSON.parse(await readFile(reportFile, 'utf8')) as RunReport;
+    console.log(`CSV channel: exit ${result.code}; faults ${JSON.stringify(faultCounts(coupa))}; loads ${coupa.dataFileSources().length}; ${Math.round(performance.now() - started)} ms`);
+  }, 110_000);
+
+  afterAll(async () => {
+    await coupa?.close();
+    await sshd?.stop();
+  });
+
+  it('was really faulty on the API side', () => {
+    const f = faultCounts(coupa);
+    expect(f['503'] + f['429'] + f.reset).toBeGreaterThan(0);
+  });
+
+  it('leaves Coupa equal to the HR file for every valid row, invalid rows not created, no login twice', () => {
+    expect(coupaDifferences(coupa, csvHr.rows)).toEqual([]);
+    const logins = coupa.users().map((u) => String(u.login).toLowerCase());
+    expect(logins.length - new Set(logins).size).toBe(0);
+  });
+
+  it('reports every data row exactly once, the rejected rows exactly the invalid ones (exit 1 for them)', () => {
+    expect(reportDifferences(report, csvHr.rows, csvOutcome)).toEqual([]);
+    expect(result.code).toBe(1);
   });
 });
