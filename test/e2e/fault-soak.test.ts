@@ -187,21 +187,36 @@ function reportDifferences(report: RunReport, rows: HrRow[], expectedOf: (r: HrR
   return out;
 }
 
-/** Every fetch the Coupa client makes in this process, with the status it got (0: no answer). */
+/** Every fetch the Coupa client makes in this process, with the status Coupa gave (0: no answer). */
 interface SentCall {
   method: string;
   url: string;
   body?: string;
   status: number;
+  /** The answer never reached the client (see recordCalls). */
+  lost?: boolean;
 }
-function recordCalls(): SentCall[] {
+/**
+ * Records every fetch; with `loseEvery`, the answer to every n-th user write (POST/PUT /api/users…)
+ * Coupa accepted is lost on the way back, as when a connection resets after the server committed:
+ * the client sees the same TypeError undici throws for a reset. (The emulator's own resets come
+ * before the write is applied, so they never test that ambiguity.)
+ */
+function recordCalls(loseEvery?: number): SentCall[] {
   const calls: SentCall[] = [];
   const realFetch = globalThis.fetch;
+  let writes = 0;
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
     const call: SentCall = { method: init?.method ?? 'GET', url: String(input), body: typeof init?.body === 'string' ? init.body : undefined, status: 0 };
     calls.push(call);
     const res = await realFetch(input, init);
     call.status = res.status;
+    const write = (call.method === 'POST' || call.method === 'PUT') && new URL(call.url).pathname.startsWith('/api/users');
+    if (loseEvery && write && res.ok && ++writes % loseEvery === 0) {
+      await res.text();
+      call.lost = true;
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
+    }
     return res;
   });
   return calls;
@@ -231,6 +246,8 @@ function faultCounts(coupa: RunningEmulator): Record<string, number> {
 }
 
 const ROWS = 2000;
+/** Every 40th accepted user write loses its answer (a reset after Coupa committed). */
+const LOSE_EVERY = 40;
 const hr = hrFile(ROWS);
 const createdLogins = hr.rows.filter((r) => r.expected === 'created').map((r) => r.login);
 
@@ -307,7 +324,7 @@ describe('fault soak: 2,000 HR rows through the AWS handlers against a faulty Co
 
   beforeAll(async () => {
     const started = performance.now();
-    coupa = await startEmulator({ seed: seedUsers(), faults: FAULTS });
+    coupa = await startEmulator({ seed: seedUsers(), faults: { ...FAULTS, rateLimitPerSecond: 120, burst: 20 } });
     stubHandlerEnv({ API_QUEUE_URL: API_QUEUE, CSV_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/coupa-sync-csv', COUPA_SECRET_ARN: SECRET_ARN, BUCKET_NAME: BUCKET, POWERTOOLS_METRICS_DISABLED: 'true' });
     vi.stubEnv(
       'COUPA_SYNC_CONFIG',
@@ -333,7 +350,7 @@ describe('fault soak: 2,000 HR rows through the AWS handlers against a faulty Co
     ({ handler: consumer } = await import('../../lambdas/api-consumer'));
     ({ handler: reporter } = await import('../../lambdas/run-reporter'));
     (await import('../../lambdas/adapters/aws/context')).resetAwsContext();
-    calls = recordCalls();
+    calls = recordCalls(LOSE_EVERY);
 
     // HR drops the file.
     const versionId = objects.putVersion(FILE, Buffer.from(hr.text), 'text/csv');
@@ -376,7 +393,7 @@ describe('fault soak: 2,000 HR rows through the AWS handlers against a faulty Co
     log.push(`reporter: ${JSON.stringify(reported)}`);
     vi.useRealTimers();
     report = objects.json<RunReport>(`runs/${runId}/report.json`);
-    log.push(`faults: ${JSON.stringify(faultCounts(coupa))}; ${Math.round(performance.now() - started)} ms`);
+    log.push(`faults: ${JSON.stringify(faultCounts(coupa))}, answers lost ${calls.filter((c) => c.lost).length}; ${Math.round(performance.now() - started)} ms`);
     console.log(`AWS path:\n  ${log.join('\n  ')}`);
   }, 110_000);
 
@@ -392,6 +409,7 @@ describe('fault soak: 2,000 HR rows through the AWS handlers against a faulty Co
     expect(f['503']).toBeGreaterThan(0.05 * f.api);
     expect(f['429']).toBeGreaterThan(0);
     expect(f.reset).toBeGreaterThan(0);
+    expect(calls.filter((c) => c.lost).length).toBeGreaterThan(30);
     expect(log.filter((l) => l.includes('handler threw'))).toHaveLength(1);
     expect(log.filter((l) => l.startsWith('the same S3 event'))).toHaveLength(2);
   });
@@ -434,7 +452,7 @@ describe('fault soak: the same 2,000 rows through the local pipeline (coupa-sync
   beforeAll(async () => {
     const started = performance.now();
     coupa = await startEmulator({ seed: seedUsers(), faults: FAULTS });
-    calls = recordCalls();
+    calls = recordCalls(LOSE_EVERY);
     const file = join(await mkdtemp(join(tmpdir(), 'fault-soak-cli-')), 'hr.csv');
     await writeFile(file, hr.text);
     const config = testConfig({
@@ -443,7 +461,7 @@ describe('fault soak: the same 2,000 rows through the local pipeline (coupa-sync
     });
     const directory = createUserDirectory({ baseUrl: coupa.url, config: config.coupa, credentials: coupa.credentials });
     ({ report } = await runLocalPipeline({ file, config, directory, notifier: new ConsoleNotifier(() => {}), retryDelayMs: 50 }));
-    console.log(`local pipeline: faults ${JSON.stringify(faultCounts(coupa))}; ${Math.round(performance.now() - started)} ms`);
+    console.log(`local pipeline: faults ${JSON.stringify(faultCounts(coupa))}, answers lost ${calls.filter((c) => c.lost).length}; ${Math.round(performance.now() - started)} ms`);
   }, 110_000);
 
   afterAll(async () => {
@@ -454,7 +472,9 @@ describe('fault soak: the same 2,000 rows through the local pipeline (coupa-sync
   it('was really faulty', () => {
     const f = faultCounts(coupa);
     expect(f['503']).toBeGreaterThan(0.05 * f.api);
+    expect(f['429']).toBeGreaterThan(0);
     expect(f.reset).toBeGreaterThan(0);
+    expect(calls.filter((c) => c.lost).length).toBeGreaterThan(30);
   });
 
   it('leaves Coupa equal to the HR file for every valid row, invalid rows not created', () => {
