@@ -525,8 +525,9 @@ describe('fault soak: 300 rows through coupa-sync run --delivery csv to a real s
   beforeAll(async () => {
     const started = performance.now();
     sshd = await startSshd();
-    // The CLI's own client paces at Coupa's real rate: the limiter sits below it to answer 429s.
-    coupa = await startEmulator({ seed: seedUsers(), faults: { ...FAULTS, rateLimitPerSecond: 10, burst: 5 }, loader: { incomingDir: sshd.incomingDir } });
+    // The CLI's own client paces at Coupa's real rate: the limiter sits below it to answer 429s; with
+    // only some 50 API requests in the run, resets are raised to 5 % so that some happen.
+    coupa = await startEmulator({ seed: seedUsers(), faults: { ...FAULTS, resetRate: 0.05, rateLimitPerSecond: 10, burst: 5 }, loader: { incomingDir: sshd.incomingDir } });
     const dir = await mkdtemp(join(tmpdir(), 'fault-soak-csv-'));
     const file = join(dir, 'hr.csv');
     await writeFile(file, csvHr.text);
@@ -548,7 +549,7 @@ describe('fault soak: 300 rows through coupa-sync run --delivery csv to a real s
       clearInterval(timer);
     }
     report = JSON.parse(await readFile(reportFile, 'utf8')) as RunReport;
-    console.log(`CSV channel: exit ${result.code}; faults ${JSON.stringify(faultCounts(coupa))}; loads ${coupa.dataFileSources().length}; ${Math.round(performance.now() - started)} ms`);
+    console.log(`CSV channel: exit ${result.code}; faults ${JSON.stringify(faultCounts(coupa))}; read-back answers ${JSON.stringify(coupa.requests.filter((r) => r.path.startsWith('/api/data_file_sources')).map((r) => r.status))}; loads ${coupa.dataFileSources().length}; ${Math.round(performance.now() - started)} ms`);
   }, 110_000);
 
   afterAll(async () => {
@@ -556,9 +557,11 @@ describe('fault soak: 300 rows through coupa-sync run --delivery csv to a real s
     await sshd?.stop();
   });
 
-  it('was really faulty on the API side', () => {
-    const f = faultCounts(coupa);
-    expect(f['503'] + f['429'] + f.reset).toBeGreaterThan(0);
+  it('was really faulty on the API side (the planner lookups; the read-back polls only sometimes draw a fault)', () => {
+    // Which read-back poll draws a fault depends on how many polls the loader's timing needs, so only
+    // the lookups (some 38 requests at ≈ 16 % faults) are sure to meet one.
+    const faulted = (path: string) => coupa.requests.filter((r) => r.path.startsWith(path) && [0, 429, 503].includes(r.status)).length;
+    expect(faulted('/api/users')).toBeGreaterThan(0);
   });
 
   it('leaves Coupa equal to the HR file for every valid row, invalid rows not created, no login twice', () => {
