@@ -581,16 +581,13 @@ describe('fault soak: 300 rows through coupa-sync run --delivery csv to a real s
 });
 
 // ---------------------------------------------------------------------------------------------
-// Found while building the soak (the emulator, not production code; not fixed here)
+// Found while building the soak (the emulator, fixed: ids only grow, as in Coupa)
 // ---------------------------------------------------------------------------------------------
 
-describe('emulator finding: seeded ids and created ids collide', () => {
-  // CoreUserStore (emulator/store.ts) numbers creates from nextId = 1000 and never skips ids a seed
-  // took explicitly: seeding ids 1001…2000 and creating users gave the first create id 1000, the
-  // second id 1001 — which REPLACED the seeded user 1001 (its login gone from users(), its reports
-  // left pointing at the new user). The first soak run showed it as "0 Coupa users with this login"
-  // for emp.0001… and "Manager is invalid" for hires reporting to them. The soak seeds without ids.
-  it.fails('keeps a seeded user whose explicit id the store hands out to a create', async () => {
+describe('emulator: seeded ids and created ids never collide', () => {
+  // CoreUserStore (emulator/store.ts) numbered creates from 1000 without skipping ids a seed took:
+  // a create replaced the seeded user with that id. Seeding now moves the next id past every seed's.
+  it('keeps a seeded user whose explicit id the store would have handed out to a create', async () => {
     const coupa = await startEmulator({ seed: [{ id: 1000, login: 'seeded.thousand', email: 'seeded.thousand@corp.example', firstname: 'Seeded', lastname: 'Thousand' }] });
     try {
       const directory = createUserDirectory({ baseUrl: coupa.url, config: testConfig().coupa, credentials: coupa.credentials });
