@@ -21,6 +21,20 @@ export interface RunOptions {
   waitResults?: number;
 }
 
+/** The flags `run`, `plan` and `approve` share: which Coupa, how, where the state and reports go. */
+const TARGET_OPTIONS = {
+  'coupa-url': { type: 'string' },
+  format: { type: 'string' },
+  flavor: { type: 'string' },
+  config: { type: 'string' },
+  'state-dir': { type: 'string' },
+  report: { type: 'string', multiple: true },
+  delivery: { type: 'string' },
+  'sftp-url': { type: 'string' },
+  'sftp-host-key': { type: 'string' },
+  'wait-results': { type: 'string' },
+} as const;
+
 export function parseRunOptions(argv: string[], command = 'run'): RunOptions {
   let parsed;
   try {
@@ -28,20 +42,7 @@ export function parseRunOptions(argv: string[], command = 'run'): RunOptions {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        'coupa-url': { type: 'string' },
-        format: { type: 'string' },
-        flavor: { type: 'string' },
-        report: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean', default: false },
-        roster: { type: 'string' },
-        'state-dir': { type: 'string' },
-        config: { type: 'string' },
-        delivery: { type: 'string' },
-        'sftp-url': { type: 'string' },
-        'sftp-host-key': { type: 'string' },
-        'wait-results': { type: 'string' },
-      },
+      options: { ...TARGET_OPTIONS, 'dry-run': { type: 'boolean', default: false }, roster: { type: 'string' } },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -112,19 +113,7 @@ export function parseApproveOptions(argv: string[]): ApproveOptions {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        'coupa-url': { type: 'string' },
-        format: { type: 'string' },
-        flavor: { type: 'string' },
-        config: { type: 'string' },
-        'state-dir': { type: 'string' },
-        report: { type: 'string', multiple: true },
-        bucket: { type: 'string' },
-        delivery: { type: 'string' },
-        'sftp-url': { type: 'string' },
-        'sftp-host-key': { type: 'string' },
-        'wait-results': { type: 'string' },
-      },
+      options: { ...TARGET_OPTIONS, bucket: { type: 'string' } },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
