@@ -321,6 +321,8 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
       [3, 'steady.state', 'unchanged'],
     ]);
     expect(objects.keysUnder('runs/pending/')).toEqual([]);
+    // Nothing was applied, so nothing is recorded as an outcome (the outcome metrics count the ledger)
+    expect(objects.keysUnder(`runs/${runId}/outcomes/`)).toEqual([]);
     expect(published().map((p) => p.Subject)).toEqual(['Coupa user sync report: plan/hr.csv: all rows done']);
     expect(coupa.users().find((u) => u.login === 'mgr.jones')).toMatchObject({ lastname: 'Jones' });
   });

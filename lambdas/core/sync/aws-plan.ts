@@ -127,8 +127,10 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
     { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config },
   );
   // Held rows are recorded `held`: final for a run that is not approved (the report says so), replaced
-  // by what approval does (the reporter waits for them once split.json says approvedAt).
-  await deps.ledger.record(run, planned.outcomes);
+  // by what approval does (the reporter waits for them once split.json says approvedAt). A plan-only
+  // run records nothing: its report is written below, and its "created" rows were never applied
+  // (the outcome metrics count what the ledger records).
+  if (!planned.dryRun) await deps.ledger.record(run, planned.outcomes);
   await deps.queue(channel).send(changeMessages(run, planned.toApply));
 
   const details: ReportDetails = { status: planned.status, dryRun: planned.dryRun, mode: planned.mode, guards: planned.guards, ...(planned.reason ? { reason: planned.reason } : {}) };
