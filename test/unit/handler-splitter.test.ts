@@ -439,6 +439,24 @@ describe('splitter handler: full roster held by the deactivation guard, then app
     expect(queued()).toHaveLength(3);
   });
 
+  it('on approval, skips the absentee deactivations today\'s config protects or exempts, and queues only the rest', async () => {
+    // Prepare: the held run; then the config gains leaver.lee as a protected login and "user_*" as exempt (matching USER_TEST).
+    const { runId } = await heldRun();
+    vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({ delivery: 'api', roster: { mode: 'full', maxDeactivations: 1, exempt: ['svc-*', 'user_*'] }, coupa: { url: coupa.url, maxAttempts: 1, protectedLogins: ['Leaver.Lee'] } }));
+    resetAwsContext();
+    coupa.resetLog();
+    // Act
+    await handler(s3Event(`approvals/${runId}`, objects.putVersion(`approvals/${runId}`, Buffer.from('{}'))), lambdaContext('splitter'));
+    // Assess: only the two listed users' changes are queued; both absentees skipped with the reason
+    expect(queued().map((s) => s.message.change.login)).toEqual(['mgr.jones', 'new.person']);
+    expect(ledger(runId).flatMap((r) => r.outcomes).filter((o) => o.outcome === 'skipped').map((o) => [o.login, o.absent, o.errors])).toEqual([
+      ['USER_TEST', true, ['USER_TEST matches roster.exempt "user_*" now: not deactivated']],
+      ['leaver.lee', true, ['leaver.lee is protected now: not deactivated']],
+    ]);
+    expect(objects.json<SplitRecord>(`runs/${runId}/split.json`).absentees).toBe(0);
+    expect(coupaCalls()).toEqual(['GET /api/users']);
+  });
+
   it('approves again when Lambda retries an approval whose queueing failed, instead of finding the run no longer held', async () => {
     // Prepare
     const { runId } = await heldRun();

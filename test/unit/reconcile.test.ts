@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CoupaUser } from '../../lambdas/core/model';
-import { ApprovalError } from '../../lambdas/core/run/approve';
+import { ApprovalError, approveRun } from '../../lambdas/core/run/approve';
+import { testConfig } from '../support/factories';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { IncompleteRosterError } from '../../lambdas/core/run/run-sync';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
@@ -442,6 +443,41 @@ describe('held runs and approval', () => {
     // Assess: never forced
     expect(h.directory.user('staff.001')!.fields.lastname).toBe('ByHand');
     expect(h.directory.user('new.hire')!.fields.firstname).toBe('Someone');
+  });
+
+  it('re-applies today\'s protected logins and roster.exempt: a deactivation they now forbid is skipped, not written', async () => {
+    // Prepare: held (4 absentees, at most 3 allowed); then the config gains a protected login and an exempt pattern
+    const { h, file } = heldSetup();
+    await runCsv(h, file, { runId: 'exempt-now' });
+    h.clock.advance(HOUR);
+    const today = testConfig({ roster: { mode: 'full', maxDeactivations: 3, exempt: ['svc-*', 'leaver.00[!]', 'LEAVER.00?'] }, coupa: { protectedLogins: ['staff.001', 'Leaver.001'] } });
+    // Act
+    const report = await approveRun('exempt-now', { ...h.deps, config: today });
+    // Assess: no write for staff.001 (protected) nor any leaver (leaver.001 protected, the others exempt); new.hire created
+    expect(h.directory.writes).toEqual(['create new.hire']);
+    expect(report.rows.filter((r) => r.outcome !== 'unchanged').map((r) => [r.row, r.login, r.outcome, r.errors])).toEqual([
+      [1, 'staff.001', 'skipped', ['staff.001 is protected now: not changed']],
+      [11, 'new.hire', 'created', undefined],
+    ]);
+    expect(report.absentees).toEqual([
+      { login: 'leaver.001', outcome: 'skipped', changes: [deactivation], errors: ['leaver.001 is protected now: not deactivated'] },
+      ...logins('leaver', 3, 2).map((login) => ({ login, outcome: 'skipped', changes: [deactivation], errors: [`${login} matches roster.exempt "LEAVER.00?" now: not deactivated`] })),
+    ]);
+    expect(activeByLogin(h)).toMatchObject({ 'leaver.001': true, 'leaver.002': true, 'leaver.003': true, 'leaver.004': true, 'new.hire': true });
+    expect(h.directory.user('staff.001')!.fields.lastname).toBe('Old');
+    expect(report.totals).toMatchObject({ created: 1, skipped: 5, deactivated: 0, updated: 0 });
+  });
+
+  it('approval under an unchanged config still deactivates a row-level leaver whose login matches roster.exempt (exempt spares absentees only, as the planner does)', async () => {
+    // Prepare: a delta file deactivates svc-old by its row; held by maxDeactivations 0
+    const h = harness([employee('svc-old', 1), employee('staff.001', 2)], { roster: { maxDeactivations: 0, minDeactivationsGuarded: 0, exempt: ['svc-*'] } });
+    const held = await runCsv(h, hrCsv([person('svc-old', { active: 'false' })]), { runId: 'row-leaver' });
+    // Act
+    const report = await approve(h, 'row-leaver');
+    // Assess
+    expect(held.status).toBe('held');
+    expect(h.directory.writes).toEqual(['update svc-old active']);
+    expect(report.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([[1, 'svc-old', 'deactivated']]);
   });
 
   it('refuses to approve a run that is not held, naming why, and writes nothing', async () => {

@@ -10,6 +10,7 @@ import type { UserDirectory } from '../ports';
 import { buildReport } from '../sync/report';
 import { runDigest } from '../sync/notify';
 import type { RunDeps } from './run-sync';
+import { exemptNow, exemptionRulesOf, type ExemptionRules } from './exempt-now';
 
 export class ApprovalError extends Error {
   override name = 'ApprovalError';
@@ -31,15 +32,20 @@ export function recheck(change: PlannedChange, current: CoupaUser | undefined): 
 export const coupaLoginOf = (c: PlannedChange): string => String(c.changes.find((f) => f.field === 'login')?.before ?? c.login);
 
 /**
- * Each staged change checked against Coupa as it is now: the ones that still apply, and a `skipped`
- * outcome (with the reason) for each row of the others. One bulk lookup.
+ * Each staged change checked against today's config (a login protected or exempt since the hold)
+ * and Coupa as it is now: the ones that still apply, and a `skipped` outcome (with the reason) for
+ * each row of the others. One bulk lookup.
  */
-export async function recheckStaged(staged: PlannedChange[], directory: UserDirectory): Promise<{ toApply: PlannedChange[]; skipped: RowOutcome[] }> {
+export async function recheckStaged(
+  staged: PlannedChange[],
+  directory: UserDirectory,
+  rules: ExemptionRules,
+): Promise<{ toApply: PlannedChange[]; skipped: RowOutcome[] }> {
   const current = await directory.findByLogins([...new Set(staged.map(coupaLoginOf))]);
   const skipped: RowOutcome[] = [];
   const toApply: PlannedChange[] = [];
   for (const change of staged) {
-    const why = recheck(change, current.get(coupaLoginOf(change)));
+    const why = exemptNow(change, [change.login, coupaLoginOf(change)], rules) ?? recheck(change, current.get(coupaLoginOf(change)));
     if (why) skipped.push(...rowOutcomesOf({ change, outcome: 'skipped', errors: [why] }));
     else toApply.push(change);
   }
@@ -61,7 +67,7 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
     throw new ApprovalError(`run ${runId} ${reason}`);
   }
 
-  const { toApply, skipped } = await recheckStaged(plan.staged, deps.directory);
+  const { toApply, skipped } = await recheckStaged(plan.staged, deps.directory, exemptionRulesOf(deps.config));
   const outcomes: RowOutcome[] = [...skipped];
   const { stopped } = toApply.length ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))) : {};
 

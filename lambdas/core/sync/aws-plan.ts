@@ -14,6 +14,7 @@ import type { RunRef } from '../model';
 import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory } from '../ports';
 import { HrFileError } from '../hr/read-hr-file';
 import { recheckStaged } from '../run/approve';
+import { exemptionRulesOf } from '../run/exempt-now';
 import { heldAlert, planFile } from '../run/run-sync';
 import { changeMessages } from './enqueue';
 import { runDigest } from './notify';
@@ -198,7 +199,7 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
     return undefined;
   }
   const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
-  const { toApply: toQueue, skipped } = await recheckStaged(plan.staged, await deps.directory());
+  const { toApply: toQueue, skipped } = await recheckStaged(plan.staged, await deps.directory(), exemptionRulesOf(deps.config));
   const approvedAt = deps.clock.now().toISOString();
   const details: ReportDetails = { ...split.details, status: 'complete', reason: `approved at ${approvedAt} (${plan.reason ?? 'held'})` };
   // Absentees queued when the run was planned (apply-rest queues none) and now: the same on a retry.
