@@ -11,7 +11,7 @@ import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-
 import { forgetCoupaClient, onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
 import { countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
-import { ledger } from './adapters/aws/wiring/s3';
+import { ledger, runBreakerStore } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
@@ -56,7 +56,9 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
       ledger: countingLedger(await ledger()),
       maxInFlight: cfg.coupa.maxInFlight,
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
+      breaker: { store: await runBreakerStore(), options: cfg.apply, now: () => new Date(), notifier: await notifier() },
     });
+    if (result.breakerProblem) logger.warn('circuit breaker tally not updated', { problem: result.breakerProblem });
     if (result.fatal) credentialsUnusable(result.fatal, result.retry.length);
     else if (result.retry.length) {
       logger.warn('changes sent back for retry', { count: result.retry.length, reason: result.retryReason });

@@ -187,6 +187,32 @@ export interface AcceptedRoster {
   at: string;
 }
 
+/** A run's circuit-breaker verdict, once decided: stays as it is for the rest of the run. */
+export interface BreakerVerdict {
+  state: 'tripped' | 'passed';
+  /** The window's tally when it was decided. */
+  writes: number;
+  failures: number;
+  at: string;
+  /** Tripped: why, in the words the report and the alert use. */
+  reason?: string;
+}
+
+/**
+ * The circuit breaker's tally for one run, shared by every process applying it (AWS: concurrent
+ * api-consumer Lambdas). Each adds what it counted; the verdict is decided once.
+ */
+export interface RunBreakerStore {
+  /** The run's verdict, or undefined while the window is open. Cheap (one small read; adapters may cache a decided one). */
+  verdict(runId: string): Promise<BreakerVerdict | undefined>;
+  /** Every process's counted writes of the run so far, summed. */
+  tally(runId: string): Promise<{ writes: number; failures: number }>;
+  /** Adds one process's writes of the window (each call is kept on its own: concurrent adds never overwrite). */
+  add(runId: string, counted: { writes: number; failures: number }): Promise<void>;
+  /** Records the verdict unless one exists: true for the one caller that decided it (it alone alerts). */
+  decide(runId: string, verdict: BreakerVerdict): Promise<boolean>;
+}
+
 /**
  * How a file handed to the sFTP connector fared, and handing it over again (AWS Transfer Family's
  * transfers finish after the call that started them; a failed one is otherwise only an event).

@@ -6,6 +6,7 @@
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,8 +16,8 @@ import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapt
 import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantObjectWrite, grantPublish, grantSecretRead } from './grants';
-import { acknowledgePrefixGrant } from './nag';
+import { grantList, grantObjectWrite, grantPublish, grantSecretRead } from './grants';
+import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 /** Lambda's maximum timeout. */
@@ -36,6 +37,9 @@ export function apiConsumerTimeout(coupa: Pick<CoupaConfig, 'requestTimeoutMs' |
 
 /** Namespace of the metrics this stack derives from its logs. */
 export const METRIC_NAMESPACE = 'CoupaUserSync';
+
+/** What the api-consumer reads back: each run's circuit-breaker verdict and tallies (run-layout.ts). */
+export const BREAKER_KEY_PATTERNS = [`${PREFIX.runs}*/breaker.json`, `${PREFIX.runs}*/breaker/*`];
 
 export interface ApiConsumerProps {
   config: SyncConfig;
@@ -83,6 +87,11 @@ export class ApiConsumer extends Construct {
     grantPublish(role, props.alerts.topic, props.alerts.key);
     grantObjectWrite(role, props.bucket, PREFIX.runs);
     acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
+    // The circuit breaker each run shares across consumers: its verdict and the batches' tallies.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: BREAKER_KEY_PATTERNS.map((p) => props.bucket.arnForObjects(p)) }));
+    for (const pattern of BREAKER_KEY_PATTERNS) acknowledgeObjectGrant(role, props.bucket, pattern, "Reads only each run's circuit-breaker verdict and tallies.");
+    // Listing the tallies; and S3 answers a verdict not decided yet with 404 only to a caller that may list.
+    grantList(role, props.bucket, PREFIX.runs);
 
     this.function.fn.addEventSource(
       new SqsEventSource(props.queue, {

@@ -305,3 +305,37 @@ describe('AWS path: a run held with roster.onHold "apply-rest"', () => {
     expect(coupa.users().filter((u) => u.login === 'leaver.lee' || u.login === 'steady.state').map((u) => u.active)).toEqual([false, false]);
   });
 });
+
+describe('AWS path: the circuit breaker shared by the api-consumers', () => {
+  it('stops a run whose writes all fail: the second batch stops at the 11th failure, the rest fail with the reason unsent, one "stopped" alert, report "stopped"', async () => {
+    // Prepare: 30 new hires in a department Coupa does not have (each create is refused with 400)
+    await freshStack();
+    const file = 'incoming/api/bad-department.csv';
+    const rows = Array.from({ length: 30 }, (_, i) => `hire.${i + 1},hire.${i + 1}@example.com,Hire,N${i + 1},Marketing`);
+    const versionId = objects.putVersion(file, Buffer.from(['login,email,firstname,lastname,department', ...rows].join('\n')), 'text/csv');
+    const runId = runIdFor(BUCKET, file, versionId);
+    // Act
+    await splitter(s3Event(file, versionId), lambdaContext('splitter'));
+    await queue.drain(consumer, consumerContext, 10);
+    const reported = await reporter(scheduled, lambdaContext('run-reporter'));
+    // Assess: Coupa saw the first batch's 10 writes and the second batch's first 8 (coupa.maxInFlight: all in
+    // flight when the 11th failure tripped the breaker); nothing of the third batch
+    expect(coupa.requests.filter((r) => r.method === 'POST' && r.path === '/api/users')).toHaveLength(18);
+    expect(coupa.users().filter((u) => String(u.login).startsWith('hire.'))).toEqual([]);
+    // Assess: the report
+    expect(reported.reported).toEqual([{ runId, state: 'complete' }]);
+    const report = objects.json<RunReport>(`runs/${runId}/report.json`);
+    const reason = `the circuit breaker stopped run ${runId} after 11 of the first 11 writes failed (apply.maxFailureShare 0.5 of apply.breakerWindow 20); the first failures say what is wrong`;
+    expect(report).toMatchObject({ status: 'stopped', reason, totals: { rows: 30, failed: 30, created: 0 } });
+    const errors = report.rows.map((r) => r.errors?.[0]);
+    expect(errors.filter((e) => e === `not applied: ${reason}`)).toHaveLength(12);
+    expect(errors.filter((e) => e !== `not applied: ${reason}`).every((e) => /department/i.test(e ?? ''))).toBe(true);
+    expect(objects.json(`runs/${runId}/breaker.json`)).toMatchObject({ state: 'tripped', writes: 11, failures: 11, reason });
+    // Assess: one immediate alert, then the digest
+    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published.map((p) => [p.Subject, p.MessageAttributes?.kind?.StringValue])).toEqual([
+      [`Coupa user sync stopped: ${file}`, 'stopped'],
+      [`Coupa user sync report: ${file}: 30 row(s) not applied`, 'digest'],
+    ]);
+  });
+});

@@ -740,3 +740,16 @@ describe('synthesis warnings', () => {
     expect(warnings).toHaveLength(1);
   });
 });
+
+describe('api-consumer and the shared circuit breaker', () => {
+  it('may write under runs/, read only the breaker verdicts and tallies, and list runs/ (a verdict not decided yet is a 404, not a 403)', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, consumer] = functionByEntry(/^Applies queued HR rows to Coupa/);
+    const s3 = statementsOf(consumer).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objectArn('runs/*') }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: [objectArn('runs/*/breaker.json'), objectArn('runs/*/breaker/*')] }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
+    ]);
+  });
+});

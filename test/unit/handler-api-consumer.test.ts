@@ -13,7 +13,7 @@ import { CREDENTIALS_REFUSED_LOG } from '../../lambdas/adapters/aws/api-consumer
 import type { UserDirectory } from '../../lambdas/adapters/coupa';
 import type { PlannedChange } from '../../lambdas/core/model';
 import { changeMessage, plannedChange } from '../support/factories';
-import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
+import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv, fakeS3Bucket } from './handler-fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
 const s3Mock = mockClient(S3Client);
@@ -74,7 +74,8 @@ beforeEach(() => {
   s3Mock.reset();
   smMock.reset();
   snsMock.reset();
-  s3Mock.on(PutObjectCommand).resolves({});
+  // A bucket that answers as S3 does: the shared circuit breaker reads and lists runs/<runId>/breaker*.
+  fakeS3Bucket(s3Mock, { listable: ['runs/'] });
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RowOutcome } from '../../lambdas/core/model';
-import type { Notification } from '../../lambdas/core/ports';
+import type { RowOutcome, RunReport } from '../../lambdas/core/model';
+import type { BreakerVerdict, Notification } from '../../lambdas/core/ports';
 import { runDigest } from '../../lambdas/core/sync/notify';
 import { buildReport } from '../../lambdas/core/sync/report';
 import { reportPendingRuns, type PendingRunStore, type ReportRunsDeps } from '../../lambdas/core/sync/report-runs';
@@ -195,7 +195,7 @@ describe('runDigest of a full roster', () => {
 });
 
 /** A PendingRunStore in memory: runs by id, and what the reporter did to them (no held runs). */
-function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOutcomes[] } | Error>) {
+function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOutcomes[] } | Error>, verdicts: Record<string, BreakerVerdict> = {}) {
   const saved: string[] = [];
   const closed: string[] = [];
   const store: PendingRunStore & Pick<ReportRunsDeps['runs'], 'saveReport'> = {
@@ -215,6 +215,7 @@ function memoryStore(runs: Record<string, { split: RunSplit; records: RecordedOu
     closeHeld: async () => {
       throw new Error('no held run here');
     },
+    breakerVerdict: async (id) => verdicts[id],
   };
   return { store, saved, closed };
 }
@@ -255,6 +256,28 @@ describe('reportPendingRuns', () => {
     expect(closed).toEqual(['done-000000000001']);
     expect(published.map((n) => [n.severity, n.run?.runId])).toEqual([['info', 'done-000000000001']]);
     expect(published[0].message).toContain('Report: mem://done-000000000001');
+  });
+
+  it('reports a run the circuit breaker stopped as "stopped", with the breaker\'s reason, once every row has its outcome', async () => {
+    // Prepare: two rows, both failed; the consumers recorded a tripped verdict
+    const reason = 'the circuit breaker stopped run r-000000000001 after 11 of the first 11 writes failed (apply.maxFailureShare 0.5 of apply.breakerWindow 20); the first failures say what is wrong';
+    const failed = (n: number) => row(n, 'failed', ['Department is invalid']);
+    const { store, closed } = memoryStore(
+      { 'r-000000000001': { split: { ...split, run: { ...run, runId: 'r-000000000001' }, rows: 2 }, records: [rec(1, failed(1), failed(2))] }, 'p-000000000002': { split: { ...split, run: { ...run, runId: 'p-000000000002' }, rows: 1 }, records: [rec(1, row(1, 'created'))] } },
+      {
+        'r-000000000001': { state: 'tripped', writes: 11, failures: 11, at: '2026-11-23T04:10:00.000Z', reason },
+        'p-000000000002': { state: 'passed', writes: 20, failures: 0, at: '2026-11-23T04:10:00.000Z' },
+      },
+    );
+    const reports: RunReport[] = [];
+    const published: Notification[] = [];
+    // Act
+    const result = await reportPendingRuns({ ...reporterDeps(store, { publish: async (n) => void published.push(n) }), runs: { ...reporterDeps(store, { publish: async () => {} }).runs, saveReport: async (r) => (reports.push(r), [`mem://${r.runId}`]) } });
+    // Assess
+    expect(result.reported).toEqual([{ runId: 'r-000000000001', state: 'complete' }, { runId: 'p-000000000002', state: 'complete' }]);
+    expect(reports.map((r) => [r.runId, r.status, r.reason])).toEqual([['r-000000000001', 'stopped', reason], ['p-000000000002', 'complete', undefined]]);
+    expect(closed).toEqual(['r-000000000001', 'p-000000000002']);
+    expect(published.map((n) => n.kind)).toEqual(['digest', 'digest']);
   });
 
   it('keeps the run pending when the digest cannot be published, so the next pass tries again', async () => {

@@ -9,6 +9,8 @@ import { type S3Client } from '@aws-sdk/client-s3';
 import type { PendingRunStore } from '../../core/sync/report-runs';
 import { HELD_RUNS_PREFIX, PENDING_RUNS_PREFIX, heldMarkerKey, pendingMarkerKey, splitKey } from '../../core/sync/run-layout';
 import type { RecordedOutcomes, RunSplit } from '../../core/sync/run-status';
+import type { BreakerVerdict, ObjectStore } from '../../core/ports';
+import { readBreakerVerdict } from './s3-run-breaker';
 import { listKeys } from './s3-list';
 import { outcomesPrefix } from './s3-outcome-ledger';
 import { s3Sdk } from './sdk';
@@ -47,6 +49,7 @@ export class S3RunStore implements PendingRunStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
+    private readonly objects: ObjectStore,
   ) {}
 
   async pendingRuns(): Promise<string[]> {
@@ -88,6 +91,10 @@ export class S3RunStore implements PendingRunStore {
   /** Overwrites any earlier copy, so a pass repeated after a crash writes the same files again. */
   async close(runId: string): Promise<void> {
     await this.s3.send(new (await s3Sdk()).DeleteObjectCommand({ Bucket: this.bucket, Key: pendingMarkerKey(runId) }));
+  }
+
+  async breakerVerdict(runId: string): Promise<BreakerVerdict | undefined> {
+    return readBreakerVerdict(this.objects, runId);
   }
 
   async heldRuns(): Promise<string[]> {

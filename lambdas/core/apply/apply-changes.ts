@@ -17,6 +17,8 @@ export interface ApplyDeps {
   directory: UserDirectory;
   maxInFlight: number;
   breaker?: CircuitBreaker;
+  /** A breaker per change instead (AWS: a batch may hold changes of several runs, each with its own). */
+  breakerOf?: (change: PlannedChange) => CircuitBreaker | undefined;
   /** Each result as it happens (AWS records it at once: a crash must not lose what was applied). */
   onResult: (result: ChangeResult) => void | Promise<void>;
   /** Asked before each change starts: true hands the rest back (a Lambda running out of time). */
@@ -63,9 +65,14 @@ async function write(change: PlannedChange, directory: UserDirectory): Promise<v
   else await directory.update(change.id!, change.login, change.send);
 }
 
+function breakerLookup(deps: ApplyDeps): (change: PlannedChange) => CircuitBreaker | undefined {
+  return (change) => (deps.breakerOf ? deps.breakerOf(change) : deps.breaker);
+}
+
 /** Applies `changes` (already in level order); results go to `onResult` as they happen. */
 export async function applyChanges(changes: readonly PlannedChange[], deps: ApplyDeps): Promise<ApplyResult> {
   const result: ApplyResult = { retry: [] };
+  const breakerOf = breakerLookup(deps);
   const failed = new Set<string>();
   const levels = new Map<number, PlannedChange[]>();
   for (const c of changes) levels.set(c.level, [...(levels.get(c.level) ?? []), c]);
@@ -82,17 +89,18 @@ export async function applyChanges(changes: readonly PlannedChange[], deps: Appl
           result.retryReason ??= result.fatal ? result.fatal.message : 'stopped early: out of time';
           continue;
         }
-        if (deps.breaker?.tripped) {
-          await deps.onResult(resultOf(change, 'failed', [`not applied: ${deps.breaker.reason}`]));
+        const breaker = breakerOf(change);
+        if (breaker?.tripped) {
+          await deps.onResult(resultOf(change, 'failed', [`not applied: ${breaker.reason}`]));
           continue;
         }
         try {
           await write(change, deps.directory);
-          deps.breaker?.record(true);
+          breaker?.record(true);
           await deps.onResult(resultOf(change, OUTCOME_OF[change.kind]));
         } catch (err) {
           if (err instanceof CoupaRejectedError) {
-            deps.breaker?.record(false);
+            breaker?.record(false);
             failed.add(change.login.toLowerCase());
             await deps.onResult(resultOf(change, 'failed', err.messages.length ? err.messages : [err.message]));
           } else {
@@ -124,11 +132,18 @@ export const BULK_CHUNK = 50;
  */
 async function applyInBulk(queue: PlannedChange[], deps: ApplyDeps, result: ApplyResult, failed: Set<string>): Promise<PlannedChange[]> {
   const { directory } = deps;
+  const breakerOf = breakerLookup(deps);
   const creates = queue.filter((c) => c.kind === 'create');
   const updates = queue.filter((c) => c.kind !== 'create');
   const send = async (items: PlannedChange[], call: (chunk: PlannedChange[]) => Promise<Array<{ user?: unknown; error?: string }>>) => {
     for (let i = 0; i < items.length; i += BULK_CHUNK) {
-      const chunk = items.slice(i, i + BULK_CHUNK);
+      const chunk: PlannedChange[] = [];
+      for (const change of items.slice(i, i + BULK_CHUNK)) {
+        const breaker = breakerOf(change);
+        if (breaker?.tripped) await deps.onResult(resultOf(change, 'failed', [`not applied: ${breaker.reason}`]));
+        else chunk.push(change);
+      }
+      if (chunk.length === 0) continue;
       if (result.fatal || deps.shouldStop?.()) {
         result.retry.push(...chunk);
         result.retryReason ??= result.fatal ? result.fatal.message : 'stopped early: out of time';
@@ -139,7 +154,7 @@ async function applyInBulk(queue: PlannedChange[], deps: ApplyDeps, result: Appl
         for (const [n, change] of chunk.entries()) {
           const answer = answers[n];
           const ok = Boolean(answer?.user) && !answer?.error;
-          deps.breaker?.record(ok);
+          breakerOf(change)?.record(ok);
           if (!ok) failed.add(change.login.toLowerCase());
           await deps.onResult(ok ? resultOf(change, OUTCOME_OF[change.kind]) : resultOf(change, 'failed', [answer?.error ?? 'Coupa did not apply it']));
         }

@@ -9,10 +9,11 @@
  */
 import type { CoupaAuthError } from '../coupa-errors';
 import type { ChangeMessage, PlannedChange } from '../model';
-import type { OutcomeLedger, UserDirectory } from '../ports';
+import type { Notifier, OutcomeLedger, UserDirectory } from '../ports';
 import { coupaLoginOf, recheck } from '../run/approve';
 import { applyChanges, plannedOf } from './apply-changes';
 import { OUTCOME_OF, resultOf, rowOutcomesOf } from './outcomes';
+import { RunBreakers, type RunBreakersDeps } from './run-breaker';
 
 export interface ConsumeDeps {
   directory: UserDirectory;
@@ -20,6 +21,8 @@ export interface ConsumeDeps {
   maxInFlight: number;
   /** Asked before each change: true hands the rest back (out of time). */
   shouldStop?: () => boolean;
+  /** The circuit breaker each run shares with the other consumers; its "stopped" alert goes to `notifier`. */
+  breaker?: RunBreakersDeps & { notifier: Notifier };
 }
 
 export interface ConsumeResult {
@@ -28,6 +31,8 @@ export interface ConsumeResult {
   retryReason?: string;
   fatal?: CoupaAuthError;
   applied: number;
+  /** The shared breaker's tally could not be updated after the batch (S3 trouble): the next batch of the run counts again. */
+  breakerProblem?: string;
 }
 
 
@@ -38,6 +43,13 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
   const messageOf = new Map<PlannedChange, ChangeMessage>(batch.map(({ message }) => [message.change, message]));
   const redelivered = batch.filter((b) => b.receiveCount > 1).map((b) => b.message.change);
   const done = new Set<PlannedChange>();
+  let breakers: RunBreakers | undefined;
+  try {
+    breakers = deps.breaker && (await RunBreakers.open(batch.map((b) => b.message.runId), deps.breaker));
+  } catch (err) {
+    return { retry: batch.map((b) => b.message), retryReason: (err as Error).message, applied: 0 };
+  }
+  const runOf = (change: PlannedChange) => messageOf.get(plannedOf(change))!.runId;
   const record = (change: PlannedChange, outcomes: ReturnType<typeof rowOutcomesOf>) => {
     const message = messageOf.get(plannedOf(change))!;
     return deps.ledger.record({ runId: message.runId, file: message.file }, outcomes);
@@ -76,6 +88,7 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
       directory: deps.directory,
       maxInFlight: deps.maxInFlight,
       shouldStop: deps.shouldStop,
+      ...(breakers ? { breakerOf: (c: PlannedChange) => breakers.of(runOf(c)) } : {}),
       onResult: async (r) => {
         result.applied += 1;
         await record(r.change, rowOutcomesOf(r));
@@ -87,6 +100,15 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
       // A later round may change a user this one did not finish: it waits for the redelivery too.
       result.retry = [...applied.retry, ...rounds.slice(i + 1).flat()].map((c) => messageOf.get(plannedOf(c))!);
       break;
+    }
+  }
+  if (breakers && deps.breaker) {
+    const fileOf = new Map(batch.map(({ message }) => [message.runId, message.file]));
+    try {
+      for (const alert of await breakers.close((runId) => fileOf.get(runId)!)) await deps.breaker.notifier.publish(alert);
+    } catch (err) {
+      // What was applied is recorded; a batch of the run that opens later sees the tally and decides.
+      result.breakerProblem = (err as Error).message;
     }
   }
   return result;

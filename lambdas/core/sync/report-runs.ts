@@ -3,7 +3,7 @@
  * overdue) one gets its report written and ONE digest published, then leaves the pending list.
  */
 import type { RunReport } from '../model';
-import type { Clock, Notifier, RunStore, StoredPlan } from '../ports';
+import type { BreakerVerdict, Clock, Notifier, RunStore, StoredPlan } from '../ports';
 import { runDigest } from './notify';
 import { assessRun, type RecordedOutcomes, type RunSplit } from './run-status';
 
@@ -19,6 +19,8 @@ export interface PendingRunStore {
   heldRuns(): Promise<string[]>;
   /** Takes the run off the held list (approved, or expired). */
   closeHeld(runId: string): Promise<void>;
+  /** The run's circuit-breaker verdict (api-consumers record it), if one was decided. */
+  breakerVerdict(runId: string): Promise<BreakerVerdict | undefined>;
 }
 
 export interface ReportRunsDeps {
@@ -56,9 +58,10 @@ export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRun
         result.waiting.push(runId);
         continue;
       }
+      const report = stoppedIfTripped(status.report, await deps.store.breakerVerdict(runId));
       // Closed last: a crash in between repeats the report on the next pass instead of losing it.
-      const where = await deps.runs.saveReport(status.report);
-      await deps.notifier.publish(runDigest(status.report, where));
+      const where = await deps.runs.saveReport(report);
+      await deps.notifier.publish(runDigest(report, where));
       await deps.store.close(runId);
       result.reported.push({ runId, state: status.state });
     } catch (err) {
@@ -67,6 +70,13 @@ export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRun
     }
   }
   return result;
+}
+
+/** A run the circuit breaker stopped is `stopped`, with the breaker's reason after any earlier one (an approval). */
+function stoppedIfTripped(report: RunReport, verdict: BreakerVerdict | undefined): RunReport {
+  if (verdict?.state !== 'tripped') return report;
+  const reason = [report.reason, verdict.reason ?? `the circuit breaker stopped run ${report.runId} after ${verdict.failures} of the first ${verdict.writes} writes failed`];
+  return { ...report, status: 'stopped', reason: reason.filter(Boolean).join('; ') };
 }
 
 /** The absentees a plan queued: all of them, but those a held run keeps staged. */

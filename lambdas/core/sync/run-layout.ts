@@ -9,3 +9,6 @@ export const pendingMarkerKey = (runId: string) => `${PENDING_RUNS_PREFIX}${runI
 export const heldMarkerKey = (runId: string) => `${HELD_RUNS_PREFIX}${runId}`;
 export const splitKey = (runId: string) => `runs/${runId}/split.json`;
 export const claimKey = (runId: string) => `runs/${runId}/claim.json`;
+/** A run's circuit-breaker verdict (created once: tripped or passed) and the tallies concurrent consumers add. */
+export const breakerVerdictKey = (runId: string) => `runs/${runId}/breaker.json`;
+export const breakerTallyPrefix = (runId: string) => `runs/${runId}/breaker/`;

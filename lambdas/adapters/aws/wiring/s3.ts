@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { S3ManifestStore } from '../s3-manifest-store';
 import { S3ObjectStore } from '../s3-object-store';
 import { S3OutcomeLedger } from '../s3-outcome-ledger';
+import { S3RunBreakerStore } from '../s3-run-breaker';
 import { S3RunStore } from '../s3-run-store';
 import { S3StateStore } from '../s3-state-store';
 import { s3Sdk } from '../sdk';
@@ -14,6 +15,8 @@ const bucket = () => requireEnv('BUCKET_NAME');
 export const objectStore = retryableOnce(async () => new S3ObjectStore(await s3Client(), bucket()));
 export const ledger = retryableOnce(async () => new S3OutcomeLedger(await objectStore()));
 export const manifests = retryableOnce(async () => new S3ManifestStore(await s3Client(), bucket()));
-export const runStore = retryableOnce(async () => new S3RunStore(await s3Client(), bucket()));
+export const runStore = retryableOnce(async () => new S3RunStore(await s3Client(), bucket(), await objectStore()));
 /** Plans, reports, the accepted roster and the kept snapshot of Coupa's users. */
 export const stateStore = retryableOnce(async () => new S3StateStore(await objectStore(), bucket()));
+/** The circuit breaker each run shares across api-consumer Lambdas (decided verdicts cached while warm). */
+export const runBreakerStore = retryableOnce(async () => new S3RunBreakerStore(await s3Client(), bucket(), await objectStore()));
