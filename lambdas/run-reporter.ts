@@ -3,10 +3,11 @@ import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { systemClock } from './core/ports';
 import { reportPendingRuns, type ReportRunsResult } from './core/sync/report-runs';
+import { advanceLine } from './core/sync/run-queue';
 import { M } from './adapters/aws/metric-names';
 import { count, observed } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
-import { runStore, stateStore } from './adapters/aws/wiring/s3';
+import { runStore, runTurnStore, stateStore } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
 
 export const handler = middy<ScheduledEvent, ReportRunsResult>()
@@ -25,6 +26,9 @@ export const handler = middy<ScheduledEvent, ReportRunsResult>()
     for (const r of result.reported) logger.info('run reported', { ...r });
     for (const runId of result.expired) logger.warn('held run expired', { runId });
     if (result.waiting.length > 0) logger.info('runs still waiting for outcomes', { runIds: result.waiting });
+    // After the reports: a reported run's turn passes to the next waiting run (runs write to Coupa one at a time).
+    const line = await advanceLine({ turns: await runTurnStore(), notifier: await notifier(), clock: systemClock, reportAfterHours: config().reports.reportAfterHours });
+    if (line.released || line.started || line.alerted.length > 0) logger.info('line of runs moved', { ...line });
     if (result.errors.length > 0) {
       logger.error('runs not reported', { errors: result.errors });
       // Fail the invocation so the Errors metric (and its alarm) shows it; the runs stay pending.

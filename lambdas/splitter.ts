@@ -6,17 +6,21 @@
  * - plan/…     : the same, but stops at the plan and its report (nothing is written to Coupa);
  * - approvals/<runId> : approves a held run: each staged change is re-checked against Coupa and
  *   queued, or reported skipped.
+ * - runs/start/<key> : the turn of a run (or approval) that waited for an earlier run (run-queue.ts).
  */
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
+import type { WaitingRun } from './core/ports';
 import { HrFileError } from './core/hr/read-hr-file';
 import { channelFor, runIdFor } from './core/sync/route';
 import { planRun as planRunInAws, approveHeldRun } from './core/sync/aws-plan';
+import { START_RUNS_PREFIX } from './core/sync/run-layout';
+import { RunLine } from './core/sync/run-queue';
 import { M } from './adapters/aws/metric-names';
 import { onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
 import { count, countCoupaRequest, countingLedger, flushMetrics, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
-import { ledger, objectStore, stateStore } from './adapters/aws/wiring/s3';
+import { ledger, objectStore, runTurnStore, stateStore } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
 import { recordQueue } from './adapters/aws/wiring/sqs';
 import { objectKeyOf, objectVersionOf } from './adapters/aws/s3-event';
@@ -32,6 +36,8 @@ export const handler = middy<S3Event>()
   .handler(async (event) => {
     for (const record of event.Records) {
       const key = objectKeyOf(record);
+      const clock = { now: () => new Date(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+      const log = (message: string, data?: Record<string, unknown>) => logger.info(message, data ?? {});
       const deps = {
         objects: await objectStore(),
         state: await stateStore(),
@@ -40,14 +46,33 @@ export const handler = middy<S3Event>()
         queue: recordQueue,
         directory: userDirectory,
         config: config(),
-        clock: { now: () => new Date(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) },
-        log: (message: string, data?: Record<string, unknown>) => logger.info(message, data ?? {}),
+        clock,
+        log,
         bucket: record.s3.bucket.name,
+        line: new RunLine({ turns: await runTurnStore(), clock, log }),
       };
+      // Runs write to Coupa one at a time: a file or approval may wait for its turn (S3's event time orders the line).
+      let arrival = { arrivedAt: record.eventTime, resumed: false };
+      let resumed: WaitingRun | undefined;
+      if (key.startsWith(START_RUNS_PREFIX)) {
+        const entry = await deps.line.entryOf(key.slice(START_RUNS_PREFIX.length));
+        if (!entry) {
+          logger.info('start of a run no longer waiting: ignored', { key });
+          continue;
+        }
+        arrival = { arrivedAt: entry.arrivedAt, resumed: true };
+        if (entry.action === 'approve') {
+          logger.appendKeys({ runId: entry.run.runId });
+          await approveHeldRun(entry.run.runId, deps, arrival);
+          flushMetrics();
+          continue;
+        }
+        resumed = entry;
+      }
       if (key.startsWith(APPROVALS_PREFIX)) {
         const runId = key.slice(APPROVALS_PREFIX.length);
         logger.appendKeys({ runId });
-        const approved = await approveHeldRun(runId, deps);
+        const approved = await approveHeldRun(runId, deps, arrival);
         if (approved) {
           setChannel(approved.channel);
           count(M.changesQueued, approved.queued);
@@ -55,12 +80,13 @@ export const handler = middy<S3Event>()
         flushMetrics();
         continue;
       }
-      const run = { runId: runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file: key };
+      const run = resumed?.run ?? { runId: runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file: key };
+      const version = resumed ? resumed.version : record.s3.object.versionId;
       logger.appendKeys({ runId: run.runId });
-      const channel = channelFor(key.replace(PLAN_PREFIX, 'incoming/'), config());
+      const channel = resumed?.channel ?? channelFor(key.replace(PLAN_PREFIX, 'incoming/'), config());
       setChannel(channel);
       try {
-        const planned = await planRunInAws({ run, version: record.s3.object.versionId, channel, dryRun: key.startsWith(PLAN_PREFIX) }, deps);
+        const planned = await planRunInAws({ run, version, channel, dryRun: run.file.startsWith(PLAN_PREFIX), ...arrival }, deps);
         if (planned) {
           count(M.filesReceived);
           count(M.rowsRead, planned.rows);
@@ -73,7 +99,7 @@ export const handler = middy<S3Event>()
         if (!(err instanceof HrFileError)) throw err;
         // A file that cannot be read will not read better on retry: report it and stop.
         await deps.objects.put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
-        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
+        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${run.file} was not processed`, message: err.message, severity: 'failure', run });
         logger.error('HR file rejected', { error: err.message });
         count(M.filesReceived);
         count(M.filesRejected);

@@ -27,7 +27,8 @@ export type Severity = 'info' | 'failure';
  * `digest` the one report of a finished run; `held` a guard held a run for approval; `stopped` a run
  * broke off; `expired` a held run nobody approved; `approval-ignored` an approval of no held run;
  * `file-rejected` an HR file that could not be read; `unreadable` queue messages that were not
- * change messages; `failures` rows not applied (local runs); `csv-load-failed` Coupa's loader failed rows.
+ * change messages; `failures` rows not applied (local runs); `csv-load-failed` Coupa's loader failed rows;
+ * `waiting` a run has waited for an earlier run of the bucket longer than reports.reportAfterHours.
  */
 export const NOTIFICATION_KINDS = [
   'digest',
@@ -39,6 +40,7 @@ export const NOTIFICATION_KINDS = [
   'unreadable',
   'failures',
   'csv-load-failed',
+  'waiting',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -211,6 +213,49 @@ export interface RunBreakerStore {
   add(runId: string, counted: { writes: number; failures: number }): Promise<void>;
   /** Records the verdict unless one exists: true for the one caller that decided it (it alone alerts). */
   decide(runId: string, verdict: BreakerVerdict): Promise<boolean>;
+}
+
+/** A run (or the approval of a held run) waiting for its turn to write to Coupa (AWS: runs/waiting/<key>). */
+export interface WaitingRun {
+  action: 'plan' | 'approve';
+  run: RunRef;
+  /** The HR file's object version (plan). */
+  version?: string;
+  channel?: 'api' | 'csv';
+  /** When S3 saw the file or the approval (the S3 event's time): the line's order, the same on a redelivered event. */
+  arrivedAt: string;
+  /** Set once the "still waiting" alert went out. */
+  alertedAt?: string;
+}
+
+/** Who writes to Coupa now: one run (or approval) of the bucket at a time. */
+export interface RunTurn {
+  /** The waiting entry's key (runQueueKey): a run's plan and its later approval are two turns. */
+  key: string;
+  runId: string;
+  at: string;
+}
+
+/**
+ * The line of runs of one bucket (AWS): a run queues its changes only in its turn, so two runs'
+ * changes of one user never race in the FIFO queue. The turn is one object created once.
+ */
+export interface RunTurnStore {
+  /** Adds (or re-adds, unchanged) an entry to the line. */
+  enter(key: string, entry: WaitingRun): Promise<void>;
+  /** The line, oldest first, with each entry's key. */
+  waiting(): Promise<Array<{ key: string; entry: WaitingRun }>>;
+  entry(key: string): Promise<WaitingRun | undefined>;
+  update(key: string, entry: WaitingRun): Promise<void>;
+  leave(key: string): Promise<void>;
+  holder(): Promise<RunTurn | undefined>;
+  /** Takes the turn if nobody holds it: true when this caller got it. */
+  take(turn: RunTurn): Promise<boolean>;
+  release(): Promise<void>;
+  /** Whether the run is applying (it has a pending marker: queued changes not all reported yet). */
+  pending(runId: string): Promise<boolean>;
+  /** Asks the planner to go on with this entry (AWS: runs/start/<key>, which S3 hands to the planner). */
+  start(key: string, entry: WaitingRun): Promise<void>;
 }
 
 /**

@@ -20,6 +20,12 @@ export const PREFIX = {
   pendingRuns: 'runs/pending/',
   /** Markers of held runs waiting for approval (the run-reporter expires them). */
   heldRuns: 'runs/held/',
+  /** The line of runs waiting for their turn to write to Coupa (core/sync/run-queue.ts). */
+  waitingRuns: 'runs/waiting/',
+  /** `runs/start/<key>`: a waiting run's turn came; S3 hands it to the planner. */
+  startRuns: 'runs/start/',
+  /** The one run (or approval) whose turn it is. */
+  runTurn: 'runs/turn.json',
   outbox: 'outbox/',
   manifests: 'outbox/manifests/',
 } as const;
@@ -62,6 +68,9 @@ export class DropBucket extends Construct {
         // Deleted pending markers leave delete markers (versioned bucket); drop them once alone, so listing stays cheap.
         { id: 'clean-pending-markers', prefix: PREFIX.pendingRuns, expiredObjectDeleteMarker: true },
         { id: 'clean-held-markers', prefix: PREFIX.heldRuns, expiredObjectDeleteMarker: true },
+        { id: 'clean-waiting-runs', prefix: PREFIX.waitingRuns, expiredObjectDeleteMarker: true },
+        // A start request only triggers the planner (the line entry is the record): a week is plenty.
+        { id: 'expire-start-requests', prefix: PREFIX.startRuns, expiration: Duration.days(7) },
         { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

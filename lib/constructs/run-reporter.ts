@@ -54,6 +54,13 @@ export class RunReporter extends Construct {
     );
     grantObjectDelete(role, bucket, PREFIX.pendingRuns);
     grantObjectDelete(role, bucket, PREFIX.heldRuns);
+    // The line of runs: pass a finished turn on, start the next waiting run, mark a long wait alerted.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [PREFIX.startRuns, PREFIX.waitingRuns].map((p) => bucket.arnForObjects(`${p}*`)) }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects(PREFIX.runTurn)] }));
+    acknowledgePrefixGrant(role, bucket, PREFIX.startRuns, 'Writes only the start requests of waiting runs under runs/start/.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.waitingRuns, 'Marks only entries of the line of runs under runs/waiting/ alerted.');
     grantPublish(role, alerts.topic, alerts.key);
     acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads split summaries and outcome files under runs/ only.');
     for (const pattern of REPORT_KEY_PATTERNS) acknowledgeObjectGrant(role, bucket, pattern, "Writes only each run's report files.");

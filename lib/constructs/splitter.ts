@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantList, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
+import { grantList, grantObjectDelete, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
@@ -74,6 +74,10 @@ export class Splitter extends Construct {
     // the prefix, and 403 AccessDenied to any other, which would fail every run of a fresh stack.
     grantList(role, bucket, PREFIX.runs);
     grantList(role, bucket, PREFIX.state);
+    // The line of runs: an entry leaves it, the turn is passed on (core/sync/run-queue.ts).
+    grantObjectDelete(role, bucket, PREFIX.waitingRuns);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects(PREFIX.runTurn)] }));
+    acknowledgePrefixGrant(role, bucket, PREFIX.waitingRuns, 'Deletes only the entries of the line of runs under runs/waiting/.');
     grantSend(role, props.apiQueue, props.csvQueue);
     grantPublish(role, props.alerts.topic, props.alerts.key);
     grantSecretRead(role, props.coupaSecret);
@@ -96,7 +100,8 @@ export class Splitter extends Construct {
       maxEventAge: SPLITTER_MAX_EVENT_AGE,
     });
 
-    for (const prefix of [PREFIX.incoming, PREFIX.plan, PREFIX.approvals]) {
+    // runs/start/<key>: the turn of a run that waited for an earlier one (written by the planner or the reporter).
+    for (const prefix of [PREFIX.incoming, PREFIX.plan, PREFIX.approvals, PREFIX.startRuns]) {
       bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.function.fn), { prefix });
     }
     acknowledgeNotificationsHandler(Stack.of(this));

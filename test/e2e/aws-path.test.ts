@@ -339,3 +339,59 @@ describe('AWS path: the circuit breaker shared by the api-consumers', () => {
     ]);
   });
 });
+
+describe('AWS path: overlapping runs take turns', () => {
+  /** The S3 event of one upload at `at` (the line of runs is ordered by the event's time). */
+  const eventAt = (key: string, versionId: string, at: string): S3Event => {
+    const event = s3Event(key, versionId);
+    event.Records[0].eventTime = at;
+    return event;
+  };
+
+  it('plans file B only once file A, dropped 5 minutes earlier and touching the same user, is reported: the user ends with B\'s values', async () => {
+    // Prepare: A creates new.boss and moves steady.state under it (one FIFO group, headed by new.boss);
+    // B, 5 minutes later, changes steady.state's last name (its own group in a run of its own).
+    await freshStack();
+    const fileA = 'incoming/a-0100.csv';
+    const fileB = 'incoming/b-0105.csv';
+    const versionA = objects.putVersion(fileA, Buffer.from(['login,email,firstname,lastname,manager', 'new.boss,new.boss@example.com,Nova,Boss,mgr.jones', 'steady.state,steady@example.com,Sam,FromA,new.boss'].join('\n')));
+    const versionB = objects.putVersion(fileB, Buffer.from(['login,lastname', 'steady.state,FromB'].join('\n')));
+    const runA = runIdFor(BUCKET, fileA, versionA);
+    const runB = runIdFor(BUCKET, fileB, versionB);
+
+    // Act 1: both files arrive; then two consumers poll at once, the second finishing first (as Lambdas may)
+    await splitter(eventAt(fileA, versionA, '2026-11-29T01:00:00.000Z'), lambdaContext('splitter'));
+    await splitter(eventAt(fileB, versionB, '2026-11-29T01:05:00.000Z'), lambdaContext('splitter'));
+    const queuedBeforeTurn = queue.messages.map((m) => (JSON.parse(m.body) as ChangeMessage).runId);
+    const first = queue.receive(1);
+    const second = queue.receive(1);
+    if (second.length > 0) queue.settle(second, await consumer({ Records: second }, consumerContext()));
+    queue.settle(first, await consumer({ Records: first }, consumerContext()));
+    await queue.drain(consumer, consumerContext, 10);
+    const afterA = await reporter(scheduled, lambdaContext('run-reporter'));
+    // Assess 1: B waited (nothing of it queued), A was applied and reported, B's turn was started
+    expect(queuedBeforeTurn).toEqual([runA, runA]);
+    expect(second).toEqual([]);
+    expect(afterA.reported).toEqual([{ runId: runA, state: 'complete' }]);
+    expect(objects.json(`runs/${runB}/claim.json`)).toMatchObject({ state: 'waiting' });
+    const starts = objects.keysUnder('runs/start/');
+    expect(starts).toEqual([`runs/start/2026-11-29T01:05:00.000Z-plan-${runB}`]);
+    expect(objects.has('runs/turn.json')).toBe(false);
+
+    // Act 2: S3 hands the start request to the planner; B is planned against Coupa as A left it, applied and reported
+    await splitter(eventAt(starts[0], objects.currentVersion(starts[0])!, '2026-11-29T01:20:00.000Z'), lambdaContext('splitter'));
+    await queue.drain(consumer, consumerContext, 10);
+    const afterB = await reporter(scheduled, lambdaContext('run-reporter'));
+    // Assess 2: B's values in Coupa; B's report shows A's value as "before"
+    expect(afterB.reported).toEqual([{ runId: runB, state: 'complete' }]);
+    expect(coupa.users().find((u) => u.login === 'steady.state')).toMatchObject({ lastname: 'FromB', manager: { login: 'new.boss' } });
+    expect(objects.json<RunReport>(`runs/${runA}/report.json`).rows.map((r) => [r.login, r.outcome])).toEqual([['new.boss', 'created'], ['steady.state', 'updated']]);
+    expect(objects.json<RunReport>(`runs/${runB}/report.json`).rows).toEqual([
+      { row: 1, login: 'steady.state', outcome: 'updated', changedFields: ['lastname'], changes: [{ field: 'lastname', before: 'FromA', after: 'FromB' }] },
+    ]);
+    // Assess 2: the line is empty, nobody holds the turn
+    expect(objects.keysUnder('runs/waiting/')).toEqual([]);
+    expect(objects.has('runs/turn.json')).toBe(false);
+    expect(objects.keysUnder('runs/pending/')).toEqual([]);
+  });
+});

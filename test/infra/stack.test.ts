@@ -94,7 +94,7 @@ describe('drop bucket', () => {
     expect(rules.map((r) => r.Prefix)).not.toContain('runs/');
   });
 
-  it('sends ObjectCreated events under incoming/, plan/ and approvals/ to the splitter, and nothing else', () => {
+  it('sends ObjectCreated events under incoming/, plan/, approvals/ and runs/start/ to the splitter, and nothing else', () => {
     // Assess (the template synthesized in beforeAll)
     const [splitterId] = functionByEntry(/^Plans an HR file/);
     const toSplitter = (prefix: string) => ({
@@ -104,7 +104,7 @@ describe('drop bucket', () => {
     });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/')],
+        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/'), toSplitter('runs/start/')],
       },
     });
     template.resourceCountIs('Custom::S3BucketNotifications', 1);
@@ -120,6 +120,8 @@ describe('drop bucket', () => {
     expect(byPrefix('plan/')).toEqual([{ Prefix: 'plan/', ExpirationInDays: 30, Status: 'Enabled' }]);
     expect(byPrefix('runs/pending/')).toEqual([{ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
     expect(byPrefix('runs/held/')).toEqual([{ Prefix: 'runs/held/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
+    expect(byPrefix('runs/waiting/')).toEqual([{ Prefix: 'runs/waiting/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
+    expect(byPrefix('runs/start/')).toEqual([{ Prefix: 'runs/start/', ExpirationInDays: 7, Status: 'Enabled' }]);
     // The planner's state and the approvals are kept: state/ is read by every run, approvals/ is the audit of who approved.
     expect(rules.map((r) => r.Prefix)).not.toContain('state/');
     expect(rules.map((r) => r.Prefix)).not.toContain('approvals/');
@@ -258,6 +260,8 @@ describe('lambdas', () => {
       // approvals/<runId> of an unknown run) with 403 AccessDenied instead of 404 NoSuchKey.
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['state/*'] } } }),
+      // The line of runs: an entry leaves it, the turn passes on.
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: [objectArn('runs/turn.json'), objectArn('runs/waiting/*')] }),
     ]);
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: { Ref: expect.stringMatching(/^SecretsCoupaClient/) } }),
@@ -681,7 +685,7 @@ describe('run reporter', () => {
     expect(configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG }).reports.reportAfterHours).toBe(24);
   });
 
-  it('may list and read runs/, write only the report files and plan.json, delete only pending and held markers, and publish', () => {
+  it('may list and read runs/, write only the report files, plan.json and the line of runs, delete only pending and held markers and the turn, and publish', () => {
     // Assess (the template synthesized in beforeAll)
     const [, reporter] = functionByEntry(/^Writes the report of every finished run/);
     const s3 = statementsOf(reporter).filter((st) => String(st.Action).startsWith('s3:'));
@@ -690,9 +694,17 @@ describe('run reporter', () => {
       expect.objectContaining({ Action: 's3:GetObject', Resource: objectArn('runs/*') }),
       expect.objectContaining({
         Action: 's3:PutObject',
-        Resource: [objectArn('runs/*/plan.json'), objectArn('runs/*/report.csv'), objectArn('runs/*/report.html'), objectArn('runs/*/report.json')],
+        Resource: [
+          objectArn('runs/*/plan.json'),
+          objectArn('runs/*/report.csv'),
+          objectArn('runs/*/report.html'),
+          objectArn('runs/*/report.json'),
+          // The line of runs: a waiting run's start request, an entry marked alerted.
+          objectArn('runs/start/*'),
+          objectArn('runs/waiting/*'),
+        ],
       }),
-      expect.objectContaining({ Action: 's3:DeleteObject', Resource: [objectArn('runs/held/*'), objectArn('runs/pending/*')] }),
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: [objectArn('runs/held/*'), objectArn('runs/pending/*'), objectArn('runs/turn.json')] }),
     ]);
     expect(statementsOf(reporter).map((st) => st.Action)).toContain('sns:Publish');
   });

@@ -92,7 +92,8 @@ describe('run-reporter handler', () => {
       [`runs/${runId}/report.json`, 'application/json'],
     ]);
     expect(objects.has(`runs/pending/${runId}`)).toBe(false);
-    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['runs/held/', 'runs/pending/', `runs/${runId}/outcomes/`]);
+    // (runs/waiting/: the line of runs that wait for their turn, read once per pass)
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['runs/held/', 'runs/pending/', `runs/${runId}/outcomes/`, 'runs/waiting/']);
   });
 
   it('leaves an unfinished run pending, and reports it with the missing rows failed once overdue', async () => {
@@ -119,14 +120,17 @@ describe('run-reporter handler', () => {
     expect(objects.has('runs/pending/stale-cccccccccccc')).toBe(false);
   });
 
-  it('does nothing but list the held and the pending markers when no run is open', async () => {
+  it('does nothing but list the held and the pending markers and look at the line of runs when no run is open', async () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
     expect(result).toEqual({ reported: [], expired: [], waiting: [], errors: [] });
-    expect(s3Mock.calls().map((c) => [c.args[0].constructor.name, (c.args[0].input as { Prefix?: string }).Prefix])).toEqual([
+    expect(s3Mock.calls().map((c) => [c.args[0].constructor.name, (c.args[0].input as { Prefix?: string; Key?: string }).Prefix ?? (c.args[0].input as { Key?: string }).Key])).toEqual([
       ['ListObjectsV2Command', 'runs/held/'],
       ['ListObjectsV2Command', 'runs/pending/'],
+      // The line of runs: who holds the turn (nobody), who waits (nobody).
+      ['GetObjectCommand', 'runs/turn.json'],
+      ['ListObjectsV2Command', 'runs/waiting/'],
     ]);
     expect(snsMock.calls()).toHaveLength(0);
   });

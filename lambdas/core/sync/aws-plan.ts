@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
 import type { RunRef } from '../model';
-import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory } from '../ports';
+import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory, WaitingRun } from '../ports';
 import { HrFileError } from '../hr/read-hr-file';
 import { recheckStaged } from '../run/approve';
 import { exemptionRulesOf } from '../run/exempt-now';
@@ -20,6 +20,7 @@ import { changeMessages } from './enqueue';
 import { runDigest } from './notify';
 import { buildReport, type ReportDetails } from './report';
 import type { Channel } from './route';
+import type { RunLine } from './run-queue';
 import { claimKey, heldMarkerKey, pendingMarkerKey, splitKey } from './run-layout';
 
 export interface AwsPlanDeps {
@@ -34,6 +35,18 @@ export interface AwsPlanDeps {
   log: (message: string, data?: Record<string, unknown>) => void;
   /** The bucket approvals go to: the held alert names the exact command. */
   bucket?: string;
+  /** Runs take turns writing to Coupa (run-queue.ts); without it (tests of one run) every run goes at once. */
+  line?: RunLine;
+}
+
+/** A file to plan: `arrivedAt` orders the line of runs; `resumed` when its turn came after waiting. */
+export interface PlanRequest {
+  run: RunRef;
+  version?: string;
+  channel: Channel;
+  dryRun: boolean;
+  arrivedAt?: string;
+  resumed?: boolean;
 }
 
 /** What split.json holds: the reporter's view of the run. */
@@ -55,23 +68,25 @@ const STALE_CLAIM_MS = 16 * 60_000;
 
 /**
  * `planning`: an attempt is at it; `failed`: an attempt hit a transient error (Lambda retries the
- * event: the retry takes the run over); `planned`, `rejected` (the file cannot be read): done.
+ * event: the retry takes the run over); `waiting`: an earlier run is applying, its turn will start
+ * it (run-queue.ts); `planned`, `rejected` (the file cannot be read): done.
  */
-type ClaimState = 'planning' | 'failed' | 'planned' | 'rejected';
+type ClaimState = 'planning' | 'failed' | 'waiting' | 'planned' | 'rejected';
 
 function claimBody(run: RunRef, version: string | undefined, state: ClaimState, deps: AwsPlanDeps): string {
   return JSON.stringify({ state, file: run.file, ...(version ? { version } : {}), at: deps.clock.now().toISOString() });
 }
 
-async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps): Promise<boolean> {
+/** True when this attempt may plan the run; else the state of the claim that stopped it. */
+async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps, resumed = false): Promise<true | ClaimState> {
   if (await deps.objects.create(claimKey(run.runId), claimBody(run, version, 'planning', deps))) return true;
   const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: ClaimState; at: string };
   const died = earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS;
-  if (earlier.state === 'failed' || died) {
+  if (earlier.state === 'failed' || died || (earlier.state === 'waiting' && resumed)) {
     await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'planning', deps), 'application/json');
     return true;
   }
-  return false;
+  return earlier.state;
 }
 
 async function wasApproved(runId: string, deps: AwsPlanDeps): Promise<boolean> {
@@ -96,27 +111,37 @@ export interface PlanRunResult {
   rejected: number;
 }
 
-export async function planRun(
-  request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean },
-  deps: AwsPlanDeps,
-): Promise<PlanRunResult | undefined> {
+export async function planRun(request: PlanRequest, deps: AwsPlanDeps): Promise<PlanRunResult | undefined> {
   const { run } = request;
-  if (!(await claim(run, request.version, deps))) {
-    deps.log('S3 event for a run already planned: ignored', { file: run.file });
+  // Plan-only files write nothing to Coupa: they never wait for a turn.
+  const line = request.dryRun ? undefined : deps.line;
+  const entry: WaitingRun = { action: 'plan', run, ...(request.version ? { version: request.version } : {}), channel: request.channel, arrivedAt: request.arrivedAt ?? deps.clock.now().toISOString() };
+  const claimed = await claim(run, request.version, deps, request.resumed);
+  if (claimed !== true) {
+    // Its turn came for a run that is done (a start request repeated after the run passed its turn on).
+    if (request.resumed && (claimed === 'planned' || claimed === 'rejected')) await line?.turnDone(entry);
+    deps.log('S3 event for a run already planned: ignored', { file: run.file, claim: claimed });
+    return undefined;
+  }
+  if (line && !(await line.waitTurn(entry))) {
+    await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'waiting', deps), 'application/json');
     return undefined;
   }
   try {
-    return await planClaimed(request, deps);
+    const planned = await planClaimed(request, deps);
+    await line?.turnDone(entry);
+    return planned;
   } catch (err) {
     // A file that cannot be read is done with (the caller reports it); anything else is transient:
     // the claim is let go, so Lambda's retry of the event plans the run instead of ignoring it.
     const state: ClaimState = err instanceof HrFileError ? 'rejected' : 'failed';
     await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, state, deps), 'application/json').catch(() => undefined);
+    if (err instanceof HrFileError) await line?.turnDone(entry);
     throw err;
   }
 }
 
-async function planClaimed(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<PlanRunResult> {
+async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<PlanRunResult> {
   const { run, channel } = request;
   const planned = await planFile(
     {
@@ -182,10 +207,16 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
  * `approvals/<runId>`: the held run's staged changes, each re-checked against Coupa now — queued
  * when it still applies, `skipped` when Coupa changed meanwhile or already holds it.
  */
-export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<{ channel: Channel; queued: number; skipped: number } | undefined> {
+export async function approveHeldRun(
+  runId: string,
+  deps: AwsPlanDeps,
+  arrival: { arrivedAt?: string; resumed?: boolean } = {},
+): Promise<{ channel: Channel; queued: number; skipped: number } | undefined> {
   const plan = await deps.state.loadPlan(runId);
+  const entry = (run: RunRef): WaitingRun => ({ action: 'approve', run, arrivedAt: arrival.arrivedAt ?? deps.clock.now().toISOString() });
   if (plan && plan.status !== 'held' && (await wasApproved(runId, deps))) {
     // S3 delivered the approvals/<runId> event again: the run was approved already.
+    if (arrival.resumed) await deps.line?.turnDone(entry(plan.run));
     deps.log('approval for a run approved already: ignored', { status: plan.status });
     return undefined;
   }
@@ -198,6 +229,8 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
     });
     return undefined;
   }
+  // Approval writes to Coupa: it waits for its turn like a run (and re-checks Coupa when it comes).
+  if (deps.line && !(await deps.line.waitTurn(entry(plan.run)))) return undefined;
   const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
   const { toApply: toQueue, skipped } = await recheckStaged(plan.staged, await deps.directory(), exemptionRulesOf(deps.config));
   const approvedAt = deps.clock.now().toISOString();
@@ -213,5 +246,6 @@ export async function approveHeldRun(runId: string, deps: AwsPlanDeps): Promise<
   await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
   if (plan.mode === 'full') await deps.state.acceptRoster({ runId, logins: plan.rosterLogins, at: approvedAt });
   deps.log('held run approved', { queued: toQueue.length, skipped: skipped.length });
+  await deps.line?.turnDone(entry(plan.run));
   return { channel: split.channel, queued: toQueue.length, skipped: skipped.length };
 }

@@ -12,3 +12,10 @@ export const claimKey = (runId: string) => `runs/${runId}/claim.json`;
 /** A run's circuit-breaker verdict (created once: tripped or passed) and the tallies concurrent consumers add. */
 export const breakerVerdictKey = (runId: string) => `runs/${runId}/breaker.json`;
 export const breakerTallyPrefix = (runId: string) => `runs/${runId}/breaker/`;
+/**
+ * The line of runs (run-queue.ts): waiting entries (the key sorts by arrival), the one turn, and the
+ * start requests S3 hands to the planner. `waiting`, `start` and `turn.json` cannot clash with a run id.
+ */
+export const WAITING_RUNS_PREFIX = 'runs/waiting/';
+export const START_RUNS_PREFIX = 'runs/start/';
+export const RUN_TURN_KEY = 'runs/turn.json';

@@ -5,6 +5,7 @@ import { S3ObjectStore } from '../s3-object-store';
 import { S3OutcomeLedger } from '../s3-outcome-ledger';
 import { S3RunBreakerStore } from '../s3-run-breaker';
 import { S3RunStore } from '../s3-run-store';
+import { S3RunTurnStore } from '../s3-run-turns';
 import { S3StateStore } from '../s3-state-store';
 import { s3Sdk } from '../sdk';
 import { requireEnv, retryableOnce } from './runtime';
@@ -20,3 +21,5 @@ export const runStore = retryableOnce(async () => new S3RunStore(await s3Client(
 export const stateStore = retryableOnce(async () => new S3StateStore(await objectStore(), bucket()));
 /** The circuit breaker each run shares across api-consumer Lambdas (decided verdicts cached while warm). */
 export const runBreakerStore = retryableOnce(async () => new S3RunBreakerStore(await s3Client(), bucket(), await objectStore()));
+/** The line of runs: one run of the bucket writes to Coupa at a time (core/sync/run-queue.ts). */
+export const runTurnStore = retryableOnce(async () => new S3RunTurnStore(await s3Client(), bucket(), await objectStore()));
