@@ -395,3 +395,48 @@ describe('AWS path: overlapping runs take turns', () => {
     expect(objects.keysUnder('runs/pending/')).toEqual([]);
   });
 });
+
+describe('AWS path: a held run and its approval take turns too', () => {
+  it('passes the turn on at once when a run is held, and lets its approval wait while a later run applies', async () => {
+    // Prepare: H deactivates leaver.lee and is held (at most 0 deactivations); A, 10 minutes later, updates steady.state
+    await freshStack({ roster: { maxDeactivations: 0 } });
+    const fileH = 'incoming/h-0100.csv';
+    const fileA = 'incoming/a-0110.csv';
+    const versionH = objects.putVersion(fileH, Buffer.from('login,active\nleaver.lee,false'));
+    const versionA = objects.putVersion(fileA, Buffer.from('login,lastname\nsteady.state,Later'));
+    const runH = runIdFor(BUCKET, fileH, versionH);
+    const runA = runIdFor(BUCKET, fileA, versionA);
+    const at = (key: string, versionId: string, time: string): S3Event => {
+      const event = s3Event(key, versionId);
+      event.Records[0].eventTime = time;
+      return event;
+    };
+
+    // Act 1: H is held; A is planned at once; H's approval arrives while A is applying
+    await splitter(at(fileH, versionH, '2026-11-29T01:00:00.000Z'), lambdaContext('splitter'));
+    await splitter(at(fileA, versionA, '2026-11-29T01:10:00.000Z'), lambdaContext('splitter'));
+    const approvalKey = `approvals/${runH}`;
+    await splitter(at(approvalKey, objects.putVersion(approvalKey, Buffer.from('{}')), '2026-11-29T01:15:00.000Z'), lambdaContext('splitter'));
+    // Assess 1: only A's change is queued; the approval waits in line
+    expect(queue.messages.map((m) => (JSON.parse(m.body) as ChangeMessage).change.login)).toEqual(['steady.state']);
+    expect(objects.keysUnder('runs/waiting/')).toEqual([`runs/waiting/2026-11-29T01:15:00.000Z-approve-${runH}`]);
+    expect(objects.json('runs/turn.json')).toMatchObject({ runId: runA });
+
+    // Act 2: A is applied and reported; the approval's turn is started; its change applied and reported
+    await queue.drain(consumer, consumerContext, 10);
+    const afterA = await reporter(scheduled, lambdaContext('run-reporter'));
+    const [start] = objects.keysUnder('runs/start/');
+    await splitter(at(start, objects.currentVersion(start)!, '2026-11-29T01:25:00.000Z'), lambdaContext('splitter'));
+    await queue.drain(consumer, consumerContext, 10);
+    const afterH = await reporter(scheduled, lambdaContext('run-reporter'));
+    // Assess 2
+    expect(afterA.reported).toEqual([{ runId: runA, state: 'complete' }]);
+    expect(start).toBe(`runs/start/2026-11-29T01:15:00.000Z-approve-${runH}`);
+    expect(afterH.reported).toEqual([{ runId: runH, state: 'complete' }]);
+    expect(objects.json<RunReport>(`runs/${runH}/report.json`).rows.map((r) => [r.login, r.outcome])).toEqual([['leaver.lee', 'deactivated']]);
+    expect(coupa.users().find((u) => u.login === 'leaver.lee')).toMatchObject({ active: false });
+    expect(coupa.users().find((u) => u.login === 'steady.state')).toMatchObject({ lastname: 'Later' });
+    expect(objects.keysUnder('runs/waiting/')).toEqual([]);
+    expect(objects.has('runs/turn.json')).toBe(false);
+  });
+});

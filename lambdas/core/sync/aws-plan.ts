@@ -119,26 +119,35 @@ export async function planRun(request: PlanRequest, deps: AwsPlanDeps): Promise<
   const claimed = await claim(run, request.version, deps, request.resumed);
   if (claimed !== true) {
     // Its turn came for a run that is done (a start request repeated after the run passed its turn on).
-    if (request.resumed && (claimed === 'planned' || claimed === 'rejected')) await line?.turnDone(entry);
+    if (request.resumed && (claimed === 'planned' || claimed === 'rejected')) await passTurn(line, entry, deps);
     deps.log('S3 event for a run already planned: ignored', { file: run.file, claim: claimed });
     return undefined;
   }
-  if (line && !(await line.waitTurn(entry))) {
-    await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'waiting', deps), 'application/json');
-    return undefined;
-  }
+  let planned: PlanRunResult;
   try {
-    const planned = await planClaimed(request, deps);
-    await line?.turnDone(entry);
-    return planned;
+    if (line && !(await line.waitTurn(entry))) {
+      await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'waiting', deps), 'application/json');
+      return undefined;
+    }
+    planned = await planClaimed(request, deps);
   } catch (err) {
     // A file that cannot be read is done with (the caller reports it); anything else is transient:
     // the claim is let go, so Lambda's retry of the event plans the run instead of ignoring it.
     const state: ClaimState = err instanceof HrFileError ? 'rejected' : 'failed';
     await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, state, deps), 'application/json').catch(() => undefined);
-    if (err instanceof HrFileError) await line?.turnDone(entry);
+    if (err instanceof HrFileError) await passTurn(line, entry, deps);
     throw err;
   }
+  await passTurn(line, entry, deps);
+  return planned;
+}
+
+/**
+ * The run's turn is done. A failure here must not fail (and so re-plan) a planned run: the reporter
+ * finds the entry still in line, not applying, and starts it again, which then only passes the turn on.
+ */
+async function passTurn(line: RunLine | undefined, entry: WaitingRun, deps: AwsPlanDeps): Promise<void> {
+  await line?.turnDone(entry).catch((err: unknown) => deps.log('turn not passed on: the run reporter will', { error: (err as Error).message }));
 }
 
 async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<PlanRunResult> {
@@ -216,11 +225,13 @@ export async function approveHeldRun(
   const entry = (run: RunRef): WaitingRun => ({ action: 'approve', run, arrivedAt: arrival.arrivedAt ?? deps.clock.now().toISOString() });
   if (plan && plan.status !== 'held' && (await wasApproved(runId, deps))) {
     // S3 delivered the approvals/<runId> event again: the run was approved already.
-    if (arrival.resumed) await deps.line?.turnDone(entry(plan.run));
+    if (arrival.resumed) await passTurn(deps.line, entry(plan.run), deps);
     deps.log('approval for a run approved already: ignored', { status: plan.status });
     return undefined;
   }
   if (!plan || plan.status !== 'held') {
+    // Its turn came for an approval of a run no longer held (it expired while waiting): done with.
+    if (plan && arrival.resumed) await passTurn(deps.line, entry(plan.run), deps);
     await deps.notifier.publish({
       kind: 'approval-ignored',
       severity: 'failure',
@@ -246,6 +257,6 @@ export async function approveHeldRun(
   await deps.state.savePlan({ ...plan, status: 'complete', staged: [] });
   if (plan.mode === 'full') await deps.state.acceptRoster({ runId, logins: plan.rosterLogins, at: approvedAt });
   deps.log('held run approved', { queued: toQueue.length, skipped: skipped.length });
-  await deps.line?.turnDone(entry(plan.run));
+  await passTurn(deps.line, entry(plan.run), deps);
   return { channel: split.channel, queued: toQueue.length, skipped: skipped.length };
 }
