@@ -17,6 +17,7 @@ import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
 import {
+  grantKeyDecrypt,
   grantList,
   grantObjectDelete,
   grantObjectRead,
@@ -25,6 +26,7 @@ import {
   grantSecretRead,
 } from './grants';
 import { acknowledgePrefixGrant } from './nag';
+import { TopicOfThisRule } from './rule-to-topic';
 import { SyncFunction } from './sync-function';
 
 export const CSV_BATCHER_TIMEOUT = Duration.minutes(5);
@@ -56,10 +58,11 @@ export class CsvDelivery extends Construct {
     const { config, bucket, alerts } = props;
 
     this.connector = new transfer.CfnConnector(this, 'Connector', {
-      url: config.csv.sftp.url,
+      url: config.csv.sftp.url ?? '',
       accessRole: this.connectorRole(props).roleArn,
       sftpConfig: {
-        trustedHostKeys: config.csv.sftp.trustedHostKeys.length ? config.csv.sftp.trustedHostKeys : undefined,
+        // Never empty: the stack refuses a CSV channel without a pinned host key (checkCsvChannel).
+        trustedHostKeys: config.csv.sftp.trustedHostKeys,
         userSecretId: props.sftpSecret.secretArn,
         // Coupa allows 5 sFTP connections per user; one is plenty for a few files a day.
         maxConcurrentConnections: 1,
@@ -75,13 +78,14 @@ export class CsvDelivery extends Construct {
       eventPattern: { source: ['aws.transfer'], detailType: [SEND_FAILED], detail: connectorOnly },
     });
     this.sendFailed.addTarget(
-      new targets.SnsTopic(alerts.topic, {
-        message: events.RuleTargetInput.fromText(
+      new TopicOfThisRule(
+        alerts,
+        events.RuleTargetInput.fromText(
           `Coupa user-import file ${events.EventField.fromPath('$.detail.file-path')} was NOT delivered to ` +
             `${events.EventField.fromPath('$.detail.remote-directory-path')}: ` +
             `${events.EventField.fromPath('$.detail.failure-code')} ${events.EventField.fromPath('$.detail.failure-message')}`,
         ),
-      }),
+      ),
     );
     // No target needed: EventBridge counts the rule's matches (AWS/Events TriggeredRules by RuleName),
     // which the dashboard shows next to the failures.
@@ -93,9 +97,15 @@ export class CsvDelivery extends Construct {
 
   /** What Transfer Family assumes to read outbox/ files and the sFTP credentials. */
   private connectorRole(props: CsvDeliveryProps): iam.Role {
+    const { account, region, partition } = Stack.of(this);
     const role = new iam.Role(this, 'ConnectorRole', {
+      // Confused-deputy guard: only Transfer Family acting for a connector of this account and region.
+      // Not the connector's own ARN: the connector names this role, so that would be a circular reference.
       assumedBy: new iam.ServicePrincipal('transfer.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:transfer:${region}:${account}:connector/*` },
+        },
       }),
       description: 'Transfer Family SFTP connector for Coupa user-import files',
     });
@@ -105,6 +115,7 @@ export class CsvDelivery extends Construct {
         resources: [props.bucket.arnForObjects(`${PREFIX.outbox}*`)],
       }),
     );
+    grantKeyDecrypt(role, props.bucket);
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [props.bucket.bucketArn] }));
     grantList(role, props.bucket, PREFIX.outbox);
     grantSecretRead(role, props.sftpSecret);
