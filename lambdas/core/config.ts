@@ -294,6 +294,8 @@ export function describeIssue(issue: Issue): string[] {
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return [`${at}: must not be empty`];
       return [`${at}: Too small: at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`];
     case 'invalid_format':
+      // A pattern's own message says what is expected (e.g. "must be a KMS key ARN …").
+      if (issue.format === 'regex') return [`${at}: ${issue.message}`];
       return [`${at}: not a valid ${issue.format === 'url' ? 'URL' : issue.format === 'email' ? 'e-mail address' : issue.format}`];
     case 'not_multiple_of':
       return [`${at}: must be a whole number`];

@@ -86,12 +86,12 @@ describe('drop bucket', () => {
     });
   });
 
-  it('never expires run reports', () => {
+  it('keeps run reports (the audit trail) 400 days by default (storage.runsRetentionDays; test/infra/hardening.test.ts)', () => {
     // Act
     const bucket = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('DropBucket'))!;
-    const rules: Array<{ Prefix?: string }> = bucket[1].Properties.LifecycleConfiguration.Rules;
+    const rules: Array<{ Prefix?: string; ExpirationInDays?: number }> = bucket[1].Properties.LifecycleConfiguration.Rules;
     // Assess
-    expect(rules.map((r) => r.Prefix)).not.toContain('runs/');
+    expect(rules.filter((r) => r.Prefix === 'runs/').map((r) => r.ExpirationInDays)).toEqual([400]);
   });
 
   it('sends ObjectCreated events under incoming/, plan/ and approvals/ to the splitter, and nothing else', () => {
@@ -718,16 +718,12 @@ describe('run reporter', () => {
 });
 
 describe('config variations', () => {
-  it('has no e-mail subscription when no address is configured, and no host keys when none are known', () => {
-    // Prepare / Act: same stack, no e-mail, no host keys (properties only: bundling skipped).
-    const { template: bare, stack: bareStack } = synthStack(
-      infraTestConfig({ notifications: {}, csv: { sftp: { url: 'sftp://sftp.example.com' } } }),
-      { bundle: false },
-    );
+  it('has no e-mail subscription when no address is configured', () => {
+    // Prepare / Act: same stack, no e-mail (properties only: bundling skipped). Host keys: test/infra/hardening.test.ts.
+    const { template: bare, stack: bareStack } = synthStack(infraTestConfig({ notifications: {} }), { bundle: false });
     // Assess
     bare.resourceCountIs('AWS::SNS::Subscription', 0);
     expect(Annotations.fromStack(bareStack).findWarning('*', Match.anyValue())).toEqual([]);
-    bare.hasResourceProperties('AWS::Transfer::Connector', { SftpConfig: Match.objectLike({ TrustedHostKeys: Match.absent() }) });
   });
 });
 

@@ -25,6 +25,39 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseConfig: storage (the drop bucket)', () => {
+  it('defaults to SSE-S3, runs/ kept 400 days, incoming/ and outbox/ 30, and has no sFTP URL (no CSV channel)', () => {
+    // Act
+    const config = parseConfig({});
+    // Assess
+    expect(config.storage).toEqual({ encryption: 's3', runsRetentionDays: 400, incomingRetentionDays: 30, outboxRetentionDays: 30 });
+    expect(config.csv.sftp.url).toBeUndefined();
+  });
+
+  it('takes a KMS key only with encryption "kms", and only a key ARN', () => {
+    // Prepare
+    const arn = 'arn:aws:kms:eu-west-1:123456789012:key/0b6c1a52-1111-4c2e-9a00-5c1e2f3a4b5c';
+    // Act / Assess
+    expect(parseConfig({ storage: { encryption: 'kms', kmsKeyArn: arn } }).storage.kmsKeyArn).toBe(arn);
+    expect(() => parseConfig({ storage: { kmsKeyArn: arn } })).toThrow(/storage\.kmsKeyArn: a key is used only with storage\.encryption "kms"/);
+    expect(() => parseConfig({ storage: { encryption: 'kms', kmsKeyArn: 'alias/mine' } })).toThrow(/storage\.kmsKeyArn: must be a KMS key ARN/);
+    expect(() => parseConfig({ csv: { sftp: { url: 'https://sftp.acme.example.com' } } })).toThrow(/csv\.sftp\.url: must be sftp:\/\/host/);
+    expect(() => parseConfig({ storage: { encryption: 'sse' } })).toThrow(/storage\.encryption: must be one of "s3", "kms"/);
+    expect(() => parseConfig({ storage: { keyArn: arn } })).toThrow(/storage: unknown key "keyArn"/);
+  });
+
+  it('accepts 0 (never expire) for runs/ only, and refuses lifetimes shorter than a run can wait', () => {
+    // Act / Assess
+    expect(parseConfig({ storage: { runsRetentionDays: 0 } }).storage.runsRetentionDays).toBe(0);
+    expect(() => parseConfig({ storage: { incomingRetentionDays: 0 } })).toThrow(/storage\.incomingRetentionDays/);
+    expect(() => parseConfig({ storage: { outboxRetentionDays: 0 } })).toThrow(/storage\.outboxRetentionDays/);
+    // A held run waits up to approval.expireAfterHours (72 h): its plan must still be there.
+    expect(() => parseConfig({ storage: { runsRetentionDays: 3 } })).toThrow(/storage\.runsRetentionDays: must be 0 \(never expire\) or longer than .* \(72 h\)/);
+    expect(parseConfig({ storage: { runsRetentionDays: 4 } }).storage.runsRetentionDays).toBe(4);
+    expect(() => parseConfig({ storage: { outboxRetentionDays: 2 }, reports: { reportAfterHours: 48 } })).toThrow(/storage\.outboxRetentionDays: must be longer than reports\.reportAfterHours \(48 h\)/);
+  });
+});
+
 describe('perProcessCoupaConfig', () => {
   it('splits the instance budget across concurrent consumers, never above the configured rate', () => {
     const two = perProcessCoupaConfig(parseConfig({ api: { maxConcurrency: 2 } }));
