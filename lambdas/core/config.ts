@@ -1,6 +1,6 @@
 /**
- * One typed configuration for the CDK app, the Lambdas (as JSON in the COUPA_SYNC_CONFIG
- * environment variable) and the CLI. Every option has a default, so `{}` is a valid config.
+ * One typed configuration for the CDK app, the Lambdas (inlined into each bundle at synth time, see
+ * configFromEnv) and the CLI. Every option has a default, so `{}` is a valid config.
  *
  * Written with zod/mini (the functional API): the classic `zod` namespace pulls every locale into
  * each Lambda bundle. Every object is strict, so a misspelt key is refused with its path instead of
@@ -308,8 +308,26 @@ export function describeIssue(issue: Issue): string[] {
 
 export const CONFIG_ENV = 'COUPA_SYNC_CONFIG';
 
-/** The Lambdas' config, passed by the stack as JSON in one environment variable. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SyncConfig {
-  const raw = env[CONFIG_ENV];
+/**
+ * The global the stack defines in every Lambda bundle (esbuild `define`) as the config's JSON text.
+ * Inlined, not an environment variable: Lambda allows 4 KB of environment per function, and an HR
+ * mapping with value maps is easily larger. The config is fixed per deploy anyway (a change is a
+ * new bundle, so a new deployment of every function).
+ */
+export const BUNDLED_CONFIG_GLOBAL = '__COUPA_SYNC_CONFIG__';
+declare const __COUPA_SYNC_CONFIG__: string | undefined;
+
+/** The config JSON inlined into this bundle at synth time; undefined outside a bundle (tests, the CLI). */
+export function bundledConfigText(): string | undefined {
+  // typeof: an undefined global is no ReferenceError when the code runs unbundled.
+  return typeof __COUPA_SYNC_CONFIG__ === 'string' ? __COUPA_SYNC_CONFIG__ : undefined;
+}
+
+/**
+ * The Lambdas' config: COUPA_SYNC_CONFIG when set (tests, or an operator's override on one function),
+ * else the config inlined into the bundle, else the defaults.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, bundled: string | undefined = bundledConfigText()): SyncConfig {
+  const raw = env[CONFIG_ENV] || bundled;
   return parseConfig(raw ? JSON.parse(raw) : {});
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, parseConfig, perProcessCoupaConfig } from '../../lambdas/core/config';
+import { BUNDLED_CONFIG_GLOBAL, configFromEnv, parseConfig, perProcessCoupaConfig } from '../../lambdas/core/config';
 
 describe('parseConfig', () => {
   it('defaults every option, so {} is a working config', () => {
@@ -22,6 +22,35 @@ describe('parseConfig', () => {
   it('reads the Lambdas\' config from COUPA_SYNC_CONFIG', () => {
     expect(configFromEnv({ COUPA_SYNC_CONFIG: JSON.stringify({ delivery: 'csv' }) }).delivery).toBe('csv');
     expect(configFromEnv({}).delivery).toBe('api');
+  });
+});
+
+describe('configFromEnv: the config inlined into a Lambda bundle', () => {
+  it('reads the inlined config, lets COUPA_SYNC_CONFIG override it, and defaults without either', () => {
+    // Prepare
+    const inlined = JSON.stringify({ stackName: 'Inlined', approval: { expireAfterHours: 12 } });
+    // Act / Assess
+    expect(configFromEnv({}, inlined)).toMatchObject({ stackName: 'Inlined', approval: { expireAfterHours: 12 } });
+    expect(configFromEnv({ COUPA_SYNC_CONFIG: JSON.stringify({ stackName: 'Override' }) }, inlined).stackName).toBe('Override');
+    expect(configFromEnv({}, undefined).stackName).toBe('CoupaUserSync');
+  });
+
+  it('in a bundle built with the define the stack uses, reads back exactly that config, however large and whatever it holds', async () => {
+    // Prepare: a 20 KB value map with quotes, backslashes, $ and non-ASCII, defined as the stack does (sync-function.ts).
+    const { build } = await import('esbuild');
+    const map = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`Abt. "${i}" \\ $HOME`, `Müller ${i} \u2028`]));
+    const config = parseConfig({ stackName: 'Bundled', hr: { fields: { login: { from: 'Id' }, department: { from: 'Dept', map } } } });
+    const entry = `import { configFromEnv } from ${JSON.stringify(new URL('../../lambdas/core/config.ts', import.meta.url).pathname)};\nexport const read = () => configFromEnv({});`;
+    // Act
+    const result = await build({
+      stdin: { contents: entry, resolveDir: process.cwd(), loader: 'ts' },
+      bundle: true, minify: true, platform: 'node', format: 'esm', write: false,
+      define: { [BUNDLED_CONFIG_GLOBAL]: JSON.stringify(JSON.stringify(config)) },
+    });
+    const module = await import(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString('base64')}`);
+    // Assess
+    expect(JSON.stringify(config.hr).length).toBeGreaterThan(20 * 1024);
+    expect(module.read()).toEqual(config);
   });
 });
 
