@@ -26,6 +26,19 @@ export const PREFIX = {
   heldRuns: 'runs/held/',
   outbox: 'outbox/',
   manifests: 'outbox/manifests/',
+  /** Manifests of files whose loader verdict is not recorded yet (S3ManifestStore). */
+  pendingManifests: 'outbox/manifests/pending/',
+} as const;
+
+/**
+ * Object key patterns (IAM wildcards) narrower than a prefix, for roles that write only one kind of
+ * object. They follow the key layout of the adapters (test/infra/grants.test.ts checks them against it).
+ */
+export const KEY_PATTERN = {
+  /** Row outcomes: runs/<runId>/outcomes/<time>-<random>.json (S3OutcomeLedger). */
+  outcomes: `${PREFIX.runs}*/outcomes/*`,
+  /** User-import files: outbox/users_<time>Z_<ms>_<batch>_<seq>.csv (importFileName, TransferFileDrop). */
+  importFiles: `${PREFIX.outbox}users_*.csv`,
 } as const;
 
 export class DropBucket extends Construct {
