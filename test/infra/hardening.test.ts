@@ -4,6 +4,7 @@
  * customer-managed KMS key with exactly the key grants each role needs, and the bucket's retention.
  * Real synthesis (test/infra/synth.ts), Lambdas not bundled: only resource properties are read.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { infraTestConfig, synthStack } from './synth';
@@ -57,6 +58,16 @@ describe('CSV channel only when configured', () => {
     expect(descriptions.filter((d) => /user-import|loader results/.test(d))).toHaveLength(2);
     expect(Object.keys(template.toJSON().Outputs)).toEqual(expect.arrayContaining(['ConnectorId', 'SftpSecretName']));
     expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('synthesizes examples/config.json (the default of `cdk synth`) without errors and without a CSV channel', () => {
+    // Prepare
+    const example = JSON.parse(readFileSync(new URL('../../examples/config.json', import.meta.url), 'utf8'));
+    // Act
+    const { template, stack } = synthStack(example, { bundle: false });
+    // Assess
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    template.resourceCountIs('AWS::Transfer::Connector', 0);
   });
 
   it('refuses to synthesize a CSV channel without a pinned host key, naming the setting', () => {
