@@ -14,9 +14,9 @@ import { Construct } from 'constructs';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
-import { PREFIX } from './drop-bucket';
-import { grantObjectWrite, grantPublish, grantSecretRead } from './grants';
-import { acknowledgePrefixGrant } from './nag';
+import { KEY_PATTERN } from './drop-bucket';
+import { grantObjectWriteTo, grantPublish, grantSecretRead } from './grants';
+import { acknowledgeObjectGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 /** Lambda's maximum timeout. */
@@ -81,8 +81,8 @@ export class ApiConsumer extends Construct {
     const role = this.function.role;
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    grantObjectWrite(role, props.bucket, PREFIX.runs);
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes]);
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
 
     this.function.fn.addEventSource(
       new SqsEventSource(props.queue, {

@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantList, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
+import { grantKeyDecrypt, grantList, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
@@ -65,6 +65,7 @@ export class Splitter extends Construct {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
       acknowledgePrefixGrant(role, bucket, prefix, `Reads the HR files dropped under ${prefix} only.`);
     }
+    grantKeyDecrypt(role, bucket);
     grantObjectRead(role, bucket, PREFIX.runs); // claims, split summaries, plans of held runs
     grantObjectWrite(role, bucket, PREFIX.runs);
     grantObjectRead(role, bucket, PREFIX.state);

@@ -18,7 +18,7 @@ import { heldAlert, planFile } from '../run/run-sync';
 import { changeMessages } from './enqueue';
 import { runDigest } from './notify';
 import { buildReport, type ReportDetails } from './report';
-import type { Channel } from './route';
+import { undeployedChannelReason, type Channel } from './route';
 import { claimKey, heldMarkerKey, pendingMarkerKey, splitKey } from './run-layout';
 
 export interface AwsPlanDeps {
@@ -117,6 +117,9 @@ export async function planRun(
 
 async function planClaimed(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<PlanRunResult> {
   const { run, channel } = request;
+  // Refused like an unreadable file (claimed as rejected, one alert): retrying cannot make the channel appear.
+  const undeployed = undeployedChannelReason(channel, deps.config);
+  if (undeployed) throw new HrFileError(run.file, undeployed);
   const planned = await planFile(
     {
       run,
