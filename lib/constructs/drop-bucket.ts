@@ -15,6 +15,10 @@ export const PREFIX = {
   approvals: 'approvals/',
   /** The planner's state between runs: the kept snapshot of Coupa's users, the last accepted roster. */
   state: 'state/',
+  /** A run's unfinished read of Coupa's users, kept while continuations carry it on (planner only). */
+  readCheckpoints: 'state/reads/',
+  /** `continue/<runId>`: the planner asks itself to carry on a run's read of Coupa (planner only). */
+  continuations: 'continue/',
   runs: 'runs/',
   /** Markers of runs split but not yet reported (the run-reporter lists only these). */
   pendingRuns: 'runs/pending/',
@@ -58,6 +62,10 @@ export class DropBucket extends Construct {
         { id: 'expire-incoming', prefix: PREFIX.incoming, expiration: Duration.days(30) },
         { id: 'expire-plan-only', prefix: PREFIX.plan, expiration: Duration.days(30) },
         { id: 'expire-outbox', prefix: PREFIX.outbox, expiration: Duration.days(30) },
+        // A continued read lasts hours at most (roster.maxReadContinuations) and removes its checkpoint
+        // when done: what is left there is a run that died, and holds users' data.
+        { id: 'expire-read-checkpoints', prefix: PREFIX.readCheckpoints, expiration: Duration.days(2), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'expire-continuations', prefix: PREFIX.continuations, expiration: Duration.days(2), noncurrentVersionExpiration: Duration.days(1) },
         // runs/ (reports, outcomes) has no expiry: it is the audit trail.
         // Deleted pending markers leave delete markers (versioned bucket); drop them once alone, so listing stays cheap.
         { id: 'clean-pending-markers', prefix: PREFIX.pendingRuns, expiredObjectDeleteMarker: true },
