@@ -278,4 +278,36 @@ describe('AWS path: a first full read of 3,000 Coupa users continued over severa
     expect(pageReads()).toBe(pages);
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
   }, 60_000);
+
+  it("carries on after a continuation failed (S3 refused its checkpoint): Lambda's retry of that event takes the step over", async () => {
+    // Prepare: S3 refuses the second checkpoint write (the first continuation's) once.
+    await freshStack();
+    const version = objects.putVersion(FILE, Buffer.from(ROSTER), 'text/csv');
+    const runId = runIdFor(BUCKET, FILE, version);
+    const continueKey = `continue/${runId}`;
+    let checkpointWrites = 0;
+    objects.putFault = (key) =>
+      key === `state/reads/${runId}.ndjson` && ++checkpointWrites === 2
+        ? Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } })
+        : undefined;
+
+    // Act: the file; continuation 1 fails, is delivered again (Lambda's retry) and carries on; then the rest.
+    await splitter(s3Event(FILE, version), plannerContext(30_000));
+    const [first] = objects.versionsOf(continueKey);
+    await expect(splitter(s3Event(continueKey, first.versionId), plannerContext(30_000))).rejects.toThrow('Please reduce your request rate.');
+    const claimAfterFailure = objects.json(`runs/${runId}/claim.json`);
+    await splitter(s3Event(continueKey, first.versionId), plannerContext(30_000));
+    for (let delivered = 1; objects.versionsOf(continueKey).length > delivered; delivered++) {
+      await splitter(s3Event(continueKey, objects.versionsOf(continueKey)[delivered].versionId), plannerContext(30_000));
+    }
+    const sent = sqsMock.commandCalls(SendMessageBatchCommand).reduce((n, c) => n + (c.args[0].input.Entries?.length ?? 0), 0);
+
+    // Assess: the failed step let go of its claim, was taken over once, and the run planned and queued once.
+    expect(claimAfterFailure).toMatchObject({ state: 'failed', step: 1 });
+    expect(objects.versionsOf(continueKey).map((v) => JSON.parse(v.body!.toString()).step)).toEqual([1, 2, 3]);
+    expect(objects.json(`runs/${runId}/claim.json`)).toMatchObject({ state: 'planned' });
+    expect(objects.json<StoredPlan>(`runs/${runId}/plan.json`).changes).toHaveLength(34);
+    expect(sent).toBe(34);
+    expect(objects.has(`state/reads/${runId}.ndjson`)).toBe(false);
+  }, 60_000);
 });
