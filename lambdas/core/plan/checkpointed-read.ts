@@ -76,7 +76,7 @@ interface Progress {
 /**
  * Every Coupa user, read within `options.timeLeft()` or continued from (and kept as) a checkpoint.
  * Returns the complete table (kept as the snapshot, the checkpoint removed), or throws
- * ReadSuspended (checkpoint kept) or ReadAbandoned (checkpoint removed).
+ * ReadSuspended (checkpoint kept for the continuation) or ReadAbandoned (the caller removes it).
  */
 export async function readEveryUserCheckpointed(deps: StateDeps, options: CheckpointedReadOptions): Promise<UserTable> {
   const loaded = await loadCheckpoint(deps, options);
@@ -93,10 +93,8 @@ export async function readEveryUserCheckpointed(deps: StateDeps, options: Checkp
   const { header, table } = progress;
   if (!done) {
     const step = header.continuations + 1;
-    if (step > options.maxContinuations) {
-      if (loaded.stored) await options.store.removeCheckpoint(options.runId);
-      throw new ReadAbandoned(header.continuations, table.size);
-    }
+    // The checkpoint stays until the caller has told people (a retry after that failed continues from it).
+    if (step > options.maxContinuations) throw new ReadAbandoned(header.continuations, table.size);
     await options.store.writeCheckpoint(options.runId, checkpointLines({ ...header, continuations: step }, table));
     throw new ReadSuspended(step, table.size);
   }

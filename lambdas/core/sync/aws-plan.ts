@@ -169,6 +169,7 @@ async function giveUp(request: PlanRequest, abandoned: ReadAbandoned, deps: AwsP
   const { run, version } = request;
   await deps.notifier.publish(abandonedAlert(run, abandoned));
   await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'abandoned', deps), 'application/json');
+  await deps.checkpoints?.removeCheckpoint(run.runId);
   deps.log("reading Coupa's users given up", { continuations: abandoned.continuations, usersRead: abandoned.usersRead });
   return undefined;
 }
