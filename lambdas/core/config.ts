@@ -137,6 +137,12 @@ const rosterSchema = z.strictObject({
   onHold: z._default(z.enum(['hold-all', 'apply-rest']), 'hold-all'),
   /** A kept snapshot of Coupa's users older than this is read again in full instead of refreshed. */
   snapshotMaxAgeHours: z._default(positive(), 168),
+  /**
+   * AWS: a full read of Coupa's users that does not fit one planner invocation stops and is
+   * continued by a fresh one; after this many continuations (8 ≈ 2 h of reading) the run gives up
+   * with an alert rather than read on for ever against a Coupa that answers too slowly.
+   */
+  maxReadContinuations: z._default(z.int().check(z.minimum(0), z.maximum(96)), 8),
 });
 
 const applySchema = z.strictObject({

@@ -19,6 +19,10 @@ export const PREFIX = {
   approvals: 'approvals/',
   /** The planner's state between runs: the kept snapshot of Coupa's users, the last accepted roster. */
   state: 'state/',
+  /** A run's unfinished read of Coupa's users, kept while continuations carry it on (planner only). */
+  readCheckpoints: 'state/reads/',
+  /** `continue/<runId>`: the planner asks itself to carry on a run's read of Coupa (planner only). */
+  continuations: 'continue/',
   runs: 'runs/',
   /** Markers of runs split but not yet reported (the run-reporter lists only these). */
   pendingRuns: 'runs/pending/',
@@ -93,6 +97,10 @@ export class DropBucket extends Construct {
         { id: 'expire-outbox', prefix: PREFIX.outbox, expiration: days(storage.outboxRetentionDays) },
         // runs/ (plans, outcomes, reports) is the audit trail: kept runsRetentionDays, or for ever with 0.
         ...(storage.runsRetentionDays > 0 ? [{ id: 'expire-runs', prefix: PREFIX.runs, expiration: days(storage.runsRetentionDays) }] : []),
+        // A continued read lasts hours at most (roster.maxReadContinuations) and removes its checkpoint
+        // when done: what is left there is a run that died, and holds users' data.
+        { id: 'expire-read-checkpoints', prefix: PREFIX.readCheckpoints, expiration: Duration.days(2), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'expire-continuations', prefix: PREFIX.continuations, expiration: Duration.days(2), noncurrentVersionExpiration: Duration.days(1) },
         // Deleted pending markers leave delete markers (versioned bucket); drop them once alone, so listing stays cheap.
         { id: 'clean-pending-markers', prefix: PREFIX.pendingRuns, expiredObjectDeleteMarker: true },
         { id: 'clean-held-markers', prefix: PREFIX.heldRuns, expiredObjectDeleteMarker: true },

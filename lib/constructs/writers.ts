@@ -65,6 +65,8 @@ export class Writers extends Construct {
       );
     onlyWriter('OnlyTheUploaderWritesHrFiles', [PREFIX.incoming, PREFIX.plan], this.uploader);
     onlyWriter('OnlyTheApproverApproves', [PREFIX.approvals], this.approver);
+    // A continuation re-plans a run from the file its body names: only the planner may ask for one.
+    onlyWriter('OnlyThePlannerContinues', [PREFIX.continuations], props.planner);
 
     for (const queue of props.queues) {
       queue.addToResourcePolicy(

@@ -247,7 +247,7 @@ describe('drop bucket retention (storage.*RetentionDays)', () => {
     // Act
     const rules = rulesOf(infraTestConfig());
     // Assess
-    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 30, 'plan/': 30, 'outbox/': 30, 'runs/': 400 });
+    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 30, 'plan/': 30, 'outbox/': 30, 'runs/': 400, 'continue/': 2, 'state/reads/': 2 });
     expect(rules).toEqual(expect.arrayContaining([
       expect.objectContaining({ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true }),
       expect.objectContaining({ Prefix: 'runs/held/', ExpiredObjectDeleteMarker: true }),
@@ -260,7 +260,7 @@ describe('drop bucket retention (storage.*RetentionDays)', () => {
     const rules = rulesOf(infraTestConfig({ storage: { runsRetentionDays: 0, incomingRetentionDays: 7, outboxRetentionDays: 14 } }));
     const custom = rulesOf(infraTestConfig({ storage: { runsRetentionDays: 800 } }));
     // Assess
-    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 7, 'plan/': 7, 'outbox/': 14 });
+    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 7, 'plan/': 7, 'outbox/': 14, 'continue/': 2, 'state/reads/': 2 });
     expect(expiryByPrefix(custom)['runs/']).toBe(800);
   });
 });

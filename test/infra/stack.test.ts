@@ -101,7 +101,7 @@ describe('drop bucket', () => {
     expect(rules.filter((r) => r.Prefix === 'runs/').map((r) => r.ExpirationInDays)).toEqual([400]);
   });
 
-  it('sends ObjectCreated events under incoming/, plan/ and approvals/ to the splitter, and nothing else', () => {
+  it('sends ObjectCreated events under incoming/, plan/, approvals/ and continue/ to the splitter, and nothing else', () => {
     // Assess (the template synthesized in beforeAll)
     const [splitterId] = functionByEntry(/^Plans an HR file/);
     const toSplitter = (prefix: string) => ({
@@ -111,7 +111,7 @@ describe('drop bucket', () => {
     });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/')],
+        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/'), toSplitter('continue/')],
       },
     });
     template.resourceCountIs('Custom::S3BucketNotifications', 1);
@@ -127,6 +127,9 @@ describe('drop bucket', () => {
     expect(byPrefix('plan/')).toEqual([{ Prefix: 'plan/', ExpirationInDays: 30, Status: 'Enabled' }]);
     expect(byPrefix('runs/pending/')).toEqual([{ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
     expect(byPrefix('runs/held/')).toEqual([{ Prefix: 'runs/held/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
+    // A continued read's checkpoint (users' data) and its continuation requests outlive a run that died by two days at most.
+    expect(byPrefix('state/reads/')).toEqual([{ Prefix: 'state/reads/', ExpirationInDays: 2, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }]);
+    expect(byPrefix('continue/')).toEqual([{ Prefix: 'continue/', ExpirationInDays: 2, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }]);
     // The planner's state and the approvals are kept: state/ is read by every run, approvals/ is the audit of who approved.
     expect(rules.map((r) => r.Prefix)).not.toContain('state/');
     expect(rules.map((r) => r.Prefix)).not.toContain('approvals/');
@@ -253,7 +256,7 @@ describe('lambdas', () => {
     expect(env.BUCKET_NAME).toEqual({ Ref: expect.stringMatching(/^DropBucket/) });
   });
 
-  it('splitter may read exactly the dropped version under incoming/ and plan/, read and write runs/ and state/, list only those two, read the Coupa secret, send and publish', () => {
+  it('splitter may read exactly the dropped version under incoming/ and plan/, read and write runs/, state/ and continue/, delete read checkpoints, list only runs/ and state/, read the Coupa secret, send and publish', () => {
     // Assess (the template synthesized in beforeAll)
     const [splitterId] = functionByEntry(/^Plans an HR file/);
     const statements = statementsOf(resources[splitterId].Properties);
@@ -262,6 +265,9 @@ describe('lambdas', () => {
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [objectArn('incoming/*'), objectArn('plan/*')] }),
       expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/*')] }),
+      // continue/<runId> at the event's version; a run's read checkpoint removed once the read is done.
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'], Resource: objectArn('continue/*') }),
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('state/reads/*') }),
       // Without s3:ListBucket S3 answers a read of a missing key (no snapshot or accepted roster yet,
       // approvals/<runId> of an unknown run) with 403 AccessDenied instead of 404 NoSuchKey.
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
