@@ -5,7 +5,9 @@
  *   changes — or holds the run for approval;
  * - plan/…     : the same, but stops at the plan and its report (nothing is written to Coupa);
  * - approvals/<runId> : approves a held run: each staged change is re-checked against Coupa and
- *   queued, or reported skipped.
+ *   queued, or reported skipped;
+ * - continue/<runId> : (written by this Lambda only) carries on a run whose read of Coupa's users
+ *   did not fit the invocation before, from where that one stopped;
  * - runs/start/<key> : the turn of a run (or approval) that waited for an earlier run (run-queue.ts).
  */
 import middy from '@middy/core';
@@ -14,7 +16,8 @@ import type { WaitingRun } from './core/ports';
 import { HrFileError } from './core/hr/read-hr-file';
 import { channelFor, runIdFor } from './core/sync/route';
 import { planRun as planRunInAws, approveHeldRun } from './core/sync/aws-plan';
-import { START_RUNS_PREFIX } from './core/sync/run-layout';
+import { readContinuation, readTimeLeft } from './core/sync/continuation';
+import { CONTINUE_PREFIX, START_RUNS_PREFIX } from './core/sync/run-layout';
 import { RunLine } from './core/sync/run-queue';
 import { M } from './adapters/aws/metric-names';
 import { onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
@@ -33,7 +36,9 @@ onCoupaRequest(countCoupaRequest);
 
 export const handler = middy<S3Event>()
   .use(observed())
-  .handler(async (event) => {
+  .handler(async (event, context) => {
+    // A full read of Coupa stops in time for the planning that follows it; a fresh invocation continues it.
+    const readUntil = readTimeLeft(() => context.getRemainingTimeInMillis());
     for (const record of event.Records) {
       const key = objectKeyOf(record);
       const clock = { now: () => new Date(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
@@ -41,6 +46,7 @@ export const handler = middy<S3Event>()
       const deps = {
         objects: await objectStore(),
         state: await stateStore(),
+        checkpoints: await stateStore(),
         ledger: countingLedger(await ledger()),
         notifier: await notifier(),
         queue: recordQueue,
@@ -80,13 +86,23 @@ export const handler = middy<S3Event>()
         flushMetrics();
         continue;
       }
-      const run = resumed?.run ?? { runId: runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file: key };
-      const version = resumed ? resumed.version : record.s3.object.versionId;
+      const continued = key.startsWith(CONTINUE_PREFIX) ? await readContinuation(deps.objects, key, record.s3.object.versionId) : undefined;
+      const file = resumed?.run.file ?? continued?.file ?? key;
+      const run = resumed?.run ?? { runId: continued?.runId ?? runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file };
       logger.appendKeys({ runId: run.runId });
-      const channel = resumed?.channel ?? channelFor(key.replace(PLAN_PREFIX, 'incoming/'), config());
+      const channel = resumed?.channel ?? channelFor(file.replace(PLAN_PREFIX, 'incoming/'), config());
       setChannel(channel);
       try {
-        const planned = await planRunInAws({ run, version, channel, dryRun: run.file.startsWith(PLAN_PREFIX), ...arrival }, deps);
+        const request = {
+          run,
+          version: resumed ? resumed.version : continued ? continued.version : record.s3.object.versionId,
+          channel,
+          dryRun: file.startsWith(PLAN_PREFIX),
+          readTimeLeft: readUntil,
+          ...(continued ? { continuation: continued.step } : {}),
+          ...arrival,
+        };
+        const planned = await planRunInAws(request, deps);
         if (planned) {
           count(M.filesReceived);
           count(M.rowsRead, planned.rows);
@@ -99,7 +115,7 @@ export const handler = middy<S3Event>()
         if (!(err instanceof HrFileError)) throw err;
         // A file that cannot be read will not read better on retry: report it and stop.
         await deps.objects.put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
-        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${run.file} was not processed`, message: err.message, severity: 'failure', run });
+        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${file} was not processed`, message: err.message, severity: 'failure', run });
         logger.error('HR file rejected', { error: err.message });
         count(M.filesReceived);
         count(M.filesRejected);

@@ -15,9 +15,9 @@ import { Construct } from 'constructs';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
-import { PREFIX } from './drop-bucket';
-import { grantList, grantObjectWrite, grantPublish, grantSecretRead } from './grants';
-import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
+import { KEY_PATTERN } from './drop-bucket';
+import { grantKeyDecrypt, grantList, grantObjectWriteTo, grantPublish, grantSecretRead } from './grants';
+import { acknowledgeObjectGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 /** Lambda's maximum timeout. */
@@ -37,9 +37,6 @@ export function apiConsumerTimeout(coupa: Pick<CoupaConfig, 'requestTimeoutMs' |
 
 /** Namespace of the metrics this stack derives from its logs. */
 export const METRIC_NAMESPACE = 'CoupaUserSync';
-
-/** What the api-consumer reads back: each run's circuit-breaker verdict and tallies (run-layout.ts). */
-export const BREAKER_KEY_PATTERNS = [`${PREFIX.runs}*/breaker.json`, `${PREFIX.runs}*/breaker/*`];
 
 export interface ApiConsumerProps {
   config: SyncConfig;
@@ -85,13 +82,18 @@ export class ApiConsumer extends Construct {
     const role = this.function.role;
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    grantObjectWrite(role, props.bucket, PREFIX.runs);
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
-    // The circuit breaker each run shares across consumers: its verdict and the batches' tallies.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: BREAKER_KEY_PATTERNS.map((p) => props.bucket.arnForObjects(p)) }));
-    for (const pattern of BREAKER_KEY_PATTERNS) acknowledgeObjectGrant(role, props.bucket, pattern, "Reads only each run's circuit-breaker verdict and tallies.");
-    // Listing the tallies; and S3 answers a verdict not decided yet with 404 only to a caller that may list.
-    grantList(role, props.bucket, PREFIX.runs);
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies]);
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
+    // The circuit breaker each run shares across consumers: its verdict and the batches' tallies (any run id).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies].map((p) => props.bucket.arnForObjects(p)) }),
+    );
+    grantKeyDecrypt(role, props.bucket);
+    for (const pattern of [KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies]) {
+      acknowledgeObjectGrant(role, props.bucket, pattern, "Reads and writes only each run's circuit-breaker verdict and tallies.");
+    }
+    // Listing runs/<runId>/breaker… tells a verdict not decided yet (no object) from one to read.
+    grantList(role, props.bucket, KEY_PATTERN.breakerList);
 
     this.function.fn.addEventSource(
       new SqsEventSource(props.queue, {

@@ -13,7 +13,7 @@ import type { SyncConfig } from '../../lambdas/core/config';
 import { REPORT_FORMATS } from '../../lambdas/core/report';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantList, grantObjectDelete, grantObjectRead, grantPublish } from './grants';
+import { grantList, grantObjectDelete, grantObjectRead, grantObjectWriteTo, grantPublish } from './grants';
 import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
@@ -46,18 +46,11 @@ export class RunReporter extends Construct {
     const role = this.function.role;
     grantList(role, bucket, PREFIX.runs); // runs/pending/ and runs/<runId>/outcomes/
     grantObjectRead(role, bucket, PREFIX.runs);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject'],
-        resources: [...REPORT_KEY_PATTERNS, PLAN_KEY_PATTERN].map((p) => bucket.arnForObjects(p)),
-      }),
-    );
+    // (And the line of runs: start the next waiting run, mark a long wait alerted.)
+    grantObjectWriteTo(role, bucket, [...REPORT_KEY_PATTERNS, PLAN_KEY_PATTERN, `${PREFIX.startRuns}*`, `${PREFIX.waitingRuns}*`]);
     grantObjectDelete(role, bucket, PREFIX.pendingRuns);
     grantObjectDelete(role, bucket, PREFIX.heldRuns);
-    // The line of runs: pass a finished turn on, start the next waiting run, mark a long wait alerted.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [PREFIX.startRuns, PREFIX.waitingRuns].map((p) => bucket.arnForObjects(`${p}*`)) }),
-    );
+    // The line of runs: pass a finished run's turn on.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects(PREFIX.runTurn)] }));
     acknowledgePrefixGrant(role, bucket, PREFIX.startRuns, 'Writes only the start requests of waiting runs under runs/start/.');
     acknowledgePrefixGrant(role, bucket, PREFIX.waitingRuns, 'Marks only entries of the line of runs under runs/waiting/ alerted.');

@@ -11,6 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PREFIX } from './drop-bucket';
+import { grantKeyDecrypt, grantKeyEncrypt } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 
 export interface WritersProps {
@@ -41,6 +42,10 @@ export class Writers extends Construct {
     });
     this.approver.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${PREFIX.approvals}*`)] }));
     this.approver.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${PREFIX.runs}*`)] }));
+    // With an SSE-KMS bucket: the uploader encrypts what it puts, the approver also reads the reports.
+    grantKeyEncrypt(this.uploader, bucket);
+    grantKeyEncrypt(this.approver, bucket);
+    grantKeyDecrypt(this.approver, bucket);
     acknowledgePrefixGrant(this.uploader, bucket, PREFIX.incoming, 'HR puts its export files under incoming/ only (file names vary by day).');
     acknowledgePrefixGrant(this.uploader, bucket, PREFIX.plan, 'HR puts files to plan only under plan/ only.');
     acknowledgePrefixGrant(this.approver, bucket, PREFIX.approvals, 'An approval is the object approvals/<runId>: any run id.');
@@ -60,6 +65,8 @@ export class Writers extends Construct {
       );
     onlyWriter('OnlyTheUploaderWritesHrFiles', [PREFIX.incoming, PREFIX.plan], this.uploader);
     onlyWriter('OnlyTheApproverApproves', [PREFIX.approvals], this.approver);
+    // A continuation re-plans a run from the file its body names: only the planner may ask for one.
+    onlyWriter('OnlyThePlannerContinues', [PREFIX.continuations], props.planner);
 
     for (const queue of props.queues) {
       queue.addToResourcePolicy(

@@ -50,6 +50,13 @@ export class MemoryRunTurnStore implements RunTurnStore {
     return this.pendingRuns.has(runId);
   }
 
+  /** Claims by run id, as the planner leaves them. */
+  readonly claims = new Map<string, { state: string; at: string }>();
+
+  async claim(runId: string): Promise<{ state: string; at: string } | undefined> {
+    return this.claims.get(runId);
+  }
+
   async start(key: string): Promise<void> {
     this.started.push(key);
   }

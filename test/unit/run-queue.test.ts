@@ -115,6 +115,7 @@ describe('the reporter moves the line (advanceLine)', () => {
     const { turns, line, advance, clock } = setup();
     const [a, b] = [entry('a', 0), entry('b', 1)];
     await line.waitTurn(a); // planning: still in line, no pending marker yet
+    turns.claims.set(a.run.runId, { state: 'planning', at: new Date(T0).toISOString() });
     await line.waitTurn(b);
     clock.at += STALE_TURN_MS - MINUTE;
     // Act
@@ -130,11 +131,27 @@ describe('the reporter moves the line (advanceLine)', () => {
     expect(turns.started).toEqual([]);
   });
 
-  it('releases a turn whose planner died (in line, not applying, taken over 16 minutes ago) and starts that run again first', async () => {
+  it('keeps the turn of a run whose read of Coupa is being continued (claim "continuing"), past a Lambda\'s life', async () => {
     // Prepare
     const { turns, line, advance, clock } = setup();
     const [a, b] = [entry('a', 0), entry('b', 1)];
     await line.waitTurn(a);
+    await line.waitTurn(b);
+    turns.claims.set(a.run.runId, { state: 'continuing', at: new Date(T0 + 14 * MINUTE).toISOString() });
+    clock.at += 3 * HOUR;
+    // Act
+    const moved = await advance();
+    // Assess
+    expect(moved).toEqual({ alerted: [] });
+    expect(turns.turn?.runId).toBe(a.run.runId);
+  });
+
+  it('releases a turn whose planner died (in line, not applying, its claim "planning" over 16 minutes old) and starts that run again first', async () => {
+    // Prepare
+    const { turns, line, advance, clock } = setup();
+    const [a, b] = [entry('a', 0), entry('b', 1)];
+    await line.waitTurn(a);
+    turns.claims.set(a.run.runId, { state: 'planning', at: new Date(T0).toISOString() });
     await line.waitTurn(b);
     clock.at += STALE_TURN_MS + MINUTE;
     // Act

@@ -50,6 +50,10 @@ export class S3RunBreakerStore implements RunBreakerStore {
   async verdict(runId: string): Promise<BreakerVerdict | undefined> {
     const cached = this.decided.get(runId);
     if (cached) return cached;
+    // One LIST of runs/<runId>/breaker… says whether a verdict exists, without relying on a read of a
+    // missing key coming back 404 (S3 answers 403 to a caller that may not list there).
+    const keys = await listKeys(this.s3, this.bucket, breakerVerdictKey(runId).replace(/\.json$/, ''));
+    if (!keys.includes(breakerVerdictKey(runId))) return undefined;
     const verdict = await readBreakerVerdict(this.objects, runId);
     if (verdict) this.decided.set(runId, verdict);
     return verdict;

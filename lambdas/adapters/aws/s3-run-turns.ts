@@ -6,7 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import type { ObjectStore, RunTurn, RunTurnStore, WaitingRun } from '../../core/ports';
-import { RUN_TURN_KEY, START_RUNS_PREFIX, WAITING_RUNS_PREFIX, pendingMarkerKey } from '../../core/sync/run-layout';
+import { RUN_TURN_KEY, START_RUNS_PREFIX, WAITING_RUNS_PREFIX, claimKey, pendingMarkerKey } from '../../core/sync/run-layout';
 import { listKeys } from './s3-list';
 import { s3Sdk } from './sdk';
 
@@ -80,6 +80,10 @@ export class S3RunTurnStore implements RunTurnStore {
 
   async pending(runId: string): Promise<boolean> {
     return (await this.readJson<unknown>(pendingMarkerKey(runId))) !== undefined;
+  }
+
+  claim(runId: string): Promise<{ state: string; at: string } | undefined> {
+    return this.readJson<{ state: string; at: string }>(claimKey(runId));
   }
 
   async start(key: string, entry: WaitingRun): Promise<void> {

@@ -19,3 +19,8 @@ export const breakerTallyPrefix = (runId: string) => `runs/${runId}/breaker/`;
 export const WAITING_RUNS_PREFIX = 'runs/waiting/';
 export const START_RUNS_PREFIX = 'runs/start/';
 export const RUN_TURN_KEY = 'runs/turn.json';
+/** `continue/<runId>`: the planner asks itself to carry on a run's unfinished read of Coupa (continuation.ts). */
+export const CONTINUE_PREFIX = 'continue/';
+export const continueKey = (runId: string) => `${CONTINUE_PREFIX}${runId}`;
+/** Created once per continuation step: of two deliveries of one continuation event, one carries on. */
+export const continuationGateKey = (runId: string, step: number) => `runs/${runId}/continuations/${step}.json`;

@@ -18,7 +18,10 @@
  *
  * Plan-only files (plan/) write nothing to Coupa and never wait.
  */
-import type { Clock, Notification, Notifier, RunTurnStore, WaitingRun } from '../ports';
+import type { Clock, Notification, Notifier, RunTurn, RunTurnStore, WaitingRun } from '../ports';
+
+/** A continuation not started this long after it was asked for is lost (Lambda keeps an S3 event at most 6 h). */
+export const LOST_CONTINUATION_MS = 7 * 3_600_000;
 
 /** The entry's key in the line: sorts by arrival; a run's plan and its approval are two entries. */
 export const runQueueKey = (entry: WaitingRun): string => `${entry.arrivedAt}-${entry.action}-${entry.run.runId}`;
@@ -65,13 +68,19 @@ export class RunLine {
     return this.deps.turns.entry(key);
   }
 
-  /** The entry's work is done: it leaves the line; unless its run is applying now, the turn passes on. */
+  /**
+   * The entry's work is done: it leaves the line (matched by run and action: a continued planning does
+   * not know when its file arrived); unless its run is applying now, its turn passes on.
+   */
   async turnDone(entry: WaitingRun): Promise<void> {
-    const key = runQueueKey(entry);
-    await this.deps.turns.leave(key);
-    if (await this.deps.turns.pending(entry.run.runId)) return;
-    if ((await this.deps.turns.holder())?.key === key) await this.deps.turns.release();
-    await startOldest(this.deps.turns);
+    const { turns } = this.deps;
+    const { runId } = entry.run;
+    const mine = (key: string) => key.endsWith(`-${entry.action}-${runId}`);
+    for (const { key } of await turns.waiting()) if (mine(key)) await turns.leave(key);
+    if (await turns.pending(runId)) return;
+    const holder = await turns.holder();
+    if (holder && holder.runId === runId && mine(holder.key)) await turns.release();
+    await startOldest(turns);
   }
 }
 
@@ -105,10 +114,10 @@ export async function advanceLine(deps: AdvanceLineDeps): Promise<AdvanceLineRes
   let holder = await turns.holder();
   const line = await turns.waiting();
   if (holder && !(await turns.pending(holder.runId))) {
-    // Not applying: its report is written (the reporter closed it), or it never got to queue. A turn
-    // whose entry is still in line and younger than a Lambda's life may still be planning.
-    const inLine = line.some((w) => w.key === holder!.key);
-    if (!inLine || clock.now().getTime() - Date.parse(holder.at) > STALE_TURN_MS) {
+    // Not applying: its report is written (the reporter closed it), or it never got to queue. One
+    // whose entry is still in line may still be planning (or approving).
+    const inLine = line.find((w) => w.key === holder!.key);
+    if (!inLine || !(await stillAtIt(inLine.entry, holder, deps))) {
       await turns.release();
       result.released = holder.runId;
       holder = undefined;
@@ -126,6 +135,19 @@ export async function advanceLine(deps: AdvanceLineDeps): Promise<AdvanceLineRes
     result.alerted.push(entry.run.runId);
   }
   return result;
+}
+
+/**
+ * A planner still at the entry: a plan claimed `planning` less than a Lambda's life ago, or `continuing`
+ * (a continued read of Coupa: its next invocation's S3 event is on its way, kept by Lambda up to 6 h);
+ * an approval (one invocation, no claim) whose turn is younger than a Lambda's life.
+ */
+async function stillAtIt(entry: WaitingRun, holder: RunTurn, deps: AdvanceLineDeps): Promise<boolean> {
+  const age = (at: string) => deps.clock.now().getTime() - Date.parse(at);
+  if (entry.action === 'approve') return age(holder.at) <= STALE_TURN_MS;
+  const claim = await deps.turns.claim(entry.run.runId);
+  if (claim?.state === 'continuing') return age(claim.at) <= LOST_CONTINUATION_MS;
+  return (claim?.state === 'planning' || claim?.state === 'waiting') && age(claim.at) <= STALE_TURN_MS;
 }
 
 function waitingAlert(entry: WaitingRun, holder: string | undefined, hours: number): Notification {

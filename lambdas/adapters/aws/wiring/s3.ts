@@ -1,4 +1,7 @@
-/** The S3-backed stores. Loads @aws-sdk/client-s3 on first use only. */
+/**
+ * The S3-backed stores. Loads @aws-sdk/client-s3 on first use only. Each is marked pure so a
+ * handler's bundle keeps only the stores it uses (the splitter's is near the 300 KB budget).
+ */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3ManifestStore } from '../s3-manifest-store';
 import { S3ObjectStore } from '../s3-object-store';
@@ -10,16 +13,16 @@ import { S3StateStore } from '../s3-state-store';
 import { s3Sdk } from '../sdk';
 import { requireEnv, retryableOnce } from './runtime';
 
-export const s3Client = retryableOnce(async (): Promise<S3Client> => new (await s3Sdk()).S3Client({}));
+export const s3Client = /* @__PURE__ */ retryableOnce(async (): Promise<S3Client> => new (await s3Sdk()).S3Client({}));
 
 const bucket = () => requireEnv('BUCKET_NAME');
-export const objectStore = retryableOnce(async () => new S3ObjectStore(await s3Client(), bucket()));
-export const ledger = retryableOnce(async () => new S3OutcomeLedger(await objectStore()));
-export const manifests = retryableOnce(async () => new S3ManifestStore(await s3Client(), bucket()));
-export const runStore = retryableOnce(async () => new S3RunStore(await s3Client(), bucket(), await objectStore()));
+export const objectStore = /* @__PURE__ */ retryableOnce(async () => new S3ObjectStore(await s3Client(), bucket()));
+export const ledger = /* @__PURE__ */ retryableOnce(async () => new S3OutcomeLedger(await objectStore()));
+export const manifests = /* @__PURE__ */ retryableOnce(async () => new S3ManifestStore(await s3Client(), bucket()));
+export const runStore = /* @__PURE__ */ retryableOnce(async () => new S3RunStore(await s3Client(), bucket(), await objectStore()));
 /** Plans, reports, the accepted roster and the kept snapshot of Coupa's users. */
-export const stateStore = retryableOnce(async () => new S3StateStore(await objectStore(), bucket()));
+export const stateStore = /* @__PURE__ */ retryableOnce(async () => new S3StateStore(await objectStore(), bucket()));
 /** The circuit breaker each run shares across api-consumer Lambdas (decided verdicts cached while warm). */
-export const runBreakerStore = retryableOnce(async () => new S3RunBreakerStore(await s3Client(), bucket(), await objectStore()));
+export const runBreakerStore = /* @__PURE__ */ retryableOnce(async () => new S3RunBreakerStore(await s3Client(), bucket(), await objectStore()));
 /** The line of runs: one run of the bucket writes to Coupa at a time (core/sync/run-queue.ts). */
-export const runTurnStore = retryableOnce(async () => new S3RunTurnStore(await s3Client(), bucket(), await objectStore()));
+export const runTurnStore = /* @__PURE__ */ retryableOnce(async () => new S3RunTurnStore(await s3Client(), bucket(), await objectStore()));
