@@ -223,6 +223,9 @@ describe('AWS path: a first full read of 3,000 Coupa users continued over severa
     expect(objects.keysUnder(`runs/${runId}/continuations/`)).toEqual([1, 2, 3].map((s) => `runs/${runId}/continuations/${s}.json`));
     expect(objects.json(`runs/${runId}/claim.json`)).toMatchObject({ state: 'planned' });
     expect(objects.has(`state/reads/${runId}.ndjson`)).toBe(false); // removed once the read was done
+    // The run held the bucket's turn over its continuations, and passed it on once reported (run-queue.ts).
+    expect(objects.keysUnder('runs/waiting/')).toEqual([]);
+    expect(objects.has('runs/turn.json')).toBe(false);
     // Assess: the same plan, queue, outcomes and Coupa as the uninterrupted run.
     expect(comparable(continued)).toEqual(comparable(reference));
     expect(continued.plan.changes).toHaveLength(34);
