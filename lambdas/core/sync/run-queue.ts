@@ -13,7 +13,7 @@
  *   - Passing on = release the turn and start the oldest waiting entry: runs/start/<key>, which S3
  *     hands to the planner (the planner has the memory, time and grants to plan; the reporter does not).
  *   - Nothing is lost: each reporter pass releases a turn whose run is no longer applying (reported,
- *     or a planner that died: not pending 16 minutes after taking it), starts the oldest entry when
+ *     or a planner that died: see stillAtIt), starts the oldest entry when
  *     nobody holds the turn, and alerts once for an entry waiting longer than reports.reportAfterHours.
  *
  * Plan-only files (plan/) write nothing to Coupa and never wait.
