@@ -74,6 +74,7 @@ export class CoupaUserSyncStack extends Stack {
       config,
       bucket,
       queue: this.queues.api,
+      deadLetterQueue: this.queues.apiDlq,
       coupaSecret: secrets.coupa,
       alerts: this.alerts,
     });

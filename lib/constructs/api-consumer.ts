@@ -15,8 +15,8 @@ import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapt
 import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantObjectWrite, grantPublish, grantSecretRead } from './grants';
-import { acknowledgePrefixGrant } from './nag';
+import { grantList, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
+import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 /** Lambda's maximum timeout. */
@@ -41,6 +41,8 @@ export interface ApiConsumerProps {
   config: SyncConfig;
   bucket: s3.IBucket;
   queue: sqs.IQueue;
+  /** Where the consumer copies a change that failed api.maxReceiveCount genuine attempts. */
+  deadLetterQueue: sqs.IQueue;
   coupaSecret: secretsmanager.ISecret;
   alerts: FailureTopic;
 }
@@ -76,13 +78,19 @@ export class ApiConsumer extends Construct {
         COUPA_SECRET_ARN: props.coupaSecret.secretArn,
         TOPIC_ARN: props.alerts.topic.topicArn,
         BUCKET_NAME: props.bucket.bucketName,
+        API_DLQ_URL: props.deadLetterQueue.queueUrl,
       },
     });
     const role = this.function.role;
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, props.alerts.topic, props.alerts.key);
     grantObjectWrite(role, props.bucket, PREFIX.runs);
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
+    // Failed attempts (runs/<runId>/attempts/): read back to count; List so a first failure reads 404, not 403.
+    grantObjectRead(role, props.bucket, `${PREFIX.runs}*/attempts/`);
+    grantList(role, props.bucket, PREFIX.runs);
+    grantSend(role, props.deadLetterQueue);
+    acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes row outcomes and failed-attempt counts under runs/ only.');
+    acknowledgeObjectGrant(role, props.bucket, `${PREFIX.runs}*/attempts/*`, "Reads back only the failed-attempt counts of each run's logins.");
 
     this.function.fn.addEventSource(
       new SqsEventSource(props.queue, {

@@ -3,12 +3,14 @@
  * deduplicated by ids the splitter sets (a re-delivered S3 event must not double-apply a row).
  * csv: standard, because the batcher gathers large unordered batches into one file.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { API_REDRIVE_BACKSTOP } from '../../lambdas/adapters/aws/api-consumer-limits';
 import { DLQ_NOTIFIER_TIMEOUT, STANDARD_DLQ_BATCHING_WINDOW } from './alerts';
 
 export interface QueuesProps {
+  /** api.maxReceiveCount: genuine failed attempts (the api-consumer counts them), and the csv queue's deliveries. */
   maxReceiveCount: number;
   /** The consumers' timeouts: AWS asks for a visibility timeout of at least 6× the function timeout. */
   apiConsumerTimeout: Duration;
@@ -55,8 +57,15 @@ export class SyncQueues extends Construct {
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       visibilityTimeout: Duration.seconds(props.apiConsumerTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.apiDlq, maxReceiveCount: props.maxReceiveCount },
+      // A backstop only: the api-consumer dead-letters a change itself after api.maxReceiveCount genuine
+      // failed attempts; SQS would also count out-of-time hand-backs (see API_REDRIVE_BACKSTOP).
+      deadLetterQueue: { queue: this.apiDlq, maxReceiveCount: API_REDRIVE_BACKSTOP },
     });
+    if (props.maxReceiveCount >= API_REDRIVE_BACKSTOP) {
+      Annotations.of(this).addError(
+        `api.maxReceiveCount ${props.maxReceiveCount} must stay below the api queue's redrive backstop of ${API_REDRIVE_BACKSTOP} receives`,
+      );
+    }
 
     this.csvDlq = new sqs.Queue(this, 'CsvDlq', {
       ...common,

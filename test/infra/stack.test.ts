@@ -127,11 +127,13 @@ describe('drop bucket', () => {
 });
 
 describe('queues', () => {
-  it('api queue is FIFO with our own deduplication ids and redrives to a FIFO DLQ after maxReceiveCount', () => {
-    // Assess (the template synthesized in beforeAll)
+  it('api queue is FIFO with our own deduplication ids and redrives to a FIFO DLQ only at the backstop (the consumer counts api.maxReceiveCount itself)', () => {
+    // Assess (the template synthesized in beforeAll; its config asks for api.maxReceiveCount 7)
     const api = queueByRedrive('QueuesApiDlq');
     expect(api).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true });
-    expect(api.RedrivePolicy.maxReceiveCount).toBe(7);
+    expect(api.RedrivePolicy.maxReceiveCount).toBe(100);
+    // 100 receives at the longest wait (visibility 6× the consumer timeout, plus a run) end within the 14-day retention.
+    expect(100 * (api.VisibilityTimeout + api.VisibilityTimeout / 6)).toBeLessThan(api.MessageRetentionPeriod);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       RedrivePolicy: Match.absent(),
@@ -180,7 +182,7 @@ describe('queues', () => {
       redrives.find((p) => p.deadLetterTargetArn['Fn::GetAtt'][0].startsWith(dlqPrefix)).maxReceiveCount;
     // Assess
     expect(receivesBefore('QueuesCsvDlq')).toBe(5);
-    expect(receivesBefore('QueuesApiDlq')).toBe(2);
+    expect(receivesBefore('QueuesApiDlq')).toBe(100);
   });
 });
 
@@ -359,6 +361,17 @@ describe('lambdas', () => {
     expect(env.COUPA_SECRET_ARN.Ref).toMatch(/^SecretsCoupaClient/);
     expect(env.TOPIC_ARN.Ref).toMatch(/^AlertsTopic/);
     expect(env.BUCKET_NAME.Ref).toMatch(/^DropBucket/);
+  });
+
+  it('api consumer may send to its DLQ (it dead-letters a change itself) and read back only failed-attempt counts', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, consumer] = functionByEntry(/Users API/);
+    expect(consumer.Environment.Variables.API_DLQ_URL.Ref).toMatch(/^QueuesApiDlq/);
+    const statements = statementsOf(consumer);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^QueuesApiDlq/), 'Arn'] } }),
+    );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 's3:GetObject', Resource: objectArn('runs/*/attempts/*') }));
   });
 
   it('api consumer polls the FIFO queue with partial-batch failures and the configured concurrency', () => {

@@ -3,9 +3,21 @@
  * SendMessageBatch appends (a deduplication id seen in the last 5 minutes is dropped, as SQS does);
  * a receive hands out messages in send order, never one of a group while an earlier one of that
  * group is in flight; what the handler hands back (batchItemFailures) becomes visible again at the
- * head of its group with its receive count up, and goes to the dead letters after maxReceiveCount.
+ * head of its group with its receive count up, and goes to the dead letters after maxReceiveCount
+ * (the redrive policy): into `dead`, and into the dead-letter FakeFifoQueue when one is given, as a
+ * new message there with the same body, group and attributes, as SQS moves it. SendMessage and
+ * ChangeMessageVisibilityBatch to the queue's URL are answered too (a visibility change is only
+ * noted: the fake has no clock), and `moveTo` is SQS's message move task (an operator's redrive).
  */
-import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type ChangeMessageVisibilityBatchCommandInput,
+  type MessageAttributeValue,
+  type SendMessageBatchCommandInput,
+  type SendMessageCommandInput,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsStub } from 'aws-sdk-client-mock';
 
@@ -17,6 +29,7 @@ export interface FakeMessage {
   sentAt: number;
   receiveCount: number;
   inFlight: boolean;
+  attributes?: Record<string, MessageAttributeValue>;
 }
 
 const DEDUP_WINDOW_MS = 5 * 60_000;
@@ -28,12 +41,17 @@ export class FakeFifoQueue {
   readonly dead: FakeMessage[] = [];
   /** Every batch handed to the handler: the message ids, in order. */
   readonly batches: string[][] = [];
+  /** The most deliveries any message got, deleted ones included (what a redrive policy would have counted). */
+  mostReceives = 0;
+  /** Every visibility change asked for: [messageId, seconds]. */
+  readonly visibilityChanges: Array<[string, number]> = [];
   private readonly seen = new Map<string, number>();
   private next = 1;
 
   constructor(
     readonly queueUrl: string,
     private readonly maxReceiveCount = 5,
+    readonly deadLetterQueue?: FakeFifoQueue,
   ) {
     if (!queueUrl.endsWith('.fifo')) throw new Error(`${queueUrl} is not a FIFO queue`);
   }
@@ -41,7 +59,43 @@ export class FakeFifoQueue {
   /** Routes the mock's SendMessageBatch calls for this queue URL here. */
   attach(sqsMock: AwsStub<any, any, any>): this {
     sqsMock.on(SendMessageBatchCommand, { QueueUrl: this.queueUrl }).callsFake(async (input: SendMessageBatchCommandInput) => this.sendBatch(input));
+    sqsMock.on(SendMessageCommand, { QueueUrl: this.queueUrl }).callsFake(async (input: SendMessageCommandInput) => this.sendOne(input));
+    sqsMock
+      .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: this.queueUrl })
+      .callsFake(async (input: ChangeMessageVisibilityBatchCommandInput) => this.changeVisibility(input));
+    this.deadLetterQueue?.attach(sqsMock);
     return this;
+  }
+
+  sendOne(input: SendMessageCommandInput) {
+    const { Successful } = this.sendBatch({ QueueUrl: input.QueueUrl, Entries: [{ ...input, Id: '0' }] });
+    return { MessageId: Successful[0].MessageId, MD5OfMessageBody: 'x' };
+  }
+
+  /** Receipt handles are `rh-<messageId>-<receiveCount>`; an unknown or stale one fails, as in SQS. */
+  changeVisibility(input: ChangeMessageVisibilityBatchCommandInput) {
+    const successful: Array<{ Id: string }> = [];
+    const failed: Array<{ Id: string; Code: string; SenderFault: boolean }> = [];
+    for (const e of input.Entries ?? []) {
+      const m = this.messages.find((x) => e.ReceiptHandle === `rh-${x.messageId}-${x.receiveCount}` && x.inFlight);
+      if (m) {
+        this.visibilityChanges.push([m.messageId, e.VisibilityTimeout ?? 0]);
+        successful.push({ Id: e.Id! });
+      } else failed.push({ Id: e.Id!, Code: 'ReceiptHandleIsInvalid', SenderFault: true });
+    }
+    return { Successful: successful, Failed: failed };
+  }
+
+  /** An operator's redrive (StartMessageMoveTask): every message moves to `to` as a new one, attributes kept. */
+  moveTo(to: FakeFifoQueue): number {
+    const moved = this.messages.splice(0, this.messages.length);
+    for (const m of moved) to.accept(m);
+    return moved.length;
+  }
+
+  /** Takes a message moved from another queue: a new id and no deliveries yet, as SQS does. */
+  private accept(m: FakeMessage): void {
+    this.messages.push({ ...m, messageId: `msg-${String(this.next++).padStart(4, '0')}`, receiveCount: 0, inFlight: false, sentAt: Date.now() });
   }
 
   sendBatch(input: SendMessageBatchCommandInput) {
@@ -54,7 +108,16 @@ export class FakeFifoQueue {
       const at = this.seen.get(e.MessageDeduplicationId);
       if (at === undefined || now - at >= DEDUP_WINDOW_MS) {
         this.seen.set(e.MessageDeduplicationId, now);
-        this.messages.push({ messageId, body: e.MessageBody!, groupId: e.MessageGroupId, dedupId: e.MessageDeduplicationId, sentAt: now, receiveCount: 0, inFlight: false });
+        this.messages.push({
+          messageId,
+          body: e.MessageBody!,
+          groupId: e.MessageGroupId,
+          dedupId: e.MessageDeduplicationId,
+          sentAt: now,
+          receiveCount: 0,
+          inFlight: false,
+          ...(e.MessageAttributes ? { attributes: e.MessageAttributes } : {}),
+        });
       }
       return { Id: e.Id!, MessageId: messageId, MD5OfMessageBody: 'x' };
     });
@@ -77,6 +140,7 @@ export class FakeFifoQueue {
     for (const m of taken) {
       m.inFlight = true;
       m.receiveCount += 1;
+      this.mostReceives = Math.max(this.mostReceives, m.receiveCount);
     }
     this.batches.push(taken.map((m) => m.messageId));
     return taken.map((m) => this.record(m));
@@ -89,7 +153,11 @@ export class FakeFifoQueue {
       const i = this.messages.findIndex((m) => m.messageId === r.messageId);
       const m = this.messages[i];
       if (!failed.has(r.messageId)) this.messages.splice(i, 1);
-      else if (m.receiveCount >= this.maxReceiveCount) this.dead.push(...this.messages.splice(i, 1));
+      else if (m.receiveCount >= this.maxReceiveCount) {
+        const [moved] = this.messages.splice(i, 1);
+        this.dead.push(moved);
+        this.deadLetterQueue?.accept({ ...moved, attributes: moved.attributes });
+      }
       else m.inFlight = false;
     }
   }
@@ -130,7 +198,9 @@ export class FakeFifoQueue {
         MessageDeduplicationId: m.dedupId,
         SequenceNumber: m.messageId.replace(/\D/g, ''),
       },
-      messageAttributes: {},
+      messageAttributes: Object.fromEntries(
+        Object.entries(m.attributes ?? {}).map(([name, v]) => [name, { dataType: v.DataType!, stringValue: v.StringValue, stringListValues: [], binaryListValues: [] }]),
+      ),
       md5OfBody: 'x',
       eventSource: 'aws:sqs',
       eventSourceARN: `arn:aws:sqs:eu-west-1:123456789012:${name}`,

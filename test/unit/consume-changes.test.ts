@@ -40,7 +40,7 @@ describe('consumeChanges', () => {
     // Act
     const result = await consumeChanges(batch, { directory, ledger: outcomes, maxInFlight: 8 });
     // Assess
-    expect(result).toEqual({ retry: [], applied: 3 });
+    expect(result).toEqual({ retry: [], failedAttempts: new Map(), applied: 3 });
     expect(directory.log).toEqual(['start new.name', 'start other', 'end other', 'end new.name', 'start new.name', 'end new.name']);
     expect(directory.users.get('new.name')).toMatchObject({ id: '5', fields: { lastname: 'Renamed' } });
     expect(outcomes.entries.map((e) => [e.run.runId, e.outcomes[0].login, e.outcomes[0].outcome])).toEqual([

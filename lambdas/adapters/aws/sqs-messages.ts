@@ -5,12 +5,15 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { ChangeMessage } from '../../core/model';
 import type { Notifier } from '../../core/ports';
+import { deadLetterReasonOf } from './sqs-dead-letters';
 
 export interface ReceivedMessage {
   messageId: string;
   message: ChangeMessage;
   /** Deliveries so far, this one included (SQS's ApproximateReceiveCount). */
   receiveCount: number;
+  /** Copied to the DLQ by the consumer (which recorded its row), or redriven from there. */
+  deadLettered?: string;
 }
 
 /** The shape a planner message has (checked by hand: a schema library costs every bundle ~100 KB). */
@@ -31,7 +34,8 @@ export function readChangeMessages(records: SQSRecord[]): { received: ReceivedMe
     try {
       const body: unknown = JSON.parse(r.body);
       if (isChangeMessage(body)) {
-        received.push({ messageId: r.messageId, message: body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1) });
+        const deadLettered = deadLetterReasonOf(r);
+        received.push({ messageId: r.messageId, message: body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1), ...(deadLettered ? { deadLettered } : {}) });
       } else unreadable.push(r);
     } catch {
       unreadable.push(r);

@@ -6,6 +6,10 @@
  * first: if its user already holds what the change sets — the first delivery applied it but died
  * before recording — it is recorded with its planned outcome and not sent again, so a create never
  * fails with "Login has already been taken" and the audit keeps "created", not "unchanged".
+ *
+ * A change redriven from the dead-letter queue (hours or days later) is checked in full, as an
+ * approval re-checks a held run: already held → its planned outcome; Coupa changed the user since
+ * the plan → `skipped` with the reason (an old change never overwrites a newer one); else applied.
  */
 import type { CoupaAuthError } from '../coupa-errors';
 import type { ChangeMessage, PlannedChange } from '../model';
@@ -26,6 +30,11 @@ export interface ConsumeResult {
   /** The same message objects to hand back to the queue. */
   retry: ChangeMessage[];
   retryReason?: string;
+  /**
+   * The messages of `retry` whose change Coupa failed this time (with the error): genuine failed
+   * attempts. The rest of `retry` was not tried (out of time, waiting for a level, credentials).
+   */
+  failedAttempts: Map<ChangeMessage, string>;
   fatal?: CoupaAuthError;
   applied: number;
 }
@@ -33,10 +42,18 @@ export interface ConsumeResult {
 
 const CONFIRMED = 'confirmed after a redelivery: an earlier delivery had applied it';
 
-export async function consumeChanges(batch: Array<{ message: ChangeMessage; receiveCount: number }>, deps: ConsumeDeps): Promise<ConsumeResult> {
-  const result: ConsumeResult = { retry: [], applied: 0 };
+export interface QueuedChange {
+  message: ChangeMessage;
+  receiveCount: number;
+  /** Moved back from the dead-letter queue by an operator: a new message to SQS, but old news. */
+  redriven?: boolean;
+}
+
+export async function consumeChanges(batch: QueuedChange[], deps: ConsumeDeps): Promise<ConsumeResult> {
+  const result: ConsumeResult = { retry: [], failedAttempts: new Map(), applied: 0 };
   const messageOf = new Map<PlannedChange, ChangeMessage>(batch.map(({ message }) => [message.change, message]));
-  const redelivered = batch.filter((b) => b.receiveCount > 1).map((b) => b.message.change);
+  const redriven = new Set(batch.filter((b) => b.redriven).map((b) => b.message.change));
+  const redelivered = batch.filter((b) => b.receiveCount > 1 || b.redriven).map((b) => b.message.change);
   const done = new Set<PlannedChange>();
   const record = (change: PlannedChange, outcomes: ReturnType<typeof rowOutcomesOf>) => {
     const message = messageOf.get(plannedOf(change))!;
@@ -48,13 +65,20 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
     try {
       current = await deps.directory.findByLogins([...new Set(redelivered.map(coupaLoginOf))]);
     } catch (err) {
-      return { retry: batch.map((b) => b.message), retryReason: (err as Error).message, applied: 0 };
+      // The confirmation read is the redelivered changes' attempt: it failed. The others were not tried.
+      const reason = (err as Error).message;
+      const failedAttempts = new Map(redelivered.map((c) => [messageOf.get(c)!, reason]));
+      return { retry: batch.map((b) => b.message), retryReason: reason, failedAttempts, applied: 0 };
     }
     for (const change of redelivered) {
       const user = current.get(coupaLoginOf(change));
-      const already = change.kind === 'create' ? user !== undefined : user !== undefined && recheck(change, user)?.startsWith('Coupa already holds');
+      const why = recheck(change, user);
+      const already = change.kind === 'create' ? user !== undefined : user !== undefined && why?.startsWith('Coupa already holds');
       if (already) {
         await record(change, rowOutcomesOf(resultOf(change, OUTCOME_OF[change.kind], undefined, [CONFIRMED])));
+        done.add(change);
+      } else if (why && redriven.has(change)) {
+        await record(change, rowOutcomesOf({ change, outcome: 'skipped', errors: [`redriven from the dead-letter queue: ${why}`] }));
         done.add(change);
       }
     }
@@ -82,6 +106,7 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
       },
     });
     if (applied.retryReason) result.retryReason = applied.retryReason;
+    for (const [change, reason] of applied.attemptsFailed) result.failedAttempts.set(messageOf.get(plannedOf(change))!, reason);
     if (applied.fatal) result.fatal = applied.fatal;
     if (applied.retry.length > 0 || applied.fatal) {
       // A later round may change a user this one did not finish: it waits for the redelivery too.
