@@ -12,7 +12,7 @@ import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-
 import { forgetCoupaClient, onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
 import { countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
-import { attemptLog, ledger } from './adapters/aws/wiring/s3';
+import { attemptLog, ledger, reportAgain } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
@@ -57,6 +57,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
       ledger: countingLedger(await ledger()),
       maxInFlight: cfg.coupa.maxInFlight,
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
+      reportAgain,
     });
     // Only genuine failed attempts count toward api.maxReceiveCount (see retry-budget.ts).
     const { handBack: retry, deadLettered, problems } = result.failedAttempts.size

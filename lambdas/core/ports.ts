@@ -78,6 +78,13 @@ export interface DeadLetterQueue {
   send(message: ChangeMessage, reason: string): Promise<void>;
 }
 
+/** Which dead messages were already recorded (AWS: one marker object per DLQ message id). */
+export interface DeadLetterMarks {
+  seen(queue: string, messageId: string): Promise<boolean>;
+  /** Marks it; false when another caller marked it first. */
+  mark(queue: string, messageId: string): Promise<boolean>;
+}
+
 /** Delivers a finished file to Coupa's sFTP folder (Transfer Family connector or direct SFTP). */
 export interface FileDrop {
   /** Uploads `body` as `remoteDir/name`; returns an id to correlate the transfer. */

@@ -7,7 +7,6 @@ import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { API_REDRIVE_BACKSTOP } from '../../lambdas/adapters/aws/api-consumer-limits';
-import { DLQ_NOTIFIER_TIMEOUT, STANDARD_DLQ_BATCHING_WINDOW } from './alerts';
 
 export interface QueuesProps {
   /** api.maxReceiveCount: genuine failed attempts (the api-consumer counts them), and the csv queue's deliveries. */
@@ -41,8 +40,8 @@ export class SyncQueues extends Construct {
       retentionPeriod: RETENTION,
     };
 
-    // The dlq-notifier consumes the DLQs: 6× its timeout (plus its batching window on the standard one).
-    const dlqVisibility = Duration.seconds(DLQ_NOTIFIER_TIMEOUT.toSeconds() * 6);
+    // Nothing consumes the DLQs: the dlq-notifier sets its own visibility when it looks (PEEK_VISIBILITY_SECONDS).
+    const dlqVisibility = Duration.minutes(15);
     this.apiDlq = new sqs.Queue(this, 'ApiDlq', {
       ...common,
       fifo: true,
@@ -69,7 +68,7 @@ export class SyncQueues extends Construct {
 
     this.csvDlq = new sqs.Queue(this, 'CsvDlq', {
       ...common,
-      visibilityTimeout: dlqVisibility.plus(STANDARD_DLQ_BATCHING_WINDOW),
+      visibilityTimeout: dlqVisibility,
     });
     this.csv = new sqs.Queue(this, 'Csv', {
       ...common,
@@ -82,7 +81,7 @@ export class SyncQueues extends Construct {
     for (const dlq of [this.apiDlq, this.csvDlq]) {
       Validations.of(dlq).acknowledge({
         id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself a dead-letter queue; the dlq-notifier drains it and alarms watch its depth.',
+        reason: 'This queue is itself a dead-letter queue; the dlq-notifier records what lands in it (leaving it there to be redriven) and an alarm counts it.',
       });
     }
   }

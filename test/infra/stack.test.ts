@@ -6,7 +6,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import { configFromEnv, parseConfig } from '../../lambdas/core/config';
-import { DLQ_NOTIFIER_TIMEOUT, STANDARD_DLQ_BATCHING_WINDOW } from '../../lib/constructs/alerts';
 import { CSV_BATCHER_POLLERS, SEND_COMPLETED, SEND_FAILED } from '../../lib/constructs/csv-delivery';
 import { infraTestConfig, synthStack } from './synth';
 
@@ -163,10 +162,6 @@ describe('queues', () => {
     const [, batcher] = functionByEntry(/^Builds Coupa user-import CSV/);
     expect(queueByRedrive('QueuesApiDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumer.Timeout);
     expect(queueByRedrive('QueuesCsvDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * batcher.Timeout);
-    const dlq = (prefix: string) => Object.entries(resources).find(([id]) => id.startsWith(prefix))![1].Properties;
-    const notifierTimeout = DLQ_NOTIFIER_TIMEOUT.toSeconds();
-    expect(dlq('QueuesApiDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifierTimeout);
-    expect(dlq('QueuesCsvDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifierTimeout + STANDARD_DLQ_BATCHING_WINDOW.toSeconds());
     for (const q of Object.values(resources).filter((r) => r.Type === 'AWS::SQS::Queue')) {
       expect(q.Properties.VisibilityTimeout ?? 30).toBeLessThanOrEqual(12 * 3600); // SQS maximum
     }
@@ -408,29 +403,23 @@ describe('lambdas', () => {
     expect(syncFunctions().filter(([, p]) => p.ReservedConcurrentExecutions !== undefined)).toHaveLength(1);
   });
 
-  it('dlq-notifier drains both dead-letter queues', () => {
+  it('dlq-notifier looks at both dead-letter queues every 5 minutes and cannot consume them (no event source, no delete)', () => {
     // Assess (the template synthesized in beforeAll)
-    const [notifierId] = functionByEntry(/dead-letter queue/);
-    const sources = Object.values(resources)
-      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === notifierId)
-      .map((r) => r.Properties.EventSourceArn['Fn::GetAtt'][0]);
-    expect(sources.sort()).toEqual([expect.stringMatching(/^QueuesApiDlq/), expect.stringMatching(/^QueuesCsvDlq/)]);
-  });
-
-  it('dlq-notifier takes the standard DLQ in large batches (few digests on a bad day), the FIFO one in tens', () => {
-    // Assess (the template synthesized in beforeAll)
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesCsvDlq'), 'Arn'] },
-      BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: STANDARD_DLQ_BATCHING_WINDOW.toSeconds(),
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesApiDlq'), 'Arn'] },
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: Match.absent(),
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
+    const [notifierId, notifier] = functionByEntry(/dead-letter queue/);
+    const sources = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === notifierId);
+    expect(sources).toEqual([]);
+    const rules = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && (r.Properties.Targets ?? []).some((t: any) => t.Arn?.['Fn::GetAtt']?.[0] === notifierId),
+    );
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    expect(JSON.stringify(notifier.Environment.Variables.DLQ_URLS)).toMatch(/QueuesApiDlq.*QueuesCsvDlq/);
+    const sqsActions = statementsOf(notifier).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('sqs:')));
+    expect(sqsActions).toEqual([
+      expect.objectContaining({
+        Action: 'sqs:ReceiveMessage',
+        Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^QueuesApiDlq/), 'Arn'] }, { 'Fn::GetAtt': [expect.stringMatching(/^QueuesCsvDlq/), 'Arn'] }],
+      }),
+    ]);
   });
 
   it('grants no IAM action on "*" to our Lambdas', () => {
@@ -538,6 +527,8 @@ describe('alerts', () => {
     expect(stats.every((m) => m.MetricStat.Metric.Namespace === 'CoupaUserSync' && m.MetricStat.Stat === 'Sum')).toBe(true);
     expect(alarm.Properties.Threshold).toBe(0);
     expect(descriptionOf(alarm)).toContain('upload the HR file again');
+    // The exact redrive command, with the api DLQ's and the api queue's ARNs.
+    expect(descriptionOf(alarm)).toMatch(/aws sqs start-message-move-task --source-arn ".*QueuesApiDlq.*--destination-arn ".*QueuesApi[0-9A-F]/);
     const dlqDepthAlarms = alarmsReading('ApproximateNumberOfMessagesVisible').filter((a) =>
       JSON.stringify(a.Properties.Dimensions).includes('QueuesApiDlq') || JSON.stringify(a.Properties.Dimensions).includes('QueuesCsvDlq'),
     );
@@ -554,7 +545,7 @@ describe('alerts', () => {
     const errorAlarms = alarmsReading('Errors');
     const functionIds = errorAlarms.map((a) => a.Properties.Dimensions[0].Value.Ref).sort();
     expect(functionIds).toEqual(syncFunctions().map(([id]) => id).sort());
-    expect(errorAlarms.map(descriptionOf).join('\n')).toContain('start-message-move-task');
+    expect(errorAlarms.map(descriptionOf).join('\n')).toContain('never deletes a dead message');
   });
 
   it('alarms on a Coupa failure share above 20% of at least 10 api rows in 15 minutes', () => {

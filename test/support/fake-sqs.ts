@@ -8,12 +8,18 @@
  * new message there with the same body, group and attributes, as SQS moves it. SendMessage and
  * ChangeMessageVisibilityBatch to the queue's URL are answered too (a visibility change is only
  * noted: the fake has no clock), and `moveTo` is SQS's message move task (an operator's redrive).
+ * ReceiveMessage (a program reading the queue itself, like the dlq-notifier) hides what it returns
+ * until `reveal()` (its visibility timeout ran out). A URL without `.fifo` is a standard queue: no
+ * groups held back, no deduplication.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
   SendMessageBatchCommand,
+  ReceiveMessageCommand,
   SendMessageCommand,
   type ChangeMessageVisibilityBatchCommandInput,
+  type Message,
+  type ReceiveMessageCommandInput,
   type MessageAttributeValue,
   type SendMessageBatchCommandInput,
   type SendMessageCommandInput,
@@ -35,6 +41,7 @@ export interface FakeMessage {
 const DEDUP_WINDOW_MS = 5 * 60_000;
 
 export class FakeFifoQueue {
+  // (Standard too, when its URL has no .fifo: see above.)
   /** Messages not deleted yet, in send order. */
   readonly messages: FakeMessage[] = [];
   /** Messages moved to the dead-letter queue. */
@@ -53,8 +60,10 @@ export class FakeFifoQueue {
     private readonly maxReceiveCount = 5,
     readonly deadLetterQueue?: FakeFifoQueue,
   ) {
-    if (!queueUrl.endsWith('.fifo')) throw new Error(`${queueUrl} is not a FIFO queue`);
+    this.fifo = queueUrl.endsWith('.fifo');
   }
+
+  readonly fifo: boolean;
 
   /** Routes the mock's SendMessageBatch calls for this queue URL here. */
   attach(sqsMock: AwsStub<any, any, any>): this {
@@ -63,8 +72,31 @@ export class FakeFifoQueue {
     sqsMock
       .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: this.queueUrl })
       .callsFake(async (input: ChangeMessageVisibilityBatchCommandInput) => this.changeVisibility(input));
+    sqsMock.on(ReceiveMessageCommand, { QueueUrl: this.queueUrl }).callsFake(async (input: ReceiveMessageCommandInput) => this.receiveMessages(input));
     this.deadLetterQueue?.attach(sqsMock);
     return this;
+  }
+
+  /** ReceiveMessage: up to MaxNumberOfMessages, hidden until `reveal()`; nothing is deleted. */
+  receiveMessages(input: ReceiveMessageCommandInput): { Messages?: Message[] } {
+    const records = this.receive(input.MaxNumberOfMessages ?? 1);
+    if (records.length === 0) return {};
+    return {
+      Messages: records.map((r) => ({
+        MessageId: r.messageId,
+        ReceiptHandle: r.receiptHandle,
+        Body: r.body,
+        Attributes: { ApproximateReceiveCount: r.attributes.ApproximateReceiveCount },
+        ...(Object.keys(r.messageAttributes).length
+          ? { MessageAttributes: Object.fromEntries(Object.entries(r.messageAttributes).map(([n, v]) => [n, { DataType: v.dataType, StringValue: v.stringValue }])) }
+          : {}),
+      })),
+    };
+  }
+
+  /** Every hidden message's visibility timeout runs out. */
+  reveal(): void {
+    for (const m of this.messages) m.inFlight = false;
   }
 
   sendOne(input: SendMessageCommandInput) {
@@ -103,16 +135,17 @@ export class FakeFifoQueue {
     if (entries.length > 10) throw Object.assign(new Error('Too many entries'), { name: 'TooManyEntriesInBatchRequest' });
     const now = Date.now();
     const successful = entries.map((e) => {
-      if (!e.MessageGroupId || !e.MessageDeduplicationId) throw Object.assign(new Error('FIFO needs group and deduplication ids'), { name: 'MissingParameter' });
+      if (this.fifo && (!e.MessageGroupId || !e.MessageDeduplicationId)) throw Object.assign(new Error('FIFO needs group and deduplication ids'), { name: 'MissingParameter' });
       const messageId = `msg-${String(this.next++).padStart(4, '0')}`;
-      const at = this.seen.get(e.MessageDeduplicationId);
+      const dedupId = e.MessageDeduplicationId ?? messageId;
+      const at = this.fifo ? this.seen.get(dedupId) : undefined;
       if (at === undefined || now - at >= DEDUP_WINDOW_MS) {
-        this.seen.set(e.MessageDeduplicationId, now);
+        this.seen.set(dedupId, now);
         this.messages.push({
           messageId,
           body: e.MessageBody!,
-          groupId: e.MessageGroupId,
-          dedupId: e.MessageDeduplicationId,
+          groupId: e.MessageGroupId ?? '',
+          dedupId,
           sentAt: now,
           receiveCount: 0,
           inFlight: false,
@@ -130,7 +163,7 @@ export class FakeFifoQueue {
 
   /** Up to `max` messages as Lambda's FIFO poller would hand them out. */
   receive(max = 10): SQSRecord[] {
-    const blocked = new Set(this.messages.filter((m) => m.inFlight).map((m) => m.groupId));
+    const blocked = new Set(this.fifo ? this.messages.filter((m) => m.inFlight).map((m) => m.groupId) : []);
     const taken: FakeMessage[] = [];
     for (const m of this.messages) {
       if (taken.length >= max) break;

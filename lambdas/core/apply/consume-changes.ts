@@ -12,7 +12,7 @@
  * the plan → `skipped` with the reason (an old change never overwrites a newer one); else applied.
  */
 import type { CoupaAuthError } from '../coupa-errors';
-import type { ChangeMessage, PlannedChange } from '../model';
+import type { ChangeMessage, PlannedChange, RunRef } from '../model';
 import type { OutcomeLedger, UserDirectory } from '../ports';
 import { coupaLoginOf, recheck } from '../run/approve';
 import { applyChanges, plannedOf } from './apply-changes';
@@ -24,6 +24,8 @@ export interface ConsumeDeps {
   maxInFlight: number;
   /** Asked before each change: true hands the rest back (out of time). */
   shouldStop?: () => boolean;
+  /** Has a run reported again (its report and digest were written before a redriven change settled). */
+  reportAgain?: (run: RunRef) => Promise<void>;
 }
 
 export interface ConsumeResult {
@@ -114,5 +116,8 @@ export async function consumeChanges(batch: QueuedChange[], deps: ConsumeDeps): 
       break;
     }
   }
+  const settledRedriven = batch.filter((b) => b.redriven && !result.retry.includes(b.message)).map((b) => b.message);
+  const runs = new Map(settledRedriven.map((m) => [m.runId, { runId: m.runId, file: m.file }]));
+  for (const run of runs.values()) await deps.reportAgain?.(run);
   return result;
 }
