@@ -1,7 +1,8 @@
 /**
  * The two channels' queues. api: FIFO, grouped by login so one user's changes apply in order,
  * deduplicated by ids the splitter sets (a re-delivered S3 event must not double-apply a row).
- * csv: standard, because the batcher gathers large unordered batches into one file.
+ * csv: standard, because the batcher gathers large batches into one file (a FIFO event source gives
+ * at most 10 messages and no batching window); it keeps no order between batches (README "Limits").
  */
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -20,9 +21,9 @@ export interface QueuesProps {
 const RETENTION = Duration.days(14);
 
 /**
- * The csv-batcher runs one batch at a time, and every batch Lambda polls while one runs is
- * throttled and counts as a delivery: AWS advises a maxReceiveCount of at least 5 there, so a row
- * never dead-letters only because the batcher was busy.
+ * AWS advises a maxReceiveCount of at least 5 for a queue Lambda polls, so a row never dead-letters
+ * only because its batch met a throttle (the batcher's reserved concurrency equals its pollers, so
+ * that should not happen, but the account's concurrency can still run out).
  */
 export const MIN_CSV_RECEIVE_COUNT = 5;
 
