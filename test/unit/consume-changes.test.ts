@@ -49,4 +49,39 @@ describe('consumeChanges', () => {
       ['run-2', 'new.name', 'updated'],
     ]);
   });
+
+  it('tells a change Coupa failed from one never tried: only the failed one is a failed attempt', async () => {
+    // Prepare: level 0 holds a failing create and a fine one; time runs out after two changes started; level 1 waits.
+    const directory = new FakeDirectory();
+    directory.faults.set('flaky', 'retry');
+    const flaky = changeMessage(plannedChange({ login: 'flaky', kind: 'create', send: { email: 'f@example.com' } }));
+    const fine = changeMessage(plannedChange({ login: 'fine', kind: 'create', send: { email: 'g@example.com' } }));
+    const late = changeMessage(plannedChange({ login: 'late', kind: 'create', send: { email: 'l@example.com' } }));
+    const report = changeMessage(plannedChange({ login: 'report', kind: 'create', level: 1, dependsOn: 'flaky', send: { email: 'r@example.com' } }));
+    let started = 0;
+    // Act
+    const result = await consumeChanges([flaky, fine, late, report].map((message) => ({ message, receiveCount: 1 })), {
+      directory,
+      ledger: ledger(),
+      maxInFlight: 1,
+      shouldStop: () => ++started > 2,
+    });
+    // Assess
+    expect(result.retry.map((m) => m.change.login)).toEqual(['flaky', 'late', 'report']);
+    expect([...result.failedAttempts].map(([m, reason]) => [m.change.login, reason])).toEqual([['flaky', 'HTTP 503 after 5 attempts']]);
+    expect(directory.calls).toEqual(['create flaky', 'create fine']);
+  });
+
+  it('counts a failed confirmation read against the redelivered changes only', async () => {
+    // Prepare: the lookup that confirms redeliveries fails.
+    const directory = new FakeDirectory();
+    directory.faults.set('lookup.again', 'retry');
+    const again = changeMessage(plannedChange({ login: 'lookup.again', kind: 'create', send: { email: 'a@example.com' } }));
+    const first = changeMessage(plannedChange({ login: 'first.time', kind: 'create', send: { email: 'b@example.com' } }));
+    // Act
+    const result = await consumeChanges([{ message: again, receiveCount: 3 }, { message: first, receiveCount: 1 }], { directory, ledger: ledger(), maxInFlight: 2 });
+    // Assess
+    expect(result.retry).toEqual([again, first]);
+    expect([...result.failedAttempts].map(([m, reason]) => [m.change.login, reason])).toEqual([['lookup.again', 'lookup timed out']]);
+  });
 });
