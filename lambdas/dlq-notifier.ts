@@ -21,9 +21,11 @@ import { sqsClient } from './adapters/aws/wiring/sqs';
 /** The api queue and its DLQ are FIFO; the csv ones are standard. */
 const consumerOf = (queue: string) => (queue.endsWith('.fifo') ? 'api-consumer' : 'csv-batcher');
 /** Dead messages looked at per queue and invocation; the rest wait for the next look. */
-const MAX_PER_QUEUE = 2000;
-/** Time kept back for recording what was seen. */
+const MAX_PER_QUEUE = 1000;
+/** Time kept back for recording what was seen (what is not recorded by then waits for the next look). */
 const RESERVE_MS = 20_000;
+/** S3 calls in flight while recording: 1,000 dead messages in about 10 s instead of a minute. */
+const RECORDING_CONCURRENCY = 8;
 
 export const handler = middy<ScheduledEvent, DeadLetterResult[]>()
   .use(observed())
@@ -44,7 +46,7 @@ export const handler = middy<ScheduledEvent, DeadLetterResult[]>()
       await reportUnreadable(newUnreadable, notifier);
       const result = await recordDeadLetters(
         received.map((r) => ({ queue, messageId: r.messageId, message: r.message, ...(r.deadLettered ? { recordedAs: r.deadLettered } : {}) })),
-        { ledger: countingLedger(await ledger()), marks, consumerOf },
+        { ledger: countingLedger(await ledger()), marks, consumerOf, concurrency: RECORDING_CONCURRENCY, shouldStop: () => context.getRemainingTimeInMillis() < RESERVE_MS / 2 },
       );
       setChannel(channel); // again: Powertools flushes (and forgets dimensions) every 100 values of a metric
       count(M.deadLetters, result.newlyDead + newUnreadable.length);
