@@ -181,7 +181,7 @@ export class SyncDashboard extends Construct {
         'Changes landed in a dead-letter queue: NOT applied, failed in their run report (runs/<runId>/report.html) with the ' +
         "reason. They stay in the DLQ for 14 days. Find the cause (api-consumer or csv-batcher logs), fix it, then redrive: " +
         `aws sqs start-message-move-task --source-arn ${dlqs.apiDlq.queueArn} --destination-arn ${props.queues.api.queueArn} ` +
-        '(each change is re-checked against Coupa; the run is reported again). CSV channel: upload the HR file again to ' +
+        '(changes the api-consumer dead-lettered are re-checked against Coupa; the run is reported again). CSV channel: upload the HR file again to ' +
         `s3://${bucket}/incoming/csv/ (only what still differs is sent).`,
       metric: bothChannels(M.deadLetters, 'dead letters', Duration.minutes(1), 'dl'),
       threshold: 0,
