@@ -65,7 +65,8 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
           attempts: await attemptLog(), deadLetters: deadLetters(), ledger: countingLedger(await ledger()), maxFailures: cfg.api.maxReceiveCount,
         })
       : { handBack: result.retry, deadLettered: [], problems: [] };
-    if (deadLettered.length || problems.length) logger.warn('changes dead-lettered', { count: deadLettered.length, problems });
+    if (deadLettered.length) logger.warn('changes dead-lettered after api.maxReceiveCount failed attempts', { count: deadLettered.length });
+    if (problems.length) logger.error('failed attempts not counted or dead-lettered (handed back; the redrive backstop holds)', { problems });
     if (result.fatal) credentialsUnusable(result.fatal, retry.length);
     else if (retry.length) {
       logger.warn('changes sent back for retry', { count: retry.length, reason: result.retryReason });
