@@ -12,12 +12,13 @@ import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-
 import { forgetCoupaClient, onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
 import { countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
-import { attemptLog, ledger, reportAgain } from './adapters/aws/wiring/s3';
+import { ledger } from './adapters/aws/wiring/s3';
+import { attemptLog, deadLetters, reportAgain } from './adapters/aws/wiring/retries';
 import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
 import { comeBackSooner } from './adapters/aws/sqs-visibility';
-import { deadLetters, sqsClient } from './adapters/aws/wiring/sqs';
+import { sqsClient } from './adapters/aws/wiring/sqs';
 
 /** Bad credentials or an unfilled secret: say so once per batch (an alarm counts it) and re-read the secret next time. */
 function credentialsUnusable(err: Error, handedBack: number): void {

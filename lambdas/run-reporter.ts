@@ -11,7 +11,7 @@ import { notifier } from './adapters/aws/wiring/sns';
 
 export const handler = middy<ScheduledEvent, ReportRunsResult>()
   .use(observed())
-  .handler(async () => {
+  .handler(async (_event, context) => {
     const result = await reportPendingRuns({
       store: await runStore(),
       runs: await stateStore(),
@@ -19,12 +19,14 @@ export const handler = middy<ScheduledEvent, ReportRunsResult>()
       clock: systemClock,
       reportAfterHours: config().reports.reportAfterHours,
       expireAfterHours: config().approval.expireAfterHours,
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
     });
     count(M.runsReported, result.reported.length);
     count(M.runsExpired, result.expired.length);
     for (const r of result.reported) logger.info('run reported', { ...r });
     for (const runId of result.expired) logger.warn('held run expired', { runId });
     if (result.waiting.length > 0) logger.info('runs still waiting for outcomes', { runIds: result.waiting });
+    if (result.deferred.length > 0) logger.warn('runs left for the next pass (out of time)', { runIds: result.deferred });
     if (result.errors.length > 0) {
       logger.error('runs not reported', { errors: result.errors });
       // Fail the invocation so the Errors metric (and its alarm) shows it; the runs stay pending.

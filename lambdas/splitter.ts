@@ -5,13 +5,17 @@
  *   changes — or holds the run for approval;
  * - plan/…     : the same, but stops at the plan and its report (nothing is written to Coupa);
  * - approvals/<runId> : approves a held run: each staged change is re-checked against Coupa and
- *   queued, or reported skipped.
+ *   queued, or reported skipped;
+ * - continue/<runId> : (written by this Lambda only) carries on a run whose read of Coupa's users
+ *   did not fit the invocation before, from where that one stopped.
  */
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { HrFileError } from './core/hr/read-hr-file';
 import { channelFor, runIdFor } from './core/sync/route';
 import { planRun as planRunInAws, approveHeldRun } from './core/sync/aws-plan';
+import { readContinuation, readTimeLeft } from './core/sync/continuation';
+import { CONTINUE_PREFIX } from './core/sync/run-layout';
 import { M } from './adapters/aws/metric-names';
 import { onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
 import { count, countCoupaRequest, countingLedger, flushMetrics, observed, setChannel } from './adapters/aws/wiring/metrics';
@@ -29,12 +33,15 @@ onCoupaRequest(countCoupaRequest);
 
 export const handler = middy<S3Event>()
   .use(observed())
-  .handler(async (event) => {
+  .handler(async (event, context) => {
+    // A full read of Coupa stops in time for the planning that follows it; a fresh invocation continues it.
+    const readUntil = readTimeLeft(() => context.getRemainingTimeInMillis());
     for (const record of event.Records) {
       const key = objectKeyOf(record);
       const deps = {
         objects: await objectStore(),
         state: await stateStore(),
+        checkpoints: await stateStore(),
         ledger: countingLedger(await ledger()),
         notifier: await notifier(),
         queue: recordQueue,
@@ -55,12 +62,22 @@ export const handler = middy<S3Event>()
         flushMetrics();
         continue;
       }
-      const run = { runId: runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file: key };
+      const continued = key.startsWith(CONTINUE_PREFIX) ? await readContinuation(deps.objects, key, record.s3.object.versionId) : undefined;
+      const file = continued?.file ?? key;
+      const run = { runId: continued?.runId ?? runIdFor(record.s3.bucket.name, key, objectVersionOf(record)), file };
       logger.appendKeys({ runId: run.runId });
-      const channel = channelFor(key.replace(PLAN_PREFIX, 'incoming/'), config());
+      const channel = channelFor(file.replace(PLAN_PREFIX, 'incoming/'), config());
       setChannel(channel);
       try {
-        const planned = await planRunInAws({ run, version: record.s3.object.versionId, channel, dryRun: key.startsWith(PLAN_PREFIX) }, deps);
+        const request = {
+          run,
+          version: continued ? continued.version : record.s3.object.versionId,
+          channel,
+          dryRun: file.startsWith(PLAN_PREFIX),
+          readTimeLeft: readUntil,
+          ...(continued ? { continuation: continued.step } : {}),
+        };
+        const planned = await planRunInAws(request, deps);
         if (planned) {
           count(M.filesReceived);
           count(M.rowsRead, planned.rows);
@@ -73,7 +90,7 @@ export const handler = middy<S3Event>()
         if (!(err instanceof HrFileError)) throw err;
         // A file that cannot be read will not read better on retry: report it and stop.
         await deps.objects.put(splitKey(run.runId), JSON.stringify({ run, error: err.message, splitAt: new Date().toISOString() }), 'application/json');
-        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${key} was not processed`, message: err.message, severity: 'failure', run });
+        await deps.notifier.publish({ kind: 'file-rejected', subject: `Coupa user sync: ${file} was not processed`, message: err.message, severity: 'failure', run });
         logger.error('HR file rejected', { error: err.message });
         count(M.filesReceived);
         count(M.filesRejected);

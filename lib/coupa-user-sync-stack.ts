@@ -16,6 +16,7 @@ import { SyncSecrets } from './constructs/secrets';
 import { Splitter } from './constructs/splitter';
 import { Writers } from './constructs/writers';
 import { secureBaseUrl } from '../lambdas/adapters/coupa/url-policy';
+import { csvChannelDeployed } from '../lambdas/core/sync/route';
 
 export interface CoupaUserSyncStackProps extends StackProps {
   config: SyncConfig;
@@ -44,7 +45,10 @@ export class CoupaUserSyncStack extends Stack {
       );
     }
 
-    this.drop = new DropBucket(this, 'Drop');
+    const withCsv = csvChannelDeployed(config);
+    if (withCsv) checkCsvChannel(this, config);
+
+    this.drop = new DropBucket(this, 'Drop', config.storage);
     const bucket = this.drop.bucket;
     this.queues = new SyncQueues(this, 'Queues', {
       maxReceiveCount: config.api.maxReceiveCount,
@@ -86,17 +90,20 @@ export class CoupaUserSyncStack extends Stack {
       coupaSecret: secrets.coupa,
       alerts: this.alerts,
     });
-    const csv = new CsvDelivery(this, 'CsvChannel', {
-      config,
-      bucket,
-      queue: this.queues.csv,
-      coupaSecret: secrets.coupa,
-      sftpSecret: secrets.sftp,
-      alerts: this.alerts,
-    });
+    // The CSV channel only when configured: an idle connector to a made-up host is attack surface and cost.
+    const csv = withCsv
+      ? new CsvDelivery(this, 'CsvChannel', {
+          config,
+          bucket,
+          queue: this.queues.csv,
+          coupaSecret: secrets.coupa,
+          sftpSecret: secrets.sftp!,
+          alerts: this.alerts,
+        })
+      : undefined;
 
     const reporter = new RunReporter(this, 'Reports', { config, bucket, alerts: this.alerts });
-    secrets.onlyReadBy(secrets.coupa, [splitter.function.role, api.function.role, csv.poller.role]);
+    secrets.onlyReadBy(secrets.coupa, [splitter.function.role, api.function.role, ...(csv ? [csv.poller.role] : [])]);
 
     new SyncDashboard(this, 'Monitoring', {
       dashboardName: `${config.stackName}-sync`,
@@ -123,20 +130,37 @@ export class CoupaUserSyncStack extends Stack {
       functions: {
         splitter: splitter.function,
         apiConsumer: api.function,
-        csvBatcher: csv.batcher,
-        csvResultsPoller: csv.poller,
+        ...(csv ? { csvBatcher: csv.batcher, csvResultsPoller: csv.poller } : {}),
         dlqNotifier: dlqNotifier.function,
         runReporter: reporter.function,
       },
       topic: this.alerts.topic,
-      transferRules: { completed: csv.sendCompleted, failed: csv.sendFailed },
+      transferRules: csv ? { completed: csv.sendCompleted, failed: csv.sendFailed } : undefined,
     });
 
     new CfnOutput(this, 'DropBucketName', { value: bucket.bucketName, description: 'Put HR files under incoming/' });
     new CfnOutput(this, 'FailureTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'CoupaSecretName', { value: config.coupa.secretName, description: 'Fill in the Coupa OAuth client' });
-    new CfnOutput(this, 'SftpSecretName', { value: config.csv.sftp.secretName, description: 'Fill in the Coupa sFTP user' });
-    new CfnOutput(this, 'ConnectorId', { value: csv.connector.attrConnectorId });
+    if (csv) {
+      new CfnOutput(this, 'SftpSecretName', { value: config.csv.sftp.secretName, description: 'Fill in the Coupa sFTP user' });
+      new CfnOutput(this, 'ConnectorId', { value: csv.connector.attrConnectorId });
+    }
+  }
+}
+
+/**
+ * A CSV channel needs somewhere to connect and a pinned host key: without one, Transfer Family would
+ * send personal data to whichever server answers at that address.
+ */
+function checkCsvChannel(stack: Stack, config: SyncConfig): void {
+  if (!config.csv.sftp.url) {
+    Annotations.of(stack).addError('delivery is "csv" but csv.sftp.url is not set: the CSV channel needs the Coupa sFTP address (sftp://user@host).');
+  }
+  if (config.csv.sftp.trustedHostKeys.length === 0) {
+    Annotations.of(stack).addError(
+      'csv.sftp.trustedHostKeys is empty: the CSV channel is refused without a pinned host key (add the server\'s ' +
+        '`ssh-keyscan <host>` line(s)), or remove csv.sftp.url (and delivery "csv") to deploy without it.',
+    );
   }
 }
 

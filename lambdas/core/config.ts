@@ -1,6 +1,6 @@
 /**
- * One typed configuration for the CDK app, the Lambdas (as JSON in the COUPA_SYNC_CONFIG
- * environment variable) and the CLI. Every option has a default, so `{}` is a valid config.
+ * One typed configuration for the CDK app, the Lambdas (inlined into each bundle at synth time, see
+ * configFromEnv) and the CLI. Every option has a default, so `{}` is a valid config.
  *
  * Written with zod/mini (the functional API): the classic `zod` namespace pulls every locale into
  * each Lambda bundle. Every object is strict, so a misspelt key is refused with its path instead of
@@ -105,9 +105,13 @@ const csvChannelSchema = z.strictObject({
   waitResultsSeconds: z._default(z.int().check(z.minimum(0)), 600),
   sftp: z.prefault(
     z.strictObject({
-      /** sftp://user@host:port — the Coupa sFTP endpoint the Transfer Family connector calls. */
-      url: z._default(z.string(), 'sftp://coupa-sftp.example.com'),
-      /** ssh-keyscan lines of the server's host key(s). */
+      /**
+       * sftp://user@host:port — the Coupa sFTP endpoint the Transfer Family connector calls. Setting it
+       * (or `delivery: "csv"`) deploys the CSV channel (csvChannelDeployed); unset, the stack has none.
+       * The CLI takes its own `--sftp-url` instead.
+       */
+      url: z.optional(z.string().check(z.regex(/^sftp:\/\/[^\s/]+/, 'must be sftp://host (optionally user@host:port)'))),
+      /** ssh-keyscan lines of the server's host key(s); required whenever the CSV channel is deployed. */
       trustedHostKeys: z._default(z.array(z.string()), []),
       /** Secrets Manager secret with {"Username","PrivateKey"} (or "Password") for the connector. */
       secretName: z._default(z.string(), 'coupa-user-sync/coupa-sftp'),
@@ -137,12 +141,36 @@ const rosterSchema = z.strictObject({
   onHold: z._default(z.enum(['hold-all', 'apply-rest']), 'hold-all'),
   /** A kept snapshot of Coupa's users older than this is read again in full instead of refreshed. */
   snapshotMaxAgeHours: z._default(positive(), 168),
+  /**
+   * AWS: a full read of Coupa's users that does not fit one planner invocation stops and is
+   * continued by a fresh one; after this many continuations (8 ≈ 2 h of reading) the run gives up
+   * with an alert rather than read on for ever against a Coupa that answers too slowly.
+   */
+  maxReadContinuations: z._default(z.int().check(z.minimum(0), z.maximum(96)), 8),
 });
 
 const applySchema = z.strictObject({
   /** Circuit breaker: stop when more than this share of the first `breakerWindow` writes fail. */
   maxFailureShare: z._default(share(), 0.5),
   breakerWindow: z._default(z.int().check(z.minimum(1)), 20),
+});
+
+/**
+ * The drop bucket (AWS): its encryption and how long each part of it is kept. Retention is the
+ * privacy side of the audit trail: HR files and user-import files carry personal data and are only
+ * needed to re-run a failed day; runs/ (plans, outcomes, reports) is the audit.
+ */
+const storageSchema = z.strictObject({
+  /** `s3`: SSE-S3 (AES-256, AWS-owned keys); `kms`: SSE-KMS with a customer-managed key (kmsKeyArn, or one the stack creates with rotation). */
+  encryption: z._default(z.enum(['s3', 'kms']), 's3'),
+  /** An existing KMS key for the bucket (`encryption: "kms"` only); its key policy must let this account's IAM policies grant it. */
+  kmsKeyArn: z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)'))),
+  /** Days runs/ (plans, outcomes, reports: the audit trail) is kept; 0 = never expire (runs/ only). A year of audit plus slack. */
+  runsRetentionDays: z._default(z.int().check(z.minimum(0)), 400),
+  /** Days HR files under incoming/ and plan/ are kept (personal data: only to re-run a failed day). */
+  incomingRetentionDays: z._default(positiveInt(), 30),
+  /** Days user-import files and their manifests under outbox/ are kept. */
+  outboxRetentionDays: z._default(positiveInt(), 30),
 });
 
 const approvalSchema = z.strictObject({
@@ -165,6 +193,8 @@ export const configSchema = z
     csv: z.prefault(csvChannelSchema, {}),
     /** How the HR file is read and mapped to Coupa user elements (lambdas/core/hr/hr-config.ts). */
     hr: z.prefault(hrSchema, {}),
+    /** The drop bucket: encryption and retention (AWS only). */
+    storage: z.prefault(storageSchema, {}),
     notifications: z.prefault(
       z.strictObject({
         /** Optional e-mail address subscribed to the failure topic. */
@@ -184,6 +214,28 @@ export const configSchema = z
     ),
   })
   .check(
+    z.superRefine((config, ctx) => {
+      const storage = config.storage;
+      if (storage.kmsKeyArn && storage.encryption !== 'kms') {
+        ctx.addIssue({ code: 'custom', path: ['storage', 'kmsKeyArn'], input: storage.kmsKeyArn, message: 'a key is used only with storage.encryption "kms": set it, or remove the key' });
+      }
+      // A run's records must outlive its wait: a held run's plan until it expires, outcomes until the report.
+      const waitHours = Math.max(config.approval.expireAfterHours, config.reports.reportAfterHours);
+      if (storage.runsRetentionDays !== 0 && storage.runsRetentionDays * 24 <= waitHours) {
+        ctx.addIssue({
+          code: 'custom', path: ['storage', 'runsRetentionDays'], input: storage.runsRetentionDays,
+          message: `must be 0 (never expire) or longer than approval.expireAfterHours and reports.reportAfterHours (${waitHours} h): a run's plan and outcomes would expire before its report`,
+        });
+      }
+      // Pending manifests (outbox/manifests/) are read until the run is reported.
+      if (storage.outboxRetentionDays * 24 <= config.reports.reportAfterHours) {
+        ctx.addIssue({
+          code: 'custom', path: ['storage', 'outboxRetentionDays'], input: storage.outboxRetentionDays,
+          message: `must be longer than reports.reportAfterHours (${config.reports.reportAfterHours} h): pending user-import manifests would expire before their results are read`,
+        });
+      }
+      // (No `when`: runs only once every section parsed, since it reads their numbers.)
+    }),
     z.superRefine((config, ctx) => {
       // A mapped field the flavour's users do not have, or a collection HR does not own, could only be dropped.
       const cso = config.coupa.flavor === 'cso';
@@ -252,6 +304,8 @@ export function describeIssue(issue: Issue): string[] {
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return [`${at}: must not be empty`];
       return [`${at}: Too small: at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`];
     case 'invalid_format':
+      // A pattern's own message says what is expected (e.g. "must be a KMS key ARN …").
+      if (issue.format === 'regex') return [`${at}: ${issue.message}`];
       return [`${at}: not a valid ${issue.format === 'url' ? 'URL' : issue.format === 'email' ? 'e-mail address' : issue.format}`];
     case 'not_multiple_of':
       return [`${at}: must be a whole number`];
@@ -264,8 +318,26 @@ export function describeIssue(issue: Issue): string[] {
 
 export const CONFIG_ENV = 'COUPA_SYNC_CONFIG';
 
-/** The Lambdas' config, passed by the stack as JSON in one environment variable. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SyncConfig {
-  const raw = env[CONFIG_ENV];
+/**
+ * The global the stack defines in every Lambda bundle (esbuild `define`) as the config's JSON text.
+ * Inlined, not an environment variable: Lambda allows 4 KB of environment per function, and an HR
+ * mapping with value maps is easily larger. The config is fixed per deploy anyway (a change is a
+ * new bundle, so a new deployment of every function).
+ */
+export const BUNDLED_CONFIG_GLOBAL = '__COUPA_SYNC_CONFIG__';
+declare const __COUPA_SYNC_CONFIG__: string | undefined;
+
+/** The config JSON inlined into this bundle at synth time; undefined outside a bundle (tests, the CLI). */
+export function bundledConfigText(): string | undefined {
+  // typeof: an undefined global is no ReferenceError when the code runs unbundled.
+  return typeof __COUPA_SYNC_CONFIG__ === 'string' ? __COUPA_SYNC_CONFIG__ : undefined;
+}
+
+/**
+ * The Lambdas' config: COUPA_SYNC_CONFIG when set (tests, or an operator's override on one function),
+ * else the config inlined into the bundle, else the defaults.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, bundled: string | undefined = bundledConfigText()): SyncConfig {
+  const raw = env[CONFIG_ENV] || bundled;
   return parseConfig(raw ? JSON.parse(raw) : {});
 }

@@ -13,6 +13,8 @@ export interface ObjectStore {
   put(key: string, body: string | Buffer, contentType?: string): Promise<void>;
   /** Writes only if the key does not exist yet; false when it did (a run is claimed once). */
   create(key: string, body: string, contentType?: string): Promise<boolean>;
+  /** Deletes the current version (a versioned bucket keeps the older ones until its lifecycle rules drop them). */
+  delete?(key: string): Promise<void>;
 }
 
 /** Sends change messages to a queue, in batches the adapter sizes itself. */
@@ -128,9 +130,10 @@ export interface UserDirectory {
   updateMany?(items: Array<{ id: string; login: string; changes: UserFields }>): Promise<BulkItemResult[]>;
   /**
    * Every user, page by page in id order (a full roster's snapshot). With `updatedSince` (ISO),
-   * only users changed at or after it — where the flavour can (`canListUpdatedSince`).
+   * only users changed at or after it — where the flavour can (`canListUpdatedSince`). With
+   * `fromOffset`, the listing starts that many users in (a read continued where it stopped).
    */
-  listUsers(options?: { updatedSince?: string }): AsyncIterable<CoupaUser[]>;
+  listUsers(options?: { updatedSince?: string; fromOffset?: number }): AsyncIterable<CoupaUser[]>;
   /** True when listUsers honours `updatedSince` (Core's `updated_at[gt_or_eq]`; CSO documents no such filter). */
   readonly canListUpdatedSince: boolean;
   /**
@@ -173,6 +176,17 @@ export interface DataFileSourceReader {
 export interface SnapshotStore {
   read(): Promise<AsyncIterable<string> | undefined>;
   write(lines: Iterable<string>): Promise<void>;
+}
+
+/**
+ * A full read of Coupa's users that one planner invocation could not finish, kept for the next
+ * invocation of the same run to continue (an S3 object per run). Lines of text: the core writes
+ * and reads the format (plan/checkpointed-read.ts).
+ */
+export interface ReadCheckpointStore {
+  readCheckpoint(runId: string): Promise<AsyncIterable<string> | undefined>;
+  writeCheckpoint(runId: string, lines: Iterable<string>): Promise<void>;
+  removeCheckpoint(runId: string): Promise<void>;
 }
 
 /** A plan kept for later: a held run waits here for `coupa-sync approve`. */

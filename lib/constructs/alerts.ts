@@ -13,10 +13,10 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
-import { PREFIX } from './drop-bucket';
+import { KEY_PATTERN, PREFIX } from './drop-bucket';
 import { DEAD_LETTER_MARKS_PREFIX } from '../../lambdas/adapters/aws/s3-dead-letter-marks';
-import { grantList, grantObjectRead, grantObjectWrite, grantPublish } from './grants';
-import { acknowledgePrefixGrant } from './nag';
+import { grantList, grantObjectRead, grantObjectWriteTo, grantPublish } from './grants';
+import { acknowledgeObjectGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 export class FailureTopic extends Construct {
@@ -95,8 +95,8 @@ export class DlqNotifier extends Construct {
     });
     const role = this.function.role;
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    grantObjectWrite(role, props.bucket, PREFIX.runs);
-    // Its marks (runs/dead-letters/): read back to record each dead message once; List so a new one reads 404, not 403.
+    // Row outcomes, and its marks (runs/dead-letters/): read back to record each dead message once; List so a new one reads 404, not 403.
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.deadLetterMarks]);
     grantObjectRead(role, props.bucket, DEAD_LETTER_MARKS_PREFIX);
     grantList(role, props.bucket, PREFIX.runs);
     // Receive only: it never deletes a dead message nor changes its visibility.
@@ -106,7 +106,7 @@ export class DlqNotifier extends Construct {
       schedule: events.Schedule.rate(DLQ_LOOK_EVERY),
       targets: [new targets.LambdaFunction(this.function.fn, { retryAttempts: 0 })],
     });
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes outcome files and dead-letter marks under runs/ only; key names are generated per record.');
-    acknowledgePrefixGrant(role, props.bucket, DEAD_LETTER_MARKS_PREFIX, 'Reads back only its own dead-letter marks.');
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.deadLetterMarks, 'Reads and writes only its own dead-letter marks (one per message id).');
   }
 }

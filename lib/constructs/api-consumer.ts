@@ -14,8 +14,8 @@ import { Construct } from 'constructs';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
-import { PREFIX } from './drop-bucket';
-import { grantList, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
+import { KEY_PATTERN, PREFIX } from './drop-bucket';
+import { grantList, grantObjectRead, grantObjectWriteTo, grantPublish, grantSecretRead, grantSend } from './grants';
 import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
@@ -84,13 +84,15 @@ export class ApiConsumer extends Construct {
     const role = this.function.role;
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    grantObjectWrite(role, props.bucket, PREFIX.runs);
-    // Failed attempts (runs/<runId>/attempts/): read back to count; List so a first failure reads 404, not 403.
-    grantObjectRead(role, props.bucket, `${PREFIX.runs}*/attempts/`);
+    // Row outcomes; failed-attempt counts (runs/<runId>/attempts/, read back to count: List so a first
+    // failure reads 404, not 403); and a run's pending marker, to have it reported again after a redrive.
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.attempts, `${PREFIX.pendingRuns}*`]);
+    grantObjectRead(role, props.bucket, KEY_PATTERN.attempts.slice(0, -1));
     grantList(role, props.bucket, PREFIX.runs);
     grantSend(role, props.deadLetterQueue);
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes row outcomes and failed-attempt counts under runs/ only.');
-    acknowledgeObjectGrant(role, props.bucket, `${PREFIX.runs}*/attempts/*`, "Reads back only the failed-attempt counts of each run's logins.");
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.attempts, "Reads and writes only the failed-attempt counts of each run's logins.");
+    acknowledgePrefixGrant(role, props.bucket, PREFIX.pendingRuns, 'Marks a run whose redriven change settled as pending again (runs/pending/<runId>).');
 
     this.function.fn.addEventSource(
       new SqsEventSource(props.queue, {

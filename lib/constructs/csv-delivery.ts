@@ -15,16 +15,19 @@ import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
-import { PREFIX } from './drop-bucket';
+import { KEY_PATTERN, PREFIX } from './drop-bucket';
 import {
+  grantKeyDecrypt,
   grantList,
   grantObjectDelete,
   grantObjectRead,
   grantObjectWrite,
+  grantObjectWriteTo,
   grantPublish,
   grantSecretRead,
 } from './grants';
-import { acknowledgePrefixGrant } from './nag';
+import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
+import { TopicOfThisRule } from './rule-to-topic';
 import { SyncFunction } from './sync-function';
 
 export const CSV_BATCHER_TIMEOUT = Duration.minutes(5);
@@ -62,10 +65,11 @@ export class CsvDelivery extends Construct {
     const { config, bucket, alerts } = props;
 
     this.connector = new transfer.CfnConnector(this, 'Connector', {
-      url: config.csv.sftp.url,
+      url: config.csv.sftp.url ?? '',
       accessRole: this.connectorRole(props).roleArn,
       sftpConfig: {
-        trustedHostKeys: config.csv.sftp.trustedHostKeys.length ? config.csv.sftp.trustedHostKeys : undefined,
+        // Never empty: the stack refuses a CSV channel without a pinned host key (checkCsvChannel).
+        trustedHostKeys: config.csv.sftp.trustedHostKeys,
         userSecretId: props.sftpSecret.secretArn,
         // Coupa allows 5 sFTP connections per user; one is plenty for a few files a day.
         maxConcurrentConnections: 1,
@@ -81,13 +85,14 @@ export class CsvDelivery extends Construct {
       eventPattern: { source: ['aws.transfer'], detailType: [SEND_FAILED], detail: connectorOnly },
     });
     this.sendFailed.addTarget(
-      new targets.SnsTopic(alerts.topic, {
-        message: events.RuleTargetInput.fromText(
+      new TopicOfThisRule(
+        alerts,
+        events.RuleTargetInput.fromText(
           `Coupa user-import file ${events.EventField.fromPath('$.detail.file-path')} was NOT delivered to ` +
             `${events.EventField.fromPath('$.detail.remote-directory-path')}: ` +
             `${events.EventField.fromPath('$.detail.failure-code')} ${events.EventField.fromPath('$.detail.failure-message')}`,
         ),
-      }),
+      ),
     );
     // No target needed: EventBridge counts the rule's matches (AWS/Events TriggeredRules by RuleName),
     // which the dashboard shows next to the failures.
@@ -99,22 +104,31 @@ export class CsvDelivery extends Construct {
 
   /** What Transfer Family assumes to read outbox/ files and the sFTP credentials. */
   private connectorRole(props: CsvDeliveryProps): iam.Role {
+    const { account, region, partition } = Stack.of(this);
     const role = new iam.Role(this, 'ConnectorRole', {
+      // Confused-deputy guard: only Transfer Family acting for a connector of this account and region.
+      // Not the connector's own ARN: the connector names this role, so that would be a circular reference.
       assumedBy: new iam.ServicePrincipal('transfer.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:transfer:${region}:${account}:connector/*` },
+        },
       }),
       description: 'Transfer Family SFTP connector for Coupa user-import files',
     });
+    // Only the user-import files the batcher wrote (not the manifests beside them).
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [props.bucket.arnForObjects(`${PREFIX.outbox}*`)],
+        resources: [props.bucket.arnForObjects(KEY_PATTERN.importFiles)],
       }),
     );
+    grantKeyDecrypt(role, props.bucket);
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [props.bucket.bucketArn] }));
     grantList(role, props.bucket, PREFIX.outbox);
     grantSecretRead(role, props.sftpSecret);
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.outbox, 'The connector sends only files the batcher wrote to outbox/.');
+    acknowledgePrefixGrant(role, props.bucket, PREFIX.outbox, 'The connector lists outbox/ only.');
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.importFiles, 'The connector reads only the user-import files the batcher wrote to outbox/.');
     return role;
   }
 
@@ -135,14 +149,15 @@ export class CsvDelivery extends Construct {
       },
     });
     const role = batcher.role;
-    grantObjectWrite(role, bucket, PREFIX.outbox); // files and their manifests (outbox/manifests/)
-    grantObjectWrite(role, bucket, PREFIX.runs);
+    // The files, their pending manifests, and row outcomes: nothing else in outbox/ or runs/.
+    grantObjectWriteTo(role, bucket, [KEY_PATTERN.importFiles, `${PREFIX.pendingManifests}*`, KEY_PATTERN.outcomes]);
     grantPublish(role, alerts.topic, alerts.key);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['transfer:StartFileTransfer'], resources: [this.connector.attrArn] }),
     );
-    acknowledgePrefixGrant(role, bucket, PREFIX.outbox, 'Writes the CSV files and manifests under outbox/ only.');
-    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
+    acknowledgeObjectGrant(role, bucket, KEY_PATTERN.importFiles, 'Writes only the user-import files (names carry time and batch).');
+    acknowledgePrefixGrant(role, bucket, PREFIX.pendingManifests, 'Writes the manifest of each file it sends, pending its verdict.');
+    acknowledgeObjectGrant(role, bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
 
     const batchSize = config.csv.batchSize;
     // SQS allows more than 10 messages per batch only with a batching window of at least 1 s.
@@ -178,15 +193,17 @@ export class CsvDelivery extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['transfer:ListFileTransferResults', 'transfer:StartFileTransfer'], resources: [this.connector.attrArn] }),
     );
-    grantList(role, bucket, PREFIX.manifests);
-    grantObjectRead(role, bucket, PREFIX.manifests);
+    // Lists and reads the pending manifests, saves them back (retries) or as done, deletes the pending one.
+    grantList(role, bucket, PREFIX.pendingManifests);
+    grantObjectRead(role, bucket, PREFIX.pendingManifests);
     grantObjectWrite(role, bucket, PREFIX.manifests);
-    grantObjectDelete(role, bucket, PREFIX.manifests);
-    grantObjectWrite(role, bucket, PREFIX.runs);
+    grantObjectDelete(role, bucket, PREFIX.pendingManifests);
+    grantObjectWriteTo(role, bucket, [KEY_PATTERN.outcomes]);
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, alerts.topic, alerts.key);
-    acknowledgePrefixGrant(role, bucket, PREFIX.manifests, 'Reads and settles the manifests under outbox/manifests/ only.');
-    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Writes row outcomes under runs/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.pendingManifests, 'Reads, lists and settles the pending manifests only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.manifests, 'Writes manifests (pending on a retry, done once settled) under outbox/manifests/ only.');
+    acknowledgeObjectGrant(role, bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
 
     // Coupa picks files up every 3-6 minutes; polling every 5 catches each load soon after.
     new events.Rule(this, 'PollSchedule', {

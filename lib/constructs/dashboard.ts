@@ -39,7 +39,8 @@ export interface SyncDashboardProps {
   /** Every Lambda of the sync: all of them alarm on errors. */
   functions: Record<string, SyncFunction>;
   topic: sns.ITopic;
-  transferRules: { completed: events.IRule; failed: events.IRule };
+  /** The CSV channel's Transfer rules; absent when the stack has no CSV channel (no CSV widget or alarms then). */
+  transferRules?: { completed: events.IRule; failed: events.IRule };
 }
 
 const PERIOD = Duration.minutes(5);
@@ -160,13 +161,7 @@ export class SyncDashboard extends Construct {
           graph('Lambda duration p95 (ms)', perFunction((f) => f.fn.metricDuration({ period: PERIOD, statistic: 'p95' }))),
         ],
         [
-          graph('CSV: sFTP transfers and Coupa loads', [
-            withLabel(ruleMatches(props.transferRules.completed), 'transfers delivered'),
-            withLabel(ruleMatches(props.transferRules.failed), 'transfers failed'),
-            syncMetric(M.csvFilesSent, 'csv', { label: 'files sent' }),
-            syncMetric(M.csvFilesLoaded, 'csv', { label: 'files loaded by Coupa' }),
-            syncMetric(M.csvFilesFailed, 'csv', { label: 'files failed (send or load)' }),
-          ]),
+          ...(props.transferRules ? [csvGraph(props.transferRules)] : []),
           graph('Notifications published', [props.topic.metricNumberOfMessagesPublished({ period: PERIOD })]),
         ],
       ],
@@ -248,22 +243,24 @@ export class SyncDashboard extends Construct {
       threshold: 0,
     }, notify);
 
-    this.addAlarm('TransferFailed', {
-      alarmDescription:
-        'A Coupa user-import file could NOT be delivered over sFTP (the failure topic got the file and the error). Check the ' +
-        `connector, the sFTP secret and Coupa's sFTP, then upload the HR file again to s3://${bucket}/incoming/csv/.`,
-      metric: ruleMatches(props.transferRules.failed),
-      threshold: 0,
-    }, notify);
+    if (props.transferRules) {
+      this.addAlarm('TransferFailed', {
+        alarmDescription:
+          'A Coupa user-import file could NOT be delivered over sFTP (the failure topic got the file and the error). Check the ' +
+          `connector, the sFTP secret and Coupa's sFTP, then upload the HR file again to s3://${bucket}/incoming/csv/.`,
+        metric: ruleMatches(props.transferRules.failed),
+        threshold: 0,
+      }, notify);
 
-    this.addAlarm('CsvFileFailed', {
-      alarmDescription:
-        "A user-import file failed: Coupa's loader rejected it, or the csv-batcher could not send it. The run report lists " +
-        "the rows with Coupa's messages: fix the data, then upload the HR file again to " +
-        `s3://${bucket}/incoming/csv/.`,
-      metric: syncMetric(M.csvFilesFailed, 'csv'),
-      threshold: 0,
-    }, notify);
+      this.addAlarm('CsvFileFailed', {
+        alarmDescription:
+          "A user-import file failed: Coupa's loader rejected it, or the csv-batcher could not send it. The run report lists " +
+          "the rows with Coupa's messages: fix the data, then upload the HR file again to " +
+          `s3://${bucket}/incoming/csv/.`,
+        metric: syncMetric(M.csvFilesFailed, 'csv'),
+        threshold: 0,
+      }, notify);
+    }
   }
 
   private addAlarm(
@@ -294,6 +291,16 @@ const ERROR_ACTIONS: Record<string, string> = {
     'and fix the cause. It never deletes a dead message: what it could not record is recorded on its next look (every 5 minutes).',
   runReporter: 'and fix the cause. The runs stay pending and are reported on the next pass (every 5 minutes).',
 };
+
+function csvGraph(rules: { completed: events.IRule; failed: events.IRule }): cloudwatch.GraphWidget {
+  return graph('CSV: sFTP transfers and Coupa loads', [
+    withLabel(ruleMatches(rules.completed), 'transfers delivered'),
+    withLabel(ruleMatches(rules.failed), 'transfers failed'),
+    syncMetric(M.csvFilesSent, 'csv', { label: 'files sent' }),
+    syncMetric(M.csvFilesLoaded, 'csv', { label: 'files loaded by Coupa' }),
+    syncMetric(M.csvFilesFailed, 'csv', { label: 'files failed (send or load)' }),
+  ]);
+}
 
 function graph(title: string, left: cloudwatch.IMetric[]): cloudwatch.GraphWidget {
   return new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });

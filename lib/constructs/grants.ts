@@ -1,6 +1,11 @@
 /**
  * Narrow IAM grants written out by hand. The L2 `grant*` helpers add wildcard actions
  * (s3:GetObject*, s3:List*, kms:GenerateDataKey*) that a least-privilege review would flag.
+ *
+ * When the bucket is SSE-KMS (storage.encryption "kms"), every object grant here also grants the
+ * one key action S3 needs on the caller's behalf: kms:Decrypt to read, kms:GenerateDataKey to write
+ * (no multipart uploads, which would need Decrypt too). Hand-written S3 statements elsewhere call
+ * grantKeyDecrypt / grantKeyEncrypt themselves.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,12 +18,42 @@ export function grantObjectRead(role: iam.IRole, bucket: s3.IBucket, prefix: str
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }),
   );
+  grantKeyDecrypt(role, bucket);
 }
 
 export function grantObjectWrite(role: iam.IRole, bucket: s3.IBucket, prefix: string): void {
+  grantObjectWriteTo(role, bucket, [`${prefix}*`]);
+}
+
+/** PutObject on exact key patterns (e.g. every run's report.json), not a whole prefix. */
+export function grantObjectWriteTo(role: iam.IRole, bucket: s3.IBucket, keyPatterns: string[]): void {
   role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }),
+    new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: keyPatterns.map((p) => bucket.arnForObjects(p)) }),
   );
+  grantKeyEncrypt(role, bucket);
+}
+
+/** Key actions a role already has, so each goes in once however many prefixes it is granted. */
+const keyGrants = new WeakMap<iam.IRole, Set<string>>();
+
+function grantKey(role: iam.IRole, bucket: s3.IBucket, action: 'kms:Decrypt' | 'kms:GenerateDataKey'): void {
+  const key = bucket.encryptionKey;
+  if (!key) return; // SSE-S3: S3 holds the keys, nothing to grant
+  const granted = keyGrants.get(role) ?? new Set<string>();
+  keyGrants.set(role, granted);
+  if (granted.has(action)) return;
+  granted.add(action);
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [key.keyArn] }));
+}
+
+/** Reading objects of an SSE-KMS bucket: S3 decrypts their data key with the caller's kms:Decrypt. */
+export function grantKeyDecrypt(role: iam.IRole, bucket: s3.IBucket): void {
+  grantKey(role, bucket, 'kms:Decrypt');
+}
+
+/** Writing objects to an SSE-KMS bucket: S3 asks for a data key with the caller's kms:GenerateDataKey. */
+export function grantKeyEncrypt(role: iam.IRole, bucket: s3.IBucket): void {
+  grantKey(role, bucket, 'kms:GenerateDataKey');
 }
 
 /** List one prefix (the manifest store asks which manifests are pending). */
@@ -32,6 +67,7 @@ export function grantList(role: iam.IRole, bucket: s3.IBucket, prefix: string): 
   );
 }
 
+/** Deleting needs no key: S3 adds a delete marker without touching the data. */
 export function grantObjectDelete(role: iam.IRole, bucket: s3.IBucket, prefix: string): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }),

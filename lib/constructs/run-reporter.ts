@@ -6,14 +6,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import { REPORT_FORMATS } from '../../lambdas/core/report';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantList, grantObjectDelete, grantObjectRead, grantPublish } from './grants';
+import { grantList, grantObjectDelete, grantObjectRead, grantObjectWriteTo, grantPublish } from './grants';
 import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
@@ -46,12 +45,7 @@ export class RunReporter extends Construct {
     const role = this.function.role;
     grantList(role, bucket, PREFIX.runs); // runs/pending/ and runs/<runId>/outcomes/
     grantObjectRead(role, bucket, PREFIX.runs);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject'],
-        resources: [...REPORT_KEY_PATTERNS, PLAN_KEY_PATTERN].map((p) => bucket.arnForObjects(p)),
-      }),
-    );
+    grantObjectWriteTo(role, bucket, [...REPORT_KEY_PATTERNS, PLAN_KEY_PATTERN]);
     grantObjectDelete(role, bucket, PREFIX.pendingRuns);
     grantObjectDelete(role, bucket, PREFIX.heldRuns);
     grantPublish(role, alerts.topic, alerts.key);

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
+import { csvChannelDeployed } from '../../lambdas/core/sync/route';
 
 const NO_ROTATION =
   'Third-party credentials issued by Coupa (OAuth client, sFTP user); AWS cannot rotate them. ' +
@@ -14,7 +15,8 @@ const NO_ROTATION =
 
 export class SyncSecrets extends Construct {
   readonly coupa: secretsmanager.Secret;
-  readonly sftp: secretsmanager.Secret;
+  /** Only with the CSV channel (csvChannelDeployed). */
+  readonly sftp?: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, config: SyncConfig) {
     super(scope, id);
@@ -28,15 +30,17 @@ export class SyncSecrets extends Construct {
         generateStringKey: 'clientSecret',
       },
     });
-    this.sftp = new secretsmanager.Secret(this, 'SftpUser', {
-      secretName: config.csv.sftp.secretName,
-      description: 'Coupa sFTP user for the Transfer Family connector: {"Username","PrivateKey"}. Fill in after deploy.',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ Username: '' }),
-        generateStringKey: 'PrivateKey',
-      },
-    });
-    for (const secret of [this.coupa, this.sftp]) {
+    if (csvChannelDeployed(config)) {
+      this.sftp = new secretsmanager.Secret(this, 'SftpUser', {
+        secretName: config.csv.sftp.secretName,
+        description: 'Coupa sFTP user for the Transfer Family connector: {"Username","PrivateKey"}. Fill in after deploy.',
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ Username: '' }),
+          generateStringKey: 'PrivateKey',
+        },
+      });
+    }
+    for (const secret of [this.coupa, ...(this.sftp ? [this.sftp] : [])]) {
       Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: NO_ROTATION });
       // The operator's real credentials live here: a stack deletion or replacement must not lose them.
       secret.applyRemovalPolicy(RemovalPolicy.RETAIN);

@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
 import { PREFIX } from './drop-bucket';
-import { grantList, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
+import { grantKeyDecrypt, grantList, grantObjectDelete, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
@@ -65,10 +65,17 @@ export class Splitter extends Construct {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
       acknowledgePrefixGrant(role, bucket, prefix, `Reads the HR files dropped under ${prefix} only.`);
     }
+    grantKeyDecrypt(role, bucket);
     grantObjectRead(role, bucket, PREFIX.runs); // claims, split summaries, plans of held runs
     grantObjectWrite(role, bucket, PREFIX.runs);
     grantObjectRead(role, bucket, PREFIX.state);
     grantObjectWrite(role, bucket, PREFIX.state);
+    // A run's read of Coupa that does not fit one invocation: it asks itself to continue (continue/,
+    // read at the event's version) and removes its checkpoint once done.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'], resources: [bucket.arnForObjects(`${PREFIX.continuations}*`)] }),
+    );
+    grantObjectDelete(role, bucket, PREFIX.readCheckpoints);
     // The planner reads keys that may not exist yet (the first run has no snapshot or accepted roster;
     // approvals/<runId> may name an unknown run): S3 says 404 NoSuchKey only to a caller that may list
     // the prefix, and 403 AccessDenied to any other, which would fail every run of a fresh stack.
@@ -79,6 +86,8 @@ export class Splitter extends Construct {
     grantSecretRead(role, props.coupaSecret);
     acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads and writes run claims, plans, summaries and outcomes under runs/ only.');
     acknowledgePrefixGrant(role, bucket, PREFIX.state, 'Reads and writes the kept snapshot of Coupa users and the accepted roster under state/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.continuations, 'Writes and reads continue/<runId> for any run whose read of Coupa it carries on.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.readCheckpoints, 'Deletes the read checkpoint of any run once its read of Coupa is done.');
 
     this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -96,7 +105,7 @@ export class Splitter extends Construct {
       maxEventAge: SPLITTER_MAX_EVENT_AGE,
     });
 
-    for (const prefix of [PREFIX.incoming, PREFIX.plan, PREFIX.approvals]) {
+    for (const prefix of [PREFIX.incoming, PREFIX.plan, PREFIX.approvals, PREFIX.continuations]) {
       bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.function.fn), { prefix });
     }
     acknowledgeNotificationsHandler(Stack.of(this));

@@ -4,13 +4,19 @@
  * to that log group. Callers add exactly the permissions their handler needs.
  */
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CONFIG_ENV, type SyncConfig } from '../../lambdas/core/config';
+import { BUNDLED_CONFIG_GLOBAL, type SyncConfig } from '../../lambdas/core/config';
+
+/**
+ * The config's JSON (as a JS string literal) reaches esbuild as one command-line argument, which
+ * Linux caps at 128 KiB; a config this size is far beyond any HR mapping seen so far.
+ */
+export const MAX_INLINED_CONFIG_BYTES = 120 * 1024;
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -35,9 +41,19 @@ export class SyncFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The config's JSON text inlined into the bundle (configFromEnv reads it there). */
+  readonly configJson: string;
 
   constructor(scope: Construct, id: string, props: SyncFunctionProps) {
     super(scope, id);
+    this.configJson = JSON.stringify(props.config);
+    const configLiteral = JSON.stringify(this.configJson);
+    if (Buffer.byteLength(configLiteral) > MAX_INLINED_CONFIG_BYTES) {
+      Annotations.of(this).addError(
+        `The configuration is ${Math.ceil(Buffer.byteLength(configLiteral) / 1024)} KB as inlined into the ${props.handler} ` +
+          `bundle, more than ${MAX_INLINED_CONFIG_BYTES / 1024} KB: shrink the hr mapping (e.g. fewer map entries).`,
+      );
+    }
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -68,8 +84,8 @@ export class SyncFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      // The config is inlined into the bundle (bundling.define), not put here: Lambda allows 4 KB of environment.
       environment: {
-        [CONFIG_ENV]: JSON.stringify(props.config),
         POWERTOOLS_SERVICE_NAME: 'coupa-user-sync',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
@@ -86,6 +102,7 @@ export class SyncFunction extends Construct {
         // fast; we call only long-stable operations. CDK and cdk-nag must never reach a Lambda.
         externalModules: ['@aws-sdk/*', 'aws-cdk-lib', 'constructs', 'cdk-nag'],
         forceDockerBundling: false,
+        define: { [BUNDLED_CONFIG_GLOBAL]: configLiteral },
       },
     });
 

@@ -14,6 +14,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PREFIX } from './drop-bucket';
+import { grantKeyDecrypt, grantKeyEncrypt } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 
 export interface WritersProps {
@@ -47,6 +48,10 @@ export class Writers extends Construct {
     });
     this.approver.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${PREFIX.approvals}*`)] }));
     this.approver.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${PREFIX.runs}*`)] }));
+    // With an SSE-KMS bucket: the uploader encrypts what it puts, the approver also reads the reports.
+    grantKeyEncrypt(this.uploader, bucket);
+    grantKeyEncrypt(this.approver, bucket);
+    grantKeyDecrypt(this.approver, bucket);
     this.redriver = new iam.Role(this, 'DlqRedriver', {
       assumedBy: account,
       description: 'Operators: may move dead-letter queue messages back into their queue once the cause is fixed (README: Redriving dead letters)',
@@ -79,6 +84,8 @@ export class Writers extends Construct {
       );
     onlyWriter('OnlyTheUploaderWritesHrFiles', [PREFIX.incoming, PREFIX.plan], this.uploader);
     onlyWriter('OnlyTheApproverApproves', [PREFIX.approvals], this.approver);
+    // A continuation re-plans a run from the file its body names: only the planner may ask for one.
+    onlyWriter('OnlyThePlannerContinues', [PREFIX.continuations], props.planner);
 
     for (const queue of props.queues) {
       queue.addToResourcePolicy(

@@ -127,7 +127,7 @@ describe('AWS path: S3 drop → splitter → FIFO queue → api-consumer → run
     expect(queue.dead).toEqual([]);
 
     // Assess: the report — every row exactly one outcome
-    expect(reported).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    expect(reported).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], deferred: [], errors: [] });
     const report = objects.json<RunReport>(`runs/${runId}/report.json`);
     expect(report.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([
       [1, 'team.a', 'created'],
@@ -212,7 +212,7 @@ describe('AWS path: a full roster held by the deactivation guard, approved, appl
     const whileHeld = await reporter(scheduled, lambdaContext('run-reporter'));
     // Assess 1
     expect(queue.size).toBe(0);
-    expect(whileHeld).toEqual({ reported: [], expired: [], waiting: [], errors: [] });
+    expect(whileHeld).toEqual({ reported: [], expired: [], waiting: [], deferred: [], errors: [] });
     expect(objects.json<RunReport>(`runs/${runId}/report.json`)).toMatchObject({ status: 'held', totals: { rows: 3, held: 4, unchanged: 1 } });
     expect(objects.keysUnder('runs/held/')).toEqual([`runs/held/${runId}`]);
 
@@ -228,7 +228,7 @@ describe('AWS path: a full roster held by the deactivation guard, approved, appl
 
     // Assess 2: what was queued and applied
     expect(sent).toEqual(['mgr.jones', 'new.person', 'USER_TEST']);
-    expect(reported).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    expect(reported).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], deferred: [], errors: [] });
     const users = new Map(coupa.users().map((u) => [u.login as string, u]));
     expect(users.get('mgr.jones')).toMatchObject({ lastname: 'Jones-Rivera', active: true });
     expect(users.get('new.person')).toMatchObject({ active: true, manager: { login: 'mgr.jones' } });
@@ -293,8 +293,8 @@ describe('AWS path: a run held with roster.onHold "apply-rest"', () => {
     await queue.drain(consumer, consumerContext, 10);
     const afterApplied = await reporter(scheduled, lambdaContext('run-reporter'));
     // Assess 2: the held rows did not count once approved; the final report has the deactivations.
-    expect(beforeApplied).toEqual({ reported: [], expired: [], waiting: [runId], errors: [] });
-    expect(afterApplied).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    expect(beforeApplied).toEqual({ reported: [], expired: [], waiting: [runId], deferred: [], errors: [] });
+    expect(afterApplied).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], deferred: [], errors: [] });
     const final = objects.json<RunReport>(`runs/${runId}/report.json`);
     expect(final.status).toBe('complete');
     expect(final.rows.map((r) => [r.row, r.login, r.outcome])).toEqual([

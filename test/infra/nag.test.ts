@@ -32,6 +32,13 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings(app)).toEqual([]);
   });
 
+  it('finds none with a customer-managed bucket key and without the CSV channel', () => {
+    // Act
+    const { app } = synthStack(infraTestConfig({ storage: { encryption: 'kms' }, csv: {} }), { bundle: false });
+    // Assess
+    expect(findings(app)).toEqual([]);
+  });
+
   it('still reports a finding nobody acknowledged (the check is live)', () => {
     // Prepare: the real stack plus one queue without a DLQ or TLS policy.
     const { app, stack } = synthStack(infraTestConfig(), { bundle: false });

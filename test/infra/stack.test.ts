@@ -7,7 +7,8 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import { configFromEnv, parseConfig } from '../../lambdas/core/config';
 import { CSV_BATCHER_POLLERS, SEND_COMPLETED, SEND_FAILED } from '../../lib/constructs/csv-delivery';
-import { infraTestConfig, synthStack } from './synth';
+import { SyncFunction } from '../../lib/constructs/sync-function';
+import { inlinedConfig, infraTestConfig, synthStack } from './synth';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 
@@ -26,6 +27,12 @@ function functionByEntry(description: RegExp): [string, Record<string, any>] {
   const found = syncFunctions().find(([, p]) => description.test(p.Description));
   if (!found) throw new Error(`no function described ${description}`);
   return found;
+}
+
+/** The config the function described so reads at run time: the one inlined into its bundle. */
+function configOf(description: RegExp) {
+  const [id] = functionByEntry(description);
+  return inlinedConfig(outdir, resources[id]);
 }
 
 /** The statements of the IAM policy attached to a function's role. */
@@ -85,15 +92,15 @@ describe('drop bucket', () => {
     });
   });
 
-  it('never expires run reports', () => {
+  it('keeps run reports (the audit trail) 400 days by default (storage.runsRetentionDays; test/infra/hardening.test.ts)', () => {
     // Act
     const bucket = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('DropBucket'))!;
-    const rules: Array<{ Prefix?: string }> = bucket[1].Properties.LifecycleConfiguration.Rules;
+    const rules: Array<{ Prefix?: string; ExpirationInDays?: number }> = bucket[1].Properties.LifecycleConfiguration.Rules;
     // Assess
-    expect(rules.map((r) => r.Prefix)).not.toContain('runs/');
+    expect(rules.filter((r) => r.Prefix === 'runs/').map((r) => r.ExpirationInDays)).toEqual([400]);
   });
 
-  it('sends ObjectCreated events under incoming/, plan/ and approvals/ to the splitter, and nothing else', () => {
+  it('sends ObjectCreated events under incoming/, plan/, approvals/ and continue/ to the splitter, and nothing else', () => {
     // Assess (the template synthesized in beforeAll)
     const [splitterId] = functionByEntry(/^Plans an HR file/);
     const toSplitter = (prefix: string) => ({
@@ -103,7 +110,7 @@ describe('drop bucket', () => {
     });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/')],
+        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/'), toSplitter('continue/')],
       },
     });
     template.resourceCountIs('Custom::S3BucketNotifications', 1);
@@ -119,6 +126,9 @@ describe('drop bucket', () => {
     expect(byPrefix('plan/')).toEqual([{ Prefix: 'plan/', ExpirationInDays: 30, Status: 'Enabled' }]);
     expect(byPrefix('runs/pending/')).toEqual([{ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
     expect(byPrefix('runs/held/')).toEqual([{ Prefix: 'runs/held/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
+    // A continued read's checkpoint (users' data) and its continuation requests outlive a run that died by two days at most.
+    expect(byPrefix('state/reads/')).toEqual([{ Prefix: 'state/reads/', ExpirationInDays: 2, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }]);
+    expect(byPrefix('continue/')).toEqual([{ Prefix: 'continue/', ExpirationInDays: 2, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }]);
     // The planner's state and the approvals are kept: state/ is read by every run, approvals/ is the audit of who approved.
     expect(rules.map((r) => r.Prefix)).not.toContain('state/');
     expect(rules.map((r) => r.Prefix)).not.toContain('approvals/');
@@ -230,11 +240,12 @@ describe('lambdas', () => {
     expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 3008 });
   });
 
-  it('splitter reads its config from COUPA_SYNC_CONFIG and names the Coupa secret, both queues, topic and bucket', () => {
+  it('splitter reads its config from its bundle (not the environment) and names the Coupa secret, both queues, topic and bucket', () => {
     // Assess (the template synthesized in beforeAll)
     const [, splitter] = functionByEntry(/^Plans an HR file/);
     const env = splitter.Environment.Variables;
-    expect(configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG }).coupa.url).toBe('https://acme-test.coupahost.com');
+    expect(configOf(/^Plans an HR file/).coupa.url).toBe('https://acme-test.coupahost.com');
+    expect(env.COUPA_SYNC_CONFIG).toBeUndefined();
     expect(env.COUPA_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^SecretsCoupaClient/) });
     expect(env.API_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^QueuesApi[0-9A-F]/) });
     expect(env.CSV_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^QueuesCsv[0-9A-F]/) });
@@ -242,7 +253,7 @@ describe('lambdas', () => {
     expect(env.BUCKET_NAME).toEqual({ Ref: expect.stringMatching(/^DropBucket/) });
   });
 
-  it('splitter may read exactly the dropped version under incoming/ and plan/, read and write runs/ and state/, list only those two, read the Coupa secret, send and publish', () => {
+  it('splitter may read exactly the dropped version under incoming/ and plan/, read and write runs/, state/ and continue/, delete read checkpoints, list only runs/ and state/, read the Coupa secret, send and publish', () => {
     // Assess (the template synthesized in beforeAll)
     const [splitterId] = functionByEntry(/^Plans an HR file/);
     const statements = statementsOf(resources[splitterId].Properties);
@@ -251,6 +262,9 @@ describe('lambdas', () => {
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [objectArn('incoming/*'), objectArn('plan/*')] }),
       expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/*')] }),
+      // continue/<runId> at the event's version; a run's read checkpoint removed once the read is done.
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'], Resource: objectArn('continue/*') }),
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('state/reads/*') }),
       // Without s3:ListBucket S3 answers a read of a missing key (no snapshot or accepted roster yet,
       // approvals/<runId> of an unknown run) with 403 AccessDenied instead of 404 NoSuchKey.
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
@@ -300,7 +314,7 @@ describe('lambdas', () => {
   it('api consumer has room for several worst-case Coupa requests, its queue 6× that', () => {
     // Assess (the template synthesized in beforeAll)
     const [, consumer] = functionByEntry(/Users API/);
-    const worstCase = worstCaseRequestMs(configFromEnv({ COUPA_SYNC_CONFIG: consumer.Environment.Variables.COUPA_SYNC_CONFIG }).coupa) / 1000;
+    const worstCase = worstCaseRequestMs(configOf(/Users API/).coupa) / 1000;
     expect(consumer.Timeout).toBeGreaterThanOrEqual(300);
     expect(consumer.Timeout).toBeGreaterThanOrEqual(3 * worstCase);
     expect(consumer.Timeout).toBeLessThanOrEqual(900);
@@ -346,11 +360,11 @@ describe('lambdas', () => {
     });
   });
 
-  it('api consumer reads its config from COUPA_SYNC_CONFIG and names the secret, topic and bucket', () => {
+  it('api consumer reads its config from its bundle and names the secret, topic and bucket', () => {
     // Assess (the template synthesized in beforeAll)
     const [, consumer] = functionByEntry(/Users API/);
     const env = consumer.Environment.Variables;
-    const config = configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG });
+    const config = configOf(/Users API/);
     expect(config.api.maxConcurrency).toBe(3);
     expect(config.coupa.url).toBe('https://acme-test.coupahost.com');
     expect(env.COUPA_SECRET_ARN.Ref).toMatch(/^SecretsCoupaClient/);
@@ -681,7 +695,7 @@ describe('run reporter', () => {
     const env = reporter.Environment.Variables;
     expect(env.BUCKET_NAME.Ref).toMatch(/^DropBucket/);
     expect(env.TOPIC_ARN.Ref).toMatch(/^AlertsTopic/);
-    expect(configFromEnv({ COUPA_SYNC_CONFIG: env.COUPA_SYNC_CONFIG }).reports.reportAfterHours).toBe(24);
+    expect(configOf(/^Writes the report of every finished run/).reports.reportAfterHours).toBe(24);
   });
 
   it('may list and read runs/, write only the report files and plan.json, delete only pending and held markers, and publish', () => {
@@ -702,12 +716,10 @@ describe('run reporter', () => {
 
   it('is configured with approval.expireAfterHours for held runs', () => {
     // Prepare / Act (properties only: bundling skipped)
-    const { template: custom } = synthStack(infraTestConfig({ approval: { expireAfterHours: 12 } }), { bundle: false });
-    const reporter = Object.values(custom.toJSON().Resources as Resources).find(
-      (r) => r.Type === 'AWS::Lambda::Function' && /^Writes the report of every finished run/.test(r.Properties.Description),
-    )!;
-    // Assess
-    expect(configFromEnv({ COUPA_SYNC_CONFIG: reporter.Properties.Environment.Variables.COUPA_SYNC_CONFIG }).approval.expireAfterHours).toBe(12);
+    const { stack: custom } = synthStack(infraTestConfig({ approval: { expireAfterHours: 12 } }), { bundle: false });
+    const reporter = custom.node.findAll().find((c): c is SyncFunction => c instanceof SyncFunction && c.node.path.includes('RunReporter'))!;
+    // Assess: what the stack inlines into the reporter's bundle (test/infra/config-size.test.ts reads it back from a real bundle).
+    expect(configFromEnv({}, reporter.configJson).approval.expireAfterHours).toBe(12);
   });
 
   it('lets the bucket drop the delete markers deleted pending markers leave', () => {
@@ -721,16 +733,12 @@ describe('run reporter', () => {
 });
 
 describe('config variations', () => {
-  it('has no e-mail subscription when no address is configured, and no host keys when none are known', () => {
-    // Prepare / Act: same stack, no e-mail, no host keys (properties only: bundling skipped).
-    const { template: bare, stack: bareStack } = synthStack(
-      infraTestConfig({ notifications: {}, csv: { sftp: { url: 'sftp://sftp.example.com' } } }),
-      { bundle: false },
-    );
+  it('has no e-mail subscription when no address is configured', () => {
+    // Prepare / Act: same stack, no e-mail (properties only: bundling skipped). Host keys: test/infra/hardening.test.ts.
+    const { template: bare, stack: bareStack } = synthStack(infraTestConfig({ notifications: {} }), { bundle: false });
     // Assess
     bare.resourceCountIs('AWS::SNS::Subscription', 0);
     expect(Annotations.fromStack(bareStack).findWarning('*', Match.anyValue())).toEqual([]);
-    bare.hasResourceProperties('AWS::Transfer::Connector', { SftpConfig: Match.objectLike({ TrustedHostKeys: Match.absent() }) });
   });
 });
 

@@ -1,11 +1,12 @@
 /** Builds the real stack for the infra tests, with the feature flags cdk.json gives the CLI. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
+import { configFromEnv, parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { CoupaUserSyncStack } from '../../lib/coupa-user-sync-stack';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
@@ -49,4 +50,35 @@ export function infraTestConfig(overrides: Record<string, unknown> = {}): Record
     notifications: { email: 'ops@example.com' },
     ...overrides,
   };
+}
+
+/** A Lambda resource of a synthesized template. */
+export interface FunctionResource {
+  Properties: Record<string, any>;
+}
+
+/**
+ * The config text the stack inlined into a function's bundle, found as the one string literal of the
+ * minified code that is a config object, whatever quotes esbuild chose: the JavaScript is parsed.
+ */
+export function inlinedConfigText(outdir: string, fn: FunctionResource): string {
+  // The asset folder is named by the hash that is also the S3 key of its zip.
+  const s3Key: unknown = fn.Properties.Code?.S3Key;
+  const assetPath = typeof s3Key === 'string' ? `asset.${s3Key.replace(/\.zip$/, '')}` : undefined;
+  if (!assetPath || !existsSync(join(outdir, assetPath, 'index.mjs'))) throw new Error('the function has no bundled asset (synthesize with bundle: true)');
+  const code = readFileSync(join(outdir, assetPath, 'index.mjs'), 'utf8');
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && node.text.startsWith('{"stackName":')) found.push(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(ts.createSourceFile('index.mjs', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS));
+  const distinct = [...new Set(found)];
+  if (distinct.length !== 1) throw new Error(`expected one inlined config in ${assetPath}, found ${distinct.length}`);
+  return distinct[0];
+}
+
+/** The config a bundled function reads at run time: the inlined text, through the handlers' own loader. */
+export function inlinedConfig(outdir: string, fn: FunctionResource): SyncConfig {
+  return configFromEnv({}, inlinedConfigText(outdir, fn));
 }

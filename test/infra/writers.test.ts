@@ -42,6 +42,18 @@ describe('who may write (issue 9: an HR file can change any user)', () => {
     expect(approver.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual({ 'Fn::GetAtt': [roleByDescription(/^Operators: may approve/), 'Arn'] });
   });
 
+  it('denies PutObject under continue/ to everyone but the planner: a continuation re-plans the file it names', () => {
+    // Act
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties).includes('OnlyThePlannerContinues'))!;
+    const statements = policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    const planner = statements.find((s) => s.Sid === 'OnlyThePlannerContinues')!;
+    // Assess
+    expect(planner).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject' });
+    expect(JSON.stringify(planner.Resource)).toContain('/continue/*');
+    expect(JSON.stringify(planner.Resource)).not.toContain('/approvals/*');
+    expect(planner.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual({ 'Fn::GetAtt': [roleOf(/^Plans an HR file/), 'Arn'] });
+  });
+
   it('lets only the planner send to the api and csv queues, and the redriver role (SQS runs a DLQ redrive with the caller\'s permissions)', () => {
     // Act
     const policies = Object.values(resources).filter((r) => r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(r.Properties).includes('OnlyThePlannerSends'));

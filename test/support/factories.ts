@@ -116,13 +116,13 @@ export class FakeDirectory implements UserDirectory {
     return structuredClone(user);
   }
 
-  async *listUsers(options: { updatedSince?: string } = {}): AsyncIterable<CoupaUser[]> {
-    this.calls.push(`list${options.updatedSince ? ` since ${options.updatedSince}` : ''}`);
+  async *listUsers(options: { updatedSince?: string; fromOffset?: number } = {}): AsyncIterable<CoupaUser[]> {
+    this.calls.push(`list${options.updatedSince ? ` since ${options.updatedSince}` : ''}${options.fromOffset ? ` from ${options.fromOffset}` : ''}`);
     const since = options.updatedSince ? Date.parse(options.updatedSince) : undefined;
     const all = [...this.users.values()]
       .filter((u) => since === undefined || (u.updatedAt !== undefined && Date.parse(u.updatedAt) >= since))
       .sort((a, b) => Number(a.id) - Number(b.id));
-    for (let i = 0; i < all.length; i += 50) yield all.slice(i, i + 50).map((u) => structuredClone(u));
+    for (let i = options.fromOffset ?? 0; i < all.length; i += 50) yield all.slice(i, i + 50).map((u) => structuredClone(u));
   }
 
   async findBy(key: 'employee-number' | 'email' | 'login', values: string[]): Promise<CoupaUser[]> {

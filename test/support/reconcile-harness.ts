@@ -73,7 +73,7 @@ export class CoupaLikeDirectory extends FakeDirectory {
     return updated;
   }
 
-  override async *listUsers(options: { updatedSince?: string } = {}): AsyncIterable<CoupaUser[]> {
+  override async *listUsers(options: { updatedSince?: string; fromOffset?: number } = {}): AsyncIterable<CoupaUser[]> {
     let count = 0;
     for await (const page of super.listUsers(options)) {
       count += page.length;

@@ -110,6 +110,28 @@ describe('S3StateStore reading what is not there yet', () => {
   });
 });
 
+describe('S3StateStore keeping a run\'s unfinished read of Coupa', () => {
+  it('writes the checkpoint as lines under state/reads/<runId>.ndjson, reads it back line by line, and deletes it', async () => {
+    // Prepare
+    const bucket = fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
+    const state = new S3StateStore(new S3ObjectStore(new S3Client({}), BUCKET), BUCKET);
+    // Act
+    const before = await state.readCheckpoint('r-1');
+    await state.writeCheckpoint('r-1', ['{"checkpoint":1}', '["1","ann",[],0,0]']);
+    const stored = bucket.text('state/reads/r-1.ndjson');
+    const lines: string[] = [];
+    for await (const line of (await state.readCheckpoint('r-1'))!) lines.push(line);
+    await state.removeCheckpoint('r-1');
+    // Assess
+    expect(before).toBeUndefined();
+    expect(stored).toBe('{"checkpoint":1}\n["1","ann",[],0,0]\n');
+    expect(lines).toEqual(['{"checkpoint":1}', '["1","ann",[],0,0]']);
+    expect(bucket.has('state/reads/r-1.ndjson')).toBe(false);
+    expect(await state.readCheckpoint('r-1')).toBeUndefined();
+    expect(bucket.versionsOf('state/reads/r-1.ndjson').map((v) => Boolean(v.deleteMarker))).toEqual([false, true]);
+  });
+});
+
 describe('S3OutcomeLedger', () => {
   it('writes each record() call to its own object under runs/<runId>/outcomes/', async () => {
     // Prepare

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, parseConfig, perProcessCoupaConfig } from '../../lambdas/core/config';
+import { BUNDLED_CONFIG_GLOBAL, configFromEnv, parseConfig, perProcessCoupaConfig } from '../../lambdas/core/config';
 
 describe('parseConfig', () => {
   it('defaults every option, so {} is a working config', () => {
@@ -22,6 +22,68 @@ describe('parseConfig', () => {
   it('reads the Lambdas\' config from COUPA_SYNC_CONFIG', () => {
     expect(configFromEnv({ COUPA_SYNC_CONFIG: JSON.stringify({ delivery: 'csv' }) }).delivery).toBe('csv');
     expect(configFromEnv({}).delivery).toBe('api');
+  });
+});
+
+describe('configFromEnv: the config inlined into a Lambda bundle', () => {
+  it('reads the inlined config, lets COUPA_SYNC_CONFIG override it, and defaults without either', () => {
+    // Prepare
+    const inlined = JSON.stringify({ stackName: 'Inlined', approval: { expireAfterHours: 12 } });
+    // Act / Assess
+    expect(configFromEnv({}, inlined)).toMatchObject({ stackName: 'Inlined', approval: { expireAfterHours: 12 } });
+    expect(configFromEnv({ COUPA_SYNC_CONFIG: JSON.stringify({ stackName: 'Override' }) }, inlined).stackName).toBe('Override');
+    expect(configFromEnv({}, undefined).stackName).toBe('CoupaUserSync');
+  });
+
+  it('in a bundle built with the define the stack uses, reads back exactly that config, however large and whatever it holds', async () => {
+    // Prepare: a 20 KB value map with quotes, backslashes, $ and non-ASCII, defined as the stack does (sync-function.ts).
+    const { build } = await import('esbuild');
+    const map = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`Abt. "${i}" \\ $HOME`, `Müller ${i} \u2028`]));
+    const config = parseConfig({ stackName: 'Bundled', hr: { fields: { login: { from: 'Id' }, department: { from: 'Dept', map } } } });
+    const entry = `import { configFromEnv } from ${JSON.stringify(new URL('../../lambdas/core/config.ts', import.meta.url).pathname)};\nexport const read = () => configFromEnv({});`;
+    // Act
+    const result = await build({
+      stdin: { contents: entry, resolveDir: process.cwd(), loader: 'ts' },
+      bundle: true, minify: true, platform: 'node', format: 'esm', write: false,
+      define: { [BUNDLED_CONFIG_GLOBAL]: JSON.stringify(JSON.stringify(config)) },
+    });
+    const module = await import(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString('base64')}`);
+    // Assess
+    expect(JSON.stringify(config.hr).length).toBeGreaterThan(20 * 1024);
+    expect(module.read()).toEqual(config);
+  });
+});
+
+describe('parseConfig: storage (the drop bucket)', () => {
+  it('defaults to SSE-S3, runs/ kept 400 days, incoming/ and outbox/ 30, and has no sFTP URL (no CSV channel)', () => {
+    // Act
+    const config = parseConfig({});
+    // Assess
+    expect(config.storage).toEqual({ encryption: 's3', runsRetentionDays: 400, incomingRetentionDays: 30, outboxRetentionDays: 30 });
+    expect(config.csv.sftp.url).toBeUndefined();
+  });
+
+  it('takes a KMS key only with encryption "kms", and only a key ARN', () => {
+    // Prepare
+    const arn = 'arn:aws:kms:eu-west-1:123456789012:key/0b6c1a52-1111-4c2e-9a00-5c1e2f3a4b5c';
+    // Act / Assess
+    expect(parseConfig({ storage: { encryption: 'kms', kmsKeyArn: arn } }).storage.kmsKeyArn).toBe(arn);
+    expect(() => parseConfig({ storage: { kmsKeyArn: arn } })).toThrow(/storage\.kmsKeyArn: a key is used only with storage\.encryption "kms"/);
+    expect(() => parseConfig({ storage: { encryption: 'kms', kmsKeyArn: 'alias/mine' } })).toThrow(/storage\.kmsKeyArn: must be a KMS key ARN/);
+    expect(() => parseConfig({ csv: { sftp: { url: 'https://sftp.acme.example.com' } } })).toThrow(/csv\.sftp\.url: must be sftp:\/\/host/);
+    expect(() => parseConfig({ storage: { encryption: 'sse' } })).toThrow(/storage\.encryption: must be one of "s3", "kms"/);
+    expect(() => parseConfig({ storage: { keyArn: arn } })).toThrow(/storage: unknown key "keyArn"/);
+  });
+
+  it('accepts 0 (never expire) for runs/ only, and refuses lifetimes shorter than a run can wait', () => {
+    // Act / Assess
+    expect(parseConfig({ storage: { runsRetentionDays: 0 } }).storage.runsRetentionDays).toBe(0);
+    expect(() => parseConfig({ storage: { incomingRetentionDays: 0 } })).toThrow(/storage\.incomingRetentionDays/);
+    expect(() => parseConfig({ storage: { outboxRetentionDays: 0 } })).toThrow(/storage\.outboxRetentionDays/);
+    // A held run waits up to approval.expireAfterHours (72 h): its plan must still be there.
+    expect(() => parseConfig({ storage: { runsRetentionDays: 3 } })).toThrow(/storage\.runsRetentionDays: must be 0 \(never expire\) or longer than .* \(72 h\)/);
+    expect(parseConfig({ storage: { runsRetentionDays: 4 } }).storage.runsRetentionDays).toBe(4);
+    expect(() => parseConfig({ storage: { outboxRetentionDays: 2 }, reports: { reportAfterHours: 48 } })).toThrow(/storage\.outboxRetentionDays: must be longer than reports\.reportAfterHours \(48 h\)/);
   });
 });
 

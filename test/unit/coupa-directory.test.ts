@@ -124,6 +124,26 @@ describe('CoreUserDirectory lookups', () => {
   });
 });
 
+describe('CoreUserDirectory listing every user', () => {
+  it('starts at fromOffset and pages on from there in id order (a read continued where it stopped)', async () => {
+    // Prepare: 120 users; the listing asked to start 57 in.
+    const users = Array.from({ length: 120 }, (_, i) => coreUser(i + 1, `user.${i + 1}`));
+    route((req) => {
+      const offset = Number(req.query.get('offset') ?? 0);
+      return { status: 200, body: users.slice(offset, offset + Number(req.query.get('limit'))) };
+    });
+    // Act
+    const pages: string[][] = [];
+    for await (const page of core({ maxInFlight: 1 }).listUsers({ fromOffset: 57 })) pages.push(page.map((u) => u.id));
+    // Assess
+    expect(apiCalls().map((r) => r.query.get('offset'))).toEqual(['57', '107']);
+    expect(apiCalls().every((r) => r.query.get('order_by') === 'id' && r.query.get('dir') === 'asc')).toBe(true);
+    expect(pages.map((p) => p.length)).toEqual([50, 13]);
+    expect(pages[0][0]).toBe('58');
+    expect(pages[1].at(-1)).toBe('120');
+  });
+});
+
 describe('CoreUserDirectory writes', () => {
   it('after a create timed out, finds the user that did land and does not POST twice', async () => {
     // Prepare

@@ -68,7 +68,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    expect(result).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], deferred: [], errors: [] });
     expect(report(runId)).toMatchObject({
       runId,
       file: `incoming/${runId}.csv`,
@@ -104,7 +104,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [{ runId: 'stale-cccccccccccc', state: 'overdue' }], expired: [], waiting: ['fresh-bbbbbbbbbbbb'], errors: [] });
+    expect(result).toEqual({ reported: [{ runId: 'stale-cccccccccccc', state: 'overdue' }], expired: [], waiting: ['fresh-bbbbbbbbbbbb'], deferred: [], errors: [] });
     expect(objects.has('runs/fresh-bbbbbbbbbbbb/report.json')).toBe(false);
     expect(objects.has('runs/pending/fresh-bbbbbbbbbbbb')).toBe(true);
     expect(report('stale-cccccccccccc').rows).toEqual([
@@ -123,7 +123,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [], expired: [], waiting: [], errors: [] });
+    expect(result).toEqual({ reported: [], expired: [], waiting: [], deferred: [], errors: [] });
     expect(s3Mock.calls().map((c) => [c.args[0].constructor.name, (c.args[0].input as { Prefix?: string }).Prefix])).toEqual([
       ['ListObjectsV2Command', 'runs/held/'],
       ['ListObjectsV2Command', 'runs/pending/'],
@@ -163,7 +163,7 @@ describe('run-reporter handler', () => {
     // Act 1
     const first = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess 1
-    expect(first).toEqual({ reported: [], expired: [], waiting: [runId], errors: [] });
+    expect(first).toEqual({ reported: [], expired: [], waiting: [runId], deferred: [], errors: [] });
     expect(objects.has(`runs/${runId}/report.json`)).toBe(false);
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
     // Act 2: the last absentee settles.
@@ -171,7 +171,7 @@ describe('run-reporter handler', () => {
     recordOutcomes(runId, lastAt, [absent('gone.two', 'deactivated')]);
     const second = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess 2
-    expect(second).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], errors: [] });
+    expect(second).toEqual({ reported: [{ runId, state: 'complete' }], expired: [], waiting: [], deferred: [], errors: [] });
     const done = report(runId);
     expect(done).toMatchObject({ status: 'complete', roster: { mode: 'full', rows: 2 }, totals: { rows: 2, absentees: 2, unchanged: 1, updated: 1, deactivated: 2, failed: 0 } });
     expect(done.absentees).toEqual([
@@ -211,7 +211,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess: the expired run
-    expect(result).toEqual({ reported: [], expired: ['old-111111111111'], waiting: [], errors: [] });
+    expect(result).toEqual({ reported: [], expired: ['old-111111111111'], waiting: [], deferred: [], errors: [] });
     const reason = 'expired: not approved within 48 h (approval.expireAfterHours); nothing of its staged changes was written. Upload the file again for a fresh plan.';
     expect(objects.json<StoredPlan>('runs/old-111111111111/plan.json')).toMatchObject({ status: 'expired', reason, rosterLogins: 900 });
     expect(objects.json<RunReport>('runs/old-111111111111/report.json')).toMatchObject({ status: 'expired', reason });
@@ -261,7 +261,7 @@ describe('run-reporter handler', () => {
     // Act
     const result = await handler(scheduled, lambdaContext('run-reporter'));
     // Assess
-    expect(result).toEqual({ reported: [{ runId, state: 'overdue' }], expired: [], waiting: [], errors: [] });
+    expect(result).toEqual({ reported: [{ runId, state: 'overdue' }], expired: [], waiting: [], deferred: [], errors: [] });
     const overdue = report(runId);
     expect(overdue.absentees).toEqual([
       { login: 'gone.one', outcome: 'deactivated', changes: [{ field: 'active', before: true, after: false }] },

@@ -176,8 +176,9 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
     expect(published()).toEqual([]);
   });
 
-  it('sends files under incoming/csv/ to the standard csv queue', async () => {
-    // Prepare
+  it('sends files under incoming/csv/ to the standard csv queue when the stack has the CSV channel', async () => {
+    // Prepare: the API is the default channel, the CSV channel is deployed (csv.sftp.url set).
+    await useCoupa({ csv: { sftp: { url: 'sftp://sftp.acme.example.com', trustedHostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest'] } } });
     const { event, runId } = drop('incoming/csv/hr.csv', csv(...newUsers(3)));
     // Act
     await handler(event, lambdaContext('splitter'));
@@ -191,6 +192,25 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
       [undefined, undefined],
     ]);
     expect(objects.json<SplitRecord>(`runs/${runId}/split.json`)).toMatchObject({ channel: 'csv', rows: 3 });
+  });
+
+  it('refuses a file under incoming/csv/ when the stack has no CSV channel: one alert saying so, nothing planned, queued or read from Coupa', async () => {
+    // Prepare: the default config (no csv.sftp.url, delivery "api"): the stack deployed no connector or batcher.
+    const { event, runId } = drop('incoming/csv/hr.csv', csv(...newUsers(3)));
+    // Act: S3 delivers the event twice.
+    await handler(event, lambdaContext('splitter'));
+    await handler(event, lambdaContext('splitter'));
+    // Assess
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(coupaCalls()).toEqual([]);
+    const alerts = published();
+    expect(alerts.map((p) => p.Subject)).toEqual(['Coupa user sync: incoming/csv/hr.csv was not processed']);
+    expect(alerts[0].Message).toMatch(/^incoming\/csv\/hr\.csv: the CSV channel is not deployed in this stack .*Upload it under incoming\/ to use the Users API/);
+    expect(alerts[0].MessageAttributes?.kind?.StringValue).toBe('file-rejected');
+    expect(objects.json(`runs/${runId}/split.json`).error).toMatch(/the CSV channel is not deployed/);
+    expect(objects.json(`runs/${runId}/claim.json`).state).toBe('rejected');
+    expect(objects.has(`runs/${runId}/plan.json`)).toBe(false);
+    expect(objects.keysUnder('runs/pending/')).toEqual([]);
   });
 
   it('reports a file it cannot read instead of retrying it, queues nothing, and says so once even if the event comes again 20 minutes later', async () => {

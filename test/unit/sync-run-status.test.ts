@@ -3,7 +3,7 @@ import type { RowOutcome } from '../../lambdas/core/model';
 import type { Notification } from '../../lambdas/core/ports';
 import { runDigest } from '../../lambdas/core/sync/notify';
 import { buildReport } from '../../lambdas/core/sync/report';
-import { reportPendingRuns, type PendingRunStore, type ReportRunsDeps } from '../../lambdas/core/sync/report-runs';
+import { inPassOrder, REPORT_RUN_RESERVE_MS, reportPendingRuns, type PendingRunStore, type ReportRunsDeps } from '../../lambdas/core/sync/report-runs';
 import { assessRun, overdueError, type RecordedOutcomes, type RunSplit } from '../../lambdas/core/sync/run-status';
 
 const run = { runId: 'hr-0123456789ab', file: 'incoming/hr.csv' };
@@ -249,6 +249,7 @@ describe('reportPendingRuns', () => {
       reported: [{ runId: 'done-000000000001', state: 'complete' }],
       expired: [],
       waiting: ['open-000000000002'],
+      deferred: [],
       errors: [{ runId: 'broken-000000000003', error: 'no split.json' }],
     });
     expect(saved).toEqual(['done-000000000001']);
@@ -265,5 +266,45 @@ describe('reportPendingRuns', () => {
     // Assess
     expect(result.errors).toEqual([{ runId: 'r-000000000001', error: 'SNS down' }]);
     expect(closed).toEqual([]);
+  });
+
+  it('is not starved by a run that takes a whole pass: each pass starts at another run, and stops in time', async () => {
+    // Prepare: three finished runs; assessing "huge" uses up the pass's time.
+    const finished = (runId: string) => ({ split: { ...split, run: { ...run, runId }, rows: 1 }, records: [rec(1, row(1, 'created'))] });
+    const ids = ['huge-000000000001', 'next-000000000002', 'last-000000000003'];
+    const { store, saved } = memoryStore(Object.fromEntries(ids.map((id) => [id, finished(id)])));
+    let timeLeft = 0;
+    const readOutcomes = store.outcomes;
+    store.outcomes = async (id) => {
+      if (id === ids[0]) timeLeft = REPORT_RUN_RESERVE_MS - 1;
+      return readOutcomes(id);
+    };
+    const passAt = (slot: number) => new Date(Date.UTC(2026, 10, 29, 0, 5 * slot));
+    const pass = (slot: number) => {
+      timeLeft = 10 * 60_000;
+      return reportPendingRuns({ ...reporterDeps(store, { publish: async () => {} }), clock: { now: () => passAt(slot), sleep: async () => {} }, timeLeftMs: () => timeLeft });
+    };
+    // Act: a pass whose slot starts at the huge run, then the next slot.
+    const slotOfHuge = [0, 1, 2].find((slot) => inPassOrder(ids, passAt(slot))[0] === ids[0])!;
+    const first = await pass(slotOfHuge);
+    const second = await pass(slotOfHuge + 1);
+    // Assess
+    expect(first.reported).toEqual([{ runId: ids[0], state: 'complete' }]);
+    expect(first.deferred).toEqual([ids[1], ids[2]]);
+    expect(second.reported.map((r) => r.runId).sort()).toEqual([ids[1], ids[2]].sort());
+    expect(saved.sort()).toEqual([...ids].sort());
+  });
+});
+
+describe('inPassOrder', () => {
+  it('starts each 5-minute pass at the next run, so every run comes first once in n passes', () => {
+    // Prepare
+    const ids = ['a', 'b', 'c'];
+    // Act
+    const firsts = [0, 1, 2, 3].map((slot) => inPassOrder(ids, new Date(Date.UTC(2026, 0, 1, 0, 5 * slot)))[0]);
+    // Assess
+    expect(new Set(firsts.slice(0, 3))).toEqual(new Set(ids));
+    expect(firsts[3]).toBe(firsts[0]);
+    expect(inPassOrder([], new Date())).toEqual([]);
   });
 });

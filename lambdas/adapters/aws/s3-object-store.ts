@@ -29,6 +29,10 @@ export class S3ObjectStore implements ObjectStore {
     await this.s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new (await s3Sdk()).DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
   /** S3 conditional write (If-None-Match: *): exactly one of two concurrent callers gets true. */
   async create(key: string, body: string, contentType = 'application/json'): Promise<boolean> {
     try {

@@ -1,13 +1,14 @@
 /**
  * The planner's state on S3: each run's plan next to its report (runs/<runId>/plan.json), the last
  * accepted full roster (state/accepted-roster.json) and the kept snapshot of Coupa's users
- * (state/coupa-users.ndjson), which the next run refreshes with updated_at instead of reading all.
+ * (state/coupa-users.ndjson), which the next run refreshes with updated_at instead of reading all;
+ * and a run's unfinished full read (state/reads/<runId>.ndjson) while continuations carry it on.
  */
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { RunReport } from '../../core/model';
 import { REPORT_CONTENT_TYPES, renderReport, type ReportFormat } from '../../core/report';
-import type { AcceptedRoster, ObjectStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
+import type { AcceptedRoster, ObjectStore, ReadCheckpointStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
 
 export const planKey = (runId: string) => `runs/${runId}/plan.json`;
 export const reportKey = (runId: string, format: ReportFormat = 'json') => `runs/${runId}/report.${format}`;
@@ -19,6 +20,9 @@ export const reportKey = (runId: string, format: ReportFormat = 'json') => `runs
 const REPORT_FILES: readonly ReportFormat[] = ['html', 'csv', 'json'];
 export const ACCEPTED_ROSTER_KEY = 'state/accepted-roster.json';
 export const SNAPSHOT_KEY = 'state/coupa-users.ndjson';
+/** Where a run's unfinished read of Coupa's users waits for its continuation (a lifecycle rule expires strays). */
+export const READ_CHECKPOINTS_PREFIX = 'state/reads/';
+export const readCheckpointKey = (runId: string) => `${READ_CHECKPOINTS_PREFIX}${runId}.ndjson`;
 
 function isMissing(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -31,7 +35,7 @@ async function readText(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export class S3StateStore implements RunStore, SnapshotStore {
+export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStore {
   constructor(
     private readonly objects: ObjectStore,
     private readonly bucket: string,
@@ -75,19 +79,40 @@ export class S3StateStore implements RunStore, SnapshotStore {
     await this.objects.put(ACCEPTED_ROSTER_KEY, JSON.stringify(accepted), 'application/json');
   }
 
-  async read(): Promise<AsyncIterable<string> | undefined> {
+  read(): Promise<AsyncIterable<string> | undefined> {
+    return this.readLines(SNAPSHOT_KEY);
+  }
+
+  write(lines: Iterable<string>): Promise<void> {
+    return this.writeLines(SNAPSHOT_KEY, lines);
+  }
+
+  readCheckpoint(runId: string): Promise<AsyncIterable<string> | undefined> {
+    return this.readLines(readCheckpointKey(runId));
+  }
+
+  writeCheckpoint(runId: string, lines: Iterable<string>): Promise<void> {
+    return this.writeLines(readCheckpointKey(runId), lines);
+  }
+
+  async removeCheckpoint(runId: string): Promise<void> {
+    // Users' data at rest no longer than needed; without delete, the lifecycle rule expires it.
+    await this.objects.delete?.(readCheckpointKey(runId));
+  }
+
+  private async readLines(key: string): Promise<AsyncIterable<string> | undefined> {
     try {
-      return createInterface({ input: await this.objects.get(SNAPSHOT_KEY), crlfDelay: Infinity });
+      return createInterface({ input: await this.objects.get(key), crlfDelay: Infinity });
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
     }
   }
 
-  async write(lines: Iterable<string>): Promise<void> {
+  private async writeLines(key: string, lines: Iterable<string>): Promise<void> {
     // One body: S3 needs the length up front, and a snapshot is tens of MB at most (500k users ≈ 150 MB).
     const parts: string[] = [];
     for (const line of lines) parts.push(line);
-    await this.objects.put(SNAPSHOT_KEY, `${parts.join('\n')}\n`, 'application/x-ndjson');
+    await this.objects.put(key, `${parts.join('\n')}\n`, 'application/x-ndjson');
   }
 }

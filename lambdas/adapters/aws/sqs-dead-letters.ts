@@ -7,20 +7,16 @@
  * gives the message a new id and receive count) the consumer knows to check it against Coupa first.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
 import type { ChangeMessage } from '../../core/model';
 import type { DeadLetterQueue } from '../../core/ports';
 import { sqsSdk } from './sdk';
+import { DEAD_LETTER_ATTRIBUTE } from './sqs-messages';
 import { deduplicationId, messageGroupId } from './sqs-record-queue';
 
-export const DEAD_LETTER_ATTRIBUTE = 'coupa-sync-dead-letter';
+export { DEAD_LETTER_ATTRIBUTE };
+
 /** A message attribute counts toward SQS's 256 KB; a reason is a short Coupa error. */
 const MAX_REASON_CHARS = 1000;
-
-/** The message was dead-lettered by the consumer (so its row is recorded), or redriven from there. */
-export function deadLetterReasonOf(record: Pick<SQSRecord, 'messageAttributes'>): string | undefined {
-  return record.messageAttributes?.[DEAD_LETTER_ATTRIBUTE]?.stringValue;
-}
 
 export class SqsDeadLetterQueue implements DeadLetterQueue {
   constructor(

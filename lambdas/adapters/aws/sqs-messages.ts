@@ -5,7 +5,14 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { ChangeMessage } from '../../core/model';
 import type { Notifier } from '../../core/ports';
-import { deadLetterReasonOf } from './sqs-dead-letters';
+
+/** Set by the api-consumer on the copy it puts into the DLQ (sqs-dead-letters.ts): the reason it recorded. */
+export const DEAD_LETTER_ATTRIBUTE = 'coupa-sync-dead-letter';
+
+/** The message was dead-lettered by the consumer (so its row is recorded), or redriven from there. */
+export function deadLetterReasonOf(record: Pick<SQSRecord, 'messageAttributes'>): string | undefined {
+  return record.messageAttributes?.[DEAD_LETTER_ATTRIBUTE]?.stringValue;
+}
 
 export interface ReceivedMessage {
   messageId: string;

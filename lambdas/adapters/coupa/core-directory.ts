@@ -31,7 +31,7 @@ export class CoreUserDirectory implements UserDirectory {
    * `GET /api/users` page by page (50, ordered by id, trimmed with `fields=`); with `updatedSince`,
    * only `updated_at[gt_or_eq]` it: a kept snapshot is refreshed in a few pages.
    */
-  listUsers(options: { updatedSince?: string } = {}): AsyncIterable<CoupaUser[]> {
+  listUsers(options: { updatedSince?: string; fromOffset?: number } = {}): AsyncIterable<CoupaUser[]> {
     const query: Query = { ...this.fieldsQuery() };
     if (options.updatedSince) query['updated_at[gt_or_eq]'] = options.updatedSince;
     return listPages<CoupaUser>({
@@ -40,6 +40,7 @@ export class CoreUserDirectory implements UserDirectory {
       query,
       pageSize: CORE_PAGE_SIZE,
       maxInFlight: this.http.config.maxInFlight ?? 1,
+      startOffset: options.fromOffset,
       parsePage: (body) => userList(body).map(fromCoupaUser),
     });
   }

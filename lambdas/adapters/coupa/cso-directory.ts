@@ -28,13 +28,14 @@ export class CsoUserDirectory implements UserDirectory {
 
   constructor(private readonly http: CoupaHttp) {}
 
-  listUsers(): AsyncIterable<CoupaUser[]> {
+  listUsers(options: { fromOffset?: number } = {}): AsyncIterable<CoupaUser[]> {
     return listPages<CoupaUser>({
       http: this.http,
       path: '/api/users',
       query: {},
       pageSize: CSO_PAGE_SIZE,
       maxInFlight: this.http.config.maxInFlight ?? 1,
+      startOffset: options.fromOffset,
       parsePage: (body) => csoUserList(body).map(fromCsoUser),
     });
   }

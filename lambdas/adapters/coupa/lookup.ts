@@ -83,6 +83,8 @@ export interface PagedList<T> {
   pageSize: number;
   /** Pages fetched at once at most. */
   maxInFlight: number;
+  /** Where the listing starts (a read continued where an earlier process stopped); 0 by default. */
+  startOffset?: number;
   parsePage: (body: unknown) => T[];
 }
 
@@ -94,7 +96,7 @@ export interface PagedList<T> {
  * page is the last one (Coupa gives no total count).
  */
 export async function* listPages<T>(spec: PagedList<T>): AsyncIterable<T[]> {
-  let offset = 0;
+  let offset = spec.startOffset ?? 0;
   let window = 1;
   for (;;) {
     const offsets = Array.from({ length: window }, (_, i) => offset + i * spec.pageSize);

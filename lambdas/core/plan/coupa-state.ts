@@ -125,6 +125,11 @@ export class UserTable implements CoupaState {
     return this.newest;
   }
 
+  /** Each user in its packed text (encodeUser), as held: a read checkpoint is these lines. */
+  *packed(): Iterable<string> {
+    yield* this.byLogin.values();
+  }
+
   /** Each user as its JSON text (a snapshot file is these lines), made one at a time. */
   *texts(): Iterable<string> {
     for (const text of this.byLogin.values()) yield JSON.stringify(decodeUser(text));

@@ -22,6 +22,11 @@ export interface StateDeps {
   clock: Clock;
   config: Pick<SyncConfig, 'coupa' | 'roster'>;
   onProgress?: (message: string) => void;
+  /**
+   * How every user is read when a full read is due: in one go (the default), or stopping at a
+   * deadline and continued by a later invocation (the planner Lambda: plan/checkpointed-read.ts).
+   */
+  fullRead?: (deps: StateDeps) => Promise<UserTable>;
 }
 
 export interface StateRead {
@@ -31,7 +36,7 @@ export interface StateRead {
 }
 
 /** Users changed this long before the newest kept update are read again: clocks and commits are not exact. */
-const REFRESH_OVERLAP_MS = 5 * 60_000;
+export const REFRESH_OVERLAP_MS = 5 * 60_000;
 
 /** A snapshot is only good for a config that reads the same fields. */
 export function snapshotKey(coupa: SyncConfig['coupa']): string {
@@ -57,6 +62,7 @@ export async function readCoupaState(roster: Roster, needFullRead: boolean, deps
 
 /** Every Coupa user, read page by page and kept as the next run's snapshot. */
 export async function readEveryUser(deps: StateDeps): Promise<UserTable> {
+  if (deps.fullRead) return deps.fullRead(deps);
   const table = new UserTable(true);
   let pages = 0;
   for await (const page of deps.directory.listUsers()) {
@@ -68,9 +74,13 @@ export async function readEveryUser(deps: StateDeps): Promise<UserTable> {
   return table;
 }
 
-async function refresh(table: UserTable, deps: StateDeps): Promise<void> {
+/**
+ * Reads the users changed since `from` (ISO; by default the newest update held less the overlap)
+ * into the table: new users added, renamed users moved to their new login.
+ */
+export async function refresh(table: UserTable, deps: StateDeps, from?: string): Promise<void> {
   const newest = table.newestUpdate();
-  const since = newest ? new Date(Date.parse(newest) - REFRESH_OVERLAP_MS).toISOString() : new Date(0).toISOString();
+  const since = from ?? (newest ? new Date(Date.parse(newest) - REFRESH_OVERLAP_MS).toISOString() : new Date(0).toISOString());
   let byId: Map<string, string> | undefined;
   for await (const page of deps.directory.listUsers({ updatedSince: since })) {
     for (const user of page) {
@@ -107,7 +117,7 @@ async function loadSnapshot(deps: StateDeps): Promise<UserTable | undefined> {
   return header ? table : undefined;
 }
 
-async function saveSnapshot(table: UserTable, deps: StateDeps): Promise<void> {
+export async function saveSnapshot(table: UserTable, deps: StateDeps): Promise<void> {
   if (!deps.snapshots || !deps.directory.canListUpdatedSince) return;
   const header: SnapshotHeader = { snapshot: 1, key: snapshotKey(deps.config.coupa), readAt: deps.clock.now().toISOString() };
   // A generator: the store writes line by line, so the snapshot is never all in memory as text.

@@ -11,7 +11,7 @@ import type { PlannedChange, RowOutcome, RunRef, RunReport, RunStatus } from '..
 import type { Clock, Notification, Notifier, RunStore, SnapshotStore, UserDirectory } from '../ports';
 import { readRoster } from '../roster/read-roster';
 import { checkGuards, type GuardInput } from '../plan/guards';
-import { readCoupaState, readEveryUser } from '../plan/read-coupa-state';
+import { readCoupaState, readEveryUser, type StateDeps } from '../plan/read-coupa-state';
 import { planRun, type Plan } from '../plan/reconcile';
 import { buildReport } from '../sync/report';
 import { runDigest } from '../sync/notify';
@@ -70,7 +70,7 @@ export interface PlannedRun {
 }
 
 /** Read the roster and Coupa, plan, guard, keep the plan: everything before the first write. */
-export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier' | 'notifier'>): Promise<PlannedRun> {
+export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier' | 'notifier'> & Pick<StateDeps, 'fullRead'>): Promise<PlannedRun> {
   const { config, clock } = deps;
   const startedAt = clock.now();
   const mode = config.roster.mode;

@@ -6,20 +6,24 @@
  * Claiming: an S3 event can arrive twice, hours apart (SQS-style 5-minute deduplication does not
  * help there). The first delivery creates runs/<runId>/claim.json with a conditional write; a later
  * one finds it and stops — unless the claim is a planning attempt that died (older than a Lambda
- * can live), which it takes over.
+ * can live), which it takes over. A run whose read of Coupa does not fit one invocation is carried
+ * on by `continue/<runId>` events (continuation.ts): the claim then waits for exactly that step.
  */
 import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
 import type { RunRef } from '../model';
-import type { Clock, Notifier, ObjectStore, OutcomeLedger, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory } from '../ports';
+import type { StateDeps } from '../plan/read-coupa-state';
+import type { Clock, Notifier, ObjectStore, OutcomeLedger, ReadCheckpointStore, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory } from '../ports';
 import { HrFileError } from '../hr/read-hr-file';
+import { ReadAbandoned, ReadSuspended, readEveryUserCheckpointed } from '../plan/checkpointed-read';
+import { abandonedAlert, requestContinuation } from './continuation';
 import { recheckStaged } from '../run/approve';
 import { heldAlert, planFile } from '../run/run-sync';
 import { changeMessages } from './enqueue';
 import { runDigest } from './notify';
 import { buildReport, type ReportDetails } from './report';
-import type { Channel } from './route';
-import { claimKey, heldMarkerKey, pendingMarkerKey, splitKey } from './run-layout';
+import { undeployedChannelReason, type Channel } from './route';
+import { claimKey, continuationGateKey, heldMarkerKey, pendingMarkerKey, splitKey } from './run-layout';
 
 export interface AwsPlanDeps {
   objects: ObjectStore;
@@ -33,6 +37,19 @@ export interface AwsPlanDeps {
   log: (message: string, data?: Record<string, unknown>) => void;
   /** The bucket approvals go to: the held alert names the exact command. */
   bucket?: string;
+  /** Where a full read of Coupa that does not fit one invocation keeps its progress (with `readTimeLeft`). */
+  checkpoints?: ReadCheckpointStore;
+}
+
+export interface PlanRequest {
+  run: RunRef;
+  version?: string;
+  channel: Channel;
+  dryRun: boolean;
+  /** Milliseconds a full read of Coupa may still take in this invocation: past it, the read is continued later. */
+  readTimeLeft?: () => number;
+  /** The continuation step this invocation carries on (a `continue/<runId>` event). */
+  continuation?: number;
 }
 
 /** What split.json holds: the reporter's view of the run. */
@@ -54,12 +71,13 @@ const STALE_CLAIM_MS = 16 * 60_000;
 
 /**
  * `planning`: an attempt is at it; `failed`: an attempt hit a transient error (Lambda retries the
- * event: the retry takes the run over); `planned`, `rejected` (the file cannot be read): done.
+ * event: the retry takes the run over); `planned`, `rejected` (the file cannot be read): done;
+ * `continuing`: the read of Coupa stopped, continuation `step` carries it on; `abandoned`: it gave up.
  */
-type ClaimState = 'planning' | 'failed' | 'planned' | 'rejected';
+type ClaimState = 'planning' | 'failed' | 'planned' | 'rejected' | 'continuing' | 'abandoned';
 
-function claimBody(run: RunRef, version: string | undefined, state: ClaimState, deps: AwsPlanDeps): string {
-  return JSON.stringify({ state, file: run.file, ...(version ? { version } : {}), at: deps.clock.now().toISOString() });
+function claimBody(run: RunRef, version: string | undefined, state: ClaimState, deps: AwsPlanDeps, step?: number): string {
+  return JSON.stringify({ state, file: run.file, ...(version ? { version } : {}), ...(step ? { step } : {}), at: deps.clock.now().toISOString() });
 }
 
 async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps): Promise<boolean> {
@@ -71,6 +89,21 @@ async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps
     return true;
   }
   return false;
+}
+
+/**
+ * A continuation event carries the run on only when the claim waits for exactly its step (one of
+ * two deliveries wins the step's gate), or when this step's attempt failed or died. An event of an
+ * earlier step, or of a run planned meanwhile, is ignored.
+ */
+async function claimContinuation(run: RunRef, version: string | undefined, step: number, deps: AwsPlanDeps): Promise<boolean> {
+  const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: ClaimState; at: string; step?: number };
+  if (earlier.step !== step) return false;
+  const died = earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS;
+  const waiting = earlier.state === 'continuing' && (await deps.objects.create(continuationGateKey(run.runId, step), JSON.stringify({ step, at: deps.clock.now().toISOString() })));
+  if (!waiting && earlier.state !== 'failed' && !died) return false;
+  await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'planning', deps, step), 'application/json');
+  return true;
 }
 
 async function wasApproved(runId: string, deps: AwsPlanDeps): Promise<boolean> {
@@ -95,28 +128,64 @@ export interface PlanRunResult {
   rejected: number;
 }
 
-export async function planRun(
-  request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean },
-  deps: AwsPlanDeps,
-): Promise<PlanRunResult | undefined> {
+export async function planRun(request: PlanRequest, deps: AwsPlanDeps): Promise<PlanRunResult | undefined> {
   const { run } = request;
-  if (!(await claim(run, request.version, deps))) {
-    deps.log('S3 event for a run already planned: ignored', { file: run.file });
+  const claimed = request.continuation === undefined ? await claim(run, request.version, deps) : await claimContinuation(run, request.version, request.continuation, deps);
+  if (!claimed) {
+    deps.log('S3 event for a run already planned: ignored', { file: run.file, ...(request.continuation ? { continuation: request.continuation } : {}) });
     return undefined;
   }
   try {
     return await planClaimed(request, deps);
-  } catch (err) {
+  } catch (thrown) {
+    let err = thrown;
+    if (err instanceof ReadSuspended || err instanceof ReadAbandoned) {
+      try {
+        return err instanceof ReadSuspended ? await continueLater(request, err, deps) : await giveUp(request, err, deps);
+      } catch (failed) {
+        err = failed; // S3 or SNS trouble: as transient as any below
+      }
+    }
     // A file that cannot be read is done with (the caller reports it); anything else is transient:
     // the claim is let go, so Lambda's retry of the event plans the run instead of ignoring it.
     const state: ClaimState = err instanceof HrFileError ? 'rejected' : 'failed';
-    await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, state, deps), 'application/json').catch(() => undefined);
+    await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, state, deps, request.continuation), 'application/json').catch(() => undefined);
     throw err;
   }
 }
 
-async function planClaimed(request: { run: RunRef; version?: string; channel: Channel; dryRun: boolean }, deps: AwsPlanDeps): Promise<PlanRunResult> {
+/** The read stopped at its deadline with its progress kept: the claim waits for the next step, which is asked for. */
+async function continueLater(request: PlanRequest, suspended: ReadSuspended, deps: AwsPlanDeps): Promise<undefined> {
+  const { run, version } = request;
+  // The claim first: the continuation's event must find it waiting for its step.
+  await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'continuing', deps, suspended.step), 'application/json');
+  await requestContinuation(deps.objects, { runId: run.runId, file: run.file, ...(version ? { version } : {}), step: suspended.step, requestedAt: deps.clock.now().toISOString() });
+  deps.log("Coupa's users not all read yet: the run continues in a fresh invocation", { step: suspended.step, usersRead: suspended.usersRead });
+  return undefined;
+}
+
+/** Every continuation used and the read still unfinished: one alert, and the run is done with. */
+async function giveUp(request: PlanRequest, abandoned: ReadAbandoned, deps: AwsPlanDeps): Promise<undefined> {
+  const { run, version } = request;
+  await deps.notifier.publish(abandonedAlert(run, abandoned));
+  await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'abandoned', deps), 'application/json');
+  await deps.checkpoints?.removeCheckpoint(run.runId);
+  deps.log("reading Coupa's users given up", { continuations: abandoned.continuations, usersRead: abandoned.usersRead });
+  return undefined;
+}
+
+async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<PlanRunResult> {
   const { run, channel } = request;
+  // Refused like an unreadable file (claimed as rejected, one alert): retrying cannot make the channel appear.
+  const undeployed = undeployedChannelReason(channel, deps.config);
+  if (undeployed) throw new HrFileError(run.file, undeployed);
+  const { readTimeLeft, continuation } = request;
+  const checkpoints = deps.checkpoints;
+  const fullRead =
+    readTimeLeft && checkpoints
+      ? (d: StateDeps) => readEveryUserCheckpointed(d, { runId: run.runId, store: checkpoints, timeLeft: readTimeLeft, maxContinuations: deps.config.roster.maxReadContinuations })
+      : undefined;
+  if (continuation) deps.log("continuing the read of Coupa's users", { continuation });
   const planned = await planFile(
     {
       run,
@@ -124,7 +193,7 @@ async function planClaimed(request: { run: RunRef; version?: string; channel: Ch
       read: { ownedCollections: deps.config.coupa.ownedCollections, hr: deps.config.hr },
       dryRun: request.dryRun,
     },
-    { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config },
+    { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config, ...(fullRead ? { fullRead } : {}) },
   );
   // Held rows are recorded `held`: final for a run that is not approved (the report says so), replaced
   // by what approval does (the reporter waits for them once split.json says approvedAt). A plan-only

@@ -30,19 +30,48 @@ export interface ReportRunsDeps {
   /** A held run not approved within this many hours expires (approval.expireAfterHours). */
   expireAfterHours: number;
   reportAfterHours: number;
+  /**
+   * Milliseconds this pass may still use (the Lambda's remaining time minus a reserve); absent: no
+   * limit. Runs not reached in time are left pending for the next pass, listed in `deferred`.
+   */
+  timeLeftMs?: () => number;
 }
 
 export interface ReportRunsResult {
   reported: Array<{ runId: string; state: 'complete' | 'overdue' }>;
   expired: string[];
   waiting: string[];
+  /** Pending runs this pass had no time for (the next pass starts elsewhere in the list). */
+  deferred: string[];
   errors: Array<{ runId: string; error: string }>;
 }
 
+/** The reserve a run's assessment may need (S3 reads of its outcomes, the report, the digest). */
+export const REPORT_RUN_RESERVE_MS = 60_000;
+
+/** The reporter's schedule: one pass every 5 minutes. */
+const PASS_MS = 5 * 60_000;
+
+/**
+ * The pending runs, starting at a different run on each pass (by the pass's time slot). A huge run
+ * whose outcomes take most of a pass to read cannot starve the runs listed after it: within
+ * n passes every one of n pending runs is assessed first once.
+ */
+export function inPassOrder(runIds: readonly string[], now: Date): string[] {
+  if (runIds.length === 0) return [];
+  const start = Math.floor(now.getTime() / PASS_MS) % runIds.length;
+  return [...runIds.slice(start), ...runIds.slice(0, start)];
+}
+
 export async function reportPendingRuns(deps: ReportRunsDeps): Promise<ReportRunsResult> {
-  const result: ReportRunsResult = { reported: [], expired: [], waiting: [], errors: [] };
+  const result: ReportRunsResult = { reported: [], expired: [], waiting: [], deferred: [], errors: [] };
   await expireHeldRuns(deps, result);
-  for (const runId of await deps.store.pendingRuns()) {
+  const outOfTime = () => deps.timeLeftMs !== undefined && deps.timeLeftMs() < REPORT_RUN_RESERVE_MS;
+  for (const runId of inPassOrder(await deps.store.pendingRuns(), deps.clock.now())) {
+    if (outOfTime()) {
+      result.deferred.push(runId);
+      continue;
+    }
     try {
       const split = await deps.store.split(runId);
       const records = await deps.store.outcomes(runId);

@@ -9,3 +9,8 @@ export const pendingMarkerKey = (runId: string) => `${PENDING_RUNS_PREFIX}${runI
 export const heldMarkerKey = (runId: string) => `${HELD_RUNS_PREFIX}${runId}`;
 export const splitKey = (runId: string) => `runs/${runId}/split.json`;
 export const claimKey = (runId: string) => `runs/${runId}/claim.json`;
+/** `continue/<runId>`: the planner asks itself to carry on a run's unfinished read of Coupa (continuation.ts). */
+export const CONTINUE_PREFIX = 'continue/';
+export const continueKey = (runId: string) => `${CONTINUE_PREFIX}${runId}`;
+/** Created once per continuation step: of two deliveries of one continuation event, one carries on. */
+export const continuationGateKey = (runId: string, step: number) => `runs/${runId}/continuations/${step}.json`;

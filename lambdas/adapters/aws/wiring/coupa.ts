@@ -29,7 +29,7 @@ export function onCoupaRequest(listener: (e: RequestEvent) => void): () => void 
 }
 
 function coupaClientOptions(coupa: CoupaConfig, credentials: CoupaCredentials): ClientOptions {
-  if (!coupa.url) throw new Error('coupa.url is not set in the configuration (COUPA_SYNC_CONFIG)');
+  if (!coupa.url) throw new Error('coupa.url is not set in the configuration deployed with the stack');
   return {
     baseUrl: coupa.url,
     config: coupa,

@@ -1,8 +1,5 @@
 /** The S3-backed stores. Loads @aws-sdk/client-s3 on first use only. */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RunRef } from '../../../core/model';
-import { pendingMarkerKey } from '../../../core/sync/run-layout';
-import { S3AttemptLog } from '../s3-attempt-log';
 import { S3ManifestStore } from '../s3-manifest-store';
 import { S3ObjectStore } from '../s3-object-store';
 import { S3OutcomeLedger } from '../s3-outcome-ledger';
@@ -16,12 +13,6 @@ export const s3Client = retryableOnce(async (): Promise<S3Client> => new (await 
 const bucket = () => requireEnv('BUCKET_NAME');
 export const objectStore = retryableOnce(async () => new S3ObjectStore(await s3Client(), bucket()));
 export const ledger = retryableOnce(async () => new S3OutcomeLedger(await objectStore()));
-/** Failed attempts per run and login (the api-consumer's retry budget). */
-export const attemptLog = retryableOnce(async () => new S3AttemptLog(await objectStore()));
-/** Puts a run back among the pending ones: the run reporter reports it again with its newest outcomes. */
-export async function reportAgain(run: RunRef): Promise<void> {
-  await (await objectStore()).put(pendingMarkerKey(run.runId), JSON.stringify(run), 'application/json');
-}
 export const manifests = retryableOnce(async () => new S3ManifestStore(await s3Client(), bucket()));
 export const runStore = retryableOnce(async () => new S3RunStore(await s3Client(), bucket()));
 /** Plans, reports, the accepted roster and the kept snapshot of Coupa's users. */

@@ -1,7 +1,6 @@
 /** The channel queues. Loads @aws-sdk/client-sqs on first use only. */
-import type { DeadLetterQueue, RecordQueue } from '../../../core/ports';
+import type { RecordQueue } from '../../../core/ports';
 import { sqsSdk } from '../sdk';
-import { SqsDeadLetterQueue } from '../sqs-dead-letters';
 import { SqsRecordQueue } from '../sqs-record-queue';
 import { requireEnv, retryableOnce } from './runtime';
 
@@ -13,9 +12,4 @@ const queues = {
 /** The queue of a channel, built (and its SDK loaded) when the first change is sent to it. */
 export function recordQueue(channel: 'api' | 'csv'): RecordQueue {
   return { send: async (messages) => (await queues[channel]()).send(messages) };
-}
-const apiDlq = retryableOnce(async () => new SqsDeadLetterQueue(await sqsClient(), requireEnv('API_DLQ_URL')));
-/** The api queue's DLQ, where the api-consumer puts a change that failed api.maxReceiveCount attempts; built on first use. */
-export function deadLetters(): DeadLetterQueue {
-  return { send: async (message, reason) => (await apiDlq()).send(message, reason) };
 }
