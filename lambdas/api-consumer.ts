@@ -7,11 +7,13 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { UserDirectory } from './core/ports';
 import { consumeChanges } from './core/apply/consume-changes';
+import { spendRetryBudget } from './core/apply/retry-budget';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-consumer-limits';
 import { forgetCoupaClient, onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
 import { countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
 import { ledger, runBreakerStore } from './adapters/aws/wiring/s3';
+import { attemptLog, deadLetters, reportAgain } from './adapters/aws/wiring/retries';
 import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
@@ -51,22 +53,31 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const cfg = config();
     // A change is started only while one more worst-case request still fits before the timeout.
     const reserveMs = worstCaseRequestMs(cfg.coupa);
-    const result = await consumeChanges(received, {
+    const result = await consumeChanges(received.map((r) => ({ ...r, redriven: r.deadLettered !== undefined })), {
       directory,
       ledger: countingLedger(await ledger()),
       maxInFlight: cfg.coupa.maxInFlight,
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
       breaker: { store: await runBreakerStore(), options: cfg.apply, now: () => new Date(), notifier: await notifier() },
+      reportAgain,
     });
     if (result.breakerProblem) logger.warn('circuit breaker tally not updated', { problem: result.breakerProblem });
-    if (result.fatal) credentialsUnusable(result.fatal, result.retry.length);
-    else if (result.retry.length) {
-      logger.warn('changes sent back for retry', { count: result.retry.length, reason: result.retryReason });
+    // Only genuine failed attempts count toward api.maxReceiveCount (see retry-budget.ts).
+    const { handBack: retry, deadLettered, problems } = result.failedAttempts.size
+      ? await spendRetryBudget(result.retry, result.failedAttempts, {
+          attempts: await attemptLog(), deadLetters: deadLetters(), ledger: countingLedger(await ledger()), maxFailures: cfg.api.maxReceiveCount,
+        })
+      : { handBack: result.retry, deadLettered: [], problems: [] };
+    if (deadLettered.length) logger.warn('changes dead-lettered after api.maxReceiveCount failed attempts', { count: deadLettered.length });
+    if (problems.length) logger.error('failed attempts not counted or dead-lettered (handed back; the redrive backstop holds)', { problems });
+    if (result.fatal) credentialsUnusable(result.fatal, retry.length);
+    else if (retry.length) {
+      logger.warn('changes sent back for retry', { count: retry.length, reason: result.retryReason });
       // Transient trouble: back in 30 s, 1, 2, 4… min instead of the queue's half-hour visibility timeout.
       const records = new Map(event.Records.map((r) => [r.messageId, r]));
-      const backoff = await comeBackSooner(await sqsClient(), result.retry.map((m) => records.get(idOf.get(m)!)!));
+      const backoff = await comeBackSooner(await sqsClient(), retry.map((m) => records.get(idOf.get(m)!)!));
       if (backoff) logger.warn('retry backoff not set; the queue timeout applies', { problem: backoff });
     }
-    logger.info('batch applied', { applied: result.applied, retry: result.retry.length });
-    return handBack(result.retry);
+    logger.info('batch applied', { applied: result.applied, retry: retry.length });
+    return handBack(retry);
   });

@@ -19,7 +19,9 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     await reportUnreadable(unreadable, notifier);
     const deps = { drop: await fileDrop(), manifests: await manifests(), ledger: countingLedger(await ledger()), notifier: await notifier(), clock: systemClock, config: config() };
     // A failed delivery throws: the whole batch returns to the queue (Coupa's loader upserts, so a resend is harmless).
-    const sent = await deliverCsvBatch(received.map((r) => r.message), deps).catch((err: unknown) => {
+    const sentAt = new Map(event.Records.map((r) => [r.messageId, Number(r.attributes.SentTimestamp)]));
+    const queuedAt = new Map(received.map((r) => [r.message, sentAt.get(r.messageId) || 0]));
+    const sent = await deliverCsvBatch(received.map((r) => r.message), deps, queuedAt).catch((err: unknown) => {
       count(M.csvFilesFailed);
       throw err;
     });

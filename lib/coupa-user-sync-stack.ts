@@ -73,11 +73,20 @@ export class CoupaUserSyncStack extends Stack {
       csvQueue: this.queues.csv,
       alerts: this.alerts,
     });
-    new Writers(this, 'Writers', { bucket, queues: [this.queues.api, this.queues.csv], planner: splitter.function.role });
+    new Writers(this, 'Writers', {
+      bucket,
+      queues: [this.queues.api, this.queues.csv],
+      planner: splitter.function.role,
+      redrives: [
+        { dlq: this.queues.apiDlq, queue: this.queues.api },
+        { dlq: this.queues.csvDlq, queue: this.queues.csv },
+      ],
+    });
     const api = new ApiConsumer(this, 'ApiChannel', {
       config,
       bucket,
       queue: this.queues.api,
+      deadLetterQueue: this.queues.apiDlq,
       coupaSecret: secrets.coupa,
       alerts: this.alerts,
     });

@@ -80,7 +80,11 @@ const apiChannelSchema = z.strictObject({
   maxConcurrency: z._default(z.int().check(z.minimum(2), z.maximum(1000)), 2),
   /** SQS FIFO allows at most 10 messages per batch. */
   batchSize: z._default(z.int().check(z.minimum(1), z.maximum(10)), 10),
-  /** Deliveries before the DLQ; with the retry backoff (1, 2, 4… 30 min) 10 span about 2.5 h of Coupa outage. */
+  /**
+   * Failed attempts before the DLQ (the api-consumer counts only attempts Coupa failed, not untried hand-backs);
+   * with the retry backoff (1, 2, 4… 30 min) 10 span about 2.5 h of Coupa outage. Must stay below the api queue's
+   * redrive backstop (100 receives, API_REDRIVE_BACKSTOP). The csv queue dead-letters after this many deliveries (≥ 5).
+   */
   maxReceiveCount: z._default(z.int().check(z.minimum(1)), 10),
 });
 

@@ -66,6 +66,29 @@ export interface OutcomeLedger {
   record(run: RunRef, outcomes: RowOutcome[]): Promise<void>;
 }
 
+/**
+ * Failed attempts of one run's change of one login (AWS: a small object per run and login, written
+ * only when an attempt fails, so the healthy path costs nothing).
+ */
+export interface AttemptLog {
+  /** Adds one failed attempt; returns how many there are now. */
+  addFailure(run: RunRef, login: string, reason: string): Promise<number>;
+  /** Starts the count again (a dead-lettered change redriven later gets a fresh budget). */
+  forget(run: RunRef, login: string): Promise<void>;
+}
+
+/** Where a change goes that will not be applied: kept there, redrivable, never consumed. */
+export interface DeadLetterQueue {
+  send(message: ChangeMessage, reason: string): Promise<void>;
+}
+
+/** Which dead messages were already recorded (AWS: one marker object per DLQ message id). */
+export interface DeadLetterMarks {
+  seen(queue: string, messageId: string): Promise<boolean>;
+  /** Marks it; false when another caller marked it first. */
+  mark(queue: string, messageId: string): Promise<boolean>;
+}
+
 /** Delivers a finished file to Coupa's sFTP folder (Transfer Family connector or direct SFTP). */
 export interface FileDrop {
   /** Uploads `body` as `remoteDir/name`; returns an id to correlate the transfer. */

@@ -1,20 +1,22 @@
 /**
- * The failure topic (and who hears it), plus the dlq-notifier that turns every dead message into
- * a `failed` outcome (one notification per run and batch), so nothing drops out of a run report silently.
+ * The failure topic (and who hears it), plus the dlq-notifier that records every dead message as a
+ * `failed` outcome once, so nothing drops out of a run report silently, and leaves it in its DLQ.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
-import { PREFIX } from './drop-bucket';
-import { grantObjectWrite, grantPublish } from './grants';
-import { acknowledgePrefixGrant } from './nag';
+import { KEY_PATTERN, PREFIX } from './drop-bucket';
+import { DEAD_LETTER_MARKS_PREFIX } from '../../lambdas/adapters/aws/s3-dead-letter-marks';
+import { grantList, grantObjectRead, grantObjectWriteTo, grantPublish } from './grants';
+import { acknowledgeObjectGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 export class FailureTopic extends Construct {
@@ -59,15 +61,9 @@ export class FailureTopic extends Construct {
   }
 }
 
-export const DLQ_NOTIFIER_TIMEOUT = Duration.seconds(60);
-/**
- * A standard DLQ is drained in large batches gathered over this window, so a day of dead rows
- * (a broken sFTP connector) becomes a few digests, not thousands. FIFO sources allow neither a
- * window nor more than 10 messages per batch.
- */
-export const STANDARD_DLQ_BATCHING_WINDOW = Duration.seconds(60);
-export const STANDARD_DLQ_BATCH_SIZE = 1000;
-const FIFO_BATCH_LIMIT = 10;
+export const DLQ_NOTIFIER_TIMEOUT = Duration.seconds(120);
+/** How often the dlq-notifier looks at the DLQs: a new dead message is recorded and alarmed within this. */
+export const DLQ_LOOK_EVERY = Duration.minutes(5);
 
 export interface DlqNotifierProps {
   config: SyncConfig;
@@ -76,31 +72,41 @@ export interface DlqNotifierProps {
   alerts: FailureTopic;
 }
 
+/**
+ * Looks at the DLQs on a schedule and never consumes them (no event source mapping, which would
+ * delete each message it handled): a dead message stays redrivable until SQS's retention ends.
+ */
 export class DlqNotifier extends Construct {
   readonly function: SyncFunction;
+  readonly schedule: events.Rule;
 
   constructor(scope: Construct, id: string, props: DlqNotifierProps) {
     super(scope, id);
     this.function = new SyncFunction(this, 'DlqNotifier', {
       handler: 'dlq-notifier',
       config: props.config,
-      description: 'Notifies and records every message that landed in a dead-letter queue',
+      description: 'Records every message in a dead-letter queue once, leaving it there to be redriven',
       timeout: DLQ_NOTIFIER_TIMEOUT,
-      environment: { TOPIC_ARN: props.alerts.topic.topicArn, BUCKET_NAME: props.bucket.bucketName },
+      environment: {
+        TOPIC_ARN: props.alerts.topic.topicArn,
+        BUCKET_NAME: props.bucket.bucketName,
+        DLQ_URLS: Stack.of(this).toJsonString(props.dlqs.map((q) => q.queueUrl)),
+      },
     });
     const role = this.function.role;
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    grantObjectWrite(role, props.bucket, PREFIX.runs);
-    for (const dlq of props.dlqs) {
-      this.function.fn.addEventSource(
-        new SqsEventSource(dlq, {
-          reportBatchItemFailures: true,
-          ...(dlq.fifo
-            ? { batchSize: FIFO_BATCH_LIMIT }
-            : { batchSize: STANDARD_DLQ_BATCH_SIZE, maxBatchingWindow: STANDARD_DLQ_BATCHING_WINDOW }),
-        }),
-      );
-    }
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.runs, 'Writes outcome files under runs/ only; key names are generated per record.');
+    // Row outcomes, and its marks (runs/dead-letters/): read back to record each dead message once; List so a new one reads 404, not 403.
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.deadLetterMarks]);
+    grantObjectRead(role, props.bucket, DEAD_LETTER_MARKS_PREFIX);
+    grantList(role, props.bucket, PREFIX.runs);
+    // Receive only: it never deletes a dead message nor changes its visibility.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage'], resources: props.dlqs.map((q) => q.queueArn) }));
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: 'Looks at the dead-letter queues',
+      schedule: events.Schedule.rate(DLQ_LOOK_EVERY),
+      targets: [new targets.LambdaFunction(this.function.fn, { retryAttempts: 0 })],
+    });
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.deadLetterMarks, 'Reads and writes only its own dead-letter marks (one per message id).');
   }
 }

@@ -15,9 +15,9 @@ import { Construct } from 'constructs';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
-import { KEY_PATTERN } from './drop-bucket';
-import { grantKeyDecrypt, grantList, grantObjectWriteTo, grantPublish, grantSecretRead } from './grants';
-import { acknowledgeObjectGrant } from './nag';
+import { KEY_PATTERN, PREFIX } from './drop-bucket';
+import { grantKeyDecrypt, grantList, grantObjectRead, grantObjectWriteTo, grantPublish, grantSecretRead, grantSend } from './grants';
+import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
 import { SyncFunction } from './sync-function';
 
 /** Lambda's maximum timeout. */
@@ -42,6 +42,8 @@ export interface ApiConsumerProps {
   config: SyncConfig;
   bucket: s3.IBucket;
   queue: sqs.IQueue;
+  /** Where the consumer copies a change that failed api.maxReceiveCount genuine attempts. */
+  deadLetterQueue: sqs.IQueue;
   coupaSecret: secretsmanager.ISecret;
   alerts: FailureTopic;
 }
@@ -77,23 +79,31 @@ export class ApiConsumer extends Construct {
         COUPA_SECRET_ARN: props.coupaSecret.secretArn,
         TOPIC_ARN: props.alerts.topic.topicArn,
         BUCKET_NAME: props.bucket.bucketName,
+        API_DLQ_URL: props.deadLetterQueue.queueUrl,
       },
     });
     const role = this.function.role;
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies]);
-    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
-    // The circuit breaker each run shares across consumers: its verdict and the batches' tallies (any run id).
+    // Row outcomes; failed-attempt counts (runs/<runId>/attempts/, read back to count); a run's pending
+    // marker, to have it reported again after a redrive; and the circuit breaker each run shares across
+    // consumers: its verdict and the batches' tallies (any run id).
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.attempts, `${PREFIX.pendingRuns}*`, KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies]);
+    grantObjectRead(role, props.bucket, KEY_PATTERN.attempts.slice(0, -1));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies].map((p) => props.bucket.arnForObjects(p)) }),
     );
     grantKeyDecrypt(role, props.bucket);
+    // Listing under runs/ tells a first failure (no count yet) and an undecided breaker (no verdict yet)
+    // from an object to read: 404 instead of 403.
+    grantList(role, props.bucket, PREFIX.runs);
+    grantSend(role, props.deadLetterQueue);
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
+    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.attempts, "Reads and writes only the failed-attempt counts of each run's logins.");
+    acknowledgePrefixGrant(role, props.bucket, PREFIX.pendingRuns, 'Marks a run whose redriven change settled as pending again (runs/pending/<runId>).');
     for (const pattern of [KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies]) {
       acknowledgeObjectGrant(role, props.bucket, pattern, "Reads and writes only each run's circuit-breaker verdict and tallies.");
     }
-    // Listing runs/<runId>/breaker… tells a verdict not decided yet (no object) from one to read.
-    grantList(role, props.bucket, KEY_PATTERN.breakerList);
 
     this.function.fn.addEventSource(
       new SqsEventSource(props.queue, {

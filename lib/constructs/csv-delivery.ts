@@ -31,7 +31,13 @@ import { TopicOfThisRule } from './rule-to-topic';
 import { SyncFunction } from './sync-function';
 
 export const CSV_BATCHER_TIMEOUT = Duration.minutes(5);
-/** The lowest maximum concurrency an SQS event source accepts. */
+/**
+ * The lowest maximum concurrency an SQS event source accepts, and the batcher's reserved
+ * concurrency: as many batchers may run as batches are polled, so no batch is polled only to be
+ * throttled (with 1 reserved, the second poller's batch waited in Lambda's throttle retries and came
+ * back out of order). Two batches may thus be built at once; the csv queue is standard and keeps
+ * no order between batches anyway (README "Limits" says what order holds).
+ */
 export const CSV_BATCHER_POLLERS = 2;
 
 /** EventBridge detail-types of the Transfer Family SFTP connector (source aws.transfer). */
@@ -134,9 +140,8 @@ export class CsvDelivery extends Construct {
       description: 'Builds Coupa user-import CSV files from queued rows and starts their sFTP transfer',
       timeout: CSV_BATCHER_TIMEOUT,
       memorySize: 1024,
-      // One batch at a time, so files reach Coupa in the order their rows were queued (a manager's
-      // row before the report's, two changes of one login in order) and are named in that order.
-      reservedConcurrentExecutions: 1,
+      // Exactly the event source's pollers (CSV_BATCHER_POLLERS): none waits throttled.
+      reservedConcurrentExecutions: CSV_BATCHER_POLLERS,
       environment: {
         CONNECTOR_ID: this.connector.attrConnectorId,
         TOPIC_ARN: alerts.topic.topicArn,
@@ -162,8 +167,7 @@ export class CsvDelivery extends Construct {
         batchSize,
         maxBatchingWindow: windowSeconds > 0 ? Duration.seconds(windowSeconds) : undefined,
         reportBatchItemFailures: true,
-        // SQS sources allow no fewer than 2; with 1 reserved, at most one extra batch is polled and
-        // throttled (it returns to the queue after the visibility timeout: see MIN_CSV_RECEIVE_COUNT).
+        // SQS sources allow no fewer than 2; the reserved concurrency matches it.
         maxConcurrency: CSV_BATCHER_POLLERS,
       }),
     );

@@ -12,7 +12,7 @@
  * snapshot and the alarm list (every alarm says what to do) much harder to review.
  *
  * Alarms (each description says what to do): dead letters (the DeadLetters metric the dlq-notifier
- * emits — not DLQ depth, which that Lambda drains within seconds), the age of the api queue's oldest
+ * emits once per new dead message — DLQ depth would stay in alarm while they wait to be redriven), the age of the api queue's oldest
  * message, errors of every Lambda, Coupa's failure share, a held run, failed sFTP transfers and CSV
  * loads, S3 events the splitter gave up on, and refused Coupa credentials.
  */
@@ -170,11 +170,14 @@ export class SyncDashboard extends Construct {
     const notify = new actions.SnsAction(props.topic);
     const bucket = props.bucketName;
 
+    const dlqs = props.deadLetterQueues;
     this.addAlarm('DeadLetters', {
       alarmDescription:
-        'Changes landed in a dead-letter queue after their retries: they were NOT applied and are listed as failed in their run ' +
-        "report (runs/<runId>/report.html). Find the cause in the consumer's logs (api-consumer or csv-batcher), fix it, then " +
-        `upload the HR file again to s3://${bucket}/incoming/ (only what still differs is sent).`,
+        'Changes landed in a dead-letter queue: NOT applied, failed in their run report (runs/<runId>/report.html) with the ' +
+        "reason. They stay in the DLQ for 14 days. Find the cause (api-consumer or csv-batcher logs), fix it, then redrive: " +
+        `aws sqs start-message-move-task --source-arn ${dlqs.apiDlq.queueArn} --destination-arn ${props.queues.api.queueArn} ` +
+        '(changes the api-consumer dead-lettered are re-checked against Coupa; the run is reported again). CSV channel: upload the HR file again to ' +
+        `s3://${bucket}/incoming/csv/ (only what still differs is sent).`,
       metric: bothChannels(M.deadLetters, 'dead letters', Duration.minutes(1), 'dl'),
       threshold: 0,
     }, notify);
@@ -285,8 +288,7 @@ const ERROR_ACTIONS: Record<string, string> = {
   csvResultsPoller:
     'and fix the cause (Coupa credentials, the core.integration.read scope). Delivered files stay pending and are read on the next pass.',
   dlqNotifier:
-    'and fix the cause. Dead messages it could not record stay in their DLQ and are retried; if they expire, redrive the DLQ ' +
-    '(aws sqs start-message-move-task --source-arn <DLQ arn>) after the fix.',
+    'and fix the cause. It never deletes a dead message: what it could not record is recorded on its next look (every 5 minutes).',
   runReporter: 'and fix the cause. The runs stay pending and are reported on the next pass (every 5 minutes).',
 };
 

@@ -47,6 +47,10 @@ export const PREFIX = {
 export const KEY_PATTERN = {
   /** Row outcomes: runs/<runId>/outcomes/<time>-<random>.json (S3OutcomeLedger). */
   outcomes: `${PREFIX.runs}*/outcomes/*`,
+  /** Failed attempts of a run's change of one login: runs/<runId>/attempts/<login>.json (S3AttemptLog). */
+  attempts: `${PREFIX.runs}*/attempts/*`,
+  /** The dlq-notifier's marks: runs/dead-letters/<queue>/<messageId>.json (S3DeadLetterMarks). */
+  deadLetterMarks: `${PREFIX.runs}dead-letters/*`,
   /** User-import files: outbox/users_<time>Z_<ms>_<batch>_<seq>.csv (importFileName, TransferFileDrop). */
   importFiles: `${PREFIX.outbox}users_*.csv`,
   /** A run's circuit-breaker verdict: runs/<runId>/breaker.json (S3RunBreakerStore). */

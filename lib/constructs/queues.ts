@@ -1,14 +1,16 @@
 /**
  * The two channels' queues. api: FIFO, grouped by login so one user's changes apply in order,
  * deduplicated by ids the splitter sets (a re-delivered S3 event must not double-apply a row).
- * csv: standard, because the batcher gathers large unordered batches into one file.
+ * csv: standard, because the batcher gathers large batches into one file (a FIFO event source gives
+ * at most 10 messages and no batching window); it keeps no order between batches (README "Limits").
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DLQ_NOTIFIER_TIMEOUT, STANDARD_DLQ_BATCHING_WINDOW } from './alerts';
+import { API_REDRIVE_BACKSTOP } from '../../lambdas/adapters/aws/api-consumer-limits';
 
 export interface QueuesProps {
+  /** api.maxReceiveCount: genuine failed attempts (the api-consumer counts them), and the csv queue's deliveries. */
   maxReceiveCount: number;
   /** The consumers' timeouts: AWS asks for a visibility timeout of at least 6× the function timeout. */
   apiConsumerTimeout: Duration;
@@ -19,9 +21,9 @@ export interface QueuesProps {
 const RETENTION = Duration.days(14);
 
 /**
- * The csv-batcher runs one batch at a time, and every batch Lambda polls while one runs is
- * throttled and counts as a delivery: AWS advises a maxReceiveCount of at least 5 there, so a row
- * never dead-letters only because the batcher was busy.
+ * AWS advises a maxReceiveCount of at least 5 for a queue Lambda polls, so a row never dead-letters
+ * only because its batch met a throttle (the batcher's reserved concurrency equals its pollers, so
+ * that should not happen, but the account's concurrency can still run out).
  */
 export const MIN_CSV_RECEIVE_COUNT = 5;
 
@@ -39,8 +41,8 @@ export class SyncQueues extends Construct {
       retentionPeriod: RETENTION,
     };
 
-    // The dlq-notifier consumes the DLQs: 6× its timeout (plus its batching window on the standard one).
-    const dlqVisibility = Duration.seconds(DLQ_NOTIFIER_TIMEOUT.toSeconds() * 6);
+    // Nothing consumes the DLQs: the dlq-notifier sets its own visibility when it looks (PEEK_VISIBILITY_SECONDS).
+    const dlqVisibility = Duration.minutes(15);
     this.apiDlq = new sqs.Queue(this, 'ApiDlq', {
       ...common,
       fifo: true,
@@ -55,12 +57,19 @@ export class SyncQueues extends Construct {
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       visibilityTimeout: Duration.seconds(props.apiConsumerTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.apiDlq, maxReceiveCount: props.maxReceiveCount },
+      // A backstop only: the api-consumer dead-letters a change itself after api.maxReceiveCount genuine
+      // failed attempts; SQS would also count out-of-time hand-backs (see API_REDRIVE_BACKSTOP).
+      deadLetterQueue: { queue: this.apiDlq, maxReceiveCount: API_REDRIVE_BACKSTOP },
     });
+    if (props.maxReceiveCount >= API_REDRIVE_BACKSTOP) {
+      Annotations.of(this).addError(
+        `api.maxReceiveCount ${props.maxReceiveCount} must stay below the api queue's redrive backstop of ${API_REDRIVE_BACKSTOP} receives`,
+      );
+    }
 
     this.csvDlq = new sqs.Queue(this, 'CsvDlq', {
       ...common,
-      visibilityTimeout: dlqVisibility.plus(STANDARD_DLQ_BATCHING_WINDOW),
+      visibilityTimeout: dlqVisibility,
     });
     this.csv = new sqs.Queue(this, 'Csv', {
       ...common,
@@ -73,7 +82,7 @@ export class SyncQueues extends Construct {
     for (const dlq of [this.apiDlq, this.csvDlq]) {
       Validations.of(dlq).acknowledge({
         id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself a dead-letter queue; the dlq-notifier drains it and alarms watch its depth.',
+        reason: 'This queue is itself a dead-letter queue; the dlq-notifier records what lands in it (leaving it there to be redriven) and an alarm counts it.',
       });
     }
   }

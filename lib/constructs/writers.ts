@@ -3,7 +3,10 @@
  * user's e-mail or SSO id — an account-takeover path — and an approval releases a held plan. So the
  * bucket policy lets only two roles the stack creates write there: the uploader (HR's export job)
  * and the approver (the operators who approve held runs), kept apart so one role cannot both drop a
- * roster and approve its mass deactivation. The queues take messages from the planner Lambda only.
+ * roster and approve its mass deactivation. The queues take messages from the planner Lambda only,
+ * and from the redriver role: SQS runs an operator's DLQ redrive (start-message-move-task) with the
+ * caller's own permissions, so whoever may redrive may send to the queues; a third role, apart from
+ * the uploader's and the approver's.
  */
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,14 +19,17 @@ import { acknowledgePrefixGrant } from './nag';
 
 export interface WritersProps {
   bucket: s3.Bucket;
-  /** The queues only `planner` may send to. */
+  /** The queues only `planner` (and the redriver, from their DLQs) may send to. */
   queues: sqs.Queue[];
   planner: iam.IRole;
+  /** Each queue's dead-letter queue, which the redriver may move back into it. */
+  redrives?: Array<{ dlq: sqs.IQueue; queue: sqs.IQueue }>;
 }
 
 export class Writers extends Construct {
   readonly uploader: iam.Role;
   readonly approver: iam.Role;
+  readonly redriver: iam.Role;
 
   constructor(scope: Construct, id: string, props: WritersProps) {
     super(scope, id);
@@ -46,6 +52,19 @@ export class Writers extends Construct {
     grantKeyEncrypt(this.uploader, bucket);
     grantKeyEncrypt(this.approver, bucket);
     grantKeyDecrypt(this.approver, bucket);
+    this.redriver = new iam.Role(this, 'DlqRedriver', {
+      assumedBy: account,
+      description: 'Operators: may move dead-letter queue messages back into their queue once the cause is fixed (README: Redriving dead letters)',
+    });
+    for (const { dlq, queue } of props.redrives ?? []) {
+      this.redriver.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+          resources: [dlq.queueArn],
+        }),
+      );
+      this.redriver.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [queue.queueArn] }));
+    }
     acknowledgePrefixGrant(this.uploader, bucket, PREFIX.incoming, 'HR puts its export files under incoming/ only (file names vary by day).');
     acknowledgePrefixGrant(this.uploader, bucket, PREFIX.plan, 'HR puts files to plan only under plan/ only.');
     acknowledgePrefixGrant(this.approver, bucket, PREFIX.approvals, 'An approval is the object approvals/<runId>: any run id.');
@@ -76,7 +95,7 @@ export class Writers extends Construct {
           principals: [new iam.AnyPrincipal()],
           actions: ['sqs:SendMessage'],
           resources: [queue.queueArn],
-          conditions: { ArnNotEquals: { 'aws:PrincipalArn': props.planner.roleArn } },
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': [props.planner.roleArn, this.redriver.roleArn] } },
         }),
       );
     }
@@ -85,6 +104,10 @@ export class Writers extends Construct {
     new CfnOutput(stack, 'HrUploaderRoleArn', {
       value: this.uploader.roleArn,
       description: "HR's export job assumes this role to put files under incoming/ (or plan/); no one else may",
+    });
+    new CfnOutput(stack, 'DlqRedriverRoleArn', {
+      value: this.redriver.roleArn,
+      description: 'Operators assume this role to redrive a dead-letter queue (aws sqs start-message-move-task …)',
     });
     new CfnOutput(stack, 'RunApproverRoleArn', {
       value: this.approver.roleArn,

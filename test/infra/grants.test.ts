@@ -40,11 +40,19 @@ function s3Grants(rolePrefix: string): Record<string, string[]> {
 }
 
 describe('narrowed grants (what each role may do in the bucket)', () => {
-  it('api-consumer writes only row outcomes and its runs\' circuit-breaker verdicts and tallies, and reads and lists only the latter', () => {
+  it('api-consumer writes only row outcomes, failed-attempt counts (read back), a redriven run\'s pending marker, and its runs\' circuit-breaker verdicts and tallies', () => {
     expect(s3Grants('ApiChannelApiConsumerRole')).toEqual({
-      's3:PutObject': ['runs/*/breaker.json', 'runs/*/breaker/*', 'runs/*/outcomes/*'],
-      's3:GetObject': ['runs/*/breaker.json', 'runs/*/breaker/*'],
-      's3:ListBucket': ['runs/*/breaker*'],
+      's3:GetObject': ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*'],
+      's3:ListBucket': ['runs/*'],
+      's3:PutObject': ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*', 'runs/*/outcomes/*', 'runs/pending/*'],
+    });
+  });
+
+  it('dlq-notifier writes only row outcomes and its dead-letter marks, and reads back only the marks', () => {
+    expect(s3Grants('DeadLettersDlqNotifierRole')).toEqual({
+      's3:GetObject': ['runs/dead-letters/*'],
+      's3:ListBucket': ['runs/*'],
+      's3:PutObject': ['runs/*/outcomes/*', 'runs/dead-letters/*'],
     });
   });
 

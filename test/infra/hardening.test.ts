@@ -26,7 +26,7 @@ describe('CSV channel only when configured', () => {
     template.resourceCountIs('AWS::Transfer::Connector', 0);
     const descriptions = ofType(resources, 'AWS::Lambda::Function').map(([, r]) => r.Properties.Description ?? '');
     expect(descriptions.filter((d) => /user-import|loader results/.test(d))).toEqual([]);
-    expect(descriptions.filter((d) => /^(Plans an HR file|Applies queued|Notifies and records|Writes the report)/.test(d))).toHaveLength(4);
+    expect(descriptions.filter((d) => /^(Plans an HR file|Applies queued|Records every message in a dead-letter queue|Writes the report)/.test(d))).toHaveLength(4);
     expect(ofType(resources, 'AWS::Events::Rule').map(([id]) => id).filter((id) => id.startsWith('CsvChannel'))).toEqual([]);
     expect(JSON.stringify(ofType(resources, 'AWS::Events::Rule'))).not.toContain('aws.transfer');
     // The csv queue stays (another construct's), but nothing consumes it: the planner refuses incoming/csv/ instead.

@@ -6,7 +6,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import { configFromEnv, parseConfig } from '../../lambdas/core/config';
-import { DLQ_NOTIFIER_TIMEOUT, STANDARD_DLQ_BATCHING_WINDOW } from '../../lib/constructs/alerts';
 import { CSV_BATCHER_POLLERS, SEND_COMPLETED, SEND_FAILED } from '../../lib/constructs/csv-delivery';
 import { SyncFunction } from '../../lib/constructs/sync-function';
 import { inlinedConfig, infraTestConfig, synthStack } from './synth';
@@ -138,11 +137,13 @@ describe('drop bucket', () => {
 });
 
 describe('queues', () => {
-  it('api queue is FIFO with our own deduplication ids and redrives to a FIFO DLQ after maxReceiveCount', () => {
-    // Assess (the template synthesized in beforeAll)
+  it('api queue is FIFO with our own deduplication ids and redrives to a FIFO DLQ only at the backstop (the consumer counts api.maxReceiveCount itself)', () => {
+    // Assess (the template synthesized in beforeAll; its config asks for api.maxReceiveCount 7)
     const api = queueByRedrive('QueuesApiDlq');
     expect(api).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true });
-    expect(api.RedrivePolicy.maxReceiveCount).toBe(7);
+    expect(api.RedrivePolicy.maxReceiveCount).toBe(100);
+    // 100 receives at the longest wait (visibility 6× the consumer timeout, plus a run) end within the 14-day retention.
+    expect(100 * (api.VisibilityTimeout + api.VisibilityTimeout / 6)).toBeLessThan(api.MessageRetentionPeriod);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       RedrivePolicy: Match.absent(),
@@ -172,16 +173,12 @@ describe('queues', () => {
     const [, batcher] = functionByEntry(/^Builds Coupa user-import CSV/);
     expect(queueByRedrive('QueuesApiDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumer.Timeout);
     expect(queueByRedrive('QueuesCsvDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * batcher.Timeout);
-    const dlq = (prefix: string) => Object.entries(resources).find(([id]) => id.startsWith(prefix))![1].Properties;
-    const notifierTimeout = DLQ_NOTIFIER_TIMEOUT.toSeconds();
-    expect(dlq('QueuesApiDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifierTimeout);
-    expect(dlq('QueuesCsvDlq').VisibilityTimeout).toBeGreaterThanOrEqual(6 * notifierTimeout + STANDARD_DLQ_BATCHING_WINDOW.toSeconds());
     for (const q of Object.values(resources).filter((r) => r.Type === 'AWS::SQS::Queue')) {
       expect(q.Properties.VisibilityTimeout ?? 30).toBeLessThanOrEqual(12 * 3600); // SQS maximum
     }
   });
 
-  it('csv queue dead-letters no sooner than the 5th delivery, as throttled polls of the one batcher count', () => {
+  it('csv queue dead-letters no sooner than the 5th delivery, as AWS advises for a queue Lambda polls', () => {
     // Prepare / Act: a config asking for 2 deliveries (properties only: bundling skipped).
     const { template: low } = synthStack(infraTestConfig({ api: { maxReceiveCount: 2 } }), { bundle: false });
     const redrives = Object.values(low.toJSON().Resources as Resources)
@@ -191,7 +188,7 @@ describe('queues', () => {
       redrives.find((p) => p.deadLetterTargetArn['Fn::GetAtt'][0].startsWith(dlqPrefix)).maxReceiveCount;
     // Assess
     expect(receivesBefore('QueuesCsvDlq')).toBe(5);
-    expect(receivesBefore('QueuesApiDlq')).toBe(2);
+    expect(receivesBefore('QueuesApiDlq')).toBe(100);
   });
 });
 
@@ -377,6 +374,17 @@ describe('lambdas', () => {
     expect(env.BUCKET_NAME.Ref).toMatch(/^DropBucket/);
   });
 
+  it('api consumer may send to its DLQ (it dead-letters a change itself) and read back only failed-attempt counts', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, consumer] = functionByEntry(/Users API/);
+    expect(consumer.Environment.Variables.API_DLQ_URL.Ref).toMatch(/^QueuesApiDlq/);
+    const statements = statementsOf(consumer);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^QueuesApiDlq/), 'Arn'] } }),
+    );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 's3:GetObject', Resource: expect.arrayContaining([objectArn('runs/*/attempts/*')]) }));
+  });
+
   it('api consumer polls the FIFO queue with partial-batch failures and the configured concurrency', () => {
     // Assess (the template synthesized in beforeAll)
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -397,11 +405,10 @@ describe('lambdas', () => {
     });
   });
 
-  it('csv batcher runs one batch at a time, so user-import files go out in order', () => {
+  it('csv batcher may run as many batches as its event source polls (2, the least SQS allows), so no batch is polled only to be throttled', () => {
     // Assess (the template synthesized in beforeAll)
     const [batcherId, batcher] = functionByEntry(/^Builds Coupa user-import CSV/);
-    expect(batcher.ReservedConcurrentExecutions).toBe(1);
-    // The event source polls no more than SQS allows at least (2), so few polls meet a busy batcher.
+    expect(batcher.ReservedConcurrentExecutions).toBe(2);
     const mapping = Object.values(resources).find(
       (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === batcherId,
     )!;
@@ -411,29 +418,23 @@ describe('lambdas', () => {
     expect(syncFunctions().filter(([, p]) => p.ReservedConcurrentExecutions !== undefined)).toHaveLength(1);
   });
 
-  it('dlq-notifier drains both dead-letter queues', () => {
+  it('dlq-notifier looks at both dead-letter queues every 5 minutes and cannot consume them (no event source, no delete)', () => {
     // Assess (the template synthesized in beforeAll)
-    const [notifierId] = functionByEntry(/dead-letter queue/);
-    const sources = Object.values(resources)
-      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === notifierId)
-      .map((r) => r.Properties.EventSourceArn['Fn::GetAtt'][0]);
-    expect(sources.sort()).toEqual([expect.stringMatching(/^QueuesApiDlq/), expect.stringMatching(/^QueuesCsvDlq/)]);
-  });
-
-  it('dlq-notifier takes the standard DLQ in large batches (few digests on a bad day), the FIFO one in tens', () => {
-    // Assess (the template synthesized in beforeAll)
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesCsvDlq'), 'Arn'] },
-      BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: STANDARD_DLQ_BATCHING_WINDOW.toSeconds(),
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesApiDlq'), 'Arn'] },
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: Match.absent(),
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
+    const [notifierId, notifier] = functionByEntry(/dead-letter queue/);
+    const sources = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === notifierId);
+    expect(sources).toEqual([]);
+    const rules = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && (r.Properties.Targets ?? []).some((t: any) => t.Arn?.['Fn::GetAtt']?.[0] === notifierId),
+    );
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    expect(JSON.stringify(notifier.Environment.Variables.DLQ_URLS)).toMatch(/QueuesApiDlq.*QueuesCsvDlq/);
+    const sqsActions = statementsOf(notifier).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('sqs:')));
+    expect(sqsActions).toEqual([
+      expect.objectContaining({
+        Action: 'sqs:ReceiveMessage',
+        Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^QueuesApiDlq/), 'Arn'] }, { 'Fn::GetAtt': [expect.stringMatching(/^QueuesCsvDlq/), 'Arn'] }],
+      }),
+    ]);
   });
 
   it('grants no IAM action on "*" to our Lambdas', () => {
@@ -541,6 +542,8 @@ describe('alerts', () => {
     expect(stats.every((m) => m.MetricStat.Metric.Namespace === 'CoupaUserSync' && m.MetricStat.Stat === 'Sum')).toBe(true);
     expect(alarm.Properties.Threshold).toBe(0);
     expect(descriptionOf(alarm)).toContain('upload the HR file again');
+    // The exact redrive command, with the api DLQ's and the api queue's ARNs.
+    expect(descriptionOf(alarm)).toMatch(/aws sqs start-message-move-task --source-arn ".*QueuesApiDlq.*--destination-arn ".*QueuesApi[0-9A-F]/);
     const dlqDepthAlarms = alarmsReading('ApproximateNumberOfMessagesVisible').filter((a) =>
       JSON.stringify(a.Properties.Dimensions).includes('QueuesApiDlq') || JSON.stringify(a.Properties.Dimensions).includes('QueuesCsvDlq'),
     );
@@ -557,7 +560,7 @@ describe('alerts', () => {
     const errorAlarms = alarmsReading('Errors');
     const functionIds = errorAlarms.map((a) => a.Properties.Dimensions[0].Value.Ref).sort();
     expect(functionIds).toEqual(syncFunctions().map(([id]) => id).sort());
-    expect(errorAlarms.map(descriptionOf).join('\n')).toContain('start-message-move-task');
+    expect(errorAlarms.map(descriptionOf).join('\n')).toContain('never deletes a dead message');
   });
 
   it('alarms on a Coupa failure share above 20% of at least 10 api rows in 15 minutes', () => {
@@ -760,14 +763,14 @@ describe('synthesis warnings', () => {
 });
 
 describe('api-consumer and the shared circuit breaker', () => {
-  it('may write row outcomes and breaker verdicts and tallies, read only the latter, and list only runs/<runId>/breaker…', () => {
+  it('may write row outcomes, failed-attempt counts, pending markers and breaker verdicts and tallies, read only the counts and the breaker, and list only runs/', () => {
     // Assess (the template synthesized in beforeAll)
     const [, consumer] = functionByEntry(/^Applies queued HR rows to Coupa/);
     const s3 = statementsOf(consumer).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
     expect(s3).toEqual([
-      expect.objectContaining({ Action: 's3:PutObject', Resource: [objectArn('runs/*/breaker.json'), objectArn('runs/*/breaker/*'), objectArn('runs/*/outcomes/*')] }),
-      expect.objectContaining({ Action: 's3:GetObject', Resource: [objectArn('runs/*/breaker.json'), objectArn('runs/*/breaker/*')] }),
-      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*/breaker*'] } } }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*', 'runs/*/outcomes/*', 'runs/pending/*'].map(objectArn) }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*'].map(objectArn) }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
     ]);
   });
 });

@@ -54,7 +54,7 @@ describe('who may write (issue 9: an HR file can change any user)', () => {
     expect(planner.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual({ 'Fn::GetAtt': [roleOf(/^Plans an HR file/), 'Arn'] });
   });
 
-  it('lets only the planner send to the api and csv queues', () => {
+  it('lets only the planner send to the api and csv queues, and the redriver role (SQS runs a DLQ redrive with the caller\'s permissions)', () => {
     // Act
     const policies = Object.values(resources).filter((r) => r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(r.Properties).includes('OnlyThePlannerSends'));
     // Assess
@@ -62,8 +62,24 @@ describe('who may write (issue 9: an HR file can change any user)', () => {
     for (const p of policies) {
       const deny = (p.Properties.PolicyDocument.Statement as Array<Record<string, any>>).find((s) => s.Sid === 'OnlyThePlannerSends')!;
       expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:SendMessage' });
-      expect(deny.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual({ 'Fn::GetAtt': [roleOf(/^Plans an HR file/), 'Arn'] });
+      expect(deny.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual([
+        { 'Fn::GetAtt': [roleOf(/^Plans an HR file/), 'Arn'] },
+        { 'Fn::GetAtt': [roleByDescription(/^Operators: may move dead-letter/), 'Arn'] },
+      ]);
     }
+  });
+
+  it('gives the redriver role move tasks from the DLQs into their queues, and nothing in the bucket', () => {
+    // Assess
+    const redriver = roleByDescription(/^Operators: may move dead-letter/);
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === redriver))!;
+    const granted = policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    const ids = (resource: Array<{ 'Fn::GetAtt': [string, string] }>) => resource.map((r) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''));
+    expect(granted.map((st) => [st.Action, ids(st.Resource)])).toEqual([
+      [['sqs:CancelMessageMoveTask', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ListMessageMoveTasks', 'sqs:ReceiveMessage', 'sqs:StartMessageMoveTask'], ['QueuesApiDlq', 'QueuesCsvDlq']],
+      [['sqs:GetQueueAttributes', 'sqs:SendMessage'], ['QueuesApi', 'QueuesCsv']],
+    ]);
+    template.hasOutput('DlqRedriverRoleArn', { Value: { 'Fn::GetAtt': [redriver, 'Arn'] } });
   });
 
   it('outputs the uploader and approver role ARNs for HR and the operators', () => {

@@ -40,7 +40,7 @@ describe('consumeChanges', () => {
     // Act
     const result = await consumeChanges(batch, { directory, ledger: outcomes, maxInFlight: 8 });
     // Assess
-    expect(result).toEqual({ retry: [], applied: 3 });
+    expect(result).toEqual({ retry: [], failedAttempts: new Map(), applied: 3 });
     expect(directory.log).toEqual(['start new.name', 'start other', 'end other', 'end new.name', 'start new.name', 'end new.name']);
     expect(directory.users.get('new.name')).toMatchObject({ id: '5', fields: { lastname: 'Renamed' } });
     expect(outcomes.entries.map((e) => [e.run.runId, e.outcomes[0].login, e.outcomes[0].outcome])).toEqual([
@@ -48,5 +48,40 @@ describe('consumeChanges', () => {
       ['run-1', 'new.name', 'updated'],
       ['run-2', 'new.name', 'updated'],
     ]);
+  });
+
+  it('tells a change Coupa failed from one never tried: only the failed one is a failed attempt', async () => {
+    // Prepare: level 0 holds a failing create and a fine one; time runs out after two changes started; level 1 waits.
+    const directory = new FakeDirectory();
+    directory.faults.set('flaky', 'retry');
+    const flaky = changeMessage(plannedChange({ login: 'flaky', kind: 'create', send: { email: 'f@example.com' } }));
+    const fine = changeMessage(plannedChange({ login: 'fine', kind: 'create', send: { email: 'g@example.com' } }));
+    const late = changeMessage(plannedChange({ login: 'late', kind: 'create', send: { email: 'l@example.com' } }));
+    const report = changeMessage(plannedChange({ login: 'report', kind: 'create', level: 1, dependsOn: 'flaky', send: { email: 'r@example.com' } }));
+    let started = 0;
+    // Act
+    const result = await consumeChanges([flaky, fine, late, report].map((message) => ({ message, receiveCount: 1 })), {
+      directory,
+      ledger: ledger(),
+      maxInFlight: 1,
+      shouldStop: () => ++started > 2,
+    });
+    // Assess
+    expect(result.retry.map((m) => m.change.login)).toEqual(['flaky', 'late', 'report']);
+    expect([...result.failedAttempts].map(([m, reason]) => [m.change.login, reason])).toEqual([['flaky', 'HTTP 503 after 5 attempts']]);
+    expect(directory.calls).toEqual(['create flaky', 'create fine']);
+  });
+
+  it('counts a failed confirmation read against the redelivered changes only', async () => {
+    // Prepare: the lookup that confirms redeliveries fails.
+    const directory = new FakeDirectory();
+    directory.faults.set('lookup.again', 'retry');
+    const again = changeMessage(plannedChange({ login: 'lookup.again', kind: 'create', send: { email: 'a@example.com' } }));
+    const first = changeMessage(plannedChange({ login: 'first.time', kind: 'create', send: { email: 'b@example.com' } }));
+    // Act
+    const result = await consumeChanges([{ message: again, receiveCount: 3 }, { message: first, receiveCount: 1 }], { directory, ledger: ledger(), maxInFlight: 2 });
+    // Assess
+    expect(result.retry).toEqual([again, first]);
+    expect([...result.failedAttempts].map(([m, reason]) => [m.change.login, reason])).toEqual([['lookup.again', 'lookup timed out']]);
   });
 });

@@ -190,4 +190,27 @@ describe('deliverCsvBatch', () => {
       },
     ]);
   });
+
+  it('orders two runs by when they were queued, not by which the standard queue handed out first: the newer change wins', async () => {
+    // Prepare: run-new (queued at t=2000) corrected lee's last name after run-old (t=1000); the queue hands run-new's message out first.
+    const deps = depsFor();
+    const older = aRun({ runId: 'run-old', file: 'incoming/csv/monday.csv' });
+    const newer = aRun({ runId: 'run-new', file: 'incoming/csv/tuesday.csv' });
+    const fromNewer = aMessage({ rows: [1], login: 'lee', send: { lastname: 'Tuesday' } }, newer);
+    const fromOlder = aMessage({ rows: [1], login: 'lee', send: { lastname: 'Monday' } }, older);
+    const queuedAt = new Map([
+      [fromNewer, 2000],
+      [fromOlder, 1000],
+    ]);
+    // Act
+    const manifests = await deliverCsvBatch([fromNewer, fromOlder], deps, queuedAt);
+    // Assess: the later change supersedes the earlier one on the same line (file-splitter.ts), so the newer value is what Coupa gets.
+    expect(deps.drop.files.map((f) => parse(f.body))).toEqual([[['Login', 'Last Name'], ['lee', 'Tuesday']]]);
+    expect(manifests.map((m) => m.rows.map((r) => [r.line, r.run.runId]))).toEqual([
+      [
+        [1, 'run-old'],
+        [1, 'run-new'],
+      ],
+    ]);
+  });
 });

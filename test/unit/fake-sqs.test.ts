@@ -29,4 +29,26 @@ describe('FakeFifoQueue', () => {
     expect(queue.dead.map((m) => m.body)).toEqual(['a2']);
     expect(queue.size).toBe(0);
   });
+
+  it('moves a message to its dead-letter queue at the redrive count as a new message (attributes kept), and an operator\'s move brings it back fresh', () => {
+    // Prepare
+    const dlq = new FakeFifoQueue('https://sqs.eu-west-1.amazonaws.com/123456789012/q-dlq.fifo', 1000);
+    const queue = new FakeFifoQueue(URL, 2, dlq);
+    queue.sendBatch({ QueueUrl: URL, Entries: [{ ...entry('a1', 'g'), MessageAttributes: { why: { DataType: 'String', StringValue: 'x' } } }] });
+    // Act: handed back twice
+    for (let i = 0; i < 2; i++) {
+      const records = queue.receive();
+      queue.settle(records, { batchItemFailures: [{ itemIdentifier: records[0].messageId }] });
+    }
+    // Assess
+    expect(queue.size).toBe(0);
+    expect(queue.mostReceives).toBe(2);
+    expect(dlq.messages.map((m) => [m.body, m.groupId, m.receiveCount, m.attributes?.why?.StringValue])).toEqual([['a1', 'g', 0, 'x']]);
+    // Act: the operator's redrive
+    expect(dlq.moveTo(queue)).toBe(1);
+    const [back] = queue.receive();
+    // Assess: a new message, delivered once, its attributes kept
+    expect([back.body, back.attributes.ApproximateReceiveCount, back.messageAttributes.why?.stringValue]).toEqual(['a1', '1', 'x']);
+    expect(dlq.size).toBe(0);
+  });
 });

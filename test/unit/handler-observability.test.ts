@@ -7,14 +7,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { ChangeMessage } from '../../lambdas/core/model';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
 import { SNS_MESSAGE_LIMIT_BYTES } from '../../lambdas/adapters/aws/sns-notifier';
+import type { DeadLetterResult } from '../../lambdas/core/sync/dead-letters';
+import { FakeFifoQueue } from '../support/fake-sqs';
 import { fakeS3Bucket, lambdaContext, stubHandlerEnv } from './handler-fixtures';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
+const sqsMock = mockClient(SQSClient);
+/** The csv DLQ is standard. */
+const CSV_DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/CoupaUserSync-CsvDlq';
 const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' } as ScheduledEvent;
 
 /** Personal data no log line, metric or alert may carry (only the login may appear). */
@@ -24,7 +30,8 @@ const LAST = 'Quernheimer';
 const PHONE = '+49 170 5550199';
 
 let objects: Map<string, Buffer>;
-let dlqNotifier: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+let dlqNotifier: (event: ScheduledEvent, context: Context) => Promise<DeadLetterResult[]>;
+let csvDlq: FakeFifoQueue;
 let runReporter: (event: ScheduledEvent, context: Context) => Promise<ReportRunsResult>;
 let resetAwsContext: () => void;
 let stdout: string[];
@@ -54,24 +61,9 @@ function deadMessage(row: number): ChangeMessage {
   };
 }
 
-function dlqRecord(message: ChangeMessage): SQSRecord {
-  return {
-    messageId: `m-${message.change.rows[0]}`,
-    receiptHandle: 'rh',
-    body: JSON.stringify(message),
-    attributes: { ApproximateReceiveCount: '5', SentTimestamp: '1763870400000', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '1763870400000' },
-    messageAttributes: {},
-    md5OfBody: 'x',
-    eventSource: 'aws:sqs',
-    // The csv DLQ is standard: the dlq-notifier takes it in batches of up to 1,000.
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:CoupaUserSync-CsvDlq',
-    awsRegion: 'eu-west-1',
-  };
-}
-
 beforeAll(async () => {
   // Everything logged, so the check covers debug lines too.
-  stubHandlerEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_SERVICE_NAME: 'coupa-user-sync', COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }) });
+  stubHandlerEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_SERVICE_NAME: 'coupa-user-sync', COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }), DLQ_URLS: JSON.stringify([CSV_DLQ]) });
   ({ handler: dlqNotifier } = await import('../../lambdas/dlq-notifier'));
   ({ handler: runReporter } = await import('../../lambdas/run-reporter'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
@@ -86,6 +78,8 @@ beforeEach(() => {
   resetAwsContext();
   s3Mock.reset();
   snsMock.reset();
+  sqsMock.reset();
+  csvDlq = new FakeFifoQueue(CSV_DLQ).attach(sqsMock);
   objects = fakeS3Bucket(s3Mock);
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
   stdout = [];
@@ -114,9 +108,11 @@ function emfBlobs(): Array<Record<string, any>> {
 }
 
 async function deadLetterAllRows(): Promise<void> {
-  const records = Array.from({ length: ROWS }, (_, i) => dlqRecord(deadMessage(i + 1)));
-  const response = await dlqNotifier({ Records: records }, lambdaContext('dlq-notifier'));
-  expect(response.batchItemFailures).toEqual([]);
+  for (let i = 0; i < ROWS; i += 10) {
+    csvDlq.sendBatch({ QueueUrl: CSV_DLQ, Entries: Array.from({ length: 10 }, (_, n) => ({ Id: String(n), MessageBody: JSON.stringify(deadMessage(i + n + 1)) })) });
+  }
+  const [result] = await dlqNotifier(scheduled, lambdaContext('dlq-notifier'));
+  expect(result).toEqual({ newlyDead: ROWS, recorded: ROWS, problems: [] });
 }
 
 describe('one digest per run, and no personal data beyond the login', () => {

@@ -19,3 +19,16 @@ export function worstCaseRequestMs(coupa: Pick<CoupaConfig, 'requestTimeoutMs' |
 
 /** Logged (level ERROR) when the Coupa credentials are refused or the secret is not filled in. */
 export const CREDENTIALS_REFUSED_LOG = 'Coupa credentials refused or not set';
+
+/**
+ * The api queue's redrive policy (maxReceiveCount): only a backstop. Genuine failed attempts are
+ * counted by the consumer, which dead-letters a change itself at api.maxReceiveCount
+ * (core/apply/retry-budget.ts); SQS counts every receive, out-of-time hand-backs included.
+ * 100 receives outlast a long Coupa slowdown: a handed-back message stays away at least its
+ * backoff (1, 2, 4, 8, 16, then 30 min: sqs-visibility.ts), so 100 receives take at least
+ * 31 + 95 × 30 min ≈ 48 h — two days of every batch running out of time kill no healthy row. And
+ * they end well within SQS's 14-day retention, which would delete a message unseen: a receive
+ * that sets no backoff (a crash, refused credentials) waits the queue's visibility timeout, at most
+ * 6 × 15 min, plus the run's 15 min, so 100 receives take at most 100 × 105 min ≈ 7.3 days.
+ */
+export const API_REDRIVE_BACKSTOP = 100;

@@ -6,11 +6,21 @@ import type { SQSRecord } from 'aws-lambda';
 import type { ChangeMessage } from '../../core/model';
 import type { Notifier } from '../../core/ports';
 
+/** Set by the api-consumer on the copy it puts into the DLQ (sqs-dead-letters.ts): the reason it recorded. */
+export const DEAD_LETTER_ATTRIBUTE = 'coupa-sync-dead-letter';
+
+/** The message was dead-lettered by the consumer (so its row is recorded), or redriven from there. */
+export function deadLetterReasonOf(record: Pick<SQSRecord, 'messageAttributes'>): string | undefined {
+  return record.messageAttributes?.[DEAD_LETTER_ATTRIBUTE]?.stringValue;
+}
+
 export interface ReceivedMessage {
   messageId: string;
   message: ChangeMessage;
   /** Deliveries so far, this one included (SQS's ApproximateReceiveCount). */
   receiveCount: number;
+  /** Copied to the DLQ by the consumer (which recorded its row), or redriven from there. */
+  deadLettered?: string;
 }
 
 /** The shape a planner message has (checked by hand: a schema library costs every bundle ~100 KB). */
@@ -31,7 +41,8 @@ export function readChangeMessages(records: SQSRecord[]): { received: ReceivedMe
     try {
       const body: unknown = JSON.parse(r.body);
       if (isChangeMessage(body)) {
-        received.push({ messageId: r.messageId, message: body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1) });
+        const deadLettered = deadLetterReasonOf(r);
+        received.push({ messageId: r.messageId, message: body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1), ...(deadLettered ? { deadLettered } : {}) });
       } else unreadable.push(r);
     } catch {
       unreadable.push(r);

@@ -29,6 +29,12 @@ export interface ApplyResult {
   /** Changes not applied for a transient reason: apply them again later. */
   retry: PlannedChange[];
   retryReason?: string;
+  /**
+   * The handed-back changes Coupa was actually asked for and failed (transient error), with the
+   * error; the others in `retry` were never started (out of time, a later level, bad credentials).
+   * Only these are failed attempts: a queue may count them toward dead-lettering, not the rest.
+   */
+  attemptsFailed: Map<PlannedChange, string>;
   /** Coupa refused the credentials: nothing more can be applied. */
   fatal?: CoupaAuthError;
   /** The breaker tripped; the changes after it were failed with `breaker.reason`. */
@@ -71,7 +77,7 @@ function breakerLookup(deps: ApplyDeps): (change: PlannedChange) => CircuitBreak
 
 /** Applies `changes` (already in level order); results go to `onResult` as they happen. */
 export async function applyChanges(changes: readonly PlannedChange[], deps: ApplyDeps): Promise<ApplyResult> {
-  const result: ApplyResult = { retry: [] };
+  const result: ApplyResult = { retry: [], attemptsFailed: new Map() };
   const breakerOf = breakerLookup(deps);
   const failed = new Set<string>();
   const levels = new Map<number, PlannedChange[]>();
@@ -105,6 +111,7 @@ export async function applyChanges(changes: readonly PlannedChange[], deps: Appl
             await deps.onResult(resultOf(change, 'failed', err.messages.length ? err.messages : [err.message]));
           } else {
             if (err instanceof CoupaAuthError) result.fatal = err;
+            else result.attemptsFailed.set(change, (err as Error).message);
             result.retry.push(change);
             result.retryReason = (err as Error).message;
           }
@@ -160,6 +167,7 @@ async function applyInBulk(queue: PlannedChange[], deps: ApplyDeps, result: Appl
         }
       } catch (err) {
         if (err instanceof CoupaAuthError) result.fatal = err;
+        else for (const change of chunk) result.attemptsFailed.set(change, (err as Error).message);
         result.retry.push(...chunk);
         result.retryReason = (err as Error).message;
       }

@@ -6,9 +6,13 @@
  * first: if its user already holds what the change sets — the first delivery applied it but died
  * before recording — it is recorded with its planned outcome and not sent again, so a create never
  * fails with "Login has already been taken" and the audit keeps "created", not "unchanged".
+ *
+ * A change redriven from the dead-letter queue (hours or days later) is checked in full, as an
+ * approval re-checks a held run: already held → its planned outcome; Coupa changed the user since
+ * the plan → `skipped` with the reason (an old change never overwrites a newer one); else applied.
  */
 import type { CoupaAuthError } from '../coupa-errors';
-import type { ChangeMessage, PlannedChange } from '../model';
+import type { ChangeMessage, PlannedChange, RunRef } from '../model';
 import type { Notifier, OutcomeLedger, UserDirectory } from '../ports';
 import { coupaLoginOf, recheck } from '../run/approve';
 import { applyChanges, plannedOf } from './apply-changes';
@@ -23,12 +27,19 @@ export interface ConsumeDeps {
   shouldStop?: () => boolean;
   /** The circuit breaker each run shares with the other consumers; its "stopped" alert goes to `notifier`. */
   breaker?: RunBreakersDeps & { notifier: Notifier };
+  /** Has a run reported again (its report and digest were written before a redriven change settled). */
+  reportAgain?: (run: RunRef) => Promise<void>;
 }
 
 export interface ConsumeResult {
   /** The same message objects to hand back to the queue. */
   retry: ChangeMessage[];
   retryReason?: string;
+  /**
+   * The messages of `retry` whose change Coupa failed this time (with the error): genuine failed
+   * attempts. The rest of `retry` was not tried (out of time, waiting for a level, credentials).
+   */
+  failedAttempts: Map<ChangeMessage, string>;
   fatal?: CoupaAuthError;
   applied: number;
   /** The shared breaker's tally could not be updated after the batch (S3 trouble): the next batch of the run counts again. */
@@ -38,16 +49,24 @@ export interface ConsumeResult {
 
 const CONFIRMED = 'confirmed after a redelivery: an earlier delivery had applied it';
 
-export async function consumeChanges(batch: Array<{ message: ChangeMessage; receiveCount: number }>, deps: ConsumeDeps): Promise<ConsumeResult> {
-  const result: ConsumeResult = { retry: [], applied: 0 };
+export interface QueuedChange {
+  message: ChangeMessage;
+  receiveCount: number;
+  /** Moved back from the dead-letter queue by an operator: a new message to SQS, but old news. */
+  redriven?: boolean;
+}
+
+export async function consumeChanges(batch: QueuedChange[], deps: ConsumeDeps): Promise<ConsumeResult> {
+  const result: ConsumeResult = { retry: [], failedAttempts: new Map(), applied: 0 };
   const messageOf = new Map<PlannedChange, ChangeMessage>(batch.map(({ message }) => [message.change, message]));
-  const redelivered = batch.filter((b) => b.receiveCount > 1).map((b) => b.message.change);
+  const redriven = new Set(batch.filter((b) => b.redriven).map((b) => b.message.change));
+  const redelivered = batch.filter((b) => b.receiveCount > 1 || b.redriven).map((b) => b.message.change);
   const done = new Set<PlannedChange>();
   let breakers: RunBreakers | undefined;
   try {
     breakers = deps.breaker && (await RunBreakers.open(batch.map((b) => b.message.runId), deps.breaker));
   } catch (err) {
-    return { retry: batch.map((b) => b.message), retryReason: (err as Error).message, applied: 0 };
+    return { retry: batch.map((b) => b.message), retryReason: (err as Error).message, failedAttempts: new Map(), applied: 0 };
   }
   const runOf = (change: PlannedChange) => messageOf.get(plannedOf(change))!.runId;
   const record = (change: PlannedChange, outcomes: ReturnType<typeof rowOutcomesOf>) => {
@@ -60,13 +79,20 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
     try {
       current = await deps.directory.findByLogins([...new Set(redelivered.map(coupaLoginOf))]);
     } catch (err) {
-      return { retry: batch.map((b) => b.message), retryReason: (err as Error).message, applied: 0 };
+      // The confirmation read is the redelivered changes' attempt: it failed. The others were not tried.
+      const reason = (err as Error).message;
+      const failedAttempts = new Map(redelivered.map((c) => [messageOf.get(c)!, reason]));
+      return { retry: batch.map((b) => b.message), retryReason: reason, failedAttempts, applied: 0 };
     }
     for (const change of redelivered) {
       const user = current.get(coupaLoginOf(change));
-      const already = change.kind === 'create' ? user !== undefined : user !== undefined && recheck(change, user)?.startsWith('Coupa already holds');
+      const why = recheck(change, user);
+      const already = change.kind === 'create' ? user !== undefined : user !== undefined && why?.startsWith('Coupa already holds');
       if (already) {
         await record(change, rowOutcomesOf(resultOf(change, OUTCOME_OF[change.kind], undefined, [CONFIRMED])));
+        done.add(change);
+      } else if (why && redriven.has(change)) {
+        await record(change, rowOutcomesOf({ change, outcome: 'skipped', errors: [`redriven from the dead-letter queue: ${why}`] }));
         done.add(change);
       }
     }
@@ -95,6 +121,7 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
       },
     });
     if (applied.retryReason) result.retryReason = applied.retryReason;
+    for (const [change, reason] of applied.attemptsFailed) result.failedAttempts.set(messageOf.get(plannedOf(change))!, reason);
     if (applied.fatal) result.fatal = applied.fatal;
     if (applied.retry.length > 0 || applied.fatal) {
       // A later round may change a user this one did not finish: it waits for the redelivery too.
@@ -111,5 +138,8 @@ export async function consumeChanges(batch: Array<{ message: ChangeMessage; rece
       result.breakerProblem = (err as Error).message;
     }
   }
+  const settledRedriven = batch.filter((b) => b.redriven && !result.retry.includes(b.message)).map((b) => b.message);
+  const runs = new Map(settledRedriven.map((m) => [m.runId, { runId: m.runId, file: m.file }]));
+  for (const run of runs.values()) await deps.reportAgain?.(run);
   return result;
 }

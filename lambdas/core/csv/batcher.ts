@@ -39,21 +39,30 @@ function batchTag(messages: ChangeMessage[]): string {
 }
 
 /**
- * The order changes must apply in: runs in the order they first appear in the batch, then the
- * plan's levels (a manager created in the run before its reports), then HR row.
+ * The order changes must apply in: runs in the order they were queued (the earliest `queuedAt` of
+ * each run's messages in the batch: the planner queues a run in one go, so an older run's changes
+ * come before a newer run's, whatever order the standard queue hands them out in; without times,
+ * the order runs first appear in the batch), then the plan's levels (a manager created in the run
+ * before its reports), then HR row.
  */
-export function inChangeOrder(messages: ChangeMessage[]): ChangeMessage[] {
-  const runOrder = new Map<string, number>();
-  for (const m of messages) if (!runOrder.has(m.runId)) runOrder.set(m.runId, runOrder.size);
+export function inChangeOrder(messages: ChangeMessage[], queuedAt?: ReadonlyMap<ChangeMessage, number>): ChangeMessage[] {
+  const runOrder = new Map<string, [number, number]>();
+  for (const m of messages) {
+    const at = queuedAt?.get(m) ?? 0;
+    const seen = runOrder.get(m.runId);
+    runOrder.set(m.runId, seen ? [Math.min(seen[0], at), seen[1]] : [at, runOrder.size]);
+  }
+  const runKey = (m: ChangeMessage) => runOrder.get(m.runId)!;
   const firstRow = (m: ChangeMessage) => m.change.rows[0] ?? Number.MAX_SAFE_INTEGER;
   return [...messages].sort(
-    (a, b) => runOrder.get(a.runId)! - runOrder.get(b.runId)! || a.change.level - b.change.level || firstRow(a) - firstRow(b),
+    (a, b) => runKey(a)[0] - runKey(b)[0] || runKey(a)[1] - runKey(b)[1] || a.change.level - b.change.level || firstRow(a) - firstRow(b),
   );
 }
 
-export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps): Promise<CsvManifest[]> {
+/** `queuedAt`: when each message was queued (SQS's SentTimestamp), to order runs by age. */
+export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps, queuedAt?: ReadonlyMap<ChangeMessage, number>): Promise<CsvManifest[]> {
   const { config } = deps;
-  const messages = inChangeOrder(batch);
+  const messages = inChangeOrder(batch, queuedAt);
   const headerNames = { ...DEFAULT_HEADER_NAMES, ...config.csv.headerNames, ...deps.headerNames } as Record<string, string>;
 
   const rejected: Array<{ message: RunRef; outcome: RowOutcome }> = [];
