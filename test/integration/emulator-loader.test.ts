@@ -162,9 +162,10 @@ describe('emulator CSV user loader and data_file_sources', () => {
     const polled = await startEmulator({ loader: { incomingDir: incoming, pollMs: 25 } });
     try {
       await writeFile(join(incoming, 'users_poll.csv'), usersCsv(['Login', 'Email', 'First Name', 'Last Name'], [['poll.user', 'poll@example.com', 'Poll', 'User']]));
-      // Act: wait (bounded) for the timer to load it
+      // Act: wait (bounded) for the timer to pick it up AND finish loading it (a busy machine can see it mid-load)
       const deadline = Date.now() + 5000;
-      while (polled.dataFileSources().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const settled = () => ['Done', 'Failed'].includes(String(polled.dataFileSources()[0]?.status));
+      while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       // Assess
       expect(polled.dataFileSources()[0]).toMatchObject({ 'file-file-name': 'users_poll.csv', status: 'Done', 'records-created': 1 });
       expect(polled.users().some((u) => u.login === 'poll.user')).toBe(true);
