@@ -111,6 +111,34 @@ describe('a report of spooled rows', () => {
   });
 });
 
+describe('RowOutcomes.rollback (a plan made again)', () => {
+  it('takes back the rows added since mark(), spooled or in memory, and gives back a row\'s earlier outcome', async () => {
+    // Prepare: row 1 rejected before the mark; then a first plan settles rows 1–3
+    const first: RowOutcome[] = [{ row: 1, login: 'a', outcome: 'unchanged' }, { row: 2, login: 'b', outcome: 'unchanged' }, { row: 3, login: 'c', outcome: 'rejected', errors: ['x'] }];
+    const second: RowOutcome[] = [{ row: 2, login: 'b', outcome: 'unchanged' }];
+    const before: RowOutcome = { row: 1, login: 'a', outcome: 'rejected', errors: ['bad e-mail'] };
+    const spool = new RowOutcomes(new FsLineSpool(join(await tempDir(), 'outcomes.jsonl')));
+    const memory = new RowOutcomes();
+
+    // Act
+    for (const outcomes of [spool, memory]) {
+      outcomes.add(before);
+      outcomes.mark();
+      outcomes.addAll(first);
+      outcomes.rollback();
+      outcomes.mark();
+      outcomes.addAll(second);
+    }
+
+    // Assess
+    const expected = buildReport(run, started, finished, [before, ...second], details);
+    expect(spool.report(run, started, finished, details)).toEqual(expected);
+    expect(memory.report(run, started, finished, details)).toEqual(expected);
+    expect(memory.all()).toEqual([before, ...second]);
+    expect([spool.count('rejected'), spool.count('unchanged')]).toEqual([1, 1]);
+  });
+});
+
 describe('FsLineSpool', () => {
   it('reads lines back by index in any order, across its cached blocks, UTF-8 intact', async () => {
     // Prepare: lines larger than a block, and more blocks than it caches

@@ -19,6 +19,10 @@ export class RowOutcomes {
   private lineOfRow = new Int32Array(0);
   private readonly absent = new Map<string, AbsenteeOutcome>();
   private readonly added = new Map<Outcome, number>();
+  /** Lines spooled so far. */
+  private lines = 0;
+  /** What mark() saw, for rollback(): the list's length, the lines, the counts, rows' earlier lines. */
+  private marked?: { list: number; lines: number; added: Map<Outcome, number>; earlier: Map<number, number> };
 
   constructor(private readonly spool?: LineSpool) {}
 
@@ -39,7 +43,33 @@ export class RowOutcomes {
       grown.set(this.lineOfRow);
       this.lineOfRow = grown;
     }
+    if (this.marked && this.lineOfRow[row] >= 0 && this.lineOfRow[row] < this.marked.lines && !this.marked.earlier.has(row)) {
+      this.marked.earlier.set(row, this.lineOfRow[row]);
+    }
     this.lineOfRow[row] = this.spool.append(JSON.stringify(outcome));
+    this.lines += 1;
+  }
+
+  /** Remembers where the outcomes stand, so rollback() can undo what is added after. */
+  mark(): void {
+    this.marked = { list: this.list.length, lines: this.lines, added: new Map(this.added), earlier: new Map() };
+  }
+
+  /**
+   * Takes back the row outcomes added since mark() (a plan made again). Absentee outcomes are not
+   * taken back: planning settles rows only.
+   */
+  rollback(): void {
+    const marked = this.marked;
+    if (!marked) throw new Error('rollback() without mark()');
+    this.list.length = marked.list;
+    this.added.clear();
+    for (const [outcome, n] of marked.added) this.added.set(outcome, n);
+    // Spooled: rows whose latest line came after the mark get their earlier line back (or none).
+    for (let row = 0; row < this.lineOfRow.length; row++) {
+      if (this.lineOfRow[row] >= marked.lines) this.lineOfRow[row] = marked.earlier.get(row) ?? -1;
+    }
+    this.marked = undefined;
   }
 
   addAll(outcomes: Iterable<RowOutcome>): void {

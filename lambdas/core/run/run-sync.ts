@@ -89,12 +89,14 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   }
   deps.onProgress?.(`read ${roster.rows} row(s), ${roster.size} login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
 
+  // The rows a plan settles go straight to the outcomes (a million unchanged rows are not first
+  // held as objects); a plan made again (below) takes back what the first one settled.
   const planAgainst = (state: Parameters<typeof planRun>[1]) => {
-    const settled: RowOutcome[] = [];
-    return { plan: planRun(roster, state, { file: options.run.file, mode, config }, (o) => void settled.push(o)), settled };
+    outcomes.mark();
+    return planRun(roster, state, { file: options.run.file, mode, config }, settle);
   };
   const { state } = await readCoupaState(roster, mode === 'full', { ...deps, config });
-  let { plan, settled } = planAgainst(state);
+  let plan = planAgainst(state);
   const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
   const guardInput = (p: Plan): GuardInput => ({
     mode,
@@ -106,10 +108,11 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   let guarded = checkGuards(guardInput(plan), config.roster);
   if ('needsEligibleCount' in guarded) {
     // The share test decides, and only the file's users were read: read them all (kept as a snapshot).
-    ({ plan, settled } = planAgainst(await readEveryUser({ ...deps, config })));
+    const everyUser = await readEveryUser({ ...deps, config });
+    outcomes.rollback();
+    plan = planAgainst(everyUser);
     guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
   }
-  for (const o of settled) settle(o);
   const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
   const held = guards.filter((g) => g.held);
 
