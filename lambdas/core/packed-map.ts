@@ -49,6 +49,18 @@ export class PackedMap {
   private slots = new Int32Array(512);
   private lowerSlots = new Int32Array(512);
 
+  /**
+   * `caseIndex: false` leaves out the index by lower-cased key (8–12 bytes an entry), for keys that
+   * are lower-cased already (the roster's); ignoringCase() then refuses.
+   */
+  constructor(private readonly options: { caseIndex?: boolean } = {}) {
+    if (options.caseIndex === false) this.lowerSlots = new Int32Array(0);
+  }
+
+  private get caseIndex(): boolean {
+    return this.options.caseIndex !== false;
+  }
+
   get size(): number {
     return this.live;
   }
@@ -75,9 +87,11 @@ export class PackedMap {
     if (entry >= this.start.length) this.growEntries();
     this.store(entry, key, text);
     this.hashes[entry] = hashOf(key);
-    this.lowerHashes[entry] = hashOf(key.toLowerCase());
     this.insert(this.slots, this.hashes[entry], entry);
-    this.insert(this.lowerSlots, this.lowerHashes[entry], entry);
+    if (this.caseIndex) {
+      this.lowerHashes[entry] = hashOf(key.toLowerCase());
+      this.insert(this.lowerSlots, this.lowerHashes[entry], entry);
+    }
     this.live += 1;
   }
 
@@ -85,7 +99,7 @@ export class PackedMap {
     const entry = this.find(key);
     if (entry < 0) return false;
     this.unlink(this.slots, this.hashes[entry], entry);
-    this.unlink(this.lowerSlots, this.lowerHashes[entry], entry);
+    if (this.caseIndex) this.unlink(this.lowerSlots, this.lowerHashes[entry], entry);
     this.keyBytes[entry] = -1;
     this.live -= 1;
     return true;
@@ -93,6 +107,7 @@ export class PackedMap {
 
   /** Keys equal to `key` ignoring case (`key` itself among them when present), in insertion order. */
   ignoringCase(key: string): string[] {
+    if (!this.caseIndex) throw new Error('this PackedMap has no index by lower-cased key');
     const lower = key.toLowerCase();
     const mask = this.lowerSlots.length - 1;
     const found: number[] = [];
@@ -183,17 +198,17 @@ export class PackedMap {
     this.keyBytes = grow(this.keyBytes, Int32Array);
     this.textBytes = grow(this.textBytes, Int32Array);
     this.hashes = grow(this.hashes, Uint32Array);
-    this.lowerHashes = grow(this.lowerHashes, Uint32Array);
+    if (this.caseIndex) this.lowerHashes = grow(this.lowerHashes, Uint32Array);
   }
 
   /** New slot arrays of `size` (a power of two) holding the live entries: drops deleted markers. */
   private rehash(size: number): void {
     this.slots = new Int32Array(size);
-    this.lowerSlots = new Int32Array(size);
+    if (this.caseIndex) this.lowerSlots = new Int32Array(size);
     for (let entry = 0; entry < this.count; entry++) {
       if (this.keyBytes[entry] < 0) continue;
       this.insert(this.slots, this.hashes[entry], entry);
-      this.insert(this.lowerSlots, this.lowerHashes[entry], entry);
+      if (this.caseIndex) this.insert(this.lowerSlots, this.lowerHashes[entry], entry);
     }
   }
 }

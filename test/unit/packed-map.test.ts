@@ -53,4 +53,17 @@ describe('PackedMap', () => {
     expect(after).toEqual(['ann', 'Ann']);
     expect(packed.ignoringCase('dora')).toEqual([]);
   });
+
+  it('without its case index, finds keys as before and refuses to look ignoring case', () => {
+    // Prepare
+    const packed = new PackedMap({ caseIndex: false });
+    for (let i = 0; i < 5_000; i++) packed.set(`user.${i}`, String(i));
+    packed.delete('user.7');
+
+    // Act / Assess
+    expect(packed.get('user.4999')).toBe('4999');
+    expect(packed.has('user.7')).toBe(false);
+    expect(packed.size).toBe(4_999);
+    expect(() => packed.ignoringCase('USER.1')).toThrow(/no index by lower-cased key/);
+  });
 });

@@ -59,11 +59,11 @@ function sameIdentity(field: (typeof IDENTITY_FIELDS)[number], a: unknown, b: un
 
 export class Roster {
   /** Record texts by lower-cased login, in file order of each login's first row. */
-  private readonly entries = new PackedMap();
+  private readonly entries = new PackedMap({ caseIndex: false });
   /** Logins on more than one row. */
   private readonly folded = new Map<string, Folded>();
   /** Logins (lower-cased) of rows rejected as input: the person is listed, so never an absentee. */
-  private readonly listedOnly = new PackedMap();
+  private readonly listedOnly = new PackedMap({ caseIndex: false });
   /** Data rows read (valid or not). */
   rows = 0;
   rejectedRows = 0;
