@@ -3,7 +3,25 @@
  * process against an emulator in another child process, so only the CLI's memory is measured (its
  * peak RSS, from process.resourceUsage().maxRSS written on exit by the bench/max-rss.cjs preload).
  *
- * Run alone: `npx tsx bench/cli-memory.ts [users…]` (default 100000).
+ * Run alone: `npx tsx bench/cli-memory.ts [users…]` (default 100000); `npx tsx bench/cli-memory.ts
+ * rejected 1000000` plans a file whose every row is rejected (issue 9), as a delta file.
+ *
+ * Peak RSS of the CLI child, issue 7 (targets < 256 MB at 100k, < 512 MB at 1M; 1 % of users changed;
+ * measured on the shared 2-core machine, so plan times vary ±50 % with its load):
+ *
+ *   step (branch cli-memory)                                    100k      500k      1M
+ *   before (tsx, every outcome an object, Maps of strings)     309 MB    932 MB    1,250 MB
+ *   + esbuild bundle instead of tsx (bin/cli-loader.mjs)       278 MB
+ *   + outcomes spooled to outcomes.jsonl, reports streamed     257 MB
+ *   + roster and user table in PackedMaps                      ~210 MB   544 MB
+ *   + V8 --optimize-for-size, no matched-login set             175 MB              640 MB
+ *   + plan's settled rows not held in an array first                                539 MB
+ *   + no case index for the roster, booleans packed            154 MB    —         491 MB
+ *
+ *   plan time, final: 100k 15.5 s (was 21.5 s), 1M 227 s (was 205 s; the size-optimized GC costs
+ *   time, the load of the machine more)
+ *
+ *   all-rejected 1M-row file (was 865 MiB, issue 9): 255 MB in 19 s (exit 1)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -11,7 +29,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeHrFile } from './users';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { HR_HEADER, loginOf, writeHrFile } from './users';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -54,17 +74,38 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function benchCliPlan(users: number, changedShare = 0.01): Promise<CliPlanBench> {
+/**
+ * A file of `users` rows whose every row is rejected (an e-mail that is not one): issue 9's case of
+ * a run that must keep and report every rejection. Planned as a delta file (nothing to look up),
+ * against an emulator with no users.
+ */
+async function writeRejectedFile(path: string, users: number): Promise<number> {
+  const out = createWriteStream(path);
+  out.write(`${HR_HEADER}\n`);
+  let chunk = '';
+  for (let i = 0; i < users; i++) {
+    chunk += `${loginOf(i)},not-an-email-${i},Emp,Number ${i},true,E${i}\n`;
+    if (chunk.length > 1 << 16) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await once(out, 'finish');
+  return 0;
+}
+
+export async function benchCliPlan(users: number, changedShare = 0.01, rejected = false): Promise<CliPlanBench> {
   const dir = await mkdtemp(join(tmpdir(), 'coupa-sync-cli-bench-'));
-  const emulator = await startEmulatorChild(users);
+  const emulator = await startEmulatorChild(rejected ? 0 : users);
   try {
     const file = join(dir, 'hr.csv');
-    const changed = await writeHrFile(file, users, Math.max(1, Math.round(1 / changedShare)));
+    const changed = rejected ? await writeRejectedFile(file, users) : await writeHrFile(file, users, Math.max(1, Math.round(1 / changedShare)));
     const rssFile = join(dir, 'max-rss');
     const started = performance.now();
     const cli = spawn(
       process.execPath,
-      [...(process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--require', join(ROOT, 'bench/max-rss.cjs'), '--import', join(ROOT, 'bench/unthrottled.mjs'), join(ROOT, 'bin/coupa-sync.mjs'), 'plan', file, '--roster', 'full', '--coupa-url', emulator.url, '--state-dir', join(dir, 'state'), ...(process.env.BENCH_CLI_ARGS?.split(' ').filter(Boolean) ?? [])],
+      [...(process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--require', join(ROOT, 'bench/max-rss.cjs'), '--import', join(ROOT, 'bench/unthrottled.mjs'), join(ROOT, 'bin/coupa-sync.mjs'), 'plan', file, '--roster', rejected ? 'delta' : 'full', '--coupa-url', emulator.url, '--state-dir', join(dir, 'state'), ...(process.env.BENCH_CLI_ARGS?.split(' ').filter(Boolean) ?? [])],
       {
         cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,6 +128,7 @@ export async function benchCliPlan(users: number, changedShare = 0.01): Promise<
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const sizes = process.argv.slice(2).map(Number);
-  for (const n of sizes.length ? sizes : [100_000]) console.log(await benchCliPlan(n));
+  const rejected = process.argv[2] === 'rejected';
+  const sizes = process.argv.slice(rejected ? 3 : 2).map(Number);
+  for (const n of sizes.length ? sizes : [100_000]) console.log(await benchCliPlan(n, 0.01, rejected));
 }

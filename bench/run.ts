@@ -12,7 +12,8 @@
  *                  handlers (bench/aws-path.ts), then a second file (another 1 %) refreshing the
  *                  kept snapshot;
  *   5. cli-plan  — plan time and peak RSS of `coupa-sync plan --roster full` as a child process, the
- *                  emulator in another (bench/cli-memory.ts), for 100k, 500k and (BENCH_MAX_USERS) 1M;
+ *                  emulator in another (bench/cli-memory.ts), for 100k, 500k and (BENCH_MAX_USERS) 1M,
+ *                  and a file of BENCH_MAX_USERS rows that are all rejected;
  *   6. latency   — achieved ÷ configured request rate (20/s) of a CLI run against `--latency 250`,
  *                  read phase and write phase apart;
  *   7. reader    — bench/reader.ts (issue 9), when that file is there.
@@ -267,6 +268,8 @@ async function main() {
   const aws = await section('aws', benchAwsPath);
   const latency = await section('latency', () => benchLatency(dir));
   const cli = await section('cli', benchCliPlans);
+  // Issue 9: a file whose every row is rejected must not keep every rejection in memory (was 865 MiB at 1M).
+  const cliRejected = await section('cli', () => benchCliPlan(MAX_USERS, CHANGED, true));
   const reader = await section('reader', benchReaderIfPresent);
   const bundles = await section('bundles', () => measureBundles());
   console.log(`coupa-user-sync bench (${new Date().toISOString()}, node ${process.version})`);
@@ -302,6 +305,7 @@ async function main() {
       );
     }
     if (cli.length >= 2) console.log(`  ratio peak RSS ${cli[cli.length - 1].users}:${cli[0].users} = ${f(cli[cli.length - 1].peakRssMb / cli[0].peakRssMb, 2)} for ${f(cli[cli.length - 1].users / cli[0].users, 0)}× the users`);
+    if (cliRejected) console.log(`  ${cliRejected.users} rows all rejected (a delta file): plan ${f(cliRejected.planSeconds, 1)} s, peak RSS ${f(cliRejected.peakRssMb, 0)} MB, exit ${cliRejected.exitCode} (1 expected)`);
     if (MAX_USERS < 1_000_000) console.log(`  1M users not run (BENCH_MAX_USERS=${MAX_USERS}; the default 1000000 adds it) — target < 512 MB at 1M: not measured`);
   }
   if (latency) {

@@ -1,5 +1,6 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import { OUTCOMES, type RowOutcome, type RunReport } from '../../lambdas/core/model';
+import { reportRows } from '../../lambdas/core/report/report-rows';
 
 /** Always shown; the others (CSV channel, reactivations, held runs) only when they occur. */
 const ALWAYS = new Set(['created', 'updated', 'deactivated', 'unchanged', 'rejected', 'failed']);
@@ -8,10 +9,33 @@ const CHANGED = new Set(['created', 'updated', 'deactivated', 'reactivated', 'ap
 /** Longer lists are cut here: the report file has every row. */
 const MAX_LISTED = 50;
 
-function listed(rows: RowOutcome[], line: (r: RowOutcome) => string): string[] {
-  const lines = rows.slice(0, MAX_LISTED).map(line);
-  if (rows.length > MAX_LISTED) lines.push(`  … and ${rows.length - MAX_LISTED} more (see the report)`);
+/** The first MAX_LISTED of a list, and how many there are (a spooled report's rows are read, not held). */
+interface Listed<T> {
+  first: T[];
+  count: number;
+}
+
+function listed<T>(rows: Listed<T>, line: (r: T) => string): string[] {
+  const lines = rows.first.map(line);
+  if (rows.count > MAX_LISTED) lines.push(`  … and ${rows.count - MAX_LISTED} more (see the report)`);
   return lines;
+}
+
+const all = <T>(rows: T[]): Listed<T> => ({ first: rows.slice(0, MAX_LISTED), count: rows.length });
+
+/** The rows the summary lists, in one pass over the report's rows. */
+function listedRows(report: RunReport): { changed: Listed<RowOutcome>; bad: Listed<RowOutcome> } {
+  const changed: Listed<RowOutcome> = { first: [], count: 0 };
+  const bad: Listed<RowOutcome> = { first: [], count: 0 };
+  const keep = (list: Listed<RowOutcome>, r: RowOutcome) => {
+    list.count += 1;
+    if (list.first.length < MAX_LISTED) list.first.push(r);
+  };
+  for (const r of reportRows(report)) {
+    if (CHANGED.has(r.outcome) && r.changedFields && r.changedFields.length > 0) keep(changed, r);
+    if (r.outcome === 'rejected' || r.outcome === 'failed') keep(bad, r);
+  }
+  return { changed, bad };
 }
 
 export function formatSummary(report: RunReport, seconds: number): string {
@@ -24,18 +48,17 @@ export function formatSummary(report: RunReport, seconds: number): string {
   if (t.rows === 0) lines.push('  The file has no data rows: nothing to do (is it the right export?)');
   // Held or stopped: why, and what to do (the approve command for a held run).
   if (report.reason) lines.push(`  ${report.status === 'held' ? 'Held' : report.status === 'stopped' ? 'Stopped' : 'Note'}: ${report.reason}`);
-  const changed = report.rows.filter((r) => CHANGED.has(r.outcome) && r.changedFields && r.changedFields.length > 0);
-  if (changed.length > 0) {
+  const { changed, bad } = listedRows(report);
+  if (changed.count > 0) {
     // Field names only: the values (before → after) are personal data, kept in the report files.
     lines.push(report.dryRun ? 'Would change (before → after of each field in the report):' : report.status === 'held' ? 'Held for approval:' : 'Changed:');
     lines.push(...listed(changed, (r) => `  row ${r.row}  ${r.login}  ${r.outcome}: ${r.changedFields!.join(', ')}`));
   }
   if (report.absentees.length > 0) {
     lines.push(`Absent from the full roster (${report.absentees.length}):`);
-    lines.push(...listed(report.absentees.map((a) => ({ row: 0, ...a })), (a) => `  ${a.login}  ${a.outcome}${a.errors?.length ? `: ${a.errors.join('; ')}` : ''}`));
+    lines.push(...listed(all(report.absentees), (a) => `  ${a.login}  ${a.outcome}${a.errors?.length ? `: ${a.errors.join('; ')}` : ''}`));
   }
-  const bad = report.rows.filter((r) => r.outcome === 'rejected' || r.outcome === 'failed');
-  if (bad.length > 0) {
+  if (bad.count > 0) {
     lines.push('Not applied:');
     lines.push(...listed(bad, (r) => `  row ${r.row}  ${r.login || '(no login)'}  ${r.outcome}: ${(r.errors ?? []).join('; ')}`));
   }

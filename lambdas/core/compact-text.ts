@@ -30,16 +30,26 @@ export function packFields(fields: UserFields): unknown[] {
   const packed: unknown[] = [];
   for (const [name, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    packed.push(FIELD_INDEX.get(name) ?? name, value);
+    const index = FIELD_INDEX.get(name);
+    // A sync field's true/false is one negative number, -2i-1 / -2i-2, instead of `i,false`: Coupa
+    // answers some 15 licence booleans per user, a million users' table is ~25 MB smaller.
+    if (index !== undefined && typeof value === 'boolean') packed.push(value ? -2 * index - 1 : -2 * index - 2);
+    else packed.push(index ?? name, value);
   }
   return packed;
 }
 
 export function unpackFields(packed: unknown[]): UserFields {
   const fields: Record<string, unknown> = {};
-  for (let i = 0; i < packed.length; i += 2) {
+  for (let i = 0; i < packed.length; ) {
     const name = packed[i];
+    if (typeof name === 'number' && name < 0) {
+      fields[SYNC_FIELDS[Math.floor((-name - 1) / 2)]] = (-name - 1) % 2 === 0;
+      i += 1;
+      continue;
+    }
     fields[typeof name === 'number' ? SYNC_FIELDS[name] : (name as string)] = packed[i + 1];
+    i += 2;
   }
   return fields as UserFields;
 }

@@ -209,8 +209,25 @@ export interface StoredPlan {
   staged: PlannedChange[];
 }
 
+/**
+ * An append-only list of text lines kept outside memory (a file), read back by index: where a run's
+ * row outcomes wait for its report, so a million unchanged rows are not a million objects. Sync,
+ * because outcomes are settled from synchronous callbacks; the adapter buffers and reads in blocks.
+ */
+export interface LineSpool {
+  /** Appends one line (it must hold no line break); returns its index (0, 1, 2, …). */
+  append(line: string): number;
+  /** The lines at `indexes`, in the order asked; every line appended so far can be read. */
+  read(indexes: Iterable<number>): Iterable<string>;
+}
+
 /** Where runs are kept (a local state folder, or S3): plans, reports and the last accepted full roster. */
 export interface RunStore {
+  /**
+   * Where the run's row outcomes are spooled while it runs (a file in the run's folder). Absent:
+   * the outcomes are kept in memory (the AWS planner, whose report of a plan is small or queued).
+   */
+  outcomeSpool?(runId: string): LineSpool;
   savePlan(plan: StoredPlan): Promise<void>;
   loadPlan(runId: string): Promise<StoredPlan | undefined>;
   /** Writes the report (in each format the store keeps); returns where, the page people open first. */

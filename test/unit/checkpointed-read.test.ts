@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { CoupaUser } from '../../lambdas/core/model';
 import type { ReadCheckpointStore } from '../../lambdas/core/ports';
 import { ReadAbandoned, ReadSuspended, readEveryUserCheckpointed, type CheckpointHeader } from '../../lambdas/core/plan/checkpointed-read';
-import { decodeUser, type UserTable } from '../../lambdas/core/plan/coupa-state';
+import { userOfPackedLine, type UserTable } from '../../lambdas/core/plan/coupa-state';
 import { readEveryUser, type StateDeps } from '../../lambdas/core/plan/read-coupa-state';
 import { testConfig } from '../support/factories';
 import { MemorySnapshotStore } from '../support/memory-run-store';
@@ -40,7 +40,7 @@ class MemoryCheckpointStore implements ReadCheckpointStore {
   }
 
   users(runId: string): CoupaUser[] {
-    return this.texts.get(runId)!.split('\n').slice(1).map(decodeUser);
+    return this.texts.get(runId)!.split('\n').slice(1).map(userOfPackedLine);
   }
 }
 

@@ -19,8 +19,8 @@ describe('compact texts of the planner', () => {
     const full: CoupaUser = { id: '12', login: 'Ann', fields: { email: 'ann@example.com', 'purchasing-user': true }, apiUser: false, updatedAt: '2026-01-01T00:00:00Z' };
     const bare: CoupaUser = { id: '13', login: 'bob', fields: {} };
     // Act / Assess
-    expect(decodeUser(encodeUser(full))).toEqual(full);
-    expect(decodeUser(encodeUser(bare))).toStrictEqual(bare);
+    expect(decodeUser(full.login, encodeUser(full))).toEqual(full);
+    expect(decodeUser(bare.login, encodeUser(bare))).toStrictEqual(bare);
     expect(encodeUser(full).length).toBeLessThan(JSON.stringify(full).length);
   });
 

@@ -2,6 +2,7 @@
  * RunStore and SnapshotStore on a local state folder (`--state-dir`, default `.coupa-sync/`):
  *
  *   runs/<runId>/plan.json, runs/<runId>/report.json     every run's plan and report
+ *   runs/<runId>/outcomes.jsonl                          its row outcomes as decided (the report's rows)
  *   instances/<instance>/accepted-roster.json            the last full roster applied or approved
  *   instances/<instance>/users.ndjson                    the kept snapshot of Coupa's users
  *
@@ -16,6 +17,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunReport } from '../../core/model';
 import type { AcceptedRoster, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
+import { reportJsonChunks } from '../../core/report';
+import { FsLineSpool } from './fs-line-spool';
+import { writeChunks } from './write-chunks';
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -63,9 +67,17 @@ export class FsRunStore implements RunStore {
     return readJson<StoredPlan>(join(this.runDir(runId), 'plan.json'));
   }
 
+  outcomeSpool(runId: string): FsLineSpool {
+    return new FsLineSpool(join(this.runDir(runId), 'outcomes.jsonl'));
+  }
+
   async saveReport(report: RunReport): Promise<string[]> {
     const path = join(this.runDir(report.runId), 'report.json');
-    await writeAtomically(path, `${JSON.stringify(report, null, 2)}\n`);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${process.pid}.tmp`;
+    // Row by row: a spooled report of a million rows is never one string in memory.
+    await writeChunks(temp, reportJsonChunks(report));
+    await rename(temp, path);
     return [path];
   }
 

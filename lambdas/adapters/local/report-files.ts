@@ -3,10 +3,11 @@
  * extension names (.json, .csv or .html, any case), its folder made as needed.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunReport } from '../../core/model';
-import { renderReport, reportFormatOf, type ReportFormat } from '../../core/report';
+import { renderReportChunks, reportFormatOf, type ReportFormat } from '../../core/report';
+import { writeChunks } from './write-chunks';
 
 function formatsOf(paths: string[]): Array<{ path: string; format: ReportFormat }> {
   return paths.map((path) => ({ path, format: reportFormatOf(path) }));
@@ -27,14 +28,15 @@ export async function checkReportPaths(paths: string[]): Promise<void> {
   }
 }
 
-/** Writes the report to every path in its format; an unknown extension fails before any file is written. */
+/**
+ * Writes the report to every path in its format; an unknown extension fails before any file is
+ * written. Each file is rendered as it is written (report.json and .csv row by row), so a report of
+ * a million spooled rows is never one string in memory.
+ */
 export async function writeReportFiles(report: RunReport, paths: string[]): Promise<void> {
   const targets = formatsOf(paths);
-  const rendered = new Map<ReportFormat, string>();
   for (const { path, format } of targets) {
-    // One rendering per format, however many paths ask for it (a large HTML report takes a moment).
-    if (!rendered.has(format)) rendered.set(format, renderReport(report, format));
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, rendered.get(format)!, 'utf8');
+    await writeChunks(path, renderReportChunks(report, format));
   }
 }

@@ -14,7 +14,7 @@
  * planner plans exactly as after an uninterrupted read.
  */
 import type { ReadCheckpointStore } from '../ports';
-import { UserTable, decodeUser } from './coupa-state';
+import { UserTable, userOfPackedLine } from './coupa-state';
 import { REFRESH_OVERLAP_MS, refresh, saveSnapshot, snapshotKey, type StateDeps } from './read-coupa-state';
 
 /** The first line of a checkpoint; the users follow, one packed text a line. */
@@ -162,7 +162,7 @@ async function loadCheckpoint(deps: StateDeps, options: CheckpointedReadOptions)
       if (header.checkpoint !== 1 || header.key !== snapshotKey(deps.config.coupa)) return { stored: true };
       continue;
     }
-    table.put(decodeUser(line));
+    table.put(userOfPackedLine(line));
   }
   return { stored: true, ...(header ? { progress: { header, table } } : {}) };
 }

@@ -8,7 +8,8 @@
  * takes such a user for an absentee.
  */
 import type { CoupaUser } from '../model';
-import { flatText, packFields, unpackFields } from '../compact-text';
+import { packFields, unpackFields } from '../compact-text';
+import { PackedMap } from '../packed-map';
 
 export type MatchKey = 'employee-number' | 'email';
 
@@ -27,15 +28,15 @@ export interface CoupaState {
 const keyOf = (value: string) => value.toLowerCase();
 
 /**
- * One user as compact JSON text: `[id, login, packed fields, apiUser, updatedAt]` (packFields;
- * 0 for an absent apiUser/updatedAt), flat in memory. About half the text of the user's JSON.
+ * One user as compact JSON text: `[id, packed fields, apiUser, updatedAt]` (packFields; 0 for an
+ * absent apiUser/updatedAt), the login being the table's key. About half the text of the user's JSON.
  */
 export function encodeUser(user: CoupaUser): string {
-  return flatText(JSON.stringify([user.id, user.login, packFields(user.fields), user.apiUser ?? 0, user.updatedAt ?? 0]));
+  return JSON.stringify([user.id, packFields(user.fields), user.apiUser ?? 0, user.updatedAt ?? 0]);
 }
 
-export function decodeUser(text: string): CoupaUser {
-  const [id, login, packed, apiUser, updatedAt] = JSON.parse(text) as [string, string, unknown[], boolean | 0, string | 0];
+export function decodeUser(login: string, text: string): CoupaUser {
+  const [id, packed, apiUser, updatedAt] = JSON.parse(text) as [string, unknown[], boolean | 0, string | 0];
   const user: CoupaUser = { id, login, fields: unpackFields(packed) };
   if (apiUser !== 0) user.apiUser = apiUser;
   if (updatedAt !== 0) user.updatedAt = updatedAt;
@@ -43,13 +44,26 @@ export function decodeUser(text: string): CoupaUser {
 }
 
 /**
- * Users kept as one compact JSON text each (encodeUser), parsed when asked for: a million users
- * take a fraction of the memory they would as objects, and a plan reads each only once or twice.
+ * A user's line in a read checkpoint: the login as a JSON string, a tab, its packed text (encodeUser
+ * leaves the login out: it is the table's key). A JSON string never holds a raw tab.
+ */
+export function packedLine(login: string, text: string): string {
+  return `${JSON.stringify(login)}\t${text}`;
+}
+
+export function userOfPackedLine(line: string): CoupaUser {
+  const tab = line.indexOf('\t');
+  if (tab < 0) throw new Error('not a packed user line (no tab)');
+  return decodeUser(JSON.parse(line.slice(0, tab)) as string, line.slice(tab + 1));
+}
+
+/**
+ * Users kept as one compact JSON text each (encodeUser), packed by login in a PackedMap and parsed
+ * when asked for: a million users take a fraction of the memory they would as objects (or as a Map
+ * of strings), and a plan reads each only once or twice.
  */
 export class UserTable implements CoupaState {
-  private readonly byLogin = new Map<string, string>();
-  /** Logins by lower-cased login: one login (nearly always) or the spellings that share it. */
-  private readonly loginsByKey = new Map<string, string | string[]>();
+  private readonly byLogin = new PackedMap();
   private secondary?: Map<MatchKey, Map<string, string[]>>;
   private newest?: string;
 
@@ -66,11 +80,6 @@ export class UserTable implements CoupaState {
 
   /** Adds or replaces a user (by login; a renamed user's old login is dropped when its id matches). */
   put(user: CoupaUser): void {
-    if (!this.byLogin.has(user.login)) {
-      const key = keyOf(user.login);
-      const known = this.loginsByKey.get(key);
-      this.loginsByKey.set(key, known === undefined ? user.login : [...spellings(known), user.login]);
-    }
     this.byLogin.set(user.login, encodeUser(user));
     this.secondary = undefined;
     if (user.updatedAt && (!this.newest || Date.parse(user.updatedAt) > Date.parse(this.newest))) this.newest = user.updatedAt;
@@ -79,26 +88,22 @@ export class UserTable implements CoupaState {
   /** Drops a login (a user renamed in Coupa appears under its new login). */
   remove(login: string): void {
     if (!this.byLogin.delete(login)) return;
-    const key = keyOf(login);
-    const left = spellings(this.loginsByKey.get(key)).filter((l) => l !== login);
-    if (left.length) this.loginsByKey.set(key, left.length === 1 ? left[0] : left);
-    else this.loginsByKey.delete(key);
     this.secondary = undefined;
   }
 
   get(login: string): CoupaUser | undefined {
     const text = this.byLogin.get(login);
-    return text === undefined ? undefined : decodeUser(text);
+    return text === undefined ? undefined : decodeUser(login, text);
   }
 
   sameLoginOtherCase(login: string): CoupaUser | undefined {
-    const other = spellings(this.loginsByKey.get(keyOf(login))).find((l) => l !== login);
+    const other = this.byLogin.ignoringCase(login).find((l) => l !== login);
     return other === undefined ? undefined : this.get(other);
   }
 
   /** Logins equal to `login` ignoring case. */
   hasLoginIgnoringCase(login: string): boolean {
-    return this.loginsByKey.has(keyOf(login));
+    return this.byLogin.ignoringCase(login).length > 0;
   }
 
   findBy(key: MatchKey, value: string): CoupaUser[] {
@@ -117,7 +122,7 @@ export class UserTable implements CoupaState {
   }
 
   *users(): Iterable<CoupaUser> {
-    for (const text of this.byLogin.values()) yield decodeUser(text);
+    for (const [login, text] of this.byLogin.entries()) yield decodeUser(login, text);
   }
 
   /** The newest `updated-at` held (ISO), to refresh from. */
@@ -125,17 +130,13 @@ export class UserTable implements CoupaState {
     return this.newest;
   }
 
-  /** Each user in its packed text (encodeUser), as held: a read checkpoint is these lines. */
+  /** Each user as one line (packedLine: the login, then its packed text), as held: a read checkpoint is these lines. */
   *packed(): Iterable<string> {
-    yield* this.byLogin.values();
+    for (const [login, text] of this.byLogin.entries()) yield packedLine(login, text);
   }
 
   /** Each user as its JSON text (a snapshot file is these lines), made one at a time. */
   *texts(): Iterable<string> {
-    for (const text of this.byLogin.values()) yield JSON.stringify(decodeUser(text));
+    for (const user of this.users()) yield JSON.stringify(user);
   }
-}
-
-function spellings(logins: string | string[] | undefined): string[] {
-  return logins === undefined ? [] : typeof logins === 'string' ? [logins] : logins;
 }

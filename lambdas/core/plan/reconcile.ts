@@ -76,7 +76,9 @@ export function planRun(roster: Roster, state: CoupaState, options: PlanOptions,
         rejectRows(entry, [`Coupa has this login spelled "${otherCase.login}": logins must match exactly; correct the login in the HR file or in Coupa`], settleRow);
         continue;
       }
-    } else {
+    } else if (existing.login !== record.login) {
+      // Matched on another key: that Coupa login is no absentee. (A login matched as spelled is
+      // listed by the roster already; keeping it here too would cost a string a user.)
       matchedCoupaLogins.add(existing.login);
     }
     const decision = decideUser(record, existing, { mode: options.mode, protectedLogins: coupa.protectedLogins, ownedCollections: coupa.ownedCollections });

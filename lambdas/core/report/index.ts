@@ -3,8 +3,9 @@
  * always wrote), report.csv (spreadsheets) and report.html (people). Pure: callers write the text.
  */
 import type { RunReport } from '../model';
-import { renderReportCsv } from './report-csv';
+import { renderReportCsv, reportCsvChunks } from './report-csv';
 import { renderReportHtml } from './report-html';
+import { reportJsonChunks } from './report-json';
 
 export const REPORT_FORMATS = ['json', 'csv', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -17,13 +18,21 @@ export const REPORT_CONTENT_TYPES: Record<ReportFormat, string> = {
 };
 
 export function renderReport(report: RunReport, format: ReportFormat): string {
+  return [...renderReportChunks(report, format)].join('');
+}
+
+/**
+ * The report's text in pieces, made as they are written: report.json and report.csv row by row (a
+ * report of spooled rows is never whole in memory), report.html at once (its tables are capped).
+ */
+export function renderReportChunks(report: RunReport, format: ReportFormat): Iterable<string> {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return reportJsonChunks(report);
     case 'csv':
-      return renderReportCsv(report);
+      return reportCsvChunks(report);
     case 'html':
-      return renderReportHtml(report);
+      return [renderReportHtml(report)];
   }
 }
 
@@ -37,4 +46,4 @@ export function reportFormatOf(path: string): ReportFormat {
   return format;
 }
 
-export { renderReportCsv, renderReportHtml };
+export { renderReportCsv, renderReportHtml, reportJsonChunks };

@@ -22,12 +22,15 @@
 import { stringify } from 'csv-stringify/sync';
 import { neutralizeFormula } from '../csv/csv-writer';
 import type { RunReport } from '../model';
-import { reportLines, type ReportLine } from './report-lines';
+import { reportLineIter, type ReportLine } from './report-lines';
 import { describeChange, describeProblems } from './report-values';
 
 export const REPORT_CSV_HEADER = ['row', 'login', 'outcome', 'fields', 'message', 'changes'] as const;
 
 const CSV_OPTIONS = { bom: true, record_delimiter: 'windows', eof: true } as const;
+/** Records after the header: the same, without a second BOM. */
+const RECORD_OPTIONS = { record_delimiter: 'windows', eof: true } as const;
+const RECORDS_PER_PIECE = 512;
 
 const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029]/g;
 
@@ -47,6 +50,20 @@ function csvRecord(line: ReportLine): string[] {
   ].map(cell);
 }
 
+/** report.csv in pieces (the header, then records a few hundred at a time), row by row. */
+export function* reportCsvChunks(report: RunReport): Iterable<string> {
+  yield stringify([[...REPORT_CSV_HEADER]], CSV_OPTIONS);
+  let records: string[][] = [];
+  for (const line of reportLineIter(report)) {
+    records.push(csvRecord(line));
+    if (records.length === RECORDS_PER_PIECE) {
+      yield stringify(records, RECORD_OPTIONS);
+      records = [];
+    }
+  }
+  if (records.length > 0) yield stringify(records, RECORD_OPTIONS);
+}
+
 export function renderReportCsv(report: RunReport): string {
-  return stringify([[...REPORT_CSV_HEADER], ...reportLines(report).map(csvRecord)], CSV_OPTIONS);
+  return [...reportCsvChunks(report)].join('');
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { OUTCOMES, type Outcome, type RunReport } from '../model';
 import { SafeHtml, formatCount, html } from './html';
 import { outcomeChartSvg } from './outcome-chart';
-import { CHANGE_OUTCOMES, FAILURE_OUTCOMES, linesWithOutcome, reportLines, type ReportLine } from './report-lines';
+import { CHANGE_OUTCOMES, FAILURE_OUTCOMES, reportLineIter, type ReportLine } from './report-lines';
 import { REPORT_STYLE } from './report-style';
 import { COLUMNS, MAX_TABLE_LINES, linesTable } from './report-tables';
 import { STATUS_WORDS, nextSteps, statusExplanation } from './run-status-words';
@@ -97,51 +97,72 @@ ${outcomeChartSvg(t)}
 </div>`;
 }
 
-function linesSection(id: string, title: string, intro: string, lines: ReportLine[], table: () => SafeHtml): SafeHtml {
+/** A table's lines: the first MAX_TABLE_LINES (all the page shows) and how many there are. */
+interface TableLines {
+  lines: ReportLine[];
+  total: number;
+}
+
+/**
+ * The four tables' lines in one pass over the report, each kept only up to the page's cap: a
+ * spooled report of a million rows is read once and never held whole.
+ */
+function tablesOf(report: RunReport): Record<'held' | 'failures' | 'changes' | 'absentees', TableLines> {
+  const tables = { held: { lines: [], total: 0 }, failures: { lines: [], total: 0 }, changes: { lines: [], total: 0 }, absentees: { lines: [], total: 0 } };
+  const keep = (table: TableLines, line: ReportLine) => {
+    table.total += 1;
+    if (table.lines.length < MAX_TABLE_LINES) table.lines.push(line);
+  };
+  for (const line of reportLineIter(report)) {
+    if (line.outcome === 'held') keep(tables.held, line);
+    if (FAILURE_OUTCOMES.includes(line.outcome)) keep(tables.failures, line);
+    if (CHANGE_OUTCOMES.includes(line.outcome)) keep(tables.changes, line);
+    if (line.row === undefined) keep(tables.absentees, line);
+  }
+  return tables;
+}
+
+function linesSection(id: string, title: string, intro: string, lines: TableLines, table: () => SafeHtml): SafeHtml {
   return html`<section id="${id}">
-<h2>${title} <span class="muted">(${formatCount(lines.length)})</span></h2>
+<h2>${title} <span class="muted">(${formatCount(lines.total)})</span></h2>
 <p class="muted">${intro}</p>
-${lines.length > 0 ? table() : html`<p>None.</p>`}
+${lines.total > 0 ? table() : html`<p>None.</p>`}
 </section>`;
 }
 
-function heldSection(lines: ReportLine[]): SafeHtml {
-  const held = linesWithOutcome(lines, ['held']);
-  if (held.length === 0) return html``;
+function heldSection(held: TableLines): SafeHtml {
+  if (held.total === 0) return html``;
   return linesSection('held', 'Held changes', 'Not written to Coupa: each waits for the run to be approved.', held, () =>
-    linesTable('held-table', held, [COLUMNS.row, COLUMNS.login, COLUMNS.changes, { ...COLUMNS.problems, header: 'Why held' }], 'held changes'),
+    linesTable('held-table', held.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.changes, { ...COLUMNS.problems, header: 'Why held' }], 'held changes', held.total),
   );
 }
 
-function failuresSection(lines: ReportLine[]): SafeHtml {
-  const failures = linesWithOutcome(lines, FAILURE_OUTCOMES);
+function failuresSection(failures: TableLines): SafeHtml {
   return linesSection('failures', 'Failures', 'Rows rejected (bad input), failed (Coupa refused them or they could not be delivered) or skipped.', failures, () =>
-    linesTable('failures-table', failures, [COLUMNS.row, COLUMNS.login, COLUMNS.outcome, COLUMNS.problems], 'failures'),
+    linesTable('failures-table', failures.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.outcome, COLUMNS.problems], 'failures', failures.total),
   );
 }
 
-function changesSection(report: RunReport, lines: ReportLine[]): SafeHtml {
-  const changes = linesWithOutcome(lines, CHANGE_OUTCOMES);
+function changesSection(report: RunReport, changes: TableLines): SafeHtml {
   const planned = report.status === 'planned';
   return linesSection(
     'changes',
     planned ? 'Planned changes' : 'Changes',
     planned ? 'What a real run would write to Coupa, field by field.' : 'Users created, updated, deactivated or reactivated in Coupa, field by field.',
     changes,
-    () => linesTable('changes-table', changes, [COLUMNS.row, COLUMNS.login, COLUMNS.outcome, COLUMNS.changes, COLUMNS.problems], 'changes'),
+    () => linesTable('changes-table', changes.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.outcome, COLUMNS.changes, COLUMNS.problems], 'changes', changes.total),
   );
 }
 
-function absenteesSection(report: RunReport, lines: ReportLine[]): SafeHtml {
+function absenteesSection(report: RunReport, absentees: TableLines): SafeHtml {
   if (report.roster.mode !== 'full' && report.absentees.length === 0) return html``;
-  const absentees = lines.filter((l) => l.row === undefined);
   return linesSection('absentees', 'Absentees', 'Active Coupa users the file no longer lists.', absentees, () =>
-    linesTable('absentees-table', absentees, [COLUMNS.login, COLUMNS.outcome, COLUMNS.changes, COLUMNS.problems], 'absentees'),
+    linesTable('absentees-table', absentees.lines, [COLUMNS.login, COLUMNS.outcome, COLUMNS.changes, COLUMNS.problems], 'absentees', absentees.total),
   );
 }
 
 export function renderReportHtml(report: RunReport): string {
-  const lines = reportLines(report);
+  const tables = tablesOf(report);
   const page = html`<!doctype html>
 <html lang="en">
 <head>
@@ -157,10 +178,10 @@ export function renderReportHtml(report: RunReport): string {
 ${runHeader(report)}
 ${attention(report)}
 ${totalsSection(report)}
-${heldSection(lines)}
-${failuresSection(lines)}
-${changesSection(report, lines)}
-${absenteesSection(report, lines)}
+${heldSection(tables.held)}
+${failuresSection(tables.failures)}
+${changesSection(report, tables.changes)}
+${absenteesSection(report, tables.absentees)}
 <footer>
 <p>Run ${report.runId}. Every table lists at most ${formatCount(MAX_TABLE_LINES)} lines, so that large runs stay quick to open: report.csv beside this page has one line per row, report.json the full detail.</p>
 <p>This page is self-contained: it loads nothing from the network. Click a column header to sort a table.</p>

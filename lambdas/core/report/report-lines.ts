@@ -3,7 +3,8 @@
  * file's rows in row order, then the absentees (active Coupa users a full roster no longer lists,
  * which have no file row).
  */
-import type { FieldChange, Outcome, RunReport } from '../model';
+import type { AbsenteeOutcome, FieldChange, Outcome, RowOutcome, RunReport } from '../model';
+import { isSpooled, reportRows } from './report-rows';
 
 export interface ReportLine {
   /** The 1-based data row of the HR file; undefined for an absentee. */
@@ -22,32 +23,36 @@ export const FAILURE_OUTCOMES: readonly Outcome[] = ['rejected', 'failed', 'skip
 /** Outcomes that changed a user in Coupa (or would, in a dry run): listed as changes. */
 export const CHANGE_OUTCOMES: readonly Outcome[] = ['created', 'updated', 'deactivated', 'reactivated', 'applied'];
 
+const fileLine = (r: RowOutcome): ReportLine => ({
+  row: r.row,
+  login: r.login,
+  outcome: r.outcome,
+  fields: r.changedFields ?? (r.changes ?? []).map((c) => c.field),
+  changes: r.changes ?? [],
+  errors: r.errors ?? [],
+  warnings: r.warnings ?? [],
+});
+
+const absentLine = (a: AbsenteeOutcome): ReportLine => ({
+  login: a.login,
+  outcome: a.outcome,
+  fields: (a.changes ?? []).map((c) => c.field),
+  changes: a.changes ?? [],
+  errors: a.errors ?? [],
+  warnings: [],
+});
+
+/** The lines one at a time (a spooled report's rows are read as they are listed). */
+export function* reportLineIter(report: RunReport): Iterable<ReportLine> {
+  // A report's rows are in row order already (buildReport, a spool); sorting an array again costs
+  // little and makes "row order" hold for any report handed in.
+  const rows = isSpooled(report) ? reportRows(report) : [...report.rows].sort((a, b) => a.row - b.row);
+  for (const r of rows) yield fileLine(r);
+  for (const a of report.absentees) yield absentLine(a);
+}
+
 export function reportLines(report: RunReport): ReportLine[] {
-  // A report's rows are in row order already (buildReport); sorting again costs little and makes
-  // "row order" hold for any report handed in.
-  const rows = [...report.rows].sort((a, b) => a.row - b.row);
-  const fileLines = rows.map(
-    (r): ReportLine => ({
-      row: r.row,
-      login: r.login,
-      outcome: r.outcome,
-      fields: r.changedFields ?? (r.changes ?? []).map((c) => c.field),
-      changes: r.changes ?? [],
-      errors: r.errors ?? [],
-      warnings: r.warnings ?? [],
-    }),
-  );
-  const absentLines = report.absentees.map(
-    (a): ReportLine => ({
-      login: a.login,
-      outcome: a.outcome,
-      fields: (a.changes ?? []).map((c) => c.field),
-      changes: a.changes ?? [],
-      errors: a.errors ?? [],
-      warnings: [],
-    }),
-  );
-  return [...fileLines, ...absentLines];
+  return [...reportLineIter(report)];
 }
 
 export function linesWithOutcome(lines: ReportLine[], outcomes: readonly Outcome[]): ReportLine[] {

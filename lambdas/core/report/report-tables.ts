@@ -59,13 +59,14 @@ function headerCell(column: Column, initiallySorted: boolean): SafeHtml {
 
 /**
  * A sortable table of `lines` (already in row order, so the first column starts sorted), with a
- * note when the cap cut it. `noun` names what the lines are ("failures").
+ * note when the cap cut it. `noun` names what the lines are ("failures"); `total` how many there
+ * are when `lines` holds only the first of them.
  */
-export function linesTable(id: string, lines: ReportLine[], columns: Column[], noun: string): SafeHtml {
+export function linesTable(id: string, lines: ReportLine[], columns: Column[], noun: string, total = lines.length): SafeHtml {
   const shown = lines.slice(0, MAX_TABLE_LINES);
   const cut =
-    lines.length > shown.length
-      ? html`<p class="cap">Showing the first ${formatCount(shown.length)} of ${formatCount(lines.length)} ${noun}, to keep this page quick to open. report.csv, written beside this report, lists every one.</p>`
+    total > shown.length
+      ? html`<p class="cap">Showing the first ${formatCount(shown.length)} of ${formatCount(total)} ${noun}, to keep this page quick to open. report.csv, written beside this report, lists every one.</p>`
       : '';
   return html`<table id="${id}" class="sortable">
 <thead><tr>${columns.map((c, i) => headerCell(c, i === 0))}</tr></thead>

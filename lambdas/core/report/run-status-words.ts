@@ -5,6 +5,7 @@
 import type { RunReport, RunStatus } from '../model';
 import { html, type SafeHtml } from './html';
 import { CHANGE_OUTCOMES } from './report-lines';
+import { reportRows } from './report-rows';
 
 export const STATUS_WORDS: Record<RunStatus, string> = {
   complete: 'Complete',
@@ -16,7 +17,8 @@ export const STATUS_WORDS: Record<RunStatus, string> = {
 };
 
 function somethingApplied(report: RunReport): boolean {
-  return report.rows.some((r) => CHANGE_OUTCOMES.includes(r.outcome));
+  for (const r of reportRows(report)) if (CHANGE_OUTCOMES.includes(r.outcome)) return true;
+  return false;
 }
 
 function failedRows(report: RunReport): number {

@@ -4,11 +4,14 @@
  * employee number or name). Logins fold ignoring case, as Coupa compares them; the first spelling
  * is kept.
  *
- * Each entry keeps its record as compact JSON text (encodeRecord), parsed when planned: a
- * million-row roster then takes a fraction of the memory it would as objects.
+ * Each entry keeps its record as compact JSON text (encodeRecord, which holds the login as first
+ * spelled and the first row), packed by lower-cased login in a PackedMap and parsed when planned: a
+ * million-row roster then takes a fraction of the memory it would as objects. Only a login on
+ * several rows keeps more (its rows, its conflicts) in a small Map.
  */
 import type { HrRecord } from '../model';
-import { flatText, packFields, unpackFields } from '../compact-text';
+import { packFields, unpackFields } from '../compact-text';
+import { PackedMap } from '../packed-map';
 
 /** Fields that say who a row is about: two rows of one login that differ here are not one person. */
 export const IDENTITY_FIELDS = ['email', 'employee-number', 'firstname', 'lastname'] as const;
@@ -24,21 +27,24 @@ export interface RosterEntry {
   conflicts: string[];
 }
 
-interface Stored {
-  login: string;
-  rows: number | number[];
-  text: string;
+/** What a login on several rows keeps besides its text. */
+interface Folded {
+  rows: number[];
   conflicts?: string[];
 }
 
-/** `[row, login, packed fields, action, managerRef]` (0 for an absent action or managerRef), flat. */
+/**
+ * `[row, login, packed fields, action, managerRef]` (0 for an absent action or managerRef; 0 for a
+ * login spelled as its key, the lower-cased login, which the PackedMap holds already).
+ */
 function encodeRecord(record: HrRecord): string {
-  return flatText(JSON.stringify([record.row, record.login, packFields(record.fields), record.action ?? 0, record.managerRef ?? 0]));
+  const login = record.login === loginKey(record.login) ? 0 : record.login;
+  return JSON.stringify([record.row, login, packFields(record.fields), record.action ?? 0, record.managerRef ?? 0]);
 }
 
-function decodeRecord(text: string): HrRecord {
-  const [row, login, packed, action, managerRef] = JSON.parse(text) as [number, string, unknown[], HrRecord['action'] | 0, HrRecord['managerRef'] | 0];
-  const record: HrRecord = { row, login, fields: unpackFields(packed) };
+function decodeRecord(key: string, text: string): HrRecord {
+  const [row, login, packed, action, managerRef] = JSON.parse(text) as [number, string | 0, unknown[], HrRecord['action'] | 0, HrRecord['managerRef'] | 0];
+  const record: HrRecord = { row, login: login === 0 ? key : login, fields: unpackFields(packed) };
   if (action !== 0 && action !== undefined) record.action = action;
   if (managerRef !== 0 && managerRef !== undefined) record.managerRef = managerRef;
   return record;
@@ -52,9 +58,12 @@ function sameIdentity(field: (typeof IDENTITY_FIELDS)[number], a: unknown, b: un
 }
 
 export class Roster {
-  private readonly entries = new Map<string, Stored>();
+  /** Record texts by lower-cased login, in file order of each login's first row. */
+  private readonly entries = new PackedMap({ caseIndex: false });
+  /** Logins on more than one row. */
+  private readonly folded = new Map<string, Folded>();
   /** Logins (lower-cased) of rows rejected as input: the person is listed, so never an absentee. */
-  private readonly listedOnly = new Set<string>();
+  private readonly listedOnly = new PackedMap({ caseIndex: false });
   /** Data rows read (valid or not). */
   rows = 0;
   rejectedRows = 0;
@@ -71,13 +80,14 @@ export class Roster {
     this.rows += 1;
     if (record.managerRef) this.managerRefs += 1;
     const key = loginKey(record.login);
-    const stored = this.entries.get(key);
-    if (!stored) {
-      this.entries.set(key, { login: record.login, rows: record.row, text: encodeRecord(record) });
+    const text = this.entries.get(key);
+    if (text === undefined) {
+      this.entries.set(key, encodeRecord(record));
       return;
     }
-    const earlier = decodeRecord(stored.text);
-    const conflicts = new Set(stored.conflicts ?? []);
+    const earlier = decodeRecord(key, text);
+    const folded0 = this.folded.get(key) ?? { rows: [earlier.row] };
+    const conflicts = new Set(folded0.conflicts ?? []);
     for (const field of IDENTITY_FIELDS) {
       if (!sameIdentity(field, earlier.fields[field], record.fields[field])) conflicts.add(field);
     }
@@ -90,16 +100,15 @@ export class Roster {
     // A later row that names the manager by login replaces an earlier reference, and vice versa.
     if (record.fields.manager !== undefined) delete folded.managerRef;
     if (record.managerRef) delete folded.fields.manager;
-    stored.rows = [...(typeof stored.rows === 'number' ? [stored.rows] : stored.rows), record.row];
-    stored.text = encodeRecord(folded);
-    if (conflicts.size > 0) stored.conflicts = [...conflicts];
+    this.folded.set(key, { rows: [...folded0.rows, record.row], ...(conflicts.size > 0 ? { conflicts: [...conflicts] } : {}) });
+    this.entries.set(key, encodeRecord(folded));
   }
 
   /** A row rejected as input; its login (when the login cell itself was valid) counts as listed. */
   addRejected(login: string | undefined): void {
     this.rows += 1;
     this.rejectedRows += 1;
-    if (login) this.listedOnly.add(loginKey(login));
+    if (login) this.listedOnly.set(loginKey(login), '');
   }
 
   /** Distinct logins with a valid row. */
@@ -110,13 +119,14 @@ export class Roster {
   /** Distinct logins the file names at all (valid rows or rejected rows with a usable login). */
   get listedLogins(): number {
     let extra = 0;
-    for (const key of this.listedOnly) if (!this.entries.has(key)) extra += 1;
+    for (const key of this.listedOnly.keys()) if (!this.entries.has(key)) extra += 1;
     return this.entries.size + extra;
   }
 
   get(login: string): RosterEntry | undefined {
-    const stored = this.entries.get(loginKey(login));
-    return stored && toEntry(stored);
+    const key = loginKey(login);
+    const text = this.entries.get(key);
+    return text === undefined ? undefined : this.toEntry(key, text);
   }
 
   /** Whether the file names this login (ignoring case), in a valid row or a rejected one. */
@@ -127,15 +137,13 @@ export class Roster {
 
   /** Entries in the order their first row appears in the file. */
   *[Symbol.iterator](): IterableIterator<RosterEntry> {
-    for (const stored of this.entries.values()) yield toEntry(stored);
+    for (const [key, text] of this.entries.entries()) yield this.toEntry(key, text);
   }
-}
 
-function toEntry(stored: Stored): RosterEntry {
-  return {
-    login: stored.login,
-    rows: typeof stored.rows === 'number' ? [stored.rows] : stored.rows,
-    record: decodeRecord(stored.text),
-    conflicts: stored.conflicts ?? [],
-  };
+  private toEntry(key: string, text: string): RosterEntry {
+    const record = decodeRecord(key, text);
+    const folded = this.folded.get(key);
+    // The folded record keeps the first row's login spelling and row number.
+    return { login: record.login, rows: folded?.rows ?? [record.row], record, conflicts: folded?.conflicts ?? [] };
+  }
 }

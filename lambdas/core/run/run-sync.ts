@@ -8,12 +8,12 @@ import type { SyncConfig } from '../config';
 import type { ReadOptions } from '../hr/read-hr-file';
 import { HrFileError } from '../hr/read-hr-file';
 import type { PlannedChange, RowOutcome, RunRef, RunReport, RunStatus } from '../model';
+import { RowOutcomes } from './row-outcomes';
 import type { Clock, Notification, Notifier, RunStore, SnapshotStore, UserDirectory } from '../ports';
 import { readRoster } from '../roster/read-roster';
 import { checkGuards, type GuardInput } from '../plan/guards';
 import { readCoupaState, readEveryUser, type StateDeps } from '../plan/read-coupa-state';
 import { planRun, type Plan } from '../plan/reconcile';
-import { buildReport } from '../sync/report';
 import { runDigest } from '../sync/notify';
 import { OUTCOME_OF, rowOutcomesOf, type ChangeResult } from '../apply/outcomes';
 import type { GuardVerdict } from '../model';
@@ -63,8 +63,11 @@ export interface PlannedRun {
   toApply: PlannedChange[];
   /** Changes a held run keeps for approval. */
   staged: PlannedChange[];
-  /** Outcomes known before applying: rejected, unchanged, held, and (dry run) what would happen. */
-  outcomes: RowOutcome[];
+  /**
+   * Outcomes known before applying: rejected, unchanged, held, and (dry run) what would happen;
+   * spooled to the run's folder where the RunStore offers one (the CLI), else in memory.
+   */
+  outcomes: RowOutcomes;
   /** The file broke part-way (a delta file: the rows before the break are planned). */
   broken?: string;
 }
@@ -74,8 +77,8 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   const { config, clock } = deps;
   const startedAt = clock.now();
   const mode = config.roster.mode;
-  const outcomes: RowOutcome[] = [];
-  const settle = (o: RowOutcome) => void outcomes.push(o);
+  const outcomes = new RowOutcomes(deps.runs.outcomeSpool?.(options.run.runId));
+  const settle = (o: RowOutcome) => outcomes.add(o);
 
   const { roster, broken } = await readRoster(options.input, { ...options.read, file: options.run.file, mode }, settle);
   if (broken && mode === 'full') {
@@ -86,12 +89,14 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   }
   deps.onProgress?.(`read ${roster.rows} row(s), ${roster.size} login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
 
+  // The rows a plan settles go straight to the outcomes (a million unchanged rows are not first
+  // held as objects); a plan made again (below) takes back what the first one settled.
   const planAgainst = (state: Parameters<typeof planRun>[1]) => {
-    const settled: RowOutcome[] = [];
-    return { plan: planRun(roster, state, { file: options.run.file, mode, config }, (o) => void settled.push(o)), settled };
+    outcomes.mark();
+    return planRun(roster, state, { file: options.run.file, mode, config }, settle);
   };
   const { state } = await readCoupaState(roster, mode === 'full', { ...deps, config });
-  let { plan, settled } = planAgainst(state);
+  let plan = planAgainst(state);
   const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
   const guardInput = (p: Plan): GuardInput => ({
     mode,
@@ -103,10 +108,11 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   let guarded = checkGuards(guardInput(plan), config.roster);
   if ('needsEligibleCount' in guarded) {
     // The share test decides, and only the file's users were read: read them all (kept as a snapshot).
-    ({ plan, settled } = planAgainst(await readEveryUser({ ...deps, config })));
+    const everyUser = await readEveryUser({ ...deps, config });
+    outcomes.rollback();
+    plan = planAgainst(everyUser);
     guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
   }
-  for (const o of settled) settle(o);
   const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
   const held = guards.filter((g) => g.held);
 
@@ -156,7 +162,7 @@ export function heldAlert(planned: PlannedRun, howToApprove?: string): Notificat
 export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunReport> {
   const planned = await planFile(options, deps);
   const { run, mode, guards, reason } = planned;
-  const outcomes = [...planned.outcomes];
+  const { outcomes } = planned;
   let status = planned.status;
   // A delta file that broke part-way: what was read is applied; the report says the rest was not read.
   let stopReason = planned.broken
@@ -165,7 +171,7 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   if (stopReason && status === 'complete') status = 'stopped';
   if (planned.toApply.length > 0) {
     deps.onProgress?.(`applying ${planned.toApply.length} change(s)`);
-    const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.push(...rowOutcomesOf(r)));
+    const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.addAll(rowOutcomesOf(r)));
     if (stopped) {
       status = 'stopped';
       stopReason = [stopReason, stopped].filter(Boolean).join('; ');
@@ -175,7 +181,7 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   if (mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId: run.runId, logins: planned.rosterLogins, at: deps.clock.now().toISOString() });
   if (planned.status === 'held') await deps.notifier.publish(heldAlert(planned));
 
-  const report = buildReport(run, planned.startedAt, deps.clock.now(), outcomes, {
+  const report = outcomes.report(run, planned.startedAt, deps.clock.now(), {
     status,
     dryRun: planned.dryRun,
     mode,

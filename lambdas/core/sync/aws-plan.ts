@@ -22,7 +22,7 @@ import { exemptionRulesOf } from '../run/exempt-now';
 import { heldAlert, planFile } from '../run/run-sync';
 import { changeMessages } from './enqueue';
 import { runDigest } from './notify';
-import { buildReport, type ReportDetails } from './report';
+import type { ReportDetails } from './report';
 import { undeployedChannelReason, type Channel } from './route';
 import { LOST_CONTINUATION_MS, type RunLine } from './run-queue';
 import { claimKey, continuationGateKey, heldMarkerKey, pendingMarkerKey, splitKey } from './run-layout';
@@ -239,7 +239,7 @@ async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<Pla
   // by what approval does (the reporter waits for them once split.json says approvedAt). A plan-only
   // run records nothing: its report is written below, and its "created" rows were never applied
   // (the outcome metrics count what the ledger records).
-  if (!planned.dryRun) await deps.ledger.record(run, planned.outcomes);
+  if (!planned.dryRun) await deps.ledger.record(run, planned.outcomes.all());
   await deps.queue(channel).send(changeMessages(run, planned.toApply));
 
   const details: ReportDetails = { status: planned.status, dryRun: planned.dryRun, mode: planned.mode, guards: planned.guards, ...(planned.reason ? { reason: planned.reason } : {}) };
@@ -271,7 +271,7 @@ async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<Pla
     // The reporter assembles the report once every row has its outcome.
     await deps.objects.put(pendingMarkerKey(run.runId), JSON.stringify(run), 'application/json');
   } else {
-    const report = buildReport(run, planned.startedAt, deps.clock.now(), planned.outcomes, details);
+    const report = planned.outcomes.report(run, planned.startedAt, deps.clock.now(), details);
     await deps.notifier.publish(runDigest(report, await deps.state.saveReport(report)));
   }
   await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'planned', deps), 'application/json');
@@ -282,7 +282,7 @@ async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<Pla
     planned: planned.toApply.length + planned.staged.length,
     queued: planned.toApply.length,
     staged: planned.staged.length,
-    rejected: planned.outcomes.filter((o) => o.outcome === 'rejected').length,
+    rejected: planned.outcomes.count('rejected'),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type Totals } from '../model';
 import type { Notification, Notifier } from '../ports';
+import { reportRows } from '../report/report-rows';
 
 export interface SettledRow {
   message: RunRef;
@@ -33,10 +34,10 @@ export function describeFailure(o: RowOutcome): string {
 
 const notApplied = (o: RowOutcome) => o.outcome === 'failed' || o.outcome === 'rejected';
 
-/** One line per bad row, at most MAX_LISTED, then a pointer to the report. */
-function failureLines(bad: RowOutcome[]): string[] {
+/** One line per bad row, at most MAX_LISTED (the first of `count`), then a pointer to the report. */
+function failureLines(bad: RowOutcome[], count = bad.length): string[] {
   const lines = bad.slice(0, MAX_LISTED).map(describeFailure);
-  if (bad.length > MAX_LISTED) lines.push(`… and ${bad.length - MAX_LISTED} more (see the run report)`);
+  if (count > MAX_LISTED) lines.push(`… and ${count - MAX_LISTED} more (see the run report)`);
   return lines;
 }
 
@@ -53,18 +54,27 @@ export function describeTotals(totals: Totals): string {
  */
 export function runDigest(report: RunReport, reportLocations: string[] = []): Notification {
   const run = { runId: report.runId, file: report.file };
-  const bad = report.rows.filter(notApplied);
+  // One pass over the rows (a spooled report's are read, not held): the first few, the count, the logins.
+  const bad: RowOutcome[] = [];
+  let badCount = 0;
+  const badLogins = new Set<string>();
+  for (const o of reportRows(report)) {
+    if (!notApplied(o)) continue;
+    badCount += 1;
+    if (bad.length < MAX_LISTED) bad.push(o);
+    if (o.login) badLogins.add(o.login);
+  }
   const badAbsentees = report.absentees.filter((a) => a.outcome === 'failed' || a.outcome === 'rejected');
   const where = reportLocations.map((location) => `Report: ${location}`);
-  const notDone = [bad.length > 0 ? `${bad.length} row(s)` : '', badAbsentees.length > 0 ? `${badAbsentees.length} absentee(s)` : ''].filter(Boolean);
+  const notDone = [badCount > 0 ? `${badCount} row(s)` : '', badAbsentees.length > 0 ? `${badAbsentees.length} absentee(s)` : ''].filter(Boolean);
   const absenteeLines = badAbsentees.slice(0, MAX_LISTED).map((a) => `absentee ${a.login}: ${a.outcome} — ${(a.errors ?? []).join('; ')}`);
   if (badAbsentees.length > MAX_LISTED) absenteeLines.push(`… and ${badAbsentees.length - MAX_LISTED} more absentee(s) (see the run report)`);
-  const logins = [...new Set([...bad.map((o) => o.login), ...badAbsentees.map((a) => a.login)].filter(Boolean))];
+  const logins = [...new Set([...badLogins, ...badAbsentees.map((a) => a.login)].filter(Boolean))];
   return {
     kind: 'digest',
     severity: notDone.length > 0 ? 'failure' : 'info',
     subject: `Coupa user sync report: ${report.file}: ${notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
-    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad), ...absenteeLines].join('\n'),
+    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad, badCount), ...absenteeLines].join('\n'),
     run,
     ...(notDone.length > 0 ? { logins } : {}),
   };

@@ -26,6 +26,17 @@ export interface ReportDetails {
   reason?: string;
 }
 
+/** A ledger's absentee outcome (row 0, `absent`) as the report lists it. */
+export function absenteeEntry(o: RowOutcome): AbsenteeOutcome {
+  const { row: _row, absent: _absent, changedFields: _fields, warnings: _warnings, ...entry } = o;
+  return entry;
+}
+
+/** Absentees by login. */
+export function sortAbsentees(absentees: AbsenteeOutcome[]): AbsenteeOutcome[] {
+  return absentees.sort((a, b) => a.login.localeCompare(b.login));
+}
+
 /**
  * Builds the report from the ledger's outcomes: file rows in row order (the last outcome of a row
  * wins), absentees (ledger entries with `absent`) by login.
@@ -34,13 +45,11 @@ export function buildReport(run: RunRef, startedAt: Date, finishedAt: Date, outc
   const byRow = new Map<number, RowOutcome>();
   const absent = new Map<string, AbsenteeOutcome>();
   for (const o of outcomes) {
-    if (o.absent) {
-      const { row: _row, absent: _absent, changedFields: _fields, warnings: _warnings, ...entry } = o;
-      absent.set(o.login, entry);
-    } else byRow.set(o.row, o);
+    if (o.absent) absent.set(o.login, absenteeEntry(o));
+    else byRow.set(o.row, o);
   }
   const rows = [...byRow.values()].sort((a, b) => a.row - b.row);
-  const absentees = [...absent.values()].sort((a, b) => a.login.localeCompare(b.login));
+  const absentees = sortAbsentees([...absent.values()]);
   return {
     runId: run.runId,
     file: run.file,
