@@ -1,4 +1,6 @@
 /** ObjectStore on one S3 bucket: objects come back as Node streams, never buffered whole. */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../core/ports';
@@ -27,6 +29,17 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: string | Buffer, contentType = 'application/octet-stream'): Promise<void> {
     await this.s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /** One PutObject with the file as a stream: S3 needs the length up front, which the file's size gives. */
+  async putFile(key: string, path: string, contentType = 'application/octet-stream'): Promise<void> {
+    const { size } = await stat(path);
+    const body = createReadStream(path);
+    try {
+      await this.s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }));
+    } finally {
+      body.destroy();
+    }
   }
 
   async delete(key: string): Promise<void> {
