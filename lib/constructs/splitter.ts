@@ -52,7 +52,8 @@ export class Splitter extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 3008,
       // Row outcomes are spooled to /tmp while planning, and each report format is written there before
-      // its upload: a 1M-row file whose rows are all rejected needs ~0.5 GB (Lambda's default is 512 MiB).
+      // its upload: a 1M-row file whose rows are all rejected needs ~0.4 GB (its spool, then report.json's
+      // 209 MB); Lambda's default is 512 MiB.
       ephemeralStorageSize: Size.gibibytes(2),
       environment: {
         COUPA_SECRET_ARN: props.coupaSecret.secretArn,
