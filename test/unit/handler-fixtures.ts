@@ -199,18 +199,20 @@ export function fakeS3Bucket(s3Mock: AwsStub<any, any, any>, options: { listable
   objects.listable = options.listable;
   s3Mock.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
     const key = input.Key!;
+    // The body is read first: from the condition's check to the write nothing may await, or two
+    // concurrent conditional writes would both pass (S3 lets exactly one win).
+    const streamed = input.Body instanceof Readable;
+    const body = await bodyBytes(input.Body);
     if (input.IfNoneMatch === '*' && objects.has(key)) {
       throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     }
-    const streamed = input.Body instanceof Readable;
-    const body = await bodyBytes(input.Body);
     // S3 refuses a body shorter or longer than the ContentLength the request announced.
     if (input.ContentLength !== undefined && input.ContentLength !== body.length) {
       throw s3Error('IncompleteBody', 400, `ContentLength ${input.ContentLength} but the body has ${body.length} bytes`);
     }
-    if (streamed) objects.streamedWrites.push(key);
     const fault = objects.putFault?.(key, body);
     if (fault) throw fault;
+    if (streamed) objects.streamedWrites.push(key);
     const versionId = objects.putVersion(key, body, input.ContentType);
     return { VersionId: versionId, ETag: `"${versionId}"` };
   });
