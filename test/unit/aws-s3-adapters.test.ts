@@ -88,6 +88,26 @@ describe('S3ObjectStore on a versioned bucket (the S3 fake answers as S3 does)',
     expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.IfNoneMatch)).toEqual(['*', '*']);
   });
 
+  it('lets exactly one of two concurrent conditional writes of a key win, as S3 does', async () => {
+    // Prepare
+    const objects = fakeS3Bucket(s3Mock);
+    const store = new S3ObjectStore(new S3Client({}), BUCKET);
+    // Act
+    const results = await Promise.all([store.create('runs/r/gate.json', '{"n":1}'), store.create('runs/r/gate.json', '{"n":2}')]);
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(objects.versionsOf('runs/r/gate.json')).toHaveLength(1);
+  });
+
+  it('refuses a streamed upload whose ContentLength is not its size, as S3 does', async () => {
+    // Prepare
+    fakeS3Bucket(s3Mock);
+    // Act
+    const put = new S3Client({}).send(new PutObjectCommand({ Bucket: BUCKET, Key: 'runs/r/report.json', Body: Readable.from([Buffer.from('{}')]), ContentLength: 3 }));
+    // Assess
+    await expect(put).rejects.toMatchObject({ name: 'IncompleteBody' });
+  });
+
   it('passes on any other error of a conditional write', async () => {
     // Prepare
     s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }));
