@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -106,6 +106,53 @@ describe('S3ObjectStore on a versioned bucket (the S3 fake answers as S3 does)',
     const put = new S3Client({}).send(new PutObjectCommand({ Bucket: BUCKET, Key: 'runs/r/report.json', Body: Readable.from([Buffer.from('{}')]), ContentLength: 3 }));
     // Assess
     await expect(put).rejects.toMatchObject({ name: 'IncompleteBody' });
+  });
+
+  it('uploads a file again, read afresh, when S3 answers 503 SlowDown (the SDK does not retry a stream), and gives up after 3 attempts', async () => {
+    // Prepare: S3 refuses the first upload of one key, and every upload of another.
+    const temp = mkdtempSync(join(tmpdir(), 's3-put-file-'));
+    try {
+      const file = join(temp, 'report.json');
+      writeFileSync(file, '{"rows":[]}\n');
+      const objects = fakeS3Bucket(s3Mock);
+      const slowDown = () => Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+      let refusals = 1;
+      objects.putFault = (key) => (key === 'runs/r/always.json' || (key === 'runs/r/report.json' && refusals-- > 0) ? slowDown() : undefined);
+      const store = new S3ObjectStore(new S3Client({}), BUCKET);
+      // Act
+      await store.putFile('runs/r/report.json', file, 'application/json');
+      const givingUp = store.putFile('runs/r/always.json', file, 'application/json');
+      // Assess
+      expect(objects.text('runs/r/report.json')).toBe('{"rows":[]}\n');
+      await expect(givingUp).rejects.toMatchObject({ name: 'SlowDown' });
+      expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+        'runs/r/report.json',
+        'runs/r/report.json',
+        'runs/r/always.json',
+        'runs/r/always.json',
+        'runs/r/always.json',
+      ]);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  });
+
+  it('does not upload a file again when S3 refuses it for good (403 AccessDenied)', async () => {
+    // Prepare
+    const temp = mkdtempSync(join(tmpdir(), 's3-put-file-'));
+    try {
+      const file = join(temp, 'report.json');
+      writeFileSync(file, '{}');
+      const objects = fakeS3Bucket(s3Mock);
+      objects.putFault = () => Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      // Act
+      const put = new S3ObjectStore(new S3Client({}), BUCKET).putFile('runs/r/report.json', file);
+      // Assess
+      await expect(put).rejects.toMatchObject({ name: 'AccessDenied' });
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
   });
 
   it('passes on any other error of a conditional write', async () => {
