@@ -11,6 +11,11 @@ export interface ObjectStore {
   /** The object, or exactly one version of it (an HR file overwritten meanwhile must not be read instead). */
   get(key: string, version?: string): Promise<Readable>;
   put(key: string, body: string | Buffer, contentType?: string): Promise<void>;
+  /**
+   * Uploads a local file as it is read (a report of a million rows is never one string in memory).
+   * Only adapters call it (the core touches no file); absent, they put the file's text instead.
+   */
+  putFile?(key: string, path: string, contentType?: string): Promise<void>;
   /** Writes only if the key does not exist yet; false when it did (a run is claimed once). */
   create(key: string, body: string, contentType?: string): Promise<boolean>;
   /** Deletes the current version (a versioned bucket keeps the older ones until its lifecycle rules drop them). */

@@ -5,7 +5,7 @@
  * after Lambda's retries goes to a failed-events queue (an alarm watches it), so a file is never
  * dropped silently.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
@@ -51,6 +51,10 @@ export class Splitter extends Construct {
       // The roster and Coupa's users are held compactly in memory while planning (500k users ≈ 1 GB).
       timeout: Duration.minutes(15),
       memorySize: 3008,
+      // Row outcomes are spooled to /tmp while planning, and each report format is written there before
+      // its upload: a 1M-row file whose rows are all rejected needs ~0.4 GB (its spool, then report.json's
+      // 209 MB); Lambda's default is 512 MiB.
+      ephemeralStorageSize: Size.gibibytes(2),
       environment: {
         COUPA_SECRET_ARN: props.coupaSecret.secretArn,
         API_QUEUE_URL: props.apiQueue.queueUrl,

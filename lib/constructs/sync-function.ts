@@ -4,7 +4,7 @@
  * to that log group. Callers add exactly the permissions their handler needs.
  */
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -32,6 +32,8 @@ export interface SyncFunctionProps {
   description: string;
   timeout: Duration;
   memorySize?: number;
+  /** Lambda's /tmp (unset: Lambda's default, 512 MiB). */
+  ephemeralStorageSize?: Size;
   environment?: Record<string, string>;
   /** Instances that may run at once (unset: the account's unreserved pool). */
   reservedConcurrentExecutions?: number;
@@ -77,6 +79,7 @@ export class SyncFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
       timeout: props.timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,

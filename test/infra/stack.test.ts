@@ -238,10 +238,18 @@ describe('lambdas', () => {
     }
   });
 
-  it('splitter may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning)', () => {
+  it('splitter may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning) and 2 GiB of /tmp (spooled outcomes, reports)', () => {
     // Assess (the template synthesized in beforeAll)
     const [, splitter] = functionByEntry(/^Plans an HR file/);
-    expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 3008 });
+    expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
+  });
+
+  it('gives only the splitter more than Lambda\'s default /tmp', () => {
+    // Assess
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => (f as { Properties: { Description?: string; EphemeralStorage?: { Size: number } } }).Properties);
+    const larger = functions.filter((f) => f.EphemeralStorage !== undefined).map((f) => f.Description);
+    expect(larger).toHaveLength(1);
+    expect(larger[0]).toMatch(/^Plans an HR file/);
   });
 
   it('splitter reads its config from its bundle (not the environment) and names the Coupa secret, both queues, topic and bucket', () => {

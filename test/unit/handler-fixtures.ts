@@ -109,6 +109,8 @@ export class FakeBucket extends Map<string, Buffer> {
   private nextVersion = 1;
   /** Keys written (every new version, delete markers not included), in order. */
   readonly writes: string[] = [];
+  /** Keys written with a stream body (an uploaded file) rather than a string or buffer, in order. */
+  readonly streamedWrites: string[] = [];
   /** A test's fault: an error for a PutObject S3 should refuse (e.g. a 503 SlowDown), or undefined. */
   putFault?: (key: string, body: Buffer) => Error | undefined;
   /**
@@ -197,12 +199,20 @@ export function fakeS3Bucket(s3Mock: AwsStub<any, any, any>, options: { listable
   objects.listable = options.listable;
   s3Mock.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
     const key = input.Key!;
+    // The body is read first: from the condition's check to the write nothing may await, or two
+    // concurrent conditional writes would both pass (S3 lets exactly one win).
+    const streamed = input.Body instanceof Readable;
+    const body = await bodyBytes(input.Body);
     if (input.IfNoneMatch === '*' && objects.has(key)) {
       throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     }
-    const body = Buffer.isBuffer(input.Body) ? input.Body : Buffer.from(String(input.Body));
+    // S3 refuses a body shorter or longer than the ContentLength the request announced.
+    if (input.ContentLength !== undefined && input.ContentLength !== body.length) {
+      throw s3Error('IncompleteBody', 400, `ContentLength ${input.ContentLength} but the body has ${body.length} bytes`);
+    }
     const fault = objects.putFault?.(key, body);
     if (fault) throw fault;
+    if (streamed) objects.streamedWrites.push(key);
     const versionId = objects.putVersion(key, body, input.ContentType);
     return { VersionId: versionId, ETag: `"${versionId}"` };
   });
@@ -224,6 +234,17 @@ export function fakeS3Bucket(s3Mock: AwsStub<any, any, any>, options: { listable
     return { DeleteMarker: true };
   });
   return objects;
+}
+
+/** A PutObject body as S3 receives it: a string, bytes, or a stream read to its end. */
+async function bodyBytes(body: PutObjectCommandInput['Body']): Promise<Buffer> {
+  if (Buffer.isBuffer(body)) return body;
+  if (body instanceof Readable) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks);
+  }
+  return Buffer.from(String(body));
 }
 
 export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:failures';

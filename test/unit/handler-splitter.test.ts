@@ -366,6 +366,33 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
     expect(sent.every((s) => s.message.runId === runId && s.message.group === 'new.boss')).toBe(true);
   });
 
+  it('records an all-rejected file of 20,000 rows in 4 outcome objects of 5,000 and streams a report listing all 20,000', async () => {
+    // Prepare: every row's e-mail is bad, so the plan settles every row as rejected and queues nothing.
+    const rows = Array.from({ length: 20_000 }, (_, i) => `user.${i + 1},not-an-email,User,N${i + 1},`);
+    const { event, runId } = drop('incoming/api/all-rejected.csv', csv(...rows));
+    // Act
+    await handler(event, lambdaContext('splitter'));
+    // Assess: the ledger, in chunks of 5,000, each row once
+    const records = ledger(runId);
+    expect(records.map((r) => r.outcomes.length)).toEqual([5_000, 5_000, 5_000, 5_000]);
+    const recorded = records.flatMap((r) => r.outcomes);
+    expect(recorded.every((o) => o.outcome === 'rejected')).toBe(true);
+    expect(new Set(recorded.map((o) => o.row)).size).toBe(20_000);
+    expect(queued()).toEqual([]);
+    // Assess: the report, uploaded as file streams, lists every row
+    expect(objects.streamedWrites).toEqual([`runs/${runId}/report.html`, `runs/${runId}/report.csv`, `runs/${runId}/report.json`]);
+    const reportText = objects.text(`runs/${runId}/report.json`);
+    const report = JSON.parse(reportText) as RunReport;
+    expect(reportText).toBe(`${JSON.stringify(report, null, 2)}\n`);
+    expect(report.totals).toMatchObject({ rows: 20_000, rejected: 20_000 });
+    expect(report.rows.map((r) => r.row)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
+    expect(report.rows[19_999]).toMatchObject({ login: 'user.20000', outcome: 'rejected', errors: [expect.stringContaining('field "email"')] });
+    const csvLines = objects.text(`runs/${runId}/report.csv`).trimEnd().split(/\r?\n/);
+    expect(csvLines).toHaveLength(20_001);
+    expect(csvLines[20_000]).toMatch(/^20000,user\.20000,rejected,/);
+    expect(published().map((p) => p.MessageAttributes?.kind?.StringValue)).toEqual(['digest']);
+  }, 60_000);
+
   it('answers an approval naming no run with one alert, and writes nothing', async () => {
     // Prepare: a missing plan.json is a 404 only because the splitter may list runs/.
     const event = s3Event('approvals/nobody-0123456789ab', objects.putVersion('approvals/nobody-0123456789ab', Buffer.from('{}')));

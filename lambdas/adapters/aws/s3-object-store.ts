@@ -1,4 +1,6 @@
 /** ObjectStore on one S3 bucket: objects come back as Node streams, never buffered whole. */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../core/ports';
@@ -8,6 +10,18 @@ import { s3Sdk } from './sdk';
 function isPreconditionFailed(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
+}
+
+/** Attempts of a file upload (the SDK's own default for a request it may retry is 3 too). */
+const FILE_PUT_ATTEMPTS = 3;
+const FILE_PUT_BACKOFF_MS = 200;
+
+/** An S3 error worth another attempt: S3's 5xx (SlowDown, InternalError), a timeout, a dropped connection. */
+function isTransient(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.$retryable) return true;
+  if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  return ['RequestTimeout', 'TimeoutError'].includes(e?.name ?? '') || ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e?.code ?? '');
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -27,6 +41,27 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: string | Buffer, contentType = 'application/octet-stream'): Promise<void> {
     await this.s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /**
+   * One PutObject with the file as a stream: S3 needs the length up front, which the file's size
+   * gives. The SDK never retries a request whose body is a stream (it cannot read it again), so a
+   * transient failure (503 SlowDown, a reset connection) is retried here with the file opened afresh.
+   */
+  async putFile(key: string, path: string, contentType = 'application/octet-stream'): Promise<void> {
+    const { size } = await stat(path);
+    for (let attempt = 1; ; attempt++) {
+      const body = createReadStream(path);
+      try {
+        await this.s3.send(new (await s3Sdk()).PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }));
+        return;
+      } catch (err) {
+        if (attempt >= FILE_PUT_ATTEMPTS || !isTransient(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, FILE_PUT_BACKOFF_MS * 2 ** (attempt - 1)));
+      } finally {
+        body.destroy();
+      }
+    }
   }
 
   async delete(key: string): Promise<void> {

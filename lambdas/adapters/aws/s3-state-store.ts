@@ -3,12 +3,22 @@
  * accepted full roster (state/accepted-roster.json) and the kept snapshot of Coupa's users
  * (state/coupa-users.ndjson), which the next run refreshes with updated_at instead of reading all;
  * and a run's unfinished full read (state/reads/<runId>.ndjson) while continuations carry it on.
+ *
+ * A run's row outcomes are spooled to the Lambda's /tmp while it is planned (<tmp>/coupa-sync/<runId>/
+ * outcomes.jsonl), and each report format is written there row by row before it is uploaded: a
+ * million rejected rows are never a million objects, nor one 150 MB string, in memory.
  */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { RunReport } from '../../core/model';
-import { REPORT_CONTENT_TYPES, renderReport, type ReportFormat } from '../../core/report';
+import { REPORT_CONTENT_TYPES, renderReportChunks, type ReportFormat } from '../../core/report';
 import type { AcceptedRoster, ObjectStore, ReadCheckpointStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
+import { FsLineSpool } from '../local/fs-line-spool';
+import { writeChunks } from '../local/write-chunks';
 
 export const planKey = (runId: string) => `runs/${runId}/plan.json`;
 export const reportKey = (runId: string, format: ReportFormat = 'json') => `runs/${runId}/report.${format}`;
@@ -24,6 +34,10 @@ export const SNAPSHOT_KEY = 'state/coupa-users.ndjson';
 export const READ_CHECKPOINTS_PREFIX = 'state/reads/';
 export const readCheckpointKey = (runId: string) => `${READ_CHECKPOINTS_PREFIX}${runId}.ndjson`;
 
+async function mkdirFor(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+}
+
 function isMissing(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
@@ -35,11 +49,37 @@ async function readText(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Where the planner's temporary files go: /tmp in Lambda (the splitter's ephemeral storage). */
+export const DEFAULT_TEMP_DIR = join(tmpdir(), 'coupa-sync');
+
+/** A run id as a folder name (run ids are made of the file name and a hash: checked all the same). */
+function runFolder(tempDir: string, runId: string): string {
+  if (!/^[\w.-]+$/.test(runId) || runId === '.' || runId === '..') throw new Error(`not a run id: ${JSON.stringify(runId)}`);
+  return join(tempDir, runId);
+}
+
 export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStore {
+  /** The folder of the last spool handed out: a warm Lambda plans one run at a time, so it goes when the next run starts. */
+  private spooled?: string;
+
   constructor(
     private readonly objects: ObjectStore,
     private readonly bucket: string,
+    private readonly tempDir: string = DEFAULT_TEMP_DIR,
   ) {}
+
+  /**
+   * A fresh spool for the run in /tmp. An earlier invocation's file for the same run (a retried
+   * event on a warm Lambda) and the previous run's folder are removed first: /tmp outlives an
+   * invocation, and a spool of a million rows is ~200 MB.
+   */
+  outcomeSpool(runId: string): FsLineSpool {
+    const folder = runFolder(this.tempDir, runId);
+    if (this.spooled && this.spooled !== folder) rmSync(this.spooled, { recursive: true, force: true });
+    rmSync(join(folder, 'outcomes.jsonl'), { force: true });
+    this.spooled = folder;
+    return new FsLineSpool(join(folder, 'outcomes.jsonl'));
+  }
 
   private async readJson<T>(key: string): Promise<T | undefined> {
     try {
@@ -61,10 +101,27 @@ export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStor
   async saveReport(report: RunReport): Promise<string[]> {
     const locations: string[] = [];
     for (const format of REPORT_FILES) {
-      await this.objects.put(reportKey(report.runId, format), renderReport(report, format), REPORT_CONTENT_TYPES[format]);
+      await this.uploadReport(report, format);
       locations.push(`s3://${this.bucket}/${reportKey(report.runId, format)}`);
     }
     return locations;
+  }
+
+  /**
+   * One format written row by row to a file in /tmp (a spooled report reads its rows from the spool
+   * as it goes), then uploaded as a stream of known length (S3 needs it up front) and removed.
+   */
+  private async uploadReport(report: RunReport, format: ReportFormat): Promise<void> {
+    const path = join(runFolder(this.tempDir, report.runId), `report.${format}.${process.pid}.tmp`);
+    try {
+      await mkdirFor(path);
+      await writeChunks(path, renderReportChunks(report, format));
+      const key = reportKey(report.runId, format);
+      if (this.objects.putFile) await this.objects.putFile(key, path, REPORT_CONTENT_TYPES[format]);
+      else await this.objects.put(key, await readFile(path), REPORT_CONTENT_TYPES[format]);
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
   loadReport(runId: string): Promise<RunReport | undefined> {

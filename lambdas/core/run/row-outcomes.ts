@@ -87,7 +87,17 @@ export class RowOutcomes {
    */
   all(): RowOutcome[] {
     if (!this.spool) return this.list;
-    return [...this.rows(), ...[...this.absent.values()].map((a) => ({ row: 0, absent: true, ...a }))];
+    return [...this.recorded()];
+  }
+
+  /** What all() returns, one outcome at a time: a spooled run's rows are read from the spool as it goes. */
+  *recorded(): Iterable<RowOutcome> {
+    if (!this.spool) {
+      yield* this.list;
+      return;
+    }
+    yield* this.rows();
+    for (const a of this.absent.values()) yield { row: 0, absent: true, ...a };
   }
 
   /** Spooled: each row's latest outcome, in row order, read back from the spool. */

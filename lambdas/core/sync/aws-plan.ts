@@ -11,7 +11,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { SyncConfig } from '../config';
-import type { RunRef } from '../model';
+import type { RowOutcome, RunRef } from '../model';
 import type { StateDeps } from '../plan/read-coupa-state';
 import type { Clock, Notifier, ObjectStore, OutcomeLedger, ReadCheckpointStore, RecordQueue, RunStore, SnapshotStore, StoredPlan, UserDirectory, WaitingRun } from '../ports';
 import { HrFileError } from '../hr/read-hr-file';
@@ -130,6 +130,28 @@ async function readAll(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Settled outcomes per ledger object: a million rejected rows are 200 objects of ~1 MB, never one
+ * 150 MB body built in memory. The reporter reads every object of a run; a plan settles each row once,
+ * so the chunks' order among themselves does not matter.
+ */
+export const OUTCOMES_PER_RECORD = 5_000;
+
+async function recordInChunks(ledger: OutcomeLedger, run: RunRef, outcomes: Iterable<RowOutcome>): Promise<void> {
+  let chunk: RowOutcome[] = [];
+  let recorded = 0;
+  for (const outcome of outcomes) {
+    chunk.push(outcome);
+    if (chunk.length === OUTCOMES_PER_RECORD) {
+      await ledger.record(run, chunk);
+      recorded += chunk.length;
+      chunk = [];
+    }
+  }
+  // The rest, or the one (empty) call a plan that settled no row always made.
+  if (chunk.length > 0 || recorded === 0) await ledger.record(run, chunk);
+}
+
 /** What a planned file came to (the handler counts it): undefined when the run was planned before. */
 export interface PlanRunResult {
   status: StoredPlan['status'];
@@ -239,7 +261,7 @@ async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<Pla
   // by what approval does (the reporter waits for them once split.json says approvedAt). A plan-only
   // run records nothing: its report is written below, and its "created" rows were never applied
   // (the outcome metrics count what the ledger records).
-  if (!planned.dryRun) await deps.ledger.record(run, planned.outcomes.all());
+  if (!planned.dryRun) await recordInChunks(deps.ledger, run, planned.outcomes.recorded());
   await deps.queue(channel).send(changeMessages(run, planned.toApply));
 
   const details: ReportDetails = { status: planned.status, dryRun: planned.dryRun, mode: planned.mode, guards: planned.guards, ...(planned.reason ? { reason: planned.reason } : {}) };
