@@ -22,6 +22,17 @@ export interface ObjectStore {
   delete?(key: string): Promise<void>;
 }
 
+/**
+ * The logins the csv-batcher settled (delivered in a file, or rejected) per run, for the managers
+ * created or reactivated in a run: a report in another batch waits until its manager is in here.
+ */
+export interface SettledLogins {
+  /** Every login settled so far in the run, lower-cased. */
+  settled(runId: string): Promise<Set<string>>;
+  /** Records one batch's settled logins; `tag` names the batch, so a retried batch overwrites its record. */
+  add(runId: string, tag: string, logins: string[]): Promise<void>;
+}
+
 /** Sends change messages to a queue, in batches the adapter sizes itself. */
 export interface RecordQueue {
   send(messages: ChangeMessage[]): Promise<void>;

@@ -149,8 +149,12 @@ export class CsvDelivery extends Construct {
       },
     });
     const role = batcher.role;
-    // The files, their pending manifests, and row outcomes: nothing else in outbox/ or runs/.
-    grantObjectWriteTo(role, bucket, [KEY_PATTERN.importFiles, `${PREFIX.pendingManifests}*`, KEY_PATTERN.outcomes]);
+    // The files, their pending manifests, row outcomes, and the managers each batch settled (which
+    // it lists and reads back, for reports in other batches: core/csv/manager-order.ts): nothing else
+    // in outbox/ or runs/.
+    grantObjectWriteTo(role, bucket, [KEY_PATTERN.importFiles, `${PREFIX.pendingManifests}*`, KEY_PATTERN.outcomes, KEY_PATTERN.csvSettled]);
+    grantObjectRead(role, bucket, KEY_PATTERN.csvSettled.slice(0, -1));
+    grantList(role, bucket, KEY_PATTERN.csvSettled.slice(0, -1));
     grantPublish(role, alerts.topic, alerts.key);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['transfer:StartFileTransfer'], resources: [this.connector.attrArn] }),
@@ -158,6 +162,7 @@ export class CsvDelivery extends Construct {
     acknowledgeObjectGrant(role, bucket, KEY_PATTERN.importFiles, 'Writes only the user-import files (names carry time and batch).');
     acknowledgePrefixGrant(role, bucket, PREFIX.pendingManifests, 'Writes the manifest of each file it sends, pending its verdict.');
     acknowledgeObjectGrant(role, bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
+    acknowledgeObjectGrant(role, bucket, KEY_PATTERN.csvSettled, "Reads and writes only the managers each csv batch settled, under each run's csv-settled/.");
 
     const batchSize = config.csv.batchSize;
     // SQS allows more than 10 messages per batch only with a batching window of at least 1 s.

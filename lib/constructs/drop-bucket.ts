@@ -59,6 +59,8 @@ export const KEY_PATTERN = {
   breakerTallies: `${PREFIX.runs}*/breaker/*`,
   /** What the api-consumer lists (grantList adds the `*`): runs/<runId>/breaker… */
   breakerList: `${PREFIX.runs}*/breaker`,
+  /** The managers each csv batch settled in a run: runs/<runId>/csv-settled/<batchTag>.json (S3SettledLogins). */
+  csvSettled: `${PREFIX.runs}*/csv-settled/*`,
 } as const;
 
 export class DropBucket extends Construct {

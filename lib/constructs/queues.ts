@@ -8,6 +8,10 @@ import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { API_REDRIVE_BACKSTOP } from '../../lambdas/adapters/aws/api-consumer-limits';
+// Defined beside the batcher's bounded wait for managers, which stays 2 receives below the csv queue's (manager-order.ts).
+import { MIN_CSV_RECEIVE_COUNT } from '../../lambdas/core/csv/manager-order';
+
+export { MIN_CSV_RECEIVE_COUNT };
 
 export interface QueuesProps {
   /** api.maxReceiveCount: genuine failed attempts (the api-consumer counts them), and the csv queue's deliveries. */
@@ -20,12 +24,6 @@ export interface QueuesProps {
 
 const RETENTION = Duration.days(14);
 
-/**
- * AWS advises a maxReceiveCount of at least 5 for a queue Lambda polls, so a row never dead-letters
- * only because its batch met a throttle (the batcher's reserved concurrency equals its pollers, so
- * that should not happen, but the account's concurrency can still run out).
- */
-export const MIN_CSV_RECEIVE_COUNT = 5;
 
 export class SyncQueues extends Construct {
   readonly api: sqs.Queue;

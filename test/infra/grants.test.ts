@@ -8,7 +8,7 @@ import { outcomesPrefix } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import { MANIFEST_PREFIX } from '../../lambdas/adapters/aws/s3-manifest-store';
 import { OUTBOX_PREFIX } from '../../lambdas/adapters/aws/transfer-file-drop';
 import { importFileName } from '../../lambdas/core/csv/file-splitter';
-import { breakerTallyPrefix, breakerVerdictKey, heldMarkerKey, pendingMarkerKey, splitKey } from '../../lambdas/core/sync/run-layout';
+import { breakerTallyPrefix, breakerVerdictKey, csvSettledPrefix, heldMarkerKey, pendingMarkerKey, splitKey } from '../../lambdas/core/sync/run-layout';
 import { planKey, reportKey } from '../../lambdas/adapters/aws/s3-state-store';
 import { KEY_PATTERN, PREFIX } from '../../lib/constructs/drop-bucket';
 import { infraTestConfig, synthStack } from './synth';
@@ -56,9 +56,11 @@ describe('narrowed grants (what each role may do in the bucket)', () => {
     });
   });
 
-  it('csv-batcher writes only user-import files, their pending manifests and row outcomes', () => {
+  it('csv-batcher writes only user-import files, their pending manifests, row outcomes and the managers it settled (listed and read back)', () => {
     expect(s3Grants('CsvChannelBatcherRole')).toEqual({
-      's3:PutObject': ['outbox/manifests/pending/*', 'outbox/users_*.csv', 'runs/*/outcomes/*'],
+      's3:GetObject': ['runs/*/csv-settled/*'],
+      's3:ListBucket': ['runs/*/csv-settled/*'],
+      's3:PutObject': ['outbox/manifests/pending/*', 'outbox/users_*.csv', 'runs/*/csv-settled/*', 'runs/*/outcomes/*'],
     });
   });
 
@@ -94,6 +96,18 @@ describe('the patterns follow the adapters\' key layout', () => {
     expect(listed.test(breakerVerdictKey(runId).replace(/\.json$/, ''))).toBe(true);
     for (const key of [`${outcomesPrefix(runId)}x.json`, reportKey(runId, 'json'), planKey(runId)]) {
       expect({ key, matches: verdicts.test(key) || tallies.test(key) }).toEqual({ key, matches: false });
+    }
+  });
+
+  it("a run's settled csv managers match KEY_PATTERN.csvSettled (and the listed prefix); its outcomes, breaker and report do not", () => {
+    // Prepare
+    const runId = 'Workday_export-0123456789ab';
+    const settled = iamGlob(KEY_PATTERN.csvSettled);
+    // Assess
+    expect(settled.test(`${csvSettledPrefix(runId)}0bd792ea.json`)).toBe(true);
+    expect(settled.test(csvSettledPrefix(runId))).toBe(true);
+    for (const key of [`${outcomesPrefix(runId)}x.json`, breakerVerdictKey(runId), reportKey(runId, 'json'), planKey(runId), 'runs/pending/x']) {
+      expect({ key, matches: settled.test(key) }).toEqual({ key, matches: false });
     }
   });
 

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StartFileTransferCommand, TransferClient } from '@aws-sdk/client-transfer';
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
@@ -19,6 +20,7 @@ const s3Mock = mockClient(S3Client);
 const transferMock = mockClient(TransferClient);
 const smMock = mockClient(SecretsManagerClient);
 const snsMock = mockClient(SNSClient);
+const sqsMock = mockClient(SQSClient);
 
 let coupa: RunningEmulator;
 let incomingDir: string;
@@ -64,6 +66,7 @@ beforeEach(() => {
   transferMock.reset();
   smMock.reset();
   snsMock.reset();
+  sqsMock.reset();
   objects = fakeS3Bucket(s3Mock);
   // Transfer Family, simulated: the staged outbox file lands in the emulator's /Incoming/Users folder.
   transferMock.on(StartFileTransferCommand).callsFake(async (input) => {
@@ -119,6 +122,55 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
     expect(coupa.users().find((u) => u.login === 'csv.new')).toMatchObject({ email: 'csv.new@example.com' });
     expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/done/'))).toHaveLength(2);
     expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(0);
+  });
+
+  it('batcher hands back a report whose new manager the queue put in a later batch, so Coupa loads the manager first (issue 7)', async () => {
+    // Prepare: one run creates csv.boss (level 0) and csv.report under it (level 1); the standard queue hands out the report's batch first.
+    const hire = (login: string, row: number, level: number, manager?: string) =>
+      changeMessage(
+        plannedChange({
+          rows: [row],
+          login,
+          kind: 'create',
+          level,
+          send: { active: true, email: `${login}@example.com`, firstname: 'Csv', lastname: 'Hire', ...(manager ? { manager } : {}) },
+          ...(manager ? { dependsOn: manager } : {}),
+        }),
+        'hr-csv-order',
+        'incoming/csv/hr.csv',
+      );
+    const boss = hire('csv.boss', 3, 0);
+    const report = hire('csv.report', 2, 1, 'csv.boss');
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
+
+    // Act 1: the report's batch, before its manager was settled.
+    const first = await batcher(sqsEvent(sqsRecord('m-report', report, 'csv')), lambdaContext('csv-batcher'));
+    // Assess 1: handed back with a one-minute visibility, no file sent.
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-report' }] });
+    expect(transferMock.commandCalls(StartFileTransferCommand)).toHaveLength(0);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/csv', Entries: [{ Id: '0', ReceiptHandle: 'rh-m-report', VisibilityTimeout: 60 }] },
+    ]);
+
+    // Act 2: the manager's batch; then the report comes back (second receive).
+    const second = await batcher(sqsEvent(sqsRecord('m-boss', boss, 'csv')), lambdaContext('csv-batcher'));
+    await new Promise((r) => setTimeout(r, 5)); // the next batch's files are named at a later millisecond, as in real time
+    const third = await batcher(sqsEvent(sqsRecord('m-report', report, 'csv', 2)), lambdaContext('csv-batcher'));
+    await coupa.processIncoming();
+    await poller(scheduled, lambdaContext('poller'));
+
+    // Assess 2: the manager's record, the files in manager-then-report order, and both applied in Coupa.
+    expect([second, third]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(JSON.parse(objects.get([...objects.keys()].find((k) => k.startsWith('runs/hr-csv-order/csv-settled/'))!)!.toString('utf8'))).toEqual({ logins: ['csv.boss'] });
+    const sentFiles = transferMock.commandCalls(StartFileTransferCommand).map((c) => c.args[0].input.SendFilePaths![0].split('/').pop()!);
+    expect(sentFiles).toHaveLength(2);
+    expect([...sentFiles].sort()).toEqual(sentFiles);
+    expect(outcomes().sort()).toEqual([
+      ['csv.boss', 'applied'],
+      ['csv.report', 'applied'],
+    ]);
+    const bossId = coupa.users().find((u) => u.login === 'csv.boss')!.id;
+    expect(coupa.users().find((u) => u.login === 'csv.report')).toMatchObject({ manager: expect.objectContaining({ id: bossId }) });
   });
 
   it('batcher fails the batch when the transfer cannot start, so SQS redelivers it', async () => {

@@ -11,11 +11,12 @@
 import { createHash } from 'node:crypto';
 import type { SyncConfig } from '../config';
 import { isProtectedLogin, type ChangeMessage, type RowOutcome, type RunRef } from '../model';
-import type { Clock, FileDrop, Notifier, OutcomeLedger } from '../ports';
+import type { Clock, FileDrop, Notifier, OutcomeLedger, SettledLogins } from '../ports';
 import { resultOf, rowOutcomesOf } from '../apply/outcomes';
 import { byRun, notifyFailures } from '../sync/notify';
 
 import { importFileName, planImportFiles } from './file-splitter';
+import { deliveryWarningsOf, holdForManagers, managerWaitReceives, receivedOf, settledManagers } from './manager-order';
 import type { CsvManifest, CsvManifestRow, ManifestStore } from './manifest';
 import { DEFAULT_HEADER_NAMES, type ImportColumn } from './user-import-format';
 import { importRowOf, type ImportRow } from './user-import-row';
@@ -32,7 +33,7 @@ export interface CsvBatchDeps {
 }
 
 /** Short, stable id of a batch's content: two batches sent in the same millisecond get different names. */
-function batchTag(messages: ChangeMessage[]): string {
+export function batchTag(messages: ChangeMessage[]): string {
   const hash = createHash('sha256');
   for (const m of messages) hash.update(`${m.runId}:${m.change.login}\n`);
   return hash.digest('hex').slice(0, 8);
@@ -104,6 +105,29 @@ export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps
   return manifests;
 }
 
+/**
+ * deliverCsvBatch, with managers first across batches (manager-order.ts): a change whose manager
+ * (created or reactivated in its run) is neither in this batch nor settled by an earlier one is
+ * not sent but returned in `waiting`, for the caller to hand back to the queue. The logins of the
+ * managers this batch settled are recorded only once its files went (a failed delivery throws and
+ * records nothing), so no report can pass its manager.
+ * `receiveCount`: each message's SQS receive count, which bounds the wait (managerWaitReceives).
+ */
+export async function deliverInManagerOrder(
+  batch: ChangeMessage[],
+  deps: CsvBatchDeps & { settledLogins: SettledLogins },
+  times: { queuedAt?: ReadonlyMap<ChangeMessage, number>; receiveCount?: ReadonlyMap<ChangeMessage, number> } = {},
+): Promise<{ sent: CsvManifest[]; waiting: ChangeMessage[] }> {
+  const waitReceives = managerWaitReceives(deps.config.api.maxReceiveCount);
+  const { ready, waiting } = await holdForManagers(batch, deps.settledLogins, (m) => times.receiveCount?.get(m) ?? 1, waitReceives);
+  if (ready.length === 0) return { sent: [], waiting };
+  const queuedAt = times.queuedAt && new Map(ready.map((m) => [m, times.queuedAt!.get(receivedOf(m)) ?? 0]));
+  const sent = await deliverCsvBatch(ready, deps, queuedAt);
+  const tag = batchTag(ready);
+  for (const [runId, logins] of settledManagers(ready)) await deps.settledLogins.add(runId, tag, logins);
+  return { sent, waiting };
+}
+
 /** What a delivered file holds, line by line, for the read-back to map Coupa's verdict to HR rows. */
 export function manifestOf(
   fileName: string,
@@ -125,6 +149,9 @@ export function manifestOf(
 function manifestRows(m: Pick<ChangeMessage, 'runId' | 'file' | 'change'>, line: number): CsvManifestRow[] {
   const run = { runId: m.runId, file: m.file };
   const deactivate = m.change.kind === 'deactivate';
-  if (m.change.rows.length === 0) return [{ line, run, row: 0, login: m.change.login, deactivate, absent: true }];
-  return m.change.rows.map((row) => ({ line, run, row, login: m.change.login, deactivate }));
+  // Only the batcher's own warnings: the planner's are in the run's plan already.
+  const added = deliveryWarningsOf(m.change);
+  const warnings = added ? { warnings: added } : {};
+  if (m.change.rows.length === 0) return [{ line, run, row: 0, login: m.change.login, deactivate, absent: true, ...warnings }];
+  return m.change.rows.map((row) => ({ line, run, row, login: m.change.login, deactivate, ...warnings }));
 }

@@ -1,5 +1,6 @@
 /** The CSV channel: Coupa user-import files to sFTP /Incoming/Users, and their results read back. */
-export { deliverCsvBatch, inChangeOrder, type CsvBatchDeps } from './batcher';
+export { deliverCsvBatch, deliverInManagerOrder, inChangeOrder, type CsvBatchDeps } from './batcher';
+export { holdForManagers, managerWaitReceives, MIN_CSV_RECEIVE_COUNT } from './manager-order';
 export { collectCsvResults, outcomesOf, type CsvResultsDeps, type CsvResultsOptions } from './results';
 export { createMemoryManifestStore, type CsvManifest, type CsvManifestRow, type ManifestStore } from './manifest';
 export {

@@ -14,6 +14,8 @@ export interface CsvManifestRow {
   deactivate: boolean;
   /** A full-roster absentee (row 0): its outcome is listed under the report's absentees. */
   absent?: boolean;
+  /** What the batcher changed in the row on its way (e.g. a manager that did not arrive in time): added to its outcome. */
+  warnings?: string[];
 }
 
 export interface CsvManifest {

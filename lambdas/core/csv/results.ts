@@ -68,8 +68,9 @@ export function outcomesOf(manifest: CsvManifest, result: DataFileSourceResult):
   return manifest.rows.map((r: CsvManifestRow): RowOutcome => {
     const errors = [...(byLine.get(r.line) ?? []), ...unplaced];
     const absent = r.absent ? { absent: true } : {};
-    if (errors.length > 0) return { row: r.row, login: r.login, outcome: 'failed', errors, ...absent };
-    return { row: r.row, login: r.login, outcome: r.deactivate ? 'deactivated' : 'applied', ...absent };
+    const warnings = r.warnings?.length ? { warnings: r.warnings } : {};
+    if (errors.length > 0) return { row: r.row, login: r.login, outcome: 'failed', errors, ...absent, ...warnings };
+    return { row: r.row, login: r.login, outcome: r.deactivate ? 'deactivated' : 'applied', ...absent, ...warnings };
   });
 }
 

@@ -24,3 +24,5 @@ export const CONTINUE_PREFIX = 'continue/';
 export const continueKey = (runId: string) => `${CONTINUE_PREFIX}${runId}`;
 /** Created once per continuation step: of two deliveries of one continuation event, one carries on. */
 export const continuationGateKey = (runId: string, step: number) => `runs/${runId}/continuations/${step}.json`;
+/** The logins each csv batch settled in a run (S3SettledLogins): runs/<runId>/csv-settled/<batchTag>.json. */
+export const csvSettledPrefix = (runId: string) => `runs/${runId}/csv-settled/`;

@@ -1,0 +1,34 @@
+/**
+ * SettledLogins on S3: one small object per batch and run, runs/<runId>/csv-settled/<batchTag>.json
+ * = {"logins":[…]}, so two batchers never write the same object (a retried batch rewrites its own).
+ * Read only when a batch holds a report whose manager is not in it: one LIST of the run's prefix and
+ * a GET per settled batch of managers (few: only creates and reactivations are recorded).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore, SettledLogins } from '../../core/ports';
+import { csvSettledPrefix } from '../../core/sync/run-layout';
+import { listKeys } from './s3-list';
+
+export class S3SettledLogins implements SettledLogins {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly objects: ObjectStore,
+  ) {}
+
+  async settled(runId: string): Promise<Set<string>> {
+    const logins = new Set<string>();
+    for (const key of await listKeys(this.s3, this.bucket, csvSettledPrefix(runId))) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await this.objects.get(key)) chunks.push(Buffer.from(chunk));
+      const record = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { logins?: string[] };
+      for (const login of record.logins ?? []) logins.add(login.toLowerCase());
+    }
+    return logins;
+  }
+
+  async add(runId: string, tag: string, logins: string[]): Promise<void> {
+    if (logins.length === 0) return;
+    await this.objects.put(`${csvSettledPrefix(runId)}${tag}.json`, JSON.stringify({ logins: logins.map((l) => l.toLowerCase()) }), 'application/json');
+  }
+}
