@@ -62,6 +62,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
       reportAgain,
     });
     if (result.breakerProblem) logger.warn('circuit breaker tally not updated', { problem: result.breakerProblem });
+    if (result.reportAgainProblem) logger.error('redriven run not reported again', { problem: result.reportAgainProblem });
     // Only genuine failed attempts count toward api.maxReceiveCount (see retry-budget.ts).
     const { handBack: retry, deadLettered, problems } = result.failedAttempts.size
       ? await spendRetryBudget(result.retry, result.failedAttempts, {

@@ -296,6 +296,8 @@ export interface WaitingRun {
   arrivedAt: string;
   /** Set once the "still waiting" alert went out. */
   alertedAt?: string;
+  /** Times the reporter started it again after its planner died or failed (bounded: see MAX_LINE_RESTARTS). */
+  restarts?: number;
 }
 
 /** Who writes to Coupa now: one run (or approval) of the bucket at a time. */

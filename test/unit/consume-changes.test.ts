@@ -84,4 +84,24 @@ describe('consumeChanges', () => {
     expect(result.retry).toEqual([again, first]);
     expect([...result.failedAttempts].map(([m, reason]) => [m.change.login, reason])).toEqual([['lookup.again', 'lookup timed out']]);
   });
+
+  it('keeps a redriven change\'s outcome when its run cannot be marked to be reported again, instead of replaying the batch', async () => {
+    // Prepare: a change redriven from the DLQ (Coupa changed the user since the plan: it settles `skipped`); marking its run fails (S3 trouble)
+    const directory = new FakeDirectory(new Map([['ada', coupaUser({ id: '7', login: 'ada' })]]));
+    const change = plannedChange({ login: 'ada', id: '7', send: { lastname: 'Redriven' } });
+    const outcomes = ledger();
+    // Act
+    const result = await consumeChanges([{ message: changeMessage(change, 'run-9'), receiveCount: 1, redriven: true }], {
+      directory,
+      ledger: outcomes,
+      maxInFlight: 8,
+      reportAgain: async () => {
+        throw new Error('S3 503');
+      },
+    });
+    // Assess: settled and recorded once, nothing handed back, the problem said
+    expect(result.retry).toEqual([]);
+    expect(result.reportAgainProblem).toBe('run run-9 not marked for a new report: S3 503');
+    expect(outcomes.entries.map((e) => [e.run.runId, e.outcomes[0].login, e.outcomes[0].outcome])).toEqual([['run-9', 'ada', 'skipped']]);
+  });
 });

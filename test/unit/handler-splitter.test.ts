@@ -213,6 +213,19 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
     expect(objects.keysUnder('runs/pending/')).toEqual([]);
   });
 
+  it('refuses such a file at once, without waiting behind a run that holds the turn', async () => {
+    // Prepare: another run of the bucket is applying (it holds the turn and has queued changes).
+    const other = { key: '2026-11-29T00:00:00.000Z-plan-other-000000000001', runId: 'other-000000000001', at: new Date().toISOString() };
+    objects.putVersion('runs/turn.json', Buffer.from(JSON.stringify(other)), 'application/json');
+    objects.putVersion(`runs/pending/${other.runId}`, Buffer.from('{}'), 'application/json');
+    const { event } = drop('incoming/csv/hr.csv', csv(...newUsers(3)));
+    // Act
+    await handler(event, lambdaContext('splitter'));
+    // Assess: the alert went out now; the file never entered the line
+    expect(published().map((p) => p.Subject)).toEqual(['Coupa user sync: incoming/csv/hr.csv was not processed']);
+    expect(objects.keysUnder('runs/waiting/')).toEqual([]);
+  });
+
   it('reports a file it cannot read instead of retrying it, queues nothing, and says so once even if the event comes again 20 minutes later', async () => {
     // Prepare: no login column at all.
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });

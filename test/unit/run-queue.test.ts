@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Notification, WaitingRun } from '../../lambdas/core/ports';
-import { RunLine, STALE_TURN_MS, advanceLine, runQueueKey } from '../../lambdas/core/sync/run-queue';
+import { MAX_LINE_RESTARTS, RunLine, STALE_TURN_MS, advanceLine, runQueueKey } from '../../lambdas/core/sync/run-queue';
 import { MemoryRunTurnStore } from '../support/memory-run-turns';
 
 const T0 = Date.parse('2026-11-29T01:00:00.000Z');
@@ -159,6 +159,33 @@ describe('the reporter moves the line (advanceLine)', () => {
     // Assess: A is still the oldest: it is retried before B
     expect(moved).toEqual({ released: a.run.runId, started: a.run.runId, alerted: [] });
     expect(turns.started).toEqual([runQueueKey(a)]);
+  });
+
+  it('starts a run whose planning keeps failing again only MAX_LINE_RESTARTS times, then drops it with one alert and starts the next', async () => {
+    // Prepare: A's planner fails every time (claim "failed"); B waits behind it
+    const { turns, line, advance, clock, alerts } = setup();
+    const [a, b] = [entry('a', 0), entry('b', 1)];
+    await line.waitTurn(a);
+    await line.waitTurn(b);
+    const failAgain = async () => {
+      // What the planner does on runs/start/<key>: its entry (as the reporter left it) takes the turn, and fails.
+      await line.waitTurn((await turns.entry(runQueueKey(a)))!);
+      turns.claims.set(a.run.runId, { state: 'failed', at: clock.now().toISOString() });
+      clock.at += 5 * MINUTE;
+    };
+    turns.claims.set(a.run.runId, { state: 'failed', at: new Date(T0).toISOString() });
+    // Act: the reporter's passes, each after another failure
+    const passes = [];
+    for (let i = 0; i < MAX_LINE_RESTARTS; i++) {
+      passes.push(await advance());
+      await failAgain();
+    }
+    const last = await advance();
+    // Assess: restarted MAX_LINE_RESTARTS times, then dropped; B starts; one alert names A's file
+    expect(passes.map((p) => p.started)).toEqual(Array(MAX_LINE_RESTARTS).fill(a.run.runId));
+    expect(last).toEqual({ released: a.run.runId, dropped: a.run.runId, started: b.run.runId, alerted: [] });
+    expect((await turns.waiting()).map((w) => w.key)).toEqual([runQueueKey(b)]);
+    expect(alerts.map((n) => [n.kind, n.subject])).toEqual([['file-rejected', 'Coupa user sync: incoming/a.csv could not be planned']]);
   });
 
   it('alerts once for a run waiting longer than reports.reportAfterHours, naming the run it waits for', async () => {

@@ -44,6 +44,8 @@ export interface ConsumeResult {
   applied: number;
   /** The shared breaker's tally could not be updated after the batch (S3 trouble): the next batch of the run counts again. */
   breakerProblem?: string;
+  /** A run with a redriven change settled could not be marked to be reported again (S3 trouble). */
+  reportAgainProblem?: string;
 }
 
 
@@ -140,6 +142,14 @@ export async function consumeChanges(batch: QueuedChange[], deps: ConsumeDeps): 
   }
   const settledRedriven = batch.filter((b) => b.redriven && !result.retry.includes(b.message)).map((b) => b.message);
   const runs = new Map(settledRedriven.map((m) => [m.runId, { runId: m.runId, file: m.file }]));
-  for (const run of runs.values()) await deps.reportAgain?.(run);
+  for (const run of runs.values()) {
+    try {
+      await deps.reportAgain?.(run);
+    } catch (err) {
+      // The outcomes are recorded and the breaker tallied: throwing would replay the whole batch
+      // (Coupa writes and tallies again). The run's report simply lacks the redriven rows' new outcome.
+      result.reportAgainProblem = `run ${run.runId} not marked for a new report: ${(err as Error).message}`;
+    }
+  }
   return result;
 }

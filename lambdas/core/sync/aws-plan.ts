@@ -178,6 +178,10 @@ export async function planRun(request: PlanRequest, deps: AwsPlanDeps): Promise<
   }
   let planned: PlanRunResult;
   try {
+    // Refused like an unreadable file (claimed as rejected, one alert), before it could wait for a
+    // turn only to be refused: retrying cannot make the channel appear.
+    const undeployed = undeployedChannelReason(request.channel, deps.config);
+    if (undeployed) throw new HrFileError(run.file, undeployed);
     // A continuation carries on a run that holds its turn already.
     if (line && request.continuation === undefined && !(await line.waitTurn(entry))) {
       await deps.objects.put(claimKey(run.runId), claimBody(run, request.version, 'waiting', deps), 'application/json');
@@ -238,9 +242,6 @@ async function giveUp(request: PlanRequest, abandoned: ReadAbandoned, deps: AwsP
 
 async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<PlanRunResult> {
   const { run, channel } = request;
-  // Refused like an unreadable file (claimed as rejected, one alert): retrying cannot make the channel appear.
-  const undeployed = undeployedChannelReason(channel, deps.config);
-  if (undeployed) throw new HrFileError(run.file, undeployed);
   const { readTimeLeft, continuation } = request;
   const checkpoints = deps.checkpoints;
   const fullRead =

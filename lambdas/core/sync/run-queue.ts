@@ -26,6 +26,13 @@ export const LOST_CONTINUATION_MS = 7 * 3_600_000;
 /** The entry's key in the line: sorts by arrival; a run's plan and its approval are two entries. */
 export const runQueueKey = (entry: WaitingRun): string => `${entry.arrivedAt}-${entry.action}-${entry.run.runId}`;
 
+/**
+ * Times a run whose planner died or failed (after Lambda's own two retries of its event) is started
+ * again before it leaves the line with an alert: a failure that repeats (a bug, a file too large for
+ * the planner) must not re-plan for ever nor hold back every later run of the bucket.
+ */
+export const MAX_LINE_RESTARTS = 2;
+
 /** A turn taken this long ago by a run that is not applying: its planner died (a Lambda lives 15 minutes). */
 export const STALE_TURN_MS = 16 * 60_000;
 
@@ -105,6 +112,8 @@ export interface AdvanceLineResult {
   started?: string;
   /** Runs alerted as waiting too long (once each). */
   alerted: string[];
+  /** A run (or approval) whose planner kept failing: it left the line, with an alert. */
+  dropped?: string;
 }
 
 /** The reporter's part, after its reports: pass a finished turn on, start the next, alert on long waits. */
@@ -112,7 +121,7 @@ export async function advanceLine(deps: AdvanceLineDeps): Promise<AdvanceLineRes
   const { turns, clock } = deps;
   const result: AdvanceLineResult = { alerted: [] };
   let holder = await turns.holder();
-  const line = await turns.waiting();
+  let line = await turns.waiting();
   if (holder && !(await turns.pending(holder.runId))) {
     // Not applying: its report is written (the reporter closed it), or it never got to queue. One
     // whose entry is still in line may still be planning (or approving).
@@ -121,6 +130,8 @@ export async function advanceLine(deps: AdvanceLineDeps): Promise<AdvanceLineRes
       await turns.release();
       result.released = holder.runId;
       holder = undefined;
+      // Still in line: its planner died or failed. Started again (it is the oldest), a few times only.
+      if (inLine) line = await restartOrDrop(inLine, line, deps, result);
     }
   }
   if (!holder && line.length > 0) {
@@ -135,6 +146,35 @@ export async function advanceLine(deps: AdvanceLineDeps): Promise<AdvanceLineRes
     result.alerted.push(entry.run.runId);
   }
   return result;
+}
+
+/** The line after a failed entry is counted for one more start, or dropped (with one alert) past MAX_LINE_RESTARTS. */
+async function restartOrDrop(
+  failed: { key: string; entry: WaitingRun },
+  line: Array<{ key: string; entry: WaitingRun }>,
+  deps: AdvanceLineDeps,
+  result: AdvanceLineResult,
+): Promise<Array<{ key: string; entry: WaitingRun }>> {
+  const restarts = (failed.entry.restarts ?? 0) + 1;
+  if (restarts > MAX_LINE_RESTARTS) {
+    await deps.turns.leave(failed.key);
+    const what = failed.entry.action === 'approve' ? `the approval of run ${failed.entry.run.runId}` : `run ${failed.entry.run.runId}`;
+    await deps.notifier.publish({
+      kind: 'file-rejected',
+      severity: 'failure',
+      subject: `Coupa user sync: ${failed.entry.run.file} could not be planned`,
+      message:
+        `${failed.entry.run.file}: ${what} failed ${MAX_LINE_RESTARTS + 1} times (each with Lambda's retries) and left the line, ` +
+        'so the runs after it go on. Nothing of it was queued after the failure. Find the error in the splitter logs ' +
+        '(or the SplitFailedEvents queue), fix it, and upload the file again (or write approvals/<runId> again).',
+      run: failed.entry.run,
+    });
+    result.dropped = failed.entry.run.runId;
+    return line.filter((w) => w.key !== failed.key);
+  }
+  const entry = { ...failed.entry, restarts };
+  await deps.turns.update(failed.key, entry);
+  return line.map((w) => (w.key === failed.key ? { key: w.key, entry } : w));
 }
 
 /**
