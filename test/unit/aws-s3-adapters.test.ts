@@ -242,6 +242,21 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
     expect(readdirSync(temp)).toEqual(['hr-2']);
   });
 
+  it('closes the last spool\'s file when the next one is handed out, though nothing read it (a suspended plan): no deleted file stays open', () => {
+    // Prepare: enough lines for the spool to open its file and write (it buffers 64 KiB)
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp);
+    const before = openFiles();
+    const spool = state.outcomeSpool('hr-1');
+    for (let i = 0; i < 2_000; i++) spool.append(`{"row":${i},"outcome":"rejected","errors":["${'x'.repeat(60)}"]}`);
+    const whileWriting = openFiles();
+    // Act: the next run's spool (the first was never read)
+    state.outcomeSpool('hr-2');
+    // Assess
+    expect(whileWriting).toBe(before + 1);
+    expect(openFiles()).toBe(before);
+  });
+
   it('refuses a run id that is not a folder name', () => {
     // Prepare
     const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp);

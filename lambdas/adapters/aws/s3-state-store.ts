@@ -61,6 +61,7 @@ function runFolder(tempDir: string, runId: string): string {
 export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStore {
   /** The folder of the last spool handed out: a warm Lambda plans one run at a time, so it goes when the next run starts. */
   private spooled?: string;
+  private lastSpool?: FsLineSpool;
 
   constructor(
     private readonly objects: ObjectStore,
@@ -75,10 +76,14 @@ export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStor
    */
   outcomeSpool(runId: string): FsLineSpool {
     const folder = runFolder(this.tempDir, runId);
+    // The last spool may still hold its file open (a read suspended before the report): close it
+    // first, or the deleted file's space stays taken.
+    this.lastSpool?.close();
     if (this.spooled && this.spooled !== folder) rmSync(this.spooled, { recursive: true, force: true });
     rmSync(join(folder, 'outcomes.jsonl'), { force: true });
     this.spooled = folder;
-    return new FsLineSpool(join(folder, 'outcomes.jsonl'));
+    this.lastSpool = new FsLineSpool(join(folder, 'outcomes.jsonl'));
+    return this.lastSpool;
   }
 
   private async readJson<T>(key: string): Promise<T | undefined> {

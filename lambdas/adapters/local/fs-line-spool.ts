@@ -84,6 +84,16 @@ export class FsLineSpool implements LineSpool {
     while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
   }
 
+  /**
+   * Lets go of the file without reading it (a plan suspended or failed before its report): an open
+   * handle would keep a deleted spool's disk space (Lambda's /tmp outlives the invocation).
+   */
+  close(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.closeWriter();
+  }
+
   private closeWriter(): void {
     if (this.fd === undefined) return;
     closeSync(this.fd);
