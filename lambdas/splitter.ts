@@ -99,7 +99,7 @@ export const handler = middy<S3Event>()
           channel,
           dryRun: file.startsWith(PLAN_PREFIX),
           readTimeLeft: readUntil,
-          ...(continued ? { continuation: continued.step } : {}),
+          ...(continued ? { continuation: continued.step, continuationRequestedAt: continued.requestedAt } : {}),
           ...arrival,
         };
         const planned = await planRunInAws(request, deps);

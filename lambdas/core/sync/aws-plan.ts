@@ -55,6 +55,8 @@ export interface PlanRequest {
   readTimeLeft?: () => number;
   /** The continuation step this invocation carries on (a `continue/<runId>` event). */
   continuation?: number;
+  /** When that continuation was asked for (its request's `requestedAt`): names the step's gate. */
+  continuationRequestedAt?: string;
   /** When S3 saw the file (the line of runs is ordered by it). */
   arrivedAt?: string;
   /** Its turn came after it waited in the line (a runs/start/ event). */
@@ -109,11 +111,11 @@ async function claim(run: RunRef, version: string | undefined, deps: AwsPlanDeps
  * two deliveries wins the step's gate), or when this step's attempt failed or died. An event of an
  * earlier step, or of a run planned meanwhile, is ignored.
  */
-async function claimContinuation(run: RunRef, version: string | undefined, step: number, deps: AwsPlanDeps): Promise<boolean> {
+async function claimContinuation(run: RunRef, version: string | undefined, step: number, requestedAt: string, deps: AwsPlanDeps): Promise<boolean> {
   const earlier = JSON.parse(await readAll(await deps.objects.get(claimKey(run.runId)))) as { state: ClaimState; at: string; step?: number };
   if (earlier.step !== step) return false;
   const died = earlier.state === 'planning' && deps.clock.now().getTime() - Date.parse(earlier.at) > STALE_CLAIM_MS;
-  const waiting = earlier.state === 'continuing' && (await deps.objects.create(continuationGateKey(run.runId, step), JSON.stringify({ step, at: deps.clock.now().toISOString() })));
+  const waiting = earlier.state === 'continuing' && (await deps.objects.create(continuationGateKey(run.runId, step, requestedAt), JSON.stringify({ step, at: deps.clock.now().toISOString() })));
   if (!waiting && earlier.state !== 'failed' && !died) return false;
   await deps.objects.put(claimKey(run.runId), claimBody(run, version, 'planning', deps, step), 'application/json');
   return true;
@@ -169,7 +171,7 @@ export async function planRun(request: PlanRequest, deps: AwsPlanDeps): Promise<
   const line = request.dryRun ? undefined : deps.line;
   const entry: WaitingRun = { action: 'plan', run, ...(request.version ? { version: request.version } : {}), channel: request.channel, arrivedAt: request.arrivedAt ?? deps.clock.now().toISOString() };
   const claimed =
-    request.continuation === undefined ? await claim(run, request.version, deps, request.resumed) : await claimContinuation(run, request.version, request.continuation, deps);
+    request.continuation === undefined ? await claim(run, request.version, deps, request.resumed) : await claimContinuation(run, request.version, request.continuation, request.continuationRequestedAt ?? '', deps);
   if (claimed !== true) {
     // Its turn came for a run that is done (a start request repeated after the run passed its turn on).
     if (request.resumed && (claimed === 'planned' || claimed === 'rejected' || claimed === 'abandoned')) await passTurn(line, entry, deps);

@@ -23,6 +23,12 @@ export const RUN_TURN_KEY = 'runs/turn.json';
 export const CONTINUE_PREFIX = 'continue/';
 export const continueKey = (runId: string) => `${CONTINUE_PREFIX}${runId}`;
 /** Created once per continuation step: of two deliveries of one continuation event, one carries on. */
-export const continuationGateKey = (runId: string, step: number) => `runs/${runId}/continuations/${step}.json`;
+/**
+ * One gate per continuation request (its step and when it was asked for): both deliveries of one
+ * `continue/` event share it, while a run that read afresh (after a failure) and asks for step 1 again
+ * gets a new one instead of finding the first read's gate taken.
+ */
+export const continuationGateKey = (runId: string, step: number, requestedAt: string) =>
+  `runs/${runId}/continuations/${step}-${requestedAt.replace(/[^0-9A-Za-z]/g, '')}.json`;
 /** The logins each csv batch settled in a run (S3SettledLogins): runs/<runId>/csv-settled/<batchTag>.json. */
 export const csvSettledPrefix = (runId: string) => `runs/${runId}/csv-settled/`;
