@@ -4,9 +4,9 @@
  * per run and login, and a FIFO queue hands a group's messages out one batch at a time, so the
  * read-modify-write never races with itself.
  */
-import type { Readable } from 'node:stream';
 import type { RunRef } from '../../core/model';
 import { systemClock, type AttemptLog, type Clock, type ObjectStore } from '../../core/ports';
+import { readJsonIfPresent } from './s3-read';
 
 export const attemptsKey = (runId: string, login: string) => `runs/${runId}/attempts/${encodeURIComponent(login)}.json`;
 
@@ -17,17 +17,6 @@ export interface AttemptRecord {
   at: string;
 }
 
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
-async function readText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export class S3AttemptLog implements AttemptLog {
   constructor(
     private readonly objects: ObjectStore,
@@ -36,12 +25,7 @@ export class S3AttemptLog implements AttemptLog {
 
   async addFailure(run: RunRef, login: string, reason: string): Promise<number> {
     const key = attemptsKey(run.runId, login);
-    let failures = 0;
-    try {
-      failures = (JSON.parse(await readText(await this.objects.get(key))) as AttemptRecord).failures;
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
+    const failures = (await readJsonIfPresent<AttemptRecord>(this.objects, key))?.failures ?? 0;
     const next: AttemptRecord = { failures: failures + 1, lastError: reason, at: this.clock.now().toISOString() };
     await this.objects.put(key, JSON.stringify(next), 'application/json');
     return next.failures;

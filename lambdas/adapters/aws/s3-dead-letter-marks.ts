@@ -1,13 +1,9 @@
 /** DeadLetterMarks on S3: runs/dead-letters/<queue>/<messageId>.json, created once (If-None-Match). */
 import type { DeadLetterMarks, ObjectStore } from '../../core/ports';
+import { isMissing } from './s3-read';
 
 export const DEAD_LETTER_MARKS_PREFIX = 'runs/dead-letters/';
 export const deadLetterMarkKey = (queue: string, messageId: string) => `${DEAD_LETTER_MARKS_PREFIX}${queue}/${encodeURIComponent(messageId)}.json`;
-
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
 
 export class S3DeadLetterMarks implements DeadLetterMarks {
   constructor(

@@ -8,31 +8,16 @@
  * decided verdict never changes, so it is cached for the life of the warm Lambda.
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BreakerVerdict, ObjectStore, RunBreakerStore } from '../../core/ports';
 import { breakerTallyPrefix, breakerVerdictKey } from '../../core/sync/run-layout';
 import { listKeys } from './s3-list';
-
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
-async function readJson<T>(stream: Readable): Promise<T> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-}
+import { readJsonIfPresent } from './s3-read';
 
 /** The verdict of a run, or undefined when none was recorded (the reporter asks too). */
-export async function readBreakerVerdict(objects: ObjectStore, runId: string): Promise<BreakerVerdict | undefined> {
-  try {
-    return await readJson<BreakerVerdict>(await objects.get(breakerVerdictKey(runId)));
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+export function readBreakerVerdict(objects: ObjectStore, runId: string): Promise<BreakerVerdict | undefined> {
+  return readJsonIfPresent<BreakerVerdict>(objects, breakerVerdictKey(runId));
 }
 
 export class S3RunBreakerStore implements RunBreakerStore {
@@ -62,7 +47,7 @@ export class S3RunBreakerStore implements RunBreakerStore {
   async tally(runId: string): Promise<{ writes: number; failures: number }> {
     const sum = { writes: 0, failures: 0 };
     for (const key of await listKeys(this.s3, this.bucket, breakerTallyPrefix(runId))) {
-      const part = await readJson<{ writes: number; failures: number }>(await this.objects.get(key));
+      const part = JSON.parse(await text(await this.objects.get(key))) as { writes: number; failures: number };
       sum.writes += part.writes;
       sum.failures += part.failures;
     }

@@ -4,22 +4,11 @@
  * bucket's notification hands to the planner. A run is applying while runs/pending/<runId> exists.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
 import type { ObjectStore, RunTurn, RunTurnStore, WaitingRun } from '../../core/ports';
 import { RUN_TURN_KEY, START_RUNS_PREFIX, WAITING_RUNS_PREFIX, claimKey, pendingMarkerKey } from '../../core/sync/run-layout';
 import { listKeys } from './s3-list';
 import { s3Sdk } from './sdk';
-
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
-async function readText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
-}
+import { readJsonIfPresent } from './s3-read';
 
 export class S3RunTurnStore implements RunTurnStore {
   constructor(
@@ -28,13 +17,8 @@ export class S3RunTurnStore implements RunTurnStore {
     private readonly objects: ObjectStore,
   ) {}
 
-  private async readJson<T>(key: string): Promise<T | undefined> {
-    try {
-      return JSON.parse(await readText(await this.objects.get(key))) as T;
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
-    }
+  private readJson<T>(key: string): Promise<T | undefined> {
+    return readJsonIfPresent<T>(this.objects, key);
   }
 
   private async delete(key: string): Promise<void> {

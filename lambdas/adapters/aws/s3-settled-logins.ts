@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore, SettledLogins } from '../../core/ports';
 import { csvSettledPrefix } from '../../core/sync/run-layout';
 import { listKeys } from './s3-list';
+import { text } from 'node:stream/consumers';
 
 export class S3SettledLogins implements SettledLogins {
   constructor(
@@ -19,9 +20,7 @@ export class S3SettledLogins implements SettledLogins {
   async settled(runId: string): Promise<Set<string>> {
     const logins = new Set<string>();
     for (const key of await listKeys(this.s3, this.bucket, csvSettledPrefix(runId))) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await this.objects.get(key)) chunks.push(Buffer.from(chunk));
-      const record = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { logins?: string[] };
+      const record = JSON.parse(await text(await this.objects.get(key))) as { logins?: string[] };
       for (const login of record.logins ?? []) logins.add(login.toLowerCase());
     }
     return logins;

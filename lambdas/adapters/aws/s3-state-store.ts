@@ -13,12 +13,12 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import type { RunReport } from '../../core/model';
 import { REPORT_CONTENT_TYPES, renderReportChunks, type ReportFormat } from '../../core/report';
 import type { AcceptedRoster, ObjectStore, ReadCheckpointStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
 import { FsLineSpool } from '../local/fs-line-spool';
 import { writeChunks } from '../local/write-chunks';
+import { isMissing, readJsonIfPresent } from './s3-read';
 
 export const planKey = (runId: string) => `runs/${runId}/plan.json`;
 export const reportKey = (runId: string, format: ReportFormat = 'json') => `runs/${runId}/report.${format}`;
@@ -36,17 +36,6 @@ export const readCheckpointKey = (runId: string) => `${READ_CHECKPOINTS_PREFIX}$
 
 async function mkdirFor(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-}
-
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
-async function readText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Where the planner's temporary files go: /tmp in Lambda (the splitter's ephemeral storage). */
@@ -86,13 +75,8 @@ export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStor
     return this.lastSpool;
   }
 
-  private async readJson<T>(key: string): Promise<T | undefined> {
-    try {
-      return JSON.parse(await readText(await this.objects.get(key))) as T;
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
-    }
+  private readJson<T>(key: string): Promise<T | undefined> {
+    return readJsonIfPresent<T>(this.objects, key);
   }
 
   async savePlan(plan: StoredPlan): Promise<void> {

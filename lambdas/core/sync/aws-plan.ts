@@ -9,7 +9,7 @@
  * can live), which it takes over. A run whose read of Coupa does not fit one invocation is carried
  * on by `continue/<runId>` events (continuation.ts): the claim then waits for exactly that step.
  */
-import type { Readable } from 'node:stream';
+import { text as readAll } from 'node:stream/consumers';
 import type { SyncConfig } from '../config';
 import type { RowOutcome, RunRef } from '../model';
 import type { StateDeps } from '../plan/read-coupa-state';
@@ -124,12 +124,6 @@ async function claimContinuation(run: RunRef, version: string | undefined, step:
 async function wasApproved(runId: string, deps: AwsPlanDeps): Promise<boolean> {
   const split = JSON.parse(await readAll(await deps.objects.get(splitKey(runId)))) as SplitRecord;
   return split.approvedAt !== undefined;
-}
-
-async function readAll(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -13,7 +13,7 @@
  * Each continuation names its step; the run's claim waits for exactly that step, and a gate object
  * per step lets one of two deliveries in. A stale or duplicated continuation event is ignored.
  */
-import type { Readable } from 'node:stream';
+import { text as readAll } from 'node:stream/consumers';
 import type { RunRef } from '../model';
 import type { Notification, ObjectStore } from '../ports';
 import type { ReadAbandoned } from '../plan/checkpointed-read';
@@ -76,8 +76,3 @@ export function abandonedAlert(run: RunRef, abandoned: ReadAbandoned): Notificat
   };
 }
 
-async function readAll(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
-}
