@@ -4,7 +4,7 @@
  * the core never imports an SDK.
  */
 import type { Readable } from 'node:stream';
-import type { CoupaUser, GuardVerdict, PlannedChange, RowOutcome, RunRef, RunReport, RunStatus, ChangeMessage, UserFields } from './model';
+import type { CoupaUser, GuardVerdict, Outcome, PlannedChange, RowOutcome, RunRef, RunReport, RunStatus, ChangeMessage, UserFields } from './model';
 
 /** Reads and writes whole objects (S3 locally a folder). */
 export interface ObjectStore {
@@ -339,4 +339,141 @@ export interface RunTurnStore {
 export interface TransferTracker {
   status(transfer: { fileName: string; transferId: string }): Promise<{ state: 'pending' | 'completed' | 'failed'; reason?: string }>;
   resend(transfer: { fileName: string; remoteDirectory: string }): Promise<{ transferId: string }>;
+}
+
+/* ─── Coordination state of runs (AWS: one DynamoDB table; see lambdas/core/runs/contract.ts) ─── */
+
+/** Where a run stands, as its record says. */
+export type RunPhase =
+  | 'admitted'
+  | 'planning'
+  | 'held'
+  | 'applying'
+  | 'reported'
+  | 'failed'
+  | 'expired'
+  | 'rejected'
+  | 'refused'
+  | 'stale';
+
+/** What the plan step keeps for the report (the old split summary). */
+export interface RunPlanSummary {
+  /** When planning began (the report's start). */
+  startedAt: string;
+  /** Data rows read (valid or not). */
+  rows: number;
+  /** Full-roster absentees queued for deactivation. */
+  absentees: number;
+  /** Status, mode, guards and reason for the report. */
+  details: { status?: RunStatus; dryRun?: boolean; mode?: 'delta' | 'full'; guards?: GuardVerdict[]; reason?: string };
+  /** SHA-256 (hex) of runs/<runId>/plan.json as written. */
+  planSha256: string;
+  toApply: number;
+  staged: number;
+  rosterLogins: number;
+}
+
+/** One run's coordination record (the run table's `run#<runId>` / `run` item). */
+export interface RunRecord {
+  run: RunRef;
+  version?: string;
+  channel: 'api' | 'csv';
+  dryRun: boolean;
+  arrivedAt: string;
+  bucket: string;
+  phase: RunPhase;
+  admittedAt: string;
+  plan?: RunPlanSummary;
+  /** Changes on the queue (counted once each, whatever the retries: see addQueued). */
+  queued: number;
+  /** Queued changes whose final outcome is recorded (once per login). */
+  settled: number;
+  /** Of those, failed. */
+  failed: number;
+  /** CSV: delivered to Coupa's sFTP, the loader's verdict not read yet. */
+  submitted: number;
+  /** Per list of changes (`plan`, `approved`): how many the queue accepted so far. */
+  enqueued?: Record<string, number>;
+  /** While held: the token `coupa-sync approve|reject` sends back, and until when. */
+  approval?: { token: string; heldAt: string; expiresAt: string };
+  approvedBy?: string;
+  approvedAt?: string;
+  /** Set once each: one alert per run for each of these. */
+  overdueAlertedAt?: string;
+  failureAlertedAt?: string;
+  reportedAt?: string;
+  /** A change settled after the report (redriven from the DLQ): a report-again execution was started. */
+  reportAgainAt?: string;
+}
+
+/** The run records (AWS: DynamoDB, read strongly consistently). */
+export interface RunRecordStore {
+  /** Creates the record unless it exists: true when this call created it. */
+  create(record: RunRecord): Promise<boolean>;
+  get(runId: string): Promise<RunRecord | undefined>;
+  /** Sets these attributes (only those given). */
+  update(runId: string, patch: Partial<Omit<RunRecord, 'run' | 'queued' | 'settled' | 'failed' | 'submitted' | 'enqueued'>>): Promise<void>;
+  /**
+   * Counts `to - from` more changes of list `source` as queued, if that list's progress is still
+   * `from` (a retried enqueue carries on where the last attempt's progress was recorded): false
+   * when it was not (another attempt moved it), and nothing is counted.
+   */
+  addQueued(runId: string, source: string, from: number, to: number): Promise<boolean>;
+  /**
+   * Records that these logins' queued changes have an outcome: `submitted` (CSV, handed to Coupa's
+   * loader) or final (anything else). Each login counts once as settled (and once as submitted),
+   * however often it is recorded; a failed final outcome counts in `failed`.
+   */
+  settle(runId: string, outcomes: ReadonlyArray<{ login: string; outcome: Outcome }>): Promise<void>;
+  /** Sets the attribute to `at` unless it is set: true for the one caller that set it. */
+  markOnce(runId: string, attribute: 'overdueAlertedAt' | 'failureAlertedAt' | 'reportAgainAt', at: string): Promise<boolean>;
+}
+
+/** One run waiting in a lane's line. */
+export interface LineEntry {
+  runId: string;
+  file: string;
+  arrivedAt: string;
+  /** Set once the "still waiting" alert went out. */
+  alertedAt?: string;
+}
+
+/** Who holds a lane's turn. */
+export interface TurnHolder {
+  runId: string;
+  arrivedAt: string;
+  takenAt: string;
+}
+
+/**
+ * The lines of runs of one bucket (AWS: one DynamoDB partition per bucket), one per lane: waiting
+ * entries sorted by arrival then run id, and the one turn.
+ */
+export interface RunLineStore {
+  /** Adds the run to the lane's line (again: unchanged). */
+  enter(lane: 'apply' | 'preview', entry: LineEntry): Promise<void>;
+  /** The lane's line, oldest first (arrival, then run id), read strongly consistently. */
+  waiting(lane: 'apply' | 'preview'): Promise<LineEntry[]>;
+  holder(lane: 'apply' | 'preview'): Promise<TurnHolder | undefined>;
+  /**
+   * Takes the lane's turn if nobody holds it (a conditional write) and records the holder's arrival
+   * as the lane's latest start: true for the one caller that took it.
+   */
+  take(lane: 'apply' | 'preview', holder: TurnHolder): Promise<boolean>;
+  /** The arrival of the latest run that took the lane's turn (a file older than that, arriving later, is stale). */
+  latestStart(lane: 'apply' | 'preview'): Promise<string | undefined>;
+  /**
+   * Gives the turn back if `runId` holds it (a conditional delete naming the holder), and takes the
+   * run's entry out of the line: true when it held the turn.
+   */
+  release(lane: 'apply' | 'preview', runId: string): Promise<boolean>;
+  /** Takes the run's entry out of the line (it leaves without the turn: stale, refused, failed). */
+  leave(lane: 'apply' | 'preview', entry: Pick<LineEntry, 'runId' | 'arrivedAt'>): Promise<void>;
+  /** Marks the entry alerted unless it is: true for the one caller that marked it. */
+  markAlerted(lane: 'apply' | 'preview', entry: Pick<LineEntry, 'runId' | 'arrivedAt'>, at: string): Promise<boolean>;
+}
+
+/** Starts a report-again execution of a run (AWS: Step Functions StartExecution); false when one exists. */
+export interface RunStarter {
+  reportAgain(run: RunRef, bucket: string): Promise<boolean>;
 }
