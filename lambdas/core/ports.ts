@@ -46,7 +46,9 @@ export type Severity = 'info' | 'failure';
  * broke off; `expired` a held run nobody approved; `approval-ignored` an approval of no held run;
  * `file-rejected` an HR file that could not be read; `unreadable` queue messages that were not
  * change messages; `failures` rows not applied (local runs); `csv-load-failed` Coupa's loader failed rows;
- * `waiting` a run has waited for an earlier run of the bucket longer than reports.reportAfterHours.
+ * `waiting` a run has waited for an earlier run of the bucket longer than reports.reportAfterHours;
+ * `overdue` a run's queued changes are not all settled after reports.reportAfterHours (it keeps its
+ * turn); `stale` a file that arrived before a newer one already applied was not applied.
  */
 export const NOTIFICATION_KINDS = [
   'digest',
@@ -59,6 +61,8 @@ export const NOTIFICATION_KINDS = [
   'failures',
   'csv-load-failed',
   'waiting',
+  'overdue',
+  'stale',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -476,4 +480,15 @@ export interface RunLineStore {
 /** Starts a report-again execution of a run (AWS: Step Functions StartExecution); false when one exists. */
 export interface RunStarter {
   reportAgain(run: RunRef, bucket: string): Promise<boolean>;
+}
+
+/** One record() call's outcomes as a ledger kept them, with when. */
+export interface RecordedOutcomes {
+  recordedAt: string;
+  outcomes: RowOutcome[];
+}
+
+/** A run's recorded outcomes, read back in the order they were recorded (the report is built from them). */
+export interface OutcomeLog {
+  read(runId: string): AsyncIterable<RecordedOutcomes>;
 }

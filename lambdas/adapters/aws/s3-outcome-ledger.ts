@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RowOutcome, RunRef } from '../../core/model';
-import { systemClock, type Clock, type ObjectStore, type OutcomeLedger } from '../../core/ports';
+import { text } from 'node:stream/consumers';
+import { systemClock, type Clock, type ObjectStore, type OutcomeLedger, type OutcomeLog, type RecordedOutcomes } from '../../core/ports';
 
 /** What one outcome object holds. */
 export interface OutcomeRecord {
@@ -33,5 +34,36 @@ export class S3OutcomeLedger implements OutcomeLedger {
     const key = `${outcomesPrefix(run.runId)}${recordedAt}-${this.random()}.json`;
     const body: OutcomeRecord = { runId: run.runId, file: run.file, recordedAt, outcomes };
     await this.store.put(key, JSON.stringify(body), 'application/json');
+  }
+}
+
+/** Outcome objects fetched at once while reading a run back: quick, and far below S3's per-prefix rate. */
+const READ_AHEAD = 16;
+
+/**
+ * A run's outcome objects read back in key order (their keys start with the time they were recorded),
+ * READ_AHEAD at a time, one object in memory per fetch in flight: the report streams them.
+ */
+export class S3OutcomeLog implements OutcomeLog {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly listKeys: (prefix: string) => Promise<string[]>,
+  ) {}
+
+  async *read(runId: string): AsyncIterable<RecordedOutcomes> {
+    const keys = (await this.listKeys(outcomesPrefix(runId))).sort();
+    const fetching: Array<Promise<RecordedOutcomes>> = [];
+    const fetch = (key: string) => {
+      const read = (async () => JSON.parse(await text(await this.store.get(key))) as OutcomeRecord)();
+      read.catch(() => undefined); // awaited in turn below; not an unhandled rejection meanwhile
+      return read;
+    };
+    let next = 0;
+    while (next < keys.length && fetching.length < READ_AHEAD) fetching.push(fetch(keys[next++]));
+    while (fetching.length > 0) {
+      const record = await fetching.shift()!;
+      if (next < keys.length) fetching.push(fetch(keys[next++]));
+      yield { recordedAt: record.recordedAt, outcomes: record.outcomes };
+    }
   }
 }

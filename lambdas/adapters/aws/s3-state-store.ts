@@ -20,7 +20,8 @@ import { FsLineSpool } from '../local/fs-line-spool';
 import { writeChunks } from '../local/write-chunks';
 import { isMissing, readJsonIfPresent } from './s3-read';
 
-export const planKey = (runId: string) => `runs/${runId}/plan.json`;
+import { planKey } from '../../core/sync/run-layout';
+export { planKey };
 export const reportKey = (runId: string, format: ReportFormat = 'json') => `runs/${runId}/report.${format}`;
 
 /**

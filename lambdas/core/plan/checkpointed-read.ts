@@ -41,6 +41,8 @@ export interface CheckpointedReadOptions {
   timeLeft: () => number;
   /** Continuations allowed; a read that would need one more gives up (ReadAbandoned). */
   maxContinuations: number;
+  /** Only carry on a kept read: without one, throw NeedsFullRead instead of reading every user here. */
+  requireCheckpoint?: boolean;
 }
 
 /** The read stopped at its deadline and kept its progress: continuation `step` must carry it on. */
@@ -51,6 +53,17 @@ export class ReadSuspended extends Error {
   ) {
     super(`the read of Coupa's users stopped at its deadline after ${usersRead} user(s); continuation ${step} carries it on`);
     this.name = 'ReadSuspended';
+  }
+}
+
+/**
+ * The plan needs every user, and no read of them was kept for this run: the run's ReadCoupa step must
+ * read them first (in as many invocations as it takes), then the plan is made again.
+ */
+export class NeedsFullRead extends Error {
+  constructor() {
+    super("the plan needs every Coupa user and they have not been read for this run yet");
+    this.name = 'NeedsFullRead';
   }
 }
 
@@ -80,6 +93,7 @@ interface Progress {
  */
 export async function readEveryUserCheckpointed(deps: StateDeps, options: CheckpointedReadOptions): Promise<UserTable> {
   const loaded = await loadCheckpoint(deps, options);
+  if (options.requireCheckpoint && !loaded.progress) throw new NeedsFullRead();
   let progress = loaded.progress ?? fresh(deps);
   let done: boolean | 'moved';
   while ((done = await readOn(progress, deps, options)) === 'moved') {
@@ -98,14 +112,45 @@ export async function readEveryUserCheckpointed(deps: StateDeps, options: Checkp
     await options.store.writeCheckpoint(options.runId, checkpointLines({ ...header, continuations: step }, table));
     throw new ReadSuspended(step, table.size);
   }
-  // Within one invocation the read is exactly today's read in one go; across several, the users
-  // changed on the pages read before are read again.
-  if (header.continuations > 0 && deps.directory.canListUpdatedSince) {
+  // Users changed on the pages read before are read again: across invocations (hours), and within
+  // one (minutes on a big instance), a user updated behind the listing's position would be missed.
+  if (deps.directory.canListUpdatedSince) {
     await refresh(table, deps, new Date(Date.parse(header.startedAt) - REFRESH_OVERLAP_MS).toISOString());
   }
   await saveSnapshot(table, deps);
   if (loaded.stored) await options.store.removeCheckpoint(options.runId);
   return table;
+}
+
+/** How far one invocation's share of a full read got (the ReadCoupa step's cursor). */
+export interface ReadAdvance {
+  done: boolean;
+  /** Invocations that have read so far (the checkpoint's continuations). */
+  step: number;
+  usersRead: number;
+}
+
+/**
+ * One invocation's share of a full read: reads on from the kept checkpoint (or from the start) until
+ * `timeLeft()` runs out or the listing ends, and keeps the progress either way. A finished read stays
+ * kept too: the plan step carries it on from there (readEveryUserCheckpointed with requireCheckpoint),
+ * lists what was created since, refreshes what changed since the read began, and keeps the snapshot.
+ * Throws ReadAbandoned past maxContinuations (the checkpoint is left for the lifecycle rule).
+ */
+export async function advanceFullRead(deps: StateDeps, options: CheckpointedReadOptions): Promise<ReadAdvance> {
+  const loaded = await loadCheckpoint(deps, options);
+  let progress = loaded.progress ?? fresh(deps);
+  let done: boolean | 'moved';
+  while ((done = await readOn(progress, deps, options)) === 'moved') {
+    deps.onProgress?.("Coupa's user listing moved since the checkpoint: reading every user again");
+    const again = fresh(deps);
+    progress = { ...again, header: { ...again.header, continuations: progress.header.continuations } };
+  }
+  const { header, table } = progress;
+  const step = header.continuations + 1;
+  if (!done && step > options.maxContinuations) throw new ReadAbandoned(header.continuations, table.size);
+  await options.store.writeCheckpoint(options.runId, checkpointLines({ ...header, continuations: step }, table));
+  return { done, step, usersRead: table.size };
 }
 
 function fresh(deps: StateDeps): Progress {

@@ -97,6 +97,28 @@ export async function refresh(table: UserTable, deps: StateDeps, from?: string):
   }
 }
 
+/** A snapshot read with this config's fields, not older than roster.snapshotMaxAgeHours. */
+function usableHeader(header: SnapshotHeader, deps: StateDeps): boolean {
+  const ageHours = (deps.clock.now().getTime() - Date.parse(header.readAt)) / 3_600_000;
+  const fresh = ageHours >= 0 && ageHours <= deps.config.roster.snapshotMaxAgeHours;
+  return header.snapshot === 1 && header.key === snapshotKey(deps.config.coupa) && fresh;
+}
+
+/**
+ * Whether readCoupaState would refresh a kept snapshot rather than read every user (only the
+ * snapshot's first line is read): the AWS ReadCoupa step reads every user ahead of the plan only when not.
+ */
+export async function snapshotUsable(deps: StateDeps): Promise<boolean> {
+  if (!deps.snapshots || !deps.directory.canListUpdatedSince) return false;
+  const lines = await deps.snapshots.read();
+  if (!lines) return false;
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    return usableHeader(JSON.parse(line) as SnapshotHeader, deps);
+  }
+  return false;
+}
+
 async function loadSnapshot(deps: StateDeps): Promise<UserTable | undefined> {
   if (!deps.snapshots || !deps.directory.canListUpdatedSince) return undefined;
   const lines = await deps.snapshots.read();
@@ -107,9 +129,7 @@ async function loadSnapshot(deps: StateDeps): Promise<UserTable | undefined> {
     if (line.trim() === '') continue;
     if (!header) {
       header = JSON.parse(line) as SnapshotHeader;
-      const ageHours = (deps.clock.now().getTime() - Date.parse(header.readAt)) / 3_600_000;
-      const stale = !(ageHours >= 0 && ageHours <= deps.config.roster.snapshotMaxAgeHours);
-      if (header.snapshot !== 1 || header.key !== snapshotKey(deps.config.coupa) || stale) return undefined;
+      if (!usableHeader(header, deps)) return undefined;
       continue;
     }
     table.put(JSON.parse(line) as CoupaUser);

@@ -32,3 +32,8 @@ export const continuationGateKey = (runId: string, step: number, requestedAt: st
   `runs/${runId}/continuations/${step}-${requestedAt.replace(/[^0-9A-Za-z]/g, '')}.json`;
 /** The logins each csv batch settled in a run (S3SettledLogins): runs/<runId>/csv-settled/<batchTag>.json. */
 export const csvSettledPrefix = (runId: string) => `runs/${runId}/csv-settled/`;
+
+/** A run's plan as the plan step kept it (its SHA-256 is in the run record). */
+export const planKey = (runId: string) => `runs/${runId}/plan.json`;
+/** The changes a held run still applies once approved and re-checked (its SHA-256 is in the execution's data). */
+export const approvedKey = (runId: string) => `runs/${runId}/approved.json`;

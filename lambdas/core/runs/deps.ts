@@ -1,0 +1,44 @@
+/** What the run's steps are given (lambdas/run-task.ts wires it from the AWS adapters; tests from fakes and dynalite). */
+import type { SyncConfig } from '../config';
+import type {
+  BreakerVerdict,
+  Clock,
+  Notifier,
+  ObjectStore,
+  OutcomeLedger,
+  OutcomeLog,
+  ReadCheckpointStore,
+  RecordQueue,
+  RunLineStore,
+  RunRecordStore,
+  RunStore,
+  SnapshotStore,
+  UserDirectory,
+} from '../ports';
+import type { Channel, Lane } from './contract';
+
+export interface RunStepDeps {
+  records: RunRecordStore;
+  line: RunLineStore;
+  /** Raw objects: the HR file (exactly its version), plan.json and approved.json (hashed as stored). */
+  objects: ObjectStore;
+  /** Plans, reports, the accepted roster, the kept snapshot of Coupa's users and a full read's cursor. */
+  state: RunStore & SnapshotStore & ReadCheckpointStore;
+  /** The run's own records (rows the plan settles, skipped changes at approval): they never count as settled. */
+  ledger: OutcomeLedger;
+  /** Every outcome recorded for a run, in order (the report's source). */
+  outcomes: OutcomeLog;
+  queue: (channel: Channel) => RecordQueue;
+  /** The Coupa client at the lane's share of the rate budget (rate-shares.ts). */
+  directory: (lane: Lane) => Promise<UserDirectory>;
+  notifier: Notifier;
+  config: SyncConfig;
+  clock: Clock;
+  log: (message: string, data?: Record<string, unknown>) => void;
+  /** Milliseconds this invocation may still run. */
+  timeLeft: () => number;
+  /** The run's circuit-breaker verdict (the consumers decide it). */
+  breakerVerdict?: (runId: string) => Promise<BreakerVerdict | undefined>;
+  /** The exact commands that approve or reject a held run here (they name the run table). */
+  commands?: { approve(runId: string): string; reject(runId: string): string };
+}
