@@ -393,11 +393,11 @@ export interface RunRecord {
   plan?: RunPlanSummary;
   /** Changes on the queue (counted once each, whatever the retries: see addQueued). */
   queued: number;
-  /** Queued changes whose final outcome is recorded (once per login). */
+  /** Queued changes with an outcome recorded (once per login): final, or (CSV) `submitted`. */
   settled: number;
   /** Of those, failed. */
   failed: number;
-  /** CSV: delivered to Coupa's sFTP, the loader's verdict not read yet. */
+  /** Of the settled, CSV changes delivered to Coupa's loader whose verdict is not read yet (settled − submitted are final). */
   submitted: number;
   /** Per list of changes (`plan`, `approved`): how many the queue accepted so far. */
   enqueued?: Record<string, number>;

@@ -177,7 +177,10 @@ export class DynamoRunRecords implements RunRecordStore {
     }
   }
 
-  /** A final outcome of a login that was `submitted`: settled and submitted were counted then; only `failed` may move. */
+  /**
+   * A final outcome of a login that was `submitted`: it was counted settled then; it leaves
+   * `submitted` (the loader's verdict is in) and may count as failed.
+   */
   private async finishSubmitted(runId: string, mark: { login: string; failed: boolean }): Promise<void> {
     const sdk = await dynamoSdk();
     const toFinal: TransactWriteItem = {
@@ -191,8 +194,7 @@ export class DynamoRunRecords implements RunRecordStore {
       },
     };
     try {
-      if (mark.failed) await this.transact(runId, [toFinal, this.counters(runId, { failed: 1 })]);
-      else await this.client.send(new sdk.UpdateItemCommand(toFinal.Update!));
+      await this.transact(runId, [toFinal, this.counters(runId, { submitted: -1, failed: mark.failed ? 1 : 0 })]);
     } catch (err) {
       // Final already: a duplicate of an outcome that was counted.
       if (isConditionFailed(err) || isCancelledByCondition(err)) return;

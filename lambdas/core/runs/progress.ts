@@ -23,11 +23,12 @@ export async function checkApply(state: RunState, deps: Pick<RunStepDeps, 'recor
   if (!record) throw new Error(`run ${runId} has no record`);
   const { queued, settled, failed, submitted } = record;
   const progress = { queued, settled, failed };
-  if (settled >= queued) return { done: true, ...progress, waitSeconds: 0 };
+  // Final outcomes: the settled ones but those (CSV) whose loader verdict is not read yet.
+  if (settled - submitted >= queued) return { done: true, ...progress, waitSeconds: 0 };
   const hours = deps.config.reports.reportAfterHours;
   const since = Date.parse(record.plan?.startedAt ?? record.admittedAt);
   const overdue = deps.clock.now().getTime() - since > hours * 3_600_000;
-  if (overdue && record.channel === 'csv' && settled + submitted >= queued) return { done: true, ...progress, waitSeconds: 0 };
+  if (overdue && settled >= queued) return { done: true, ...progress, waitSeconds: 0 };
   if (overdue && (await deps.records.markOnce(runId, 'overdueAlertedAt', deps.clock.now().toISOString()))) {
     await deps.notifier.publish({
       kind: 'overdue',
