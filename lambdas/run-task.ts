@@ -1,9 +1,61 @@
 /**
- * The run state machine's tasks (lambdas/core/runs/contract.ts): one handler, dispatched by `task`.
- * (Being built: the steps are wired in as they land.)
+ * The run state machine's tasks (lambdas/core/runs/contract.ts): one handler, dispatched by `task`
+ * to the run's steps in lambdas/core/runs/. It only wires: the run table (DynamoDB), the bucket (S3),
+ * the queues (SQS), the topic (SNS) and Coupa (at the lane's share of the rate budget).
  */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import type { TaskRequest } from './core/runs/contract';
+import type { RunStepDeps } from './core/runs/deps';
+import { runTask } from './core/runs/run-task';
+import { systemClock } from './core/ports';
+import { S3OutcomeLog } from './adapters/aws/s3-outcome-ledger';
+import { listKeys } from './adapters/aws/s3-list';
+import { onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
+import { runLine, runRecords, runBreakerStore } from './adapters/aws/wiring/dynamo';
+import { countCoupaRequest, observed } from './adapters/aws/wiring/metrics';
+import { config, logger, requireEnv } from './adapters/aws/wiring/runtime';
+import { ledger, objectStore, s3Client, stateStore } from './adapters/aws/wiring/s3';
+import { notifier } from './adapters/aws/wiring/sns';
+import { recordQueue } from './adapters/aws/wiring/sqs';
 
-export const handler = async (request: TaskRequest): Promise<unknown> => {
-  throw new Error(`run task ${request.task} is not wired yet`);
-};
+onCoupaRequest(countCoupaRequest);
+
+/** The commands an operator runs to approve or reject a held run of this stack (the held alert names them). */
+export function approvalCommands(table: string): RunStepDeps['commands'] {
+  return {
+    approve: (runId) => `npx coupa-sync approve ${runId} --table ${table}`,
+    reject: (runId) => `npx coupa-sync reject ${runId} --table ${table}`,
+  };
+}
+
+async function stepDeps(context: Context): Promise<RunStepDeps> {
+  const bucket = requireEnv('BUCKET_NAME');
+  const objects = await objectStore();
+  const s3 = await s3Client();
+  const breakers = await runBreakerStore();
+  return {
+    records: await runRecords(),
+    line: await runLine(),
+    objects,
+    state: await stateStore(),
+    ledger: await ledger(),
+    outcomes: new S3OutcomeLog(objects, (prefix) => listKeys(s3, bucket, prefix)),
+    queue: recordQueue,
+    directory: () => userDirectory(),
+    notifier: await notifier(),
+    config: config(),
+    clock: systemClock,
+    log: (message, data) => logger.info(message, data ?? {}),
+    timeLeft: () => context.getRemainingTimeInMillis(),
+    breakerVerdict: (runId) => breakers.verdict(runId),
+    commands: approvalCommands(requireEnv('RUN_TABLE')),
+  };
+}
+
+export const handler = middy<TaskRequest, unknown>()
+  .use(observed())
+  .handler(async (request, context) => {
+    logger.appendKeys({ runId: request.state.run.runId, task: request.task });
+    return runTask(request, await stepDeps(context));
+  });

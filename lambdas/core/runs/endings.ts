@@ -113,7 +113,7 @@ export interface EndedExecution {
 }
 
 /** run-ended: the turn of an execution that FAILED, TIMED_OUT or was ABORTED is given back, and people are told once. */
-export async function runEnded(ended: EndedExecution, deps: EndingDeps): Promise<{ released: boolean; alerted: boolean }> {
+export async function runEnded(ended: EndedExecution, deps: Pick<EndingDeps, 'records' | 'line' | 'notifier' | 'clock' | 'log'>): Promise<{ released: boolean; alerted: boolean }> {
   let released = false;
   for (const lane of ['apply', 'preview'] as const) released = (await deps.line.release(lane, ended.runId)) || released;
   const record = await deps.records.get(ended.runId);
