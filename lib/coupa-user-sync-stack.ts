@@ -10,7 +10,9 @@ import { apiConsumerTimeout, ApiConsumer } from './constructs/api-consumer';
 import { CSV_BATCHER_TIMEOUT, CsvDelivery } from './constructs/csv-delivery';
 import { SyncDashboard } from './constructs/dashboard';
 import { DropBucket } from './constructs/drop-bucket';
-import { RunReporter } from './constructs/run-reporter';
+import { RunEnded, RunTask } from './constructs/run-functions';
+import { RunMachine } from './constructs/run-machine';
+import { RunTable } from './constructs/run-table';
 import { SyncQueues } from './constructs/queues';
 import { SyncSecrets } from './constructs/secrets';
 import { Splitter } from './constructs/splitter';
@@ -59,28 +61,28 @@ export class CoupaUserSyncStack extends Stack {
     this.alerts = new FailureTopic(this, 'Alerts', { email: config.notifications.email });
     const secrets = new SyncSecrets(this, 'Secrets', config);
 
-    const dlqNotifier = new DlqNotifier(this, 'DeadLetters', {
+    const runTable = new RunTable(this, 'Runs', { key: this.drop.key });
+    const runTask = new RunTask(this, 'RunTask', {
       config,
       bucket,
-      dlqs: [this.queues.apiDlq, this.queues.csvDlq],
-      alerts: this.alerts,
-    });
-    const splitter = new Splitter(this, 'Split', {
-      config,
-      bucket,
+      table: runTable,
       coupaSecret: secrets.coupa,
       apiQueue: this.queues.api,
       csvQueue: this.queues.csv,
       alerts: this.alerts,
     });
-    new Writers(this, 'Writers', {
+    const machine = new RunMachine(this, 'RunMachine', { config, runTask: runTask.function.fn });
+    const stateMachine = machine.stateMachine;
+    const runEnded = new RunEnded(this, 'RunEnded', { config, bucket, table: runTable, stateMachine, alerts: this.alerts });
+    const splitter = new Splitter(this, 'Split', { config, bucket, stateMachine });
+    const coordination = { table: runTable, stateMachine };
+
+    const dlqNotifier = new DlqNotifier(this, 'DeadLetters', {
+      config,
       bucket,
-      queues: [this.queues.api, this.queues.csv],
-      planner: splitter.function.role,
-      redrives: [
-        { dlq: this.queues.apiDlq, queue: this.queues.api },
-        { dlq: this.queues.csvDlq, queue: this.queues.csv },
-      ],
+      dlqs: [this.queues.apiDlq, this.queues.csvDlq],
+      alerts: this.alerts,
+      ...coordination,
     });
     const api = new ApiConsumer(this, 'ApiChannel', {
       config,
@@ -89,6 +91,7 @@ export class CoupaUserSyncStack extends Stack {
       deadLetterQueue: this.queues.apiDlq,
       coupaSecret: secrets.coupa,
       alerts: this.alerts,
+      ...coordination,
     });
     // The CSV channel only when configured: an idle connector to a made-up host is attack surface and cost.
     const csv = withCsv
@@ -99,11 +102,26 @@ export class CoupaUserSyncStack extends Stack {
           coupaSecret: secrets.coupa,
           sftpSecret: secrets.sftp!,
           alerts: this.alerts,
+          ...coordination,
         })
       : undefined;
+    new Writers(this, 'Writers', {
+      bucket,
+      queues: [this.queues.api, this.queues.csv],
+      planner: runTask.function.role,
+      redrives: [
+        { dlq: this.queues.apiDlq, queue: this.queues.api },
+        { dlq: this.queues.csvDlq, queue: this.queues.csv },
+      ],
+      runTable,
+      stateMachine,
+      runWriters: {
+        all: [runTask.function.role],
+        outcomesOnly: [api.function.role, dlqNotifier.function.role, ...(csv ? [csv.batcher.role, csv.poller.role] : [])],
+      },
+    });
 
-    const reporter = new RunReporter(this, 'Reports', { config, bucket, alerts: this.alerts });
-    secrets.onlyReadBy(secrets.coupa, [splitter.function.role, api.function.role, ...(csv ? [csv.poller.role] : [])]);
+    secrets.onlyReadBy(secrets.coupa, [runTask.function.role, api.function.role, ...(csv ? [csv.poller.role] : [])]);
 
     new SyncDashboard(this, 'Monitoring', {
       dashboardName: `${config.stackName}-sync`,
@@ -114,8 +132,8 @@ export class CoupaUserSyncStack extends Stack {
         splitterFailedEvents: {
           queue: splitter.failedEvents,
           description:
-            'The splitter gave up on an S3 event after its retries: that HR file was NOT split. The message in the ' +
-            'queue names the bucket, key and error; fix the cause and upload the file again.',
+            'The splitter gave up on an S3 event after its retries: no run was started for that HR file (it was NOT split). ' +
+            'The message in the queue names the bucket, key and error; fix the cause and upload the file again.',
         },
       },
       metricAlarms: {
@@ -132,13 +150,19 @@ export class CoupaUserSyncStack extends Stack {
         apiConsumer: api.function,
         ...(csv ? { csvBatcher: csv.batcher, csvResultsPoller: csv.poller } : {}),
         dlqNotifier: dlqNotifier.function,
-        runReporter: reporter.function,
+        runTask: runTask.function,
+        runEnded: runEnded.function,
       },
+      stateMachine,
       topic: this.alerts.topic,
       transferRules: csv ? { completed: csv.sendCompleted, failed: csv.sendFailed } : undefined,
     });
 
     new CfnOutput(this, 'DropBucketName', { value: bucket.bucketName, description: 'Put HR files under incoming/' });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: stateMachine.stateMachineArn,
+      description: 'The run state machine: one execution per run, named by the run id (Step Functions console)',
+    });
     new CfnOutput(this, 'FailureTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'CoupaSecretName', { value: config.coupa.secretName, description: 'Fill in the Coupa OAuth client' });
     if (csv) {

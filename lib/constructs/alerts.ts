@@ -10,13 +10,14 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
-import { KEY_PATTERN, PREFIX } from './drop-bucket';
-import { DEAD_LETTER_MARKS_PREFIX } from '../../lambdas/adapters/aws/s3-dead-letter-marks';
-import { grantList, grantObjectRead, grantObjectWriteTo, grantPublish } from './grants';
+import { KEY_PATTERN } from './drop-bucket';
+import { grantObjectWriteTo, grantPublish, grantStartExecution } from './grants';
 import { acknowledgeObjectGrant } from './nag';
+import { ITEMS, type RunTable } from './run-table';
 import { SyncFunction } from './sync-function';
 
 export class FailureTopic extends Construct {
@@ -70,6 +71,8 @@ export interface DlqNotifierProps {
   bucket: s3.IBucket;
   dlqs: sqs.IQueue[];
   alerts: FailureTopic;
+  table: RunTable;
+  stateMachine: sfn.IStateMachine;
 }
 
 /**
@@ -91,14 +94,20 @@ export class DlqNotifier extends Construct {
         TOPIC_ARN: props.alerts.topic.topicArn,
         BUCKET_NAME: props.bucket.bucketName,
         DLQ_URLS: Stack.of(this).toJsonString(props.dlqs.map((q) => q.queueUrl)),
+        RUN_TABLE: props.table.table.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
       },
     });
     const role = this.function.role;
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    // Row outcomes, and its marks (runs/dead-letters/): read back to record each dead message once; List so a new one reads 404, not 403.
-    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.deadLetterMarks]);
-    grantObjectRead(role, props.bucket, DEAD_LETTER_MARKS_PREFIX);
-    grantList(role, props.bucket, PREFIX.runs);
+    // Row outcomes only, in the bucket.
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes]);
+    // Its dead-letter marks (dlq#<queue>: a conditional put records each dead message once) and the
+    // run records the dead changes settle (a transaction of Put and Update); a run reported already
+    // is reported again by a report-again execution.
+    props.table.grant(role, ['GetItem', 'PutItem'], [ITEMS.deadLetter]);
+    props.table.grant(role, ['GetItem', 'PutItem', 'UpdateItem'], [ITEMS.run]);
+    grantStartExecution(role, props.stateMachine);
     // Receive only: it never deletes a dead message nor changes its visibility.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage'], resources: props.dlqs.map((q) => q.queueArn) }));
     this.schedule = new events.Rule(this, 'Schedule', {
@@ -107,6 +116,5 @@ export class DlqNotifier extends Construct {
       targets: [new targets.LambdaFunction(this.function.fn, { retryAttempts: 0 })],
     });
     acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
-    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.deadLetterMarks, 'Reads and writes only its own dead-letter marks (one per message id).');
   }
 }

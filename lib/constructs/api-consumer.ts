@@ -10,14 +10,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { CoupaConfig, SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
-import { KEY_PATTERN, PREFIX } from './drop-bucket';
-import { grantKeyDecrypt, grantList, grantObjectRead, grantObjectWriteTo, grantPublish, grantSecretRead, grantSend } from './grants';
-import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
+import { KEY_PATTERN } from './drop-bucket';
+import { grantObjectWriteTo, grantPublish, grantSecretRead, grantSend, grantStartExecution } from './grants';
+import { acknowledgeObjectGrant } from './nag';
+import { ITEMS, type RunTable } from './run-table';
 import { SyncFunction } from './sync-function';
 
 /** Lambda's maximum timeout. */
@@ -46,6 +48,9 @@ export interface ApiConsumerProps {
   deadLetterQueue: sqs.IQueue;
   coupaSecret: secretsmanager.ISecret;
   alerts: FailureTopic;
+  table: RunTable;
+  /** The run state machine: a change settled after its run was reported starts a report-again execution. */
+  stateMachine: sfn.IStateMachine;
 }
 
 export class ApiConsumer extends Construct {
@@ -80,30 +85,21 @@ export class ApiConsumer extends Construct {
         TOPIC_ARN: props.alerts.topic.topicArn,
         BUCKET_NAME: props.bucket.bucketName,
         API_DLQ_URL: props.deadLetterQueue.queueUrl,
+        RUN_TABLE: props.table.table.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
       },
     });
     const role = this.function.role;
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, props.alerts.topic, props.alerts.key);
-    // Row outcomes; failed-attempt counts (runs/<runId>/attempts/, read back to count); a run's pending
-    // marker, to have it reported again after a redrive; and the circuit breaker each run shares across
-    // consumers: its verdict and the batches' tallies (any run id).
-    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes, KEY_PATTERN.attempts, `${PREFIX.pendingRuns}*`, KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies]);
-    grantObjectRead(role, props.bucket, KEY_PATTERN.attempts.slice(0, -1));
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies].map((p) => props.bucket.arnForObjects(p)) }),
-    );
-    grantKeyDecrypt(role, props.bucket);
-    // Listing under runs/ tells a first failure (no count yet) and an undecided breaker (no verdict yet)
-    // from an object to read: 404 instead of 403.
-    grantList(role, props.bucket, PREFIX.runs);
+    // Row outcomes, in batches (runs/<runId>/outcomes/): nothing else in the bucket.
+    grantObjectWriteTo(role, props.bucket, [KEY_PATTERN.outcomes]);
     grantSend(role, props.deadLetterQueue);
     acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
-    acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.attempts, "Reads and writes only the failed-attempt counts of each run's logins.");
-    acknowledgePrefixGrant(role, props.bucket, PREFIX.pendingRuns, 'Marks a run whose redriven change settled as pending again (runs/pending/<runId>).');
-    for (const pattern of [KEY_PATTERN.breakerVerdicts, KEY_PATTERN.breakerTallies]) {
-      acknowledgeObjectGrant(role, props.bucket, pattern, "Reads and writes only each run's circuit-breaker verdict and tallies.");
-    }
+    // Run records only: the settled count and mark (a transaction of Put and Update), failed-attempt
+    // counts and the shared circuit breaker (ADD), the record's status (a redriven change of a reported run).
+    props.table.grant(role, ['GetItem', 'PutItem', 'UpdateItem'], [ITEMS.run]);
+    grantStartExecution(role, props.stateMachine);
 
     this.function.fn.addEventSource(
       new SqsEventSource(props.queue, {

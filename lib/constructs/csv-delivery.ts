@@ -10,6 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { Construct } from 'constructs';
@@ -25,8 +26,10 @@ import {
   grantObjectWriteTo,
   grantPublish,
   grantSecretRead,
+  grantStartExecution,
 } from './grants';
 import { acknowledgeObjectGrant, acknowledgePrefixGrant } from './nag';
+import { ITEMS, type RunTable } from './run-table';
 import { TopicOfThisRule } from './rule-to-topic';
 import { SyncFunction } from './sync-function';
 
@@ -51,6 +54,8 @@ export interface CsvDeliveryProps {
   coupaSecret: secretsmanager.ISecret;
   sftpSecret: secretsmanager.ISecret;
   alerts: FailureTopic;
+  table: RunTable;
+  stateMachine: sfn.IStateMachine;
 }
 
 export class CsvDelivery extends Construct {
@@ -146,15 +151,17 @@ export class CsvDelivery extends Construct {
         CONNECTOR_ID: this.connector.attrConnectorId,
         TOPIC_ARN: alerts.topic.topicArn,
         BUCKET_NAME: bucket.bucketName,
+        RUN_TABLE: props.table.table.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
       },
     });
     const role = batcher.role;
-    // The files, their pending manifests, row outcomes, and the managers each batch settled (which
-    // it lists and reads back, for reports in other batches: core/csv/manager-order.ts): nothing else
-    // in outbox/ or runs/.
-    grantObjectWriteTo(role, bucket, [KEY_PATTERN.importFiles, `${PREFIX.pendingManifests}*`, KEY_PATTERN.outcomes, KEY_PATTERN.csvSettled]);
-    grantObjectRead(role, bucket, KEY_PATTERN.csvSettled.slice(0, -1));
-    grantList(role, bucket, KEY_PATTERN.csvSettled.slice(0, -1));
+    // The files, their pending manifests and row outcomes: nothing else in outbox/ or runs/.
+    grantObjectWriteTo(role, bucket, [KEY_PATTERN.importFiles, `${PREFIX.pendingManifests}*`, KEY_PATTERN.outcomes]);
+    // Run records only: the managers each batch sent (csv#<login> marks, written and read back in
+    // batches, for the batches after it: core/csv/manager-order.ts), the submitted count and marks
+    // (a transaction of Put and Update), the record's status.
+    props.table.grant(role, ['GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem', 'BatchWriteItem'], [ITEMS.run]);
     grantPublish(role, alerts.topic, alerts.key);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['transfer:StartFileTransfer'], resources: [this.connector.attrArn] }),
@@ -162,7 +169,6 @@ export class CsvDelivery extends Construct {
     acknowledgeObjectGrant(role, bucket, KEY_PATTERN.importFiles, 'Writes only the user-import files (names carry time and batch).');
     acknowledgePrefixGrant(role, bucket, PREFIX.pendingManifests, 'Writes the manifest of each file it sends, pending its verdict.');
     acknowledgeObjectGrant(role, bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
-    acknowledgeObjectGrant(role, bucket, KEY_PATTERN.csvSettled, "Reads and writes only the managers each csv batch settled, under each run's csv-settled/.");
 
     const batchSize = config.csv.batchSize;
     // SQS allows more than 10 messages per batch only with a batching window of at least 1 s.
@@ -191,6 +197,8 @@ export class CsvDelivery extends Construct {
         TOPIC_ARN: alerts.topic.topicArn,
         BUCKET_NAME: bucket.bucketName,
         CONNECTOR_ID: this.connector.attrConnectorId,
+        RUN_TABLE: props.table.table.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
       },
     });
     const role = poller.role;
@@ -206,6 +214,10 @@ export class CsvDelivery extends Construct {
     grantObjectWriteTo(role, bucket, [KEY_PATTERN.outcomes]);
     grantSecretRead(role, props.coupaSecret);
     grantPublish(role, alerts.topic, alerts.key);
+    // Run records only: the loader's verdicts settle their logins (a transaction of Put and Update); a
+    // verdict that comes after its run was reported starts a report-again execution.
+    props.table.grant(role, ['GetItem', 'PutItem', 'UpdateItem'], [ITEMS.run]);
+    grantStartExecution(role, props.stateMachine);
     acknowledgePrefixGrant(role, bucket, PREFIX.pendingManifests, 'Reads, lists and settles the pending manifests only.');
     acknowledgePrefixGrant(role, bucket, PREFIX.manifests, 'Writes manifests (pending on a retry, done once settled) under outbox/manifests/ only.');
     acknowledgeObjectGrant(role, bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");

@@ -14,13 +14,15 @@
  * Alarms (each description says what to do): dead letters (the DeadLetters metric the dlq-notifier
  * emits once per new dead message — DLQ depth would stay in alarm while they wait to be redriven), the age of the api queue's oldest
  * message, errors of every Lambda, Coupa's failure share, a held run, failed sFTP transfers and CSV
- * loads, S3 events the splitter gave up on, and refused Coupa credentials.
+ * loads, S3 events the splitter gave up on, refused Coupa credentials, and run executions that failed,
+ * timed out or were aborted.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANNELS, M, METRICS_NAMESPACE, METRICS_SERVICE, type MetricChannel, type MetricName } from '../../lambdas/adapters/aws/metric-names';
@@ -38,6 +40,8 @@ export interface SyncDashboardProps {
   metricAlarms: Record<string, { metric: cloudwatch.IMetric; description: string }>;
   /** Every Lambda of the sync: all of them alarm on errors. */
   functions: Record<string, SyncFunction>;
+  /** The run state machine: its executions that failed, timed out or were aborted alarm. */
+  stateMachine: sfn.StateMachine;
   topic: sns.ITopic;
   /** The CSV channel's Transfer rules; absent when the stack has no CSV channel (no CSV widget or alarms then). */
   transferRules?: { completed: events.IRule; failed: events.IRule };
@@ -136,6 +140,8 @@ export class SyncDashboard extends Construct {
             bothChannels(M.deadLetters, 'dead letters', PERIOD, 'rd'),
             withLabel(runMetric(M.runsReported), 'runs reported'),
             withLabel(runMetric(M.runsExpired), 'held runs expired'),
+            withLabel(props.stateMachine.metricStarted({ period: PERIOD }), 'run executions started'),
+            deadExecutions(props.stateMachine, PERIOD),
             bothChannels(M.planSize, 'plan size (changes)', PERIOD, 'rp'),
           ]),
         ],
@@ -211,6 +217,15 @@ export class SyncDashboard extends Construct {
       }, notify);
     }
 
+    this.addAlarm('RunExecutionsDied', {
+      alarmDescription:
+        'A run execution failed, timed out or was aborted (Step Functions: find it by its run id in the console). The ' +
+        "run-ended Lambda released its turn and sent an alert naming the run. Read the execution's failed step and its " +
+        'error, fix the cause, then redrive it (aws stepfunctions redrive-execution --execution-arn …) or upload the file again.',
+      metric: deadExecutions(props.stateMachine, PERIOD),
+      threshold: 0,
+    }, notify);
+
     const share = (() => {
       const using: Record<string, cloudwatch.IMetric> = {};
       const ok = [M.usersCreated, M.usersUpdated, M.usersDeactivated, M.usersReactivated, M.usersUnchanged];
@@ -237,8 +252,8 @@ export class SyncDashboard extends Construct {
       alarmDescription:
         'A run was held by a guard (too many deactivations or changes, or an incomplete roster): nothing of it was applied. ' +
         'Read the held alert or runs/<runId>/report.html, then approve it with ' +
-        `\`coupa-sync approve <runId> --bucket ${bucket}\`, or reject it by doing nothing (it expires after ` +
-        'approval.expireAfterHours and is reported expired) and upload a corrected file.',
+        `\`coupa-sync approve <runId> --bucket ${bucket}\`, or reject it with \`coupa-sync reject <runId> --why TEXT\` ` +
+        '(unanswered, it expires after approval.expireAfterHours and is reported expired) and upload a corrected file.',
       metric: bothChannels(M.runsHeld, 'runs held', Duration.minutes(1), 'hd'),
       threshold: 0,
     }, notify);
@@ -283,13 +298,18 @@ export class SyncDashboard extends Construct {
 const ERROR_ACTIONS: Record<string, string> = {
   splitter:
     'and fix the cause. Lambda retries the S3 event twice; a file it gave up on raises the failed-events alarm: upload it again.',
+  runTask:
+    'and fix the cause. The state machine retries the step 3 times, then reports the run failed and alerts: redrive the ' +
+    'execution (aws stepfunctions redrive-execution) or upload the file again.',
+  runEnded:
+    'and fix the cause. A dead run may still hold its turn (later files wait): once fixed, EventBridge retries; the ' +
+    "alert names the run, whose turn item (line#<bucket>) can also be deleted from the run table by hand.",
   apiConsumer: 'and fix the cause. The batch returns to the api queue and is retried; what ends in the DLQ is reported failed.',
   csvBatcher: 'and fix the cause (connector, sFTP secret). The batch returns to the csv queue and is retried.',
   csvResultsPoller:
     'and fix the cause (Coupa credentials, the core.integration.read scope). Delivered files stay pending and are read on the next pass.',
   dlqNotifier:
     'and fix the cause. It never deletes a dead message: what it could not record is recorded on its next look (every 5 minutes).',
-  runReporter: 'and fix the cause. The runs stay pending and are reported on the next pass (every 5 minutes).',
 };
 
 function csvGraph(rules: { completed: events.IRule; failed: events.IRule }): cloudwatch.GraphWidget {
@@ -318,6 +338,20 @@ function runMetric(name: MetricName): cloudwatch.Metric {
     dimensionsMap: { service: METRICS_SERVICE },
     statistic: 'Sum',
     period: PERIOD,
+  });
+}
+
+/** Executions of the run state machine that failed (its RunFailed path ends in a Fail state too), timed out or were aborted. */
+function deadExecutions(machine: sfn.StateMachine, period: Duration): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(xf, 0) + FILL(xt, 0) + FILL(xa, 0)',
+    usingMetrics: {
+      xf: machine.metricFailed({ period, statistic: 'Sum' }),
+      xt: machine.metricTimedOut({ period, statistic: 'Sum' }),
+      xa: machine.metricAborted({ period, statistic: 'Sum' }),
+    },
+    label: 'run executions failed, timed out or aborted',
+    period,
   });
 }
 

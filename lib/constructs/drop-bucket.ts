@@ -1,5 +1,5 @@
 /**
- * The S3 bucket HR drops files into (incoming/), where runs are reported (runs/) and where CSV files
+ * The S3 bucket HR drops files into (incoming/), where runs keep their files (runs/, state/) and where CSV files
  * wait for the Transfer Family connector (outbox/). Private, encrypted (SSE-S3, or SSE-KMS with a
  * customer-managed key: config storage.encryption), versioned, access-logged, each part kept as
  * long as storage.*RetentionDays says.
@@ -12,28 +12,16 @@ import type { SyncConfig } from '../../lambdas/core/config';
 
 /** Key prefixes, shared by the stack's IAM grants and the handlers' environment. */
 export const PREFIX = {
+  /** HR files to apply: a new object here starts a run (the splitter starts its execution). */
   incoming: 'incoming/',
   /** Files planned only: a plan and its report, nothing written to Coupa. */
   plan: 'plan/',
-  /** `approvals/<runId>` approves a held run. */
-  approvals: 'approvals/',
-  /** The planner's state between runs: the kept snapshot of Coupa's users, the last accepted roster. */
+  /** The run's files kept between runs: the snapshot of Coupa's users, the last accepted roster. */
   state: 'state/',
-  /** A run's unfinished read of Coupa's users, kept while continuations carry it on (planner only). */
+  /** A run's unfinished read of Coupa's users, kept while ReadCoupa carries it on (run-task only). */
   readCheckpoints: 'state/reads/',
-  /** `continue/<runId>`: the planner asks itself to carry on a run's read of Coupa (planner only). */
-  continuations: 'continue/',
+  /** Each run's files: runs/<runId>/plan.json, approved.json, outcomes/, report.{json,csv,html}. */
   runs: 'runs/',
-  /** Markers of runs split but not yet reported (the run-reporter lists only these). */
-  pendingRuns: 'runs/pending/',
-  /** Markers of held runs waiting for approval (the run-reporter expires them). */
-  heldRuns: 'runs/held/',
-  /** The line of runs waiting for their turn to write to Coupa (core/sync/run-queue.ts). */
-  waitingRuns: 'runs/waiting/',
-  /** `runs/start/<key>`: a waiting run's turn came; S3 hands it to the planner. */
-  startRuns: 'runs/start/',
-  /** The one run (or approval) whose turn it is. */
-  runTurn: 'runs/turn.json',
   outbox: 'outbox/',
   manifests: 'outbox/manifests/',
   /** Manifests of files whose loader verdict is not recorded yet (S3ManifestStore). */
@@ -43,24 +31,13 @@ export const PREFIX = {
 /**
  * Object key patterns (IAM wildcards) narrower than a prefix, for roles that write only one kind of
  * object. They follow the key layout of the adapters (test/infra/grants.test.ts checks them against it).
+ * What runs share beyond files (counts, marks, the line and its turn) is in the run table (run-table.ts).
  */
 export const KEY_PATTERN = {
   /** Row outcomes: runs/<runId>/outcomes/<time>-<random>.json (S3OutcomeLedger). */
   outcomes: `${PREFIX.runs}*/outcomes/*`,
-  /** Failed attempts of a run's change of one login: runs/<runId>/attempts/<login>.json (S3AttemptLog). */
-  attempts: `${PREFIX.runs}*/attempts/*`,
-  /** The dlq-notifier's marks: runs/dead-letters/<queue>/<messageId>.json (S3DeadLetterMarks). */
-  deadLetterMarks: `${PREFIX.runs}dead-letters/*`,
   /** User-import files: outbox/users_<time>Z_<ms>_<batch>_<seq>.csv (importFileName, TransferFileDrop). */
   importFiles: `${PREFIX.outbox}users_*.csv`,
-  /** A run's circuit-breaker verdict: runs/<runId>/breaker.json (S3RunBreakerStore). */
-  breakerVerdicts: `${PREFIX.runs}*/breaker.json`,
-  /** The tallies api-consumers add while a run's breaker window is open: runs/<runId>/breaker/<time>-<random>.json. */
-  breakerTallies: `${PREFIX.runs}*/breaker/*`,
-  /** What the api-consumer lists (grantList adds the `*`): runs/<runId>/breaker… */
-  breakerList: `${PREFIX.runs}*/breaker`,
-  /** The managers each csv batch settled in a run: runs/<runId>/csv-settled/<batchTag>.json (S3SettledLogins). */
-  csvSettled: `${PREFIX.runs}*/csv-settled/*`,
 } as const;
 
 export class DropBucket extends Construct {
@@ -118,11 +95,6 @@ export class DropBucket extends Construct {
         // A continued read lasts hours at most (roster.maxReadContinuations) and removes its checkpoint
         // when done: what is left there is a run that died, and holds users' data.
         { id: 'expire-read-checkpoints', prefix: PREFIX.readCheckpoints, expiration: Duration.days(2), noncurrentVersionExpiration: Duration.days(1) },
-        { id: 'expire-continuations', prefix: PREFIX.continuations, expiration: Duration.days(2), noncurrentVersionExpiration: Duration.days(1) },
-        // Deleted pending markers leave delete markers (versioned bucket); drop them once alone, so listing stays cheap.
-        { id: 'clean-pending-markers', prefix: PREFIX.pendingRuns, expiredObjectDeleteMarker: true },
-        { id: 'clean-held-markers', prefix: PREFIX.heldRuns, expiredObjectDeleteMarker: true },
-        { id: 'clean-waiting-runs', prefix: PREFIX.waitingRuns, expiredObjectDeleteMarker: true },
         { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

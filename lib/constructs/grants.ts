@@ -12,6 +12,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 
 export function grantObjectRead(role: iam.IRole, bucket: s3.IBucket, prefix: string): void {
@@ -91,5 +92,12 @@ export function grantSend(role: iam.IRole, ...queues: sqs.IQueue[]): void {
 export function grantSecretRead(role: iam.IRole, secret: secretsmanager.ISecret): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+  );
+}
+
+/** StartExecution on the run state machine only (the splitter's runs; a consumer's report-again execution). */
+export function grantStartExecution(role: iam.IRole, stateMachine: sfn.IStateMachine): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachine.stateMachineArn] }),
   );
 }

@@ -40,6 +40,8 @@ export interface SyncFunctionProps {
 }
 
 export class SyncFunction extends Construct {
+  /** The handler file name under lambdas/ (e.g. `run-task`). */
+  readonly handler: string;
   readonly fn: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -48,6 +50,7 @@ export class SyncFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncFunctionProps) {
     super(scope, id);
+    this.handler = props.handler;
     this.configJson = JSON.stringify(props.config);
     const configLiteral = JSON.stringify(this.configJson);
     if (Buffer.byteLength(configLiteral) > MAX_INLINED_CONFIG_BYTES) {

@@ -1,21 +1,25 @@
 /**
- * Who may write what starts a change in Coupa. An HR file under incoming/ (or plan/) can change any
- * user's e-mail or SSO id — an account-takeover path — and an approval releases a held plan. So the
- * bucket policy lets only two roles the stack creates write there: the uploader (HR's export job)
- * and the approver (the operators who approve held runs), kept apart so one role cannot both drop a
- * roster and approve its mass deactivation. The queues take messages from the planner Lambda only,
- * and from the redriver role: SQS runs an operator's DLQ redrive (start-message-move-task) with the
- * caller's own permissions, so whoever may redrive may send to the queues; a third role, apart from
- * the uploader's and the approver's.
+ * Who may write what starts or steers a change in Coupa. An HR file under incoming/ (or plan/) can
+ * change any user's e-mail or SSO id — an account-takeover path — so the bucket policy lets only the
+ * uploader role (HR's export job) write there. A held run is approved with its task token
+ * (`coupa-sync approve|reject`: SendTaskSuccess / SendTaskFailure on the run state machine) by the
+ * approver role, kept apart from the uploader so one role cannot both drop a roster and approve its
+ * mass deactivation. runs/ and state/ are written by the run's own Lambdas only (the consumers
+ * only their outcome files): a plan or snapshot that someone else could rewrite would steer a run.
+ * The queues take messages from the run-task Lambda only, and from the redriver role: SQS runs an
+ * operator's DLQ redrive (start-message-move-task) with the caller's own permissions, so whoever
+ * may redrive may send to the queues; a third role, apart from the uploader's and the approver's.
  */
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { PREFIX } from './drop-bucket';
+import { KEY_PATTERN, PREFIX } from './drop-bucket';
 import { grantKeyDecrypt, grantKeyEncrypt } from './grants';
 import { acknowledgePrefixGrant } from './nag';
+import { ITEMS, type RunTable } from './run-table';
 
 export interface WritersProps {
   bucket: s3.Bucket;
@@ -24,6 +28,10 @@ export interface WritersProps {
   planner: iam.IRole;
   /** Each queue's dead-letter queue, which the redriver may move back into it. */
   redrives?: Array<{ dlq: sqs.IQueue; queue: sqs.IQueue }>;
+  runTable: RunTable;
+  stateMachine: sfn.IStateMachine;
+  /** Who may write runs/ and state/ (`all`), and who only runs/<runId>/outcomes/ (`outcomesOnly`). */
+  runWriters: { all: iam.IRole[]; outcomesOnly: iam.IRole[] };
 }
 
 export class Writers extends Construct {
@@ -44,13 +52,16 @@ export class Writers extends Construct {
     );
     this.approver = new iam.Role(this, 'RunApprover', {
       assumedBy: account,
-      description: 'Operators: may approve held runs (put approvals/<runId>) and read run reports',
+      description: 'Operators: may approve or reject held runs (coupa-sync approve|reject <runId>) and read run reports',
     });
-    this.approver.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${PREFIX.approvals}*`)] }));
+    // The held run's record names its task token; the token goes back to this state machine only.
+    props.runTable.grant(this.approver, ['GetItem'], [ITEMS.run]);
+    this.approver.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.stateMachine.stateMachineArn] }),
+    );
     this.approver.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${PREFIX.runs}*`)] }));
-    // With an SSE-KMS bucket: the uploader encrypts what it puts, the approver also reads the reports.
+    // With an SSE-KMS bucket: the uploader encrypts what it puts, the approver reads the reports.
     grantKeyEncrypt(this.uploader, bucket);
-    grantKeyEncrypt(this.approver, bucket);
     grantKeyDecrypt(this.approver, bucket);
     this.redriver = new iam.Role(this, 'DlqRedriver', {
       assumedBy: account,
@@ -67,30 +78,41 @@ export class Writers extends Construct {
     }
     acknowledgePrefixGrant(this.uploader, bucket, PREFIX.incoming, 'HR puts its export files under incoming/ only (file names vary by day).');
     acknowledgePrefixGrant(this.uploader, bucket, PREFIX.plan, 'HR puts files to plan only under plan/ only.');
-    acknowledgePrefixGrant(this.approver, bucket, PREFIX.approvals, 'An approval is the object approvals/<runId>: any run id.');
     acknowledgePrefixGrant(this.approver, bucket, PREFIX.runs, 'Operators read the reports and plans of any run under runs/.');
 
     // Deny, not just not-allow: an administrator's broad s3:* must not become a way around it.
-    const onlyWriter = (sid: string, prefixes: string[], writer: iam.IRole) =>
-      bucket.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid,
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['s3:PutObject'],
-          resources: prefixes.map((p) => bucket.arnForObjects(`${p}*`)),
-          conditions: { ArnNotEquals: { 'aws:PrincipalArn': writer.roleArn } },
-        }),
-      );
-    onlyWriter('OnlyTheUploaderWritesHrFiles', [PREFIX.incoming, PREFIX.plan], this.uploader);
-    onlyWriter('OnlyTheApproverApproves', [PREFIX.approvals], this.approver);
-    // A continuation re-plans a run from the file its body names: only the planner may ask for one.
-    onlyWriter('OnlyThePlannerContinues', [PREFIX.continuations], props.planner);
+    const deny = (sid: string, statement: Partial<iam.PolicyStatementProps>) =>
+      bucket.addToResourcePolicy(new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], ...statement }));
+    const arns = (roles: iam.IRole[]) => roles.map((r) => r.roleArn);
+    deny('OnlyTheUploaderWritesHrFiles', {
+      actions: ['s3:PutObject'],
+      resources: [PREFIX.incoming, PREFIX.plan].map((p) => bucket.arnForObjects(`${p}*`)),
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.uploader.roleArn } },
+    });
+    // Plans, approved lists, reports, the kept snapshot and read checkpoints: written by the run's own
+    // Lambdas only (a rewritten plan or snapshot would steer a run).
+    const { all, outcomesOnly } = props.runWriters;
+    deny('OnlyTheRunWritesState', {
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resources: [bucket.arnForObjects(`${PREFIX.state}*`)],
+      conditions: { ArnNotLike: { 'aws:PrincipalArn': arns(all) } },
+    });
+    deny('OnlyTheRunAndConsumersWriteRuns', {
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resources: [bucket.arnForObjects(`${PREFIX.runs}*`)],
+      conditions: { ArnNotLike: { 'aws:PrincipalArn': arns([...all, ...outcomesOnly]) } },
+    });
+    // …and the consumers write their row outcomes there, nothing else (outbox/: the CSV channel's files).
+    deny('ConsumersWriteOnlyOutcomes', {
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      notResources: [bucket.arnForObjects(KEY_PATTERN.outcomes), bucket.arnForObjects(`${PREFIX.outbox}*`)],
+      conditions: { ArnLike: { 'aws:PrincipalArn': arns(outcomesOnly) } },
+    });
 
     for (const queue of props.queues) {
       queue.addToResourcePolicy(
         new iam.PolicyStatement({
-          sid: 'OnlyThePlannerSends',
+          sid: 'OnlyTheRunSends',
           effect: iam.Effect.DENY,
           principals: [new iam.AnyPrincipal()],
           actions: ['sqs:SendMessage'],
@@ -111,7 +133,7 @@ export class Writers extends Construct {
     });
     new CfnOutput(stack, 'RunApproverRoleArn', {
       value: this.approver.roleArn,
-      description: 'Operators assume this role to approve held runs (coupa-sync approve <runId> --bucket …)',
+      description: 'Operators assume this role to approve or reject held runs (coupa-sync approve|reject <runId>)',
     });
   }
 }

@@ -8,7 +8,7 @@ import { outcomesPrefix } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import { MANIFEST_PREFIX } from '../../lambdas/adapters/aws/s3-manifest-store';
 import { OUTBOX_PREFIX } from '../../lambdas/adapters/aws/transfer-file-drop';
 import { importFileName } from '../../lambdas/core/csv/file-splitter';
-import { breakerTallyPrefix, breakerVerdictKey, csvSettledPrefix, heldMarkerKey, pendingMarkerKey, splitKey } from '../../lambdas/core/sync/run-layout';
+import { heldMarkerKey, pendingMarkerKey, splitKey } from '../../lambdas/core/sync/run-layout';
 import { planKey, reportKey } from '../../lambdas/adapters/aws/s3-state-store';
 import { KEY_PATTERN, PREFIX } from '../../lib/constructs/drop-bucket';
 import { infraTestConfig, synthStack } from './synth';
@@ -85,31 +85,6 @@ describe('narrowed grants (what each role may do in the bucket)', () => {
 
 describe('the patterns follow the adapters\' key layout', () => {
   const at = new Date('2026-11-29T16:05:09.042Z');
-
-  it('a run\'s breaker verdict and tallies match KEY_PATTERN.breakerVerdicts / breakerTallies (and the listed prefix), its outcomes and report do not', () => {
-    // Prepare
-    const runId = 'Workday_export-0123456789ab';
-    const [verdicts, tallies, listed] = [iamGlob(KEY_PATTERN.breakerVerdicts), iamGlob(KEY_PATTERN.breakerTallies), iamGlob(`${KEY_PATTERN.breakerList}*`)];
-    // Assess
-    expect(verdicts.test(breakerVerdictKey(runId))).toBe(true);
-    expect(tallies.test(`${breakerTallyPrefix(runId)}2026-11-29T16:05:09.042Z-1a2b3c4d.json`)).toBe(true);
-    expect(listed.test(breakerVerdictKey(runId).replace(/\.json$/, ''))).toBe(true);
-    for (const key of [`${outcomesPrefix(runId)}x.json`, reportKey(runId, 'json'), planKey(runId)]) {
-      expect({ key, matches: verdicts.test(key) || tallies.test(key) }).toEqual({ key, matches: false });
-    }
-  });
-
-  it("a run's settled csv managers match KEY_PATTERN.csvSettled (and the listed prefix); its outcomes, breaker and report do not", () => {
-    // Prepare
-    const runId = 'Workday_export-0123456789ab';
-    const settled = iamGlob(KEY_PATTERN.csvSettled);
-    // Assess
-    expect(settled.test(`${csvSettledPrefix(runId)}0bd792ea.json`)).toBe(true);
-    expect(settled.test(csvSettledPrefix(runId))).toBe(true);
-    for (const key of [`${outcomesPrefix(runId)}x.json`, breakerVerdictKey(runId), reportKey(runId, 'json'), planKey(runId), 'runs/pending/x']) {
-      expect({ key, matches: settled.test(key) }).toEqual({ key, matches: false });
-    }
-  });
 
   it('row outcomes of any run match KEY_PATTERN.outcomes; plans, reports, claims and markers do not', () => {
     // Prepare
