@@ -9,9 +9,8 @@
  * mappings existed), optionally renamed by a header map.
  *
  * A cell holding the clear token is handed on untouched (no transform or map), so validation can
- * turn it into "clear this field". Cells are trimmed by validation after mapping; a `from` cell is
- * transformed as it stands (add "trim" first when a map or clear value must match a padded cell —
- * map keys and clear values are matched ignoring case and surrounding spaces anyway). Messages
+ * turn it into "clear this field". Cells are trimmed before the transforms (a template's parts too).
+ * Messages
  * name headers and fields; the only cell content quoted is a value missing from a field's `map`
  * (the mapping's own vocabulary, cut to 60 characters). Header names are only listed when the file
  * has shown it has a header row.
@@ -248,7 +247,8 @@ function sourceText(field: BoundField, values: string[], header: string[], clear
     // Fallback columns: the first whose cell is non-empty after the transforms wins.
     for (const i of indexes) {
       if (cell(i).trim() === clearToken) return { text: clearToken, cleared: true };
-      const text = applyTransforms(cell(i), rule.transform);
+      // Trimmed before the transforms: exports pad cells ("Active "), and a padded value must map as it reads.
+      const text = applyTransforms(cell(i).trim(), rule.transform);
       if (text.trim() !== '') return { text, column: header[i].trim() };
     }
     return { text: '', column: header[indexes[0]].trim() };
