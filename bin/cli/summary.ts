@@ -1,7 +1,6 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import { OUTCOMES, type RowOutcome, type RunReport } from '../../lambdas/core/model';
-import { reportRows } from '../../lambdas/core/report/report-rows';
-import { skippedOnPurpose } from '../../lambdas/core/sync/report';
+import { reportRows, skippedOnPurpose } from '../../lambdas/core/report/report-rows';
 
 /** Always shown; the others (CSV channel, reactivations, held runs) only when they occur. */
 const ALWAYS = new Set(['created', 'updated', 'deactivated', 'unchanged', 'rejected', 'failed']);

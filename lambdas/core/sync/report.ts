@@ -9,7 +9,7 @@ import {
   type RunStatus,
   type Totals,
 } from '../model';
-import { reportRows } from '../report/report-rows';
+import { skippedOnPurpose } from '../report/report-rows';
 
 export function totalsOf(rows: readonly RowOutcome[], absentees: readonly AbsenteeOutcome[] = []): Totals {
   const totals = { rows: rows.length, absentees: absentees.length } as Totals;
@@ -76,18 +76,7 @@ export function buildReport(run: RunRef, startedAt: Date, finishedAt: Date, outc
 export function exitCodeFor(report: RunReport): 0 | 1 | 3 {
   if (report.status === 'held') return 3;
   if (report.status === 'stopped') return 1;
-  const skipped = report.totals.skipped - (report.totals.skipped > 0 ? skippedOnPurpose(report).total : 0);
+  const skipped = report.totals.skipped - skippedOnPurpose(report).total;
   return report.totals.rejected + report.totals.failed + skipped > 0 ? 1 : 0;
 }
 
-/** Rows the config left out (hr.rows.skip, hr.duplicates): `skipped`, but no failure of the run. */
-export function skippedOnPurpose(report: RunReport): { total: number; byRule: number; duplicates: number } {
-  let byRule = 0;
-  let duplicates = 0;
-  for (const row of reportRows(report)) {
-    if (row.outcome !== 'skipped') continue;
-    if (row.skippedBy === 'hr.rows.skip') byRule += 1;
-    else if (row.skippedBy === 'hr.duplicates') duplicates += 1;
-  }
-  return { total: byRule + duplicates, byRule, duplicates };
-}
