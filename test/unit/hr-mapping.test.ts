@@ -332,11 +332,18 @@ describe('readHrFile with hr.rows.skip', () => {
     ]);
   });
 
-  it('works without hr.fields too (canonical headers)', async () => {
-    // Act
-    const rows = await readMapped('login,email,kind\na.one,a@example.com,\nTotal: 1,,summary\n', { unknownColumns: 'ignore', rows: { skip: [{ column: 'kind', equals: 'summary' }] } });
+  it('works without hr.fields too (canonical headers), the rule\'s column taken (not an unknown column)', async () => {
+    // Act: unknownColumns is "reject", the default without hr.fields
+    const rows = await readMapped('login,email,kind\na.one,a@example.com,\nTotal: 1,,summary\n', { rows: { skip: [{ column: 'kind', equals: 'summary' }] } });
     // Assess
     expect(rows.map((r) => ('skipped' in r.result ? r.result.skipped : r.result.ok))).toEqual([true, 'hr.rows.skip[0] (column "kind" equals "summary")']);
+  });
+
+  it('takes a rule\'s column with hr.unknownColumns "reject" and hr.fields', async () => {
+    // Act
+    const rows = await readMapped('Login,Dept,Type\na.one,Sales,\n,,Total\n', { fields, unknownColumns: 'reject', rows: { skip: [{ column: 'Type', equals: 'Total' }] } });
+    // Assess
+    expect(rows.map((r) => r.result.ok || ('skipped' in r.result && r.result.skipped))).toEqual([true, 'hr.rows.skip[0] (column "Type" equals "Total")']);
   });
 
   it('refuses a file whose header lacks a rule\'s column, saying so', async () => {

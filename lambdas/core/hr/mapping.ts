@@ -64,7 +64,7 @@ export function headerMapper(rawHeader: string[], options: MapperOptions): RowMa
     throw new HeaderProblem('the header row is not valid UTF-8 text or contains control characters (save the file as UTF-8 CSV, or set hr.encoding)');
   }
   const skip = bindSkipRules(rawHeader, options.skipRules ?? []);
-  const mapper = options.fields ? mappedHeader(rawHeader, options.fields, options, skip.missing) : canonicalHeader(rawHeader, options);
+  const mapper = options.fields ? mappedHeader(rawHeader, options.fields, options, skip) : canonicalHeader(rawHeader, options, skip.columns);
   if (skip.missing.length > 0) throw new HeaderProblem(`${skip.missing.join('; ')}${oneColumnHint(rawHeader, options.delimiter)}`);
   const check: SkipCheck = skip.check ?? (() => undefined);
   return { map: (values) => mapper.map(values), skipRule: check };
@@ -101,11 +101,10 @@ function shapeErrors(values: string[], header: string[], maxFieldChars: number):
 }
 
 /** Headers are Coupa element names (today's file), optionally renamed by a header map. */
-function canonicalHeader(rawHeader: string[], options: MapperOptions): Pick<RowMapper, 'map'> {
+function canonicalHeader(rawHeader: string[], options: MapperOptions, skipColumns: ReadonlySet<number>): Pick<RowMapper, 'map'> {
   const columns = rawHeader.map((h) => (h.trim() === '' ? '' : canonicalColumn(h, options.headerMap)));
   const named = columns.filter((c) => c !== '');
-  const unknown = named.filter((c) => !isKnownColumn(c));
-  if (named.length > 0 && unknown.length === named.length) {
+  if (named.length > 0 && named.every((c) => !isKnownColumn(c))) {
     // Not one known name: most likely a file without a header row, whose first row is an employee.
     // Its cells are not quoted here (personal data).
     throw new HeaderProblem(
@@ -114,6 +113,8 @@ function canonicalHeader(rawHeader: string[], options: MapperOptions): Pick<RowM
         oneColumnHint(rawHeader, options.delimiter),
     );
   }
+  // A column a skip rule reads is taken, not unknown.
+  const unknown = columns.filter((c, i) => c !== '' && !isKnownColumn(c) && !skipColumns.has(i));
   const ignoreUnknown = options.unknownColumns === 'ignore';
   if (unknown.length > 0 && !ignoreUnknown) {
     throw new HeaderProblem(
@@ -174,7 +175,12 @@ interface BoundField {
 const fromHeaders = (rule: FieldRule): string[] => (rule.from === undefined ? [] : Array.isArray(rule.from) ? rule.from : [rule.from]);
 
 /** Headers are the export's own; hr.fields says which Coupa field takes what. */
-function mappedHeader(rawHeader: string[], fields: HrFields, options: MapperOptions, alsoMissing: string[]): Pick<RowMapper, 'map'> {
+function mappedHeader(
+  rawHeader: string[],
+  fields: HrFields,
+  options: MapperOptions,
+  skip: { missing: string[]; columns: ReadonlySet<number> },
+): Pick<RowMapper, 'map'> {
   const positions = new Map<string, number[]>();
   rawHeader.forEach((h, i) => {
     if (h.trim() !== '') positions.set(headerKey(h), [...(positions.get(headerKey(h)) ?? []), i]);
@@ -201,7 +207,7 @@ function mappedHeader(rawHeader: string[], fields: HrFields, options: MapperOpti
     looseMap: rule.map && new Map(Object.entries(rule.map).map(([k, v]) => [headerKey(k), v])),
     clear: rule.clear && new Set(rule.clear.map(headerKey)),
   }));
-  missing.push(...alsoMissing);
+  missing.push(...skip.missing);
   if (missing.length > 0) {
     const allMissing = bound.every((b) => b.indexes.length === 0 || b.indexes.every((i) => i < 0));
     const hint = oneColumnHint(rawHeader, options.delimiter);
@@ -212,7 +218,7 @@ function mappedHeader(rawHeader: string[], fields: HrFields, options: MapperOpti
     );
   }
   checkOwnedCollections(new Set(Object.keys(fields)), options.ownedCollections ?? [], 'field(s) from hr.fields');
-  const usedIndexes = new Set(bound.flatMap((b) => b.indexes));
+  const usedIndexes = new Set([...bound.flatMap((b) => b.indexes), ...skip.columns]);
   if (options.unknownColumns === 'reject') {
     const unused = rawHeader.filter((h, i) => h.trim() !== '' && !usedIndexes.has(i)).map((h) => h.trim());
     if (unused.length > 0) {

@@ -46,8 +46,8 @@ function cellTest(rule: SkipRule): (cell: string) => boolean {
  * in `missing`, so the reader can name every one at once): the rule would never match, and the rows
  * it was written for would be synced.
  */
-export function bindSkipRules(rawHeader: string[], rules: readonly SkipRule[]): { check?: SkipCheck; missing: string[] } {
-  if (rules.length === 0) return { missing: [] };
+export function bindSkipRules(rawHeader: string[], rules: readonly SkipRule[]): { check?: SkipCheck; missing: string[]; columns: ReadonlySet<number> } {
+  if (rules.length === 0) return { missing: [], columns: new Set() };
   const index = new Map<string, number>();
   rawHeader.forEach((h, i) => {
     if (h.trim() !== '' && !index.has(fold(h))) index.set(fold(h), i);
@@ -58,9 +58,12 @@ export function bindSkipRules(rawHeader: string[], rules: readonly SkipRule[]): 
     if (at === undefined) missing.push(`hr.rows.skip[${i}].column: the header has no column ${JSON.stringify(rule.column.trim())}`);
     return { at: at ?? -1, test: cellTest(rule), name: describeSkipRule(rule, i) };
   });
-  if (missing.length > 0) return { missing };
+  // The columns the rules read are taken: hr.unknownColumns "reject" does not refuse them.
+  const columns = new Set(bound.map((b) => b.at).filter((at) => at >= 0));
+  if (missing.length > 0) return { missing, columns };
   return {
     missing,
+    columns,
     check: (values) => bound.find((b) => b.test(values[b.at] ?? ''))?.name,
   };
 }
