@@ -1,16 +1,17 @@
 /**
- * From an HR export's header row to the canonical cells of each data row (Coupa element → text).
+ * From an HR export's header row to the canonical cells of each data row (Coupa element → text),
+ * and which rows an hr.rows.skip rule leaves out (skip-rows.ts).
  *
  * Two modes. With config hr.fields, each Coupa field takes its value `from` a header (matched
  * ignoring case and surrounding spaces) or the first non-empty of a list of headers, a constant
  * `value`, or a `template` of `{Header}` placeholders; then `transform`s, `clear` (values that
  * empty the field), `default` (empty cell) and `map` (value → value, `*` for anything else, `null`
- * empties the field) apply, in that order. A field emptied on purpose is handed on as the clear token. Without it, the headers are Coupa element names (as before
- * mappings existed), optionally renamed by a header map.
+ * empties the field) apply, in that order. Without it, the headers are Coupa element names (as
+ * before mappings existed), optionally renamed by a header map.
  *
- * A cell holding the clear token is handed on untouched (no transform or map), so validation can
- * turn it into "clear this field". Cells are trimmed before the transforms (a template's parts too).
- * Messages
+ * A cell holding the clear token is handed on untouched (no transform or map), and a field emptied
+ * by `clear` or a `null` map entry is handed on as the clear token, so validation turns both into
+ * "clear this field". Cells are trimmed before the transforms (a template's parts too). Messages
  * name headers and fields; the only cell content quoted is a value missing from a field's `map`
  * (the mapping's own vocabulary, cut to 60 characters). Header names are only listed when the file
  * has shown it has a header row.

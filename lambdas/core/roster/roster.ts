@@ -149,7 +149,6 @@ export function resolveRows(records: HrRecord[], policy: DuplicatePolicy): Omit<
   return { ...base, rows: [chosen.row], record: chosen, skipped: others };
 }
 
-
 export class Roster {
   /** Record texts by lower-cased login, in file order of each login's first row. */
   private readonly entries = new PackedMap({ caseIndex: false });
