@@ -1,6 +1,6 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import { OUTCOMES, type RowOutcome, type RunReport } from '../../lambdas/core/model';
-import { reportRows } from '../../lambdas/core/report/report-rows';
+import { reportRows, skippedOnPurpose } from '../../lambdas/core/report/report-rows';
 
 /** Always shown; the others (CSV channel, reactivations, held runs) only when they occur. */
 const ALWAYS = new Set(['created', 'updated', 'deactivated', 'unchanged', 'rejected', 'failed']);
@@ -46,6 +46,11 @@ export function formatSummary(report: RunReport, seconds: number): string {
     `  ${counts.join(' · ')}`,
   ];
   if (t.rows === 0) lines.push('  The file has no data rows: nothing to do (is it the right export?)');
+  if (t.skipped > 0) {
+    const { byRule, duplicates } = skippedOnPurpose(report);
+    if (byRule > 0) lines.push(`  ${byRule} row${byRule === 1 ? '' : 's'} skipped by hr.rows.skip`);
+    if (duplicates > 0) lines.push(`  ${duplicates} row${duplicates === 1 ? '' : 's'} skipped as duplicates of another row of their login (hr.duplicates)`);
+  }
   // Held or stopped: why, and what to do (the approve command for a held run).
   if (report.reason) lines.push(`  ${report.status === 'held' ? 'Held' : report.status === 'stopped' ? 'Stopped' : 'Note'}: ${report.reason}`);
   const { changed, bad } = listedRows(report);

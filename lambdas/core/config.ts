@@ -8,7 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { CSO_SYNC_FIELDS, COLLECTION_FIELDS, isCoreField } from './model';
-import { hrSchema, isMappableTarget, isObject } from './hr/hr-config';
+import { closest, hrSchema, isMappableTarget, isObject } from './hr/hr-config';
 
 const positive = () => z.number().check(z.positive());
 const positiveInt = () => z.int().check(z.positive());
@@ -288,12 +288,50 @@ const EXPECTED: Record<string, string> = {
 
 const pathOf = (path: readonly PropertyKey[]): string => (path.length === 0 ? '(root)' : path.map(String).join('.'));
 
+/** What a schema node of zod/mini holds (its internal definition; read only to name known keys). */
+interface SchemaDef {
+  type: string;
+  innerType?: { _zod: { def: SchemaDef } };
+  shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  valueType?: { _zod: { def: SchemaDef } };
+  element?: { _zod: { def: SchemaDef } };
+  options?: Array<{ _zod: { def: SchemaDef } }>;
+}
+
+/**
+ * The keys the config schema knows at a path (for "did you mean"): the schema is walked as the
+ * issue's path walks the config, through defaults, records' values and lists' items. Empty when
+ * the path leads nowhere the schema names keys.
+ */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  const objectAt = (def: SchemaDef | undefined): SchemaDef | undefined => {
+    while (def && def.innerType && !def.shape) def = def.innerType._zod.def;
+    if (def?.type === 'union') return def.options?.map((o) => objectAt(o._zod.def)).find((d) => d?.shape);
+    return def;
+  };
+  let def = objectAt((configSchema as unknown as { _zod: { def: SchemaDef } })._zod.def);
+  for (const step of path) {
+    if (!def) return [];
+    if (def.shape) def = def.shape[String(step)]?._zod.def;
+    else if (def.valueType) def = def.valueType._zod.def;
+    else if (def.element) def = def.element._zod.def;
+    else return [];
+    def = objectAt(def);
+  }
+  return def?.shape ? Object.keys(def.shape) : [];
+}
+
 /** `path: what is wrong`, in our words (zod/mini carries no locale texts). One line per unknown key. */
 export function describeIssue(issue: Issue): string[] {
   const at = pathOf(issue.path);
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => `${at}: unknown key "${key}"`);
+    case 'unrecognized_keys': {
+      const known = knownKeysAt(issue.path);
+      return issue.keys.map((key) => {
+        const near = closest(key, known);
+        return `${at}: unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ''}`;
+      });
+    }
     case 'invalid_type':
       return [`${at}: expected ${EXPECTED[issue.expected] ?? issue.expected}`];
     case 'invalid_value':
@@ -302,6 +340,7 @@ export function describeIssue(issue: Issue): string[] {
       return [`${at}: Too big: at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`];
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return [`${at}: must not be empty`];
+      if (issue.origin === 'array') return [`${at}: must list at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}`];
       return [`${at}: Too small: at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`];
     case 'invalid_format':
       // A pattern's own message says what is expected (e.g. "must be a KMS key ARN …").

@@ -184,7 +184,7 @@ export const OUTCOMES = [
  * not per-row create/update). `submitted`: delivered to Coupa's sFTP, the loader's verdict not
  * read back yet (`--wait-results` ran out or was 0). `held`: staged in a run a guard held, waiting
  * for approval. `skipped`: a staged change that no longer applied when the run was approved (Coupa
- * changed meanwhile), never forced. `rejected`: bad input, never sent. `failed`: Coupa refused it,
+ * changed meanwhile), never forced; or a row the config leaves out (`skippedBy`: a skip rule, a duplicate row). `rejected`: bad input, never sent. `failed`: Coupa refused it,
  * it could not be delivered, or the circuit breaker stopped the run before it.
  */
 export type Outcome = (typeof OUTCOMES)[number];
@@ -211,6 +211,11 @@ export interface RowOutcome {
   warnings?: string[];
   /** Ledger only: a full-roster absentee (row 0); the report lists it under `absentees`. */
   absent?: boolean;
+  /**
+   * A `skipped` row left out on purpose by the config, not a failure: by a skip rule (hr.rows.skip),
+   * or as a duplicate of another row of its login (hr.duplicates). Such rows do not make the exit status 1.
+   */
+  skippedBy?: 'hr.rows.skip' | 'hr.duplicates';
 }
 
 /** A full-roster absentee: an active Coupa user the file no longer lists. */

@@ -125,7 +125,7 @@ let runCounter = 0;
 export async function runCsv(h: Harness, csv: string | string[], options: { dryRun?: boolean; runId?: string; file?: string } = {}): Promise<RunReport> {
   const run = { runId: options.runId ?? `run-${++runCounter}`, file: options.file ?? 'hr.csv' };
   const input = typeof csv === 'string' ? csvStream(csv) : Readable.from(csv.map((c) => Buffer.from(c, 'utf8')));
-  return runSync({ run, input, read: { ownedCollections: h.config.coupa.ownedCollections }, dryRun: options.dryRun }, h.deps);
+  return runSync({ run, input, read: { hr: h.config.hr, ownedCollections: h.config.coupa.ownedCollections }, dryRun: options.dryRun }, h.deps);
 }
 
 export function approve(h: Harness, runId: string): Promise<RunReport> {

@@ -111,9 +111,9 @@ describe('parseConfig: strict objects', () => {
     })();
     // Assess
     expect(error?.message.split('\n').slice(1).map((l) => l.trim())).toEqual([
-      'roster: unknown key "mood"',
+      'roster: unknown key "mood" (did you mean "mode"?)',
       'csv.sftp: unknown key "host"',
-      '(root): unknown key "rooster"',
+      '(root): unknown key "rooster" (did you mean "roster"?)',
     ]);
   });
 
@@ -146,6 +146,8 @@ describe('parseConfig: the hr section', () => {
       encoding: 'auto',
       delimiter: 'auto',
       clearToken: '--NULL--',
+      rows: { skip: [] },
+      duplicates: 'reject',
       limits: { maxFileBytes: 512 * 1024 * 1024, maxRecordBytes: 65536, maxFieldChars: 8192, maxColumns: 1000, maxListItems: 100 },
     });
   });
@@ -186,11 +188,52 @@ describe('parseConfig: the hr section', () => {
     [{ department: { value: false } }, 'hr.fields.department.value: true/false only for a true/false field; "department" takes text'],
     [{ active: { from: 'S', map: { A: 1 } } }, 'hr.fields.active.map.A: expected text or true/false'],
     [{ email: { from: 'A', colour: 'red' } }, 'hr.fields.email: unknown key "colour"'],
+    [{ manager: { from: 'A', matchon: 'email' } }, 'hr.fields.manager: unknown key "matchon" (did you mean "matchOn"?)'],
+    [{ email: { from: 'A', defualt: 'x' } }, 'hr.fields.email: unknown key "defualt" (did you mean "default"?)'],
+    [
+      { firstname: { from: 'Preferred First Name', default: '{Legal First Name}' } },
+      'hr.fields.firstname.default: holds "{Legal First Name}", but a default is a constant, not a column: it would set the text "{Legal First Name}" itself. ' +
+        'To fall back to another column, list both in "from": ["Preferred First Name", "Legal First Name"]',
+    ],
+    [{ firstname: { from: [] } }, 'hr.fields.firstname.from: must list at least 1 item'],
+    [{ email: { from: 'E', clear: ['NONE'] } }, "hr.fields.email.clear: Coupa's email cannot be emptied (every user needs one)"],
+    [{ active: { from: 'S', map: { Gone: null } } }, "hr.fields.active.map: Coupa's active cannot be emptied (it is true or false)"],
+    [{ manager: { from: 'M', unmapped: 'drop' } }, 'hr.fields.manager.unmapped: must be one of "reject", "keep"'],
     [{ roles: { from: 'R' } }, 'hr.fields.roles: Coupa replaces a user\'s whole roles set when it is sent: add "roles" to coupa.ownedCollections to let HR own it'],
     [{ street: { from: 'S' } }, 'hr.fields.street: a CSO field: Coupa core users have no street (set coupa.flavor "cso", or map it to a core element)'],
   ])('refuses a bad mapping naming the field: %j', (fields, message) => {
     // Act / Assess
     expect(problems(mapping(fields))).toEqual([message]);
+  });
+
+  it('accepts fallback columns, clear values, a map entry to null and unmapped "keep"', () => {
+    // Act
+    const { hr } = parseConfig(mapping({
+      firstname: { from: ['Preferred First Name', 'Legal First Name'] },
+      manager: { from: 'MANAGER', clear: ['NO_MANAGER'] },
+      department: { from: 'Dept', map: { None: null, Sales: 'Sales EU' }, unmapped: 'keep' },
+    }));
+    // Assess
+    expect(hr.fields?.firstname.from).toEqual(['Preferred First Name', 'Legal First Name']);
+    expect(hr.fields?.department.map).toEqual({ None: null, Sales: 'Sales EU' });
+  });
+
+  it.each([
+    [{ skip: [{ column: 'Type', equals: 'Total', empty: true }] }, 'hr.rows.skip.0: has equals and empty: give exactly one matcher per rule (add another rule for another test)'],
+    [{ skip: [{ column: 'Type' }] }, 'hr.rows.skip.0: needs one of "equals", "in", "matches" or "empty": true'],
+    [{ skip: [{ column: 'Type', matches: '(Total' }] }, 'hr.rows.skip.0.matches: is not a valid regular expression (/(Total/iu: Unterminated group)'],
+    [{ skip: [{ column: 'Type', empty: false }] }, 'hr.rows.skip.0.empty: must be one of true'],
+    [{ skip: [{ colum: 'Type', equals: 'x' }] }, 'hr.rows.skip.0.column: expected text', 'hr.rows.skip.0: unknown key "colum" (did you mean "column"?)'],
+    [{ skipp: [] }, 'hr.rows: unknown key "skipp" (did you mean "skip"?)'],
+  ])('refuses a bad hr.rows rule naming its path: %j', (rows, ...messages) => {
+    // Act / Assess
+    expect(problems({ hr: { rows } })).toEqual(messages);
+  });
+
+  it('takes hr.duplicates "reject" (default), "first" or "last", nothing else', () => {
+    // Act / Assess
+    expect(parseConfig({ hr: { duplicates: 'last' } }).hr.duplicates).toBe('last');
+    expect(problems({ hr: { duplicates: 'merge' } })).toEqual(['hr.duplicates: must be one of "reject", "first", "last"']);
   });
 
   it('needs a login source, refuses core elements for CSO, and names every problem at once', () => {

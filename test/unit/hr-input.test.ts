@@ -29,6 +29,9 @@ describe('encodings', () => {
     ['windows-1252, set', 'windows-1252', Buffer.from(NAMES, 'latin1')],
     ['iso-8859-1, set', 'iso-8859-1', Buffer.from(NAMES, 'latin1')],
     ['utf-16le without BOM, set', 'utf-16le', Buffer.from(NAMES, 'utf16le')],
+    // A BOM decides whatever hr.encoding says: the first header is "login", not "ï»¿login".
+    ['UTF-8 with BOM, windows-1252 set', 'windows-1252', Buffer.from(`\uFEFF${NAMES}`, 'utf8')],
+    ['UTF-16LE with BOM, utf-8 set', 'utf-8', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(NAMES, 'utf16le')])],
   ])('%s: Müller and José arrive intact', async (_label, encoding, bytes) => {
     // Act
     const rows = await read(bytes, { encoding });

@@ -65,15 +65,18 @@ describe('readHrFile with hr.fields', () => {
     expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'w.x@example.com', fields: { active: true } } });
   });
 
-  it('rejects a row whose value is not in a map without "*", naming the field and the column, quoting only a plain token', async () => {
-    // Prepare
+  it('rejects a row whose value is not in a map without "*", naming the field, the column and the value (status values too, cut to 60 characters)', async () => {
+    // Prepare: a mapped column's values are the mapping's vocabulary, not personal data
     const hr = { fields: { login: { from: 'Login' }, active: { from: 'Worker_Status', map: { Active: true, Terminated: false } } } };
+    const long = `On Leave ${'x'.repeat(70)}`;
     // Act
-    const rows = await readMapped('Login,Worker_Status\na.one,Retired\nb.two,On Leave\n', hr);
+    const rows = await readMapped(`Login,Worker_Status\na.one,Retired\nb.two,On Leave\nc.three,${long}\n`, hr);
     // Assess
+    const remedy = 'is not in hr.fields.active.map (add it, a "*" entry for any other value, or set hr.fields.active.unmapped to "keep")';
     expect(rows.map((r) => r.result)).toEqual([
-      { ok: false, login: 'a.one', errors: ['field "active": "Retired" in column "Worker_Status" is not in hr.fields.active.map (add it, or a "*" entry for any other value)'] },
-      { ok: false, login: 'b.two', errors: ['field "active": the value in column "Worker_Status" is not in hr.fields.active.map (add it, or a "*" entry for any other value)'] },
+      { ok: false, login: 'a.one', errors: [`field "active": "Retired" in column "Worker_Status" ${remedy}`] },
+      { ok: false, login: 'b.two', errors: [`field "active": "On Leave" in column "Worker_Status" ${remedy}`] },
+      { ok: false, login: 'c.three', errors: [`field "active": "${long.slice(0, 60)}…" in column "Worker_Status" ${remedy}`] },
     ]);
   });
 
@@ -130,6 +133,67 @@ describe('readHrFile with hr.fields', () => {
       { ok: true, record: { row: 1, login: 'a.one', fields: { department: null, manager: null, roles: [], 'custom-fields': { 'cost-centre': null } } } },
       { ok: false, login: 'b.two', errors: ['field "email": holds the clear token, but Coupa\'s email cannot be cleared'] },
     ]);
+  });
+
+  it('takes the first non-empty cell of fallback columns, after the transforms', async () => {
+    // Prepare: "digits" empties a preferred cell holding no digit, so the legal one is used
+    const hr = {
+      fields: {
+        login: { from: 'Login' },
+        firstname: { from: ['Preferred First Name', 'Legal First Name'] },
+        'employee-number': { from: ['Badge', 'Person_ID'], transform: ['digits'] },
+      },
+    };
+    // Act
+    const rows = await readMapped('Login,Legal First Name,Preferred First Name,Badge,Person_ID\na.one,Alexandra,Sasha,B-17,P-9\nb.two,Robert, ,n/a,P-42\nc.three,,,,\n', hr);
+    // Assess
+    expect(rows.map((r) => (r.result.ok ? r.result.record.fields : r.result))).toEqual([
+      { firstname: 'Sasha', 'employee-number': '17' },
+      { firstname: 'Robert', 'employee-number': '42' },
+      {},
+    ]);
+  });
+
+  it('refuses a missing fallback column naming its place in the list', async () => {
+    // Act
+    const error = await failure(readMapped('Login,Legal First Name\na.one,Alexandra\n', { fields: { login: { from: 'Login' }, firstname: { from: ['Legal First Name', 'Preferred'] } } }));
+    // Assess
+    expect(error?.message).toBe('workday.csv: hr.fields.firstname.from[1]: the header has no column "Preferred"');
+  });
+
+  it('empties one field for its clear values (ignoring case, after the transforms) and for a map entry to null, leaving other columns alone', async () => {
+    // Prepare: SuccessFactors writes NO_MANAGER; "None" in the department column means no department
+    const hr = {
+      fields: {
+        login: { from: 'Login' },
+        manager: { from: 'MANAGER', transform: ['trim'], clear: ['NO_MANAGER'] },
+        department: { from: 'Dept', map: { None: null, Sales: 'Sales EMEA' } },
+        'custom-fields.note': { from: 'Note' },
+      },
+    };
+    // Act
+    const rows = await readMapped('Login,MANAGER,Dept,Note\na.one, no_manager ,NONE,NO_MANAGER\nb.two,boss,Sales,\n', hr);
+    // Assess: the note column holds the same word, and keeps it
+    expect(rows.map((r) => r.result)).toEqual([
+      { ok: true, record: { row: 1, login: 'a.one', fields: { manager: null, department: null, 'custom-fields': { note: 'NO_MANAGER' } } } },
+      { ok: true, record: { row: 2, login: 'b.two', fields: { manager: 'boss', department: 'Sales EMEA' } } },
+    ]);
+  });
+
+  it('clears a manager named by employee number (not a reference to resolve)', async () => {
+    // Act
+    const [row] = await readMapped('Login,MANAGER\na.one,NO_MANAGER\n', { fields: { login: { from: 'Login' }, manager: { from: 'MANAGER', matchOn: 'employee-number', clear: ['NO_MANAGER'] } } });
+    // Assess
+    expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'a.one', fields: { manager: null } } });
+  });
+
+  it('passes a value no map entry matches through unchanged with unmapped "keep"', async () => {
+    // Prepare
+    const hr = { fields: { login: { from: 'Login' }, department: { from: 'Dept', map: { 'Vertrieb': 'Sales' }, unmapped: 'keep' } } };
+    // Act
+    const rows = await readMapped('Login,Dept\na.one,vertrieb\nb.two,Finance\n', hr);
+    // Assess
+    expect(rows.map((r) => r.result.ok && r.result.record.fields.department)).toEqual(['Sales', 'Finance']);
   });
 
   it('carries a manager named by e-mail as managerRef, validated as an e-mail', async () => {
@@ -212,6 +276,18 @@ describe('readHrFile with hr.fields', () => {
     expect(headless?.message).not.toMatch(/anna|berg/i);
   });
 
+  it('says which delimiter a header line that split into one column would split on', async () => {
+    // Act: a semicolon file read with the comma configured
+    const error = await failure(readMapped('Login;Mail\na.one;a@example.com\n', { delimiter: ',', fields: { login: { from: 'Login' }, email: { from: 'Mail' } } }));
+    const canonical = await failure(readMapped('login|email\na.one|a@example.com\n', { delimiter: ';' }));
+    // Assess
+    expect(error?.message).toBe(
+      'workday.csv: hr.fields.login.from: the header has no column "Login"; hr.fields.email.from: the header has no column "Mail" ' +
+        '(the header line split into one column on comma; it would split on the semicolon ";": set hr.delimiter to ";")',
+    );
+    expect(canonical?.message).toMatch(/\(the header line split into one column on semicolon; it would split on the pipe "\|": set hr.delimiter to "\|"\)$/);
+  });
+
   it('refuses a header that names a mapped column twice', async () => {
     // Act
     const error = await failure(readMapped('Login,login\na,b\n', { fields: { login: { from: 'Login' } } }));
@@ -224,5 +300,56 @@ describe('readHrFile with hr.fields', () => {
     const [row] = await readMapped('login,email,job-title\na.one,a@example.com,Engineer\n', { unknownColumns: 'ignore' });
     // Assess
     expect(row.result).toEqual({ ok: true, record: { row: 1, login: 'a.one', fields: { email: 'a@example.com' } } });
+  });
+});
+
+describe('readHrFile with hr.rows.skip', () => {
+  const fields = { login: { from: 'Login' }, department: { from: 'Dept' } };
+
+  it('skips rows matching any rule (ignoring case and surrounding spaces), naming the rule, without validating them', async () => {
+    // Prepare: a totals footer (no login), a secondary position, a blank-typed row
+    const hr = {
+      fields,
+      rows: {
+        skip: [
+          { column: 'Type', equals: 'total' },
+          { column: 'Position', in: ['Secondary', 'Concurrent'] },
+          { column: 'Login', matches: '^svc-' },
+          { column: 'Dept', empty: true },
+        ],
+      },
+    };
+    const csv = 'Login,Dept,Type,Position\na.one,Sales,,Primary\n,,  TOTAL ,\na.one,Finance,,secondary \nsvc-backup,IT,,\nb.two,,,\n';
+    // Act
+    const rows = await readMapped(csv, hr);
+    // Assess
+    expect(rows.map((r) => r.result)).toEqual([
+      { ok: true, record: { row: 1, login: 'a.one', fields: { department: 'Sales' } } },
+      { ok: false, skipped: 'hr.rows.skip[0] (column "Type" equals "total")', login: '', errors: [] },
+      { ok: false, skipped: 'hr.rows.skip[1] (column "Position" is one of "Secondary", "Concurrent")', login: 'a.one', errors: [] },
+      { ok: false, skipped: 'hr.rows.skip[2] (column "Login" matches /^svc-/)', login: 'svc-backup', errors: [] },
+      { ok: false, skipped: 'hr.rows.skip[3] (column "Dept" is empty)', login: 'b.two', errors: [] },
+    ]);
+  });
+
+  it('works without hr.fields too (canonical headers), the rule\'s column taken (not an unknown column)', async () => {
+    // Act: unknownColumns is "reject", the default without hr.fields
+    const rows = await readMapped('login,email,kind\na.one,a@example.com,\nTotal: 1,,summary\n', { rows: { skip: [{ column: 'kind', equals: 'summary' }] } });
+    // Assess
+    expect(rows.map((r) => ('skipped' in r.result ? r.result.skipped : r.result.ok))).toEqual([true, 'hr.rows.skip[0] (column "kind" equals "summary")']);
+  });
+
+  it('takes a rule\'s column with hr.unknownColumns "reject" and hr.fields', async () => {
+    // Act
+    const rows = await readMapped('Login,Dept,Type\na.one,Sales,\n,,Total\n', { fields, unknownColumns: 'reject', rows: { skip: [{ column: 'Type', equals: 'Total' }] } });
+    // Assess
+    expect(rows.map((r) => r.result.ok || ('skipped' in r.result && r.result.skipped))).toEqual([true, 'hr.rows.skip[0] (column "Type" equals "Total")']);
+  });
+
+  it('refuses a file whose header lacks a rule\'s column, saying so', async () => {
+    // Act
+    const error = await failure(readMapped('Login,Dept\na.one,Sales\n', { fields, rows: { skip: [{ column: 'Row Type', equals: 'Total' }] } }));
+    // Assess
+    expect(error?.message).toBe('workday.csv: hr.rows.skip[0].column: the header has no column "Row Type"');
   });
 });

@@ -9,6 +9,7 @@ import { ApprovalError, approveRun } from '../../lambdas/core/run/approve';
 import { testConfig } from '../support/factories';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { IncompleteRosterError } from '../../lambdas/core/run/run-sync';
+import { formatSummary } from '../../bin/cli/summary';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
 import { alerts, approve, harness, runCsv, type Harness } from '../support/reconcile-harness';
 import { employee, hrCsv, logins, person } from '../support/roster-factories';
@@ -767,27 +768,163 @@ describe('identity of a login across rows', () => {
     expect(exitCodeFor(report)).toBe(1);
   });
 
-  it('folds two rows of one person (login and e-mail differing only in case) into one change, the later value winning', async () => {
+  it('folds two rows of one person that fill in each other\'s empty cells (login and e-mail differing only in case) into one change, with a warning', async () => {
     // Prepare: the second row only sets expense-user (its other cells empty: not set)
     const h = harness([]);
     const file = hrCsv([
-      person('new.hire', { 'expense-user': 'false', 'default-locale': 'fr' }),
+      person('new.hire', { 'default-locale': 'fr' }),
       { login: 'NEW.HIRE', email: 'New.Hire@Example.com', 'expense-user': 'true' },
     ]);
     // Act
     const report = await runCsv(h, file);
-    // Assess: one create, both rows report it
+    // Assess: one create, both rows report it, saying they were folded
     const changes = [
       { field: 'active', after: true },
       { field: 'email', after: 'New.Hire@Example.com' },
       { field: 'firstname', after: 'Pat' },
       { field: 'lastname', after: 'Staff' },
-      { field: 'expense-user', after: true },
       { field: 'default-locale', after: 'fr' },
+      { field: 'expense-user', after: true },
     ];
-    expect(report.rows).toEqual([1, 2].map((row) => ({ row, login: 'new.hire', outcome: 'created', changedFields: changes.map((c) => c.field), changes })));
+    const warnings = ["rows 1, 2 of this login fill in each other's empty cells: folded into one change"];
+    expect(report.rows).toEqual([1, 2].map((row) => ({ row, login: 'new.hire', outcome: 'created', changedFields: changes.map((c) => c.field), changes, warnings })));
     expect(h.directory.writes).toEqual(['create new.hire']);
     expect(h.directory.user('new.hire')!.fields).toEqual({ active: true, email: 'New.Hire@Example.com', firstname: 'Pat', lastname: 'Staff', 'expense-user': true, 'default-locale': 'fr' });
+  });
+
+  it('folds the rows of a change log (every row carries an action) in file order, the later value winning', async () => {
+    // Prepare: moved to Sales, then on to Finance, in the same file
+    const h = harness([employee('mover', 1)]);
+    const file = hrCsv([person('mover', { action: 'update', department: 'Sales' }), person('mover', { action: 'update', department: 'Finance' })]);
+    // Act
+    const report = await runCsv(h, file);
+    // Assess
+    expect(report.rows.map((r) => [r.row, r.outcome, r.warnings])).toEqual([
+      [1, 'updated', ['rows 1, 2 of this login each carry an action: folded in file order, a later row\'s value winning']],
+      [2, 'updated', ['rows 1, 2 of this login each carry an action: folded in file order, a later row\'s value winning']],
+    ]);
+    expect(h.directory.user('mover')!.fields.department).toBe('Finance');
+  });
+});
+
+describe('rows skipped by hr.rows.skip, and fields emptied by a clear value', () => {
+  const fields = { login: { from: 'Login' }, email: { from: 'Mail' }, firstname: { from: 'First' }, lastname: { from: 'Last' }, manager: { from: 'Manager', clear: ['NO_MANAGER'] } };
+  const rows = { skip: [{ column: 'Login', matches: '^total' }, { column: 'Position', equals: 'Secondary' }] };
+
+  it('reports skipped rows naming the rule, counts them in the summary, never takes their login for an absentee, and exits 0', async () => {
+    // Prepare: a full roster; mover's secondary position and a totals footer are skipped
+    const h = harness([employee('mover', 1), employee('boss', 2)], { roster: { mode: 'full' }, hr: { fields, rows } });
+    const file = [
+      'Login,Mail,First,Last,Manager,Position',
+      'boss,boss@example.com,Pat,Staff,,Primary',
+      'mover,mover@example.com,Pat,Staff,boss,Secondary',
+      'Total: 2,,,,,',
+    ].join('\n');
+    // Act
+    const report = await runCsv(h, file);
+    // Assess
+    expect(report.rows).toEqual([
+      { row: 1, login: 'boss', outcome: 'unchanged' },
+      { row: 2, login: 'mover', outcome: 'skipped', skippedBy: 'hr.rows.skip', errors: ['skipped by hr.rows.skip[1] (column "Position" equals "Secondary")'] },
+      { row: 3, login: 'Total: 2', outcome: 'skipped', skippedBy: 'hr.rows.skip', errors: ['skipped by hr.rows.skip[0] (column "Login" matches /^total/)'] },
+    ]);
+    expect(report.absentees).toEqual([]);
+    expect(h.directory.writes).toEqual([]);
+    expect(formatSummary(report, 1)).toContain('\n  2 rows skipped by hr.rows.skip');
+    expect(exitCodeFor(report)).toBe(0);
+  });
+
+  it('clears the manager in Coupa when the cell holds a clear value', async () => {
+    // Prepare
+    const h = harness([employee('report', 1, { fields: { manager: 'boss' } }), employee('boss', 2)], { hr: { fields } });
+    // Act
+    const report = await runCsv(h, 'Login,Mail,First,Last,Manager\nreport,report@example.com,Pat,Staff,no_manager\n');
+    // Assess
+    expect(report.rows).toEqual([
+      { row: 1, login: 'report', outcome: 'updated', changedFields: ['manager'], changes: [{ field: 'manager', before: 'boss', after: null }] },
+    ]);
+    expect(h.directory.user('report')!.fields.manager ?? null).toBeNull();
+  });
+});
+
+describe('duplicate rows of one login (hr.duplicates)', () => {
+  /** ADP lists Ana María twice: primary position (Finance, Hélène), secondary (Sales, João). */
+  const adpRows = () => [
+    person('helene'),
+    person('joao'),
+    person('ana.maria', { department: 'Finance', manager: 'helene' }),
+    person('ana.maria', { department: 'Sales', manager: 'joao' }),
+  ];
+
+  it('applies the first of identical rows and skips the rest as duplicates, naming the row that applies; the exit status stays 0', async () => {
+    // Prepare
+    const h = harness([]);
+    const file = hrCsv([person('twice', { department: 'Sales' }), person('other'), person('twice', { department: 'Sales' }), person('twice', { department: 'Sales' })]);
+    // Act
+    const report = await runCsv(h, file);
+    // Assess
+    const skipped = (row: number) => ({ row, login: 'twice', outcome: 'skipped', skippedBy: 'hr.duplicates', errors: [`hr.csv, row ${row}: duplicate of row 1 (the same values): row 1 applies`] });
+    expect(report.rows.map((r) => (r.outcome === 'skipped' ? r : [r.row, r.outcome, r.changedFields?.includes('department')]))).toEqual([
+      [1, 'created', true],
+      [2, 'created', false],
+      skipped(3),
+      skipped(4),
+    ]);
+    expect(h.directory.writes).toEqual(['create twice', 'create other']);
+    expect(exitCodeFor(report)).toBe(0);
+  });
+
+  it('rejects every row of a login whose rows differ (the default), each naming the other rows and the fields that differ', async () => {
+    // Prepare
+    const h = harness([]);
+    // Act
+    const report = await runCsv(h, hrCsv(adpRows()));
+    // Assess
+    const error = (row: number, other: number) =>
+      `hr.csv, row ${row}: login "ana.maria" is also on row ${other}, and the rows differ on department, manager: fix the file, or set hr.duplicates to "first" or "last" to apply one of them (nothing of this login was applied)`;
+    expect(report.rows.slice(2)).toEqual([
+      { row: 3, login: 'ana.maria', outcome: 'rejected', errors: [error(3, 4)] },
+      { row: 4, login: 'ana.maria', outcome: 'rejected', errors: [error(4, 3)] },
+    ]);
+    expect(h.directory.writes).toEqual(['create helene', 'create joao']);
+    expect(exitCodeFor(report)).toBe(1);
+  });
+
+  it.each([
+    ['first', 3, 4, 'Finance', 'helene'],
+    ['last', 4, 3, 'Sales', 'joao'],
+  ] as const)('with hr.duplicates "%s" applies row %i alone with its own values and skips row %i, naming the row that applies', async (policy, applied, skippedRow, department, manager) => {
+    // Prepare
+    const h = harness([], { hr: { duplicates: policy } });
+    // Act
+    const report = await runCsv(h, hrCsv(adpRows()));
+    // Assess: the applied row's entry shows its own values; the skipped one names it
+    const byRow = new Map(report.rows.map((r) => [r.row, r]));
+    expect(byRow.get(applied)).toMatchObject({ outcome: 'created' });
+    expect(byRow.get(applied)!.changes).toEqual(expect.arrayContaining([{ field: 'department', after: department }, { field: 'manager', after: manager }]));
+    expect(byRow.get(skippedRow)).toEqual({
+      row: skippedRow,
+      login: 'ana.maria',
+      outcome: 'skipped',
+      skippedBy: 'hr.duplicates',
+      errors: [`hr.csv, row ${skippedRow}: login "ana.maria" is also on row ${applied}, which applies (hr.duplicates is "${policy}"; the rows differ on department, manager)`],
+    });
+    expect(h.directory.user('ana.maria')!.fields).toMatchObject({ department, manager });
+    expect(exitCodeFor(report)).toBe(0);
+  });
+
+  it('rejects rows that disagree on who the person is whatever hr.duplicates says (two people cannot share a login)', async () => {
+    // Prepare
+    const h = harness([], { hr: { duplicates: 'last' } });
+    // Act
+    const report = await runCsv(h, hrCsv([person('dup.login'), person('dup.login', { email: 'someone.else@example.com', department: 'Sales' })]));
+    // Assess
+    expect(report.rows.map((r) => [r.row, r.outcome, r.errors])).toEqual([1, 2].map((row) => [
+      row,
+      'rejected',
+      ['hr.csv, rows 1, 2: login "dup.login" is on 2 rows that disagree on email: two people cannot share a login; fix the file (nothing of this login was applied)'],
+    ]));
+    expect(h.directory.writes).toEqual([]);
   });
 });
 

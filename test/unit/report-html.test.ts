@@ -88,6 +88,8 @@ describe('report.html', () => {
     ['every row went through', { row: 1, login: 'a', outcome: 'updated' }, 'The run finished: every row was applied or needed no change.'],
     ['a row failed', { row: 1, login: 'a', outcome: 'failed' }, 'The run finished, but some rows were not applied: see the failures below.'],
     ['a row is submitted', { row: 1, login: 'a', outcome: 'submitted' }, "The run finished; some rows were delivered but Coupa&#39;s verdict on them was not read back yet (submitted)."],
+    ['a footer row was skipped by hr.rows.skip', { row: 1, login: '', outcome: 'skipped', skippedBy: 'hr.rows.skip', errors: ['skipped by hr.rows.skip[0] (column "Type" equals "Total")'] }, 'The run finished: every row was applied or needed no change.'],
+    ['a stale held change was skipped', { row: 1, login: 'a', outcome: 'skipped', errors: ['Coupa changed meanwhile'] }, 'The run finished, but some rows were not applied: see the failures below.'],
   ])('sums up a complete run in which %s', (_case, row, sentence) => {
     // Act
     const page = renderReportHtml(runReport({ rows: [row] }));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RowOutcome } from '../../lambdas/core/model';
 import { buildReport, exitCodeFor } from '../../lambdas/core/sync/report';
 
 describe('buildReport', () => {
@@ -22,5 +23,17 @@ describe('buildReport', () => {
     });
     expect(exitCodeFor(report)).toBe(1);
     expect(exitCodeFor(buildReport({ runId: 'r', file: 'f' }, new Date(), new Date(), [{ row: 1, login: 'a', outcome: 'unchanged' }]))).toBe(0);
+  });
+
+  it('exits 0 for rows the config skips on purpose (hr.rows.skip, duplicates), 1 for any other skipped row', () => {
+    // Prepare
+    const report = (...rows: RowOutcome[]) => buildReport({ runId: 'r', file: 'f' }, new Date(), new Date(), rows);
+    const footer: RowOutcome = { row: 2, login: '', outcome: 'skipped', skippedBy: 'hr.rows.skip', errors: ['skipped by hr.rows.skip[0] (column "Type" equals "Total")'] };
+    const duplicate: RowOutcome = { row: 3, login: 'a', outcome: 'skipped', skippedBy: 'hr.duplicates', errors: ['f, row 3: duplicate of row 1 (the same values): row 1 applies'] };
+    const stale: RowOutcome = { row: 4, login: 'b', outcome: 'skipped', errors: ['Coupa changed meanwhile'] };
+    const applied: RowOutcome = { row: 1, login: 'a', outcome: 'created' };
+    // Act / Assess
+    expect(exitCodeFor(report(applied, footer, duplicate))).toBe(0);
+    expect(exitCodeFor(report(applied, footer, duplicate, stale))).toBe(1);
   });
 });

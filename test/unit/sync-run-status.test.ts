@@ -144,6 +144,24 @@ describe('runDigest', () => {
     });
   });
 
+  it('is info counting the rows the config skips on purpose (a footer, a duplicate row): they are no failure', () => {
+    // Prepare
+    const report = buildReport(run, new Date(split.splitAt), new Date(at(3)), [
+      row(1, 'created'),
+      { row: 2, login: 'user.1', outcome: 'skipped', skippedBy: 'hr.duplicates', errors: ['incoming/hr.csv, row 2: duplicate of row 1 (the same values): row 1 applies'] },
+      { row: 3, login: '', outcome: 'skipped', skippedBy: 'hr.rows.skip', errors: ['skipped by hr.rows.skip[0] (column "Type" equals "Total")'] },
+    ]);
+    // Act
+    const n = runDigest(report);
+    // Assess
+    expect(n.severity).toBe('info');
+    expect(n.message.split('\n')).toEqual([
+      `Run ${run.runId}, file incoming/hr.csv: 3 row(s): 1 created, 2 skipped.`,
+      '1 row(s) skipped by hr.rows.skip.',
+      '1 row(s) skipped as duplicates of another row of their login (hr.duplicates).',
+    ]);
+  });
+
   it('is a failure listing every row not applied, unknown logins named as such and left out of the logins', () => {
     // Prepare
     const report = buildReport(run, new Date(split.splitAt), new Date(at(3)), [

@@ -1,21 +1,27 @@
 /**
- * From an HR export's header row to the canonical cells of each data row (Coupa element → text).
+ * From an HR export's header row to the canonical cells of each data row (Coupa element → text),
+ * and which rows an hr.rows.skip rule leaves out (skip-rows.ts).
  *
  * Two modes. With config hr.fields, each Coupa field takes its value `from` a header (matched
- * ignoring case and surrounding spaces), a constant `value`, or a `template` of `{Header}`
- * placeholders; then `transform`s, `default` (empty cell) and `map` (value → value, `*` for
- * anything else) apply, in that order. Without it, the headers are Coupa element names (as before
- * mappings existed), optionally renamed by a header map.
+ * ignoring case and surrounding spaces) or the first non-empty of a list of headers, a constant
+ * `value`, or a `template` of `{Header}` placeholders; then `transform`s, `clear` (values that
+ * empty the field), `default` (empty cell) and `map` (value → value, `*` for anything else, `null`
+ * empties the field) apply, in that order. Without it, the headers are Coupa element names (as
+ * before mappings existed), optionally renamed by a header map.
  *
- * A cell holding the clear token is handed on untouched (no transform or map), so validation can
- * turn it into "clear this field". Messages name headers and fields, never a cell's content;
- * header names are only listed when the file has shown it has a header row.
+ * A cell holding the clear token is handed on untouched (no transform or map), and a field emptied
+ * by `clear` or a `null` map entry is handed on as the clear token, so validation turns both into
+ * "clear this field". Cells are trimmed before the transforms (a template's parts too). Messages
+ * name headers and fields; the only cell content quoted is a value missing from a field's `map`
+ * (the mapping's own vocabulary, cut to 60 characters). Header names are only listed when the file
+ * has shown it has a header row.
  */
 import { COLLECTION_FIELDS, type CollectionField } from '../model';
 import { KEY_COLUMN, KNOWN_COLUMNS, canonicalColumn, isKnownColumn, someNames, type HeaderMap } from './columns';
-import { placeholders, type FieldRule, type HrFields } from './hr-config';
+import { placeholders, type FieldRule, type HrFields, type SkipRule } from './hr-config';
+import { bindSkipRules, type SkipCheck } from './skip-rows';
 import { applyTransforms } from './transforms';
-import { cellCharacterProblem, shown } from './validate-row';
+import { cellCharacterProblem } from './validate-row';
 
 /** The header cannot be read as asked: the reader fails the file with this text. */
 export class HeaderProblem extends Error {}
@@ -28,6 +34,10 @@ export interface MapperOptions {
   /** Collections HR owns (config coupa.ownedCollections); a column for another one fails the file. */
   ownedCollections?: readonly CollectionField[];
   clearToken: string;
+  /** config hr.rows.skip: rows not synced. */
+  skipRules?: readonly SkipRule[];
+  /** The delimiter the header was split on (named when it split into one column). */
+  delimiter?: string;
   maxColumns: number;
   maxFieldChars: number;
 }
@@ -40,6 +50,8 @@ export interface MappedRow {
 
 export interface RowMapper {
   map(values: string[]): MappedRow;
+  /** The hr.rows.skip rule the row matches, as the report names it, or undefined. */
+  skipRule(values: string[]): string | undefined;
 }
 
 const headerKey = (name: string): string => name.trim().toLowerCase();
@@ -52,7 +64,27 @@ export function headerMapper(rawHeader: string[], options: MapperOptions): RowMa
   if (rawHeader.some((h) => cellCharacterProblem(h.trim()) !== undefined)) {
     throw new HeaderProblem('the header row is not valid UTF-8 text or contains control characters (save the file as UTF-8 CSV, or set hr.encoding)');
   }
-  return options.fields ? mappedHeader(rawHeader, options.fields, options) : canonicalHeader(rawHeader, options);
+  const skip = bindSkipRules(rawHeader, options.skipRules ?? []);
+  const mapper = options.fields ? mappedHeader(rawHeader, options.fields, options, skip) : canonicalHeader(rawHeader, options, skip.columns);
+  if (skip.missing.length > 0) throw new HeaderProblem(`${skip.missing.join('; ')}${oneColumnHint(rawHeader, options.delimiter)}`);
+  const check: SkipCheck = skip.check ?? (() => undefined);
+  return { map: (values) => mapper.map(values), skipRule: check };
+}
+
+const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' };
+
+/**
+ * A header line that split into one column most likely has another delimiter: `; the header line
+ * split into one column on "," but would split on ";" (set hr.delimiter to ";")`, else ''.
+ */
+export function oneColumnHint(rawHeader: string[], delimiter: string | undefined): string {
+  if (rawHeader.length !== 1) return '';
+  const line = rawHeader[0];
+  const other = Object.keys(DELIMITER_NAMES).find((d) => d !== delimiter && line.includes(d));
+  const splitOn = delimiter ? ` on ${DELIMITER_NAMES[delimiter] ?? JSON.stringify(delimiter)}` : '';
+  if (!other) return ` (the header line split into one column${splitOn}: is it the export you meant?)`;
+  const setting = other === '\t' ? '"\\t"' : JSON.stringify(other);
+  return ` (the header line split into one column${splitOn}; it would split on the ${DELIMITER_NAMES[other]} ${JSON.stringify(other)}: set hr.delimiter to ${setting})`;
 }
 
 /** Problems every row shares whatever the mode: surplus cells and oversized cells. */
@@ -70,18 +102,20 @@ function shapeErrors(values: string[], header: string[], maxFieldChars: number):
 }
 
 /** Headers are Coupa element names (today's file), optionally renamed by a header map. */
-function canonicalHeader(rawHeader: string[], options: MapperOptions): RowMapper {
+function canonicalHeader(rawHeader: string[], options: MapperOptions, skipColumns: ReadonlySet<number>): Pick<RowMapper, 'map'> {
   const columns = rawHeader.map((h) => (h.trim() === '' ? '' : canonicalColumn(h, options.headerMap)));
   const named = columns.filter((c) => c !== '');
-  const unknown = named.filter((c) => !isKnownColumn(c));
-  if (named.length > 0 && unknown.length === named.length) {
+  if (named.length > 0 && named.every((c) => !isKnownColumn(c))) {
     // Not one known name: most likely a file without a header row, whose first row is an employee.
     // Its cells are not quoted here (personal data).
     throw new HeaderProblem(
       'the first row is not a header of Coupa user element names: none of its cells is one (does the file lack ' +
-        `its header row, or do its names need a mapping in hr.fields?); expected names such as ${someNames(KNOWN_COLUMNS)}`,
+        `its header row, or do its names need a mapping in hr.fields?); expected names such as ${someNames(KNOWN_COLUMNS)}` +
+        oneColumnHint(rawHeader, options.delimiter),
     );
   }
+  // A column a skip rule reads is taken, not unknown.
+  const unknown = columns.filter((c, i) => c !== '' && !isKnownColumn(c) && !skipColumns.has(i));
   const ignoreUnknown = options.unknownColumns === 'ignore';
   if (unknown.length > 0 && !ignoreUnknown) {
     throw new HeaderProblem(
@@ -130,14 +164,24 @@ function checkOwnedCollections(present: ReadonlySet<string>, owned: readonly Col
 interface BoundField {
   target: string;
   rule: FieldRule;
-  /** The cell index of `from`, or of each template placeholder in order. */
+  /** The cell index of each `from` header (first to last), or of each template placeholder in order. */
   indexes: number[];
   /** `map` keys ignoring case and surrounding spaces, for a second look. */
-  looseMap?: Map<string, string | boolean>;
+  looseMap?: Map<string, string | boolean | null>;
+  /** `clear` values, trimmed and lower-cased. */
+  clear?: ReadonlySet<string>;
 }
 
+/** `from` as a list (one header or several, tried in order). */
+const fromHeaders = (rule: FieldRule): string[] => (rule.from === undefined ? [] : Array.isArray(rule.from) ? rule.from : [rule.from]);
+
 /** Headers are the export's own; hr.fields says which Coupa field takes what. */
-function mappedHeader(rawHeader: string[], fields: HrFields, options: MapperOptions): RowMapper {
+function mappedHeader(
+  rawHeader: string[],
+  fields: HrFields,
+  options: MapperOptions,
+  skip: { missing: string[]; columns: ReadonlySet<number> },
+): Pick<RowMapper, 'map'> {
   const positions = new Map<string, number[]>();
   rawHeader.forEach((h, i) => {
     if (h.trim() !== '') positions.set(headerKey(h), [...(positions.get(headerKey(h)) ?? []), i]);
@@ -157,22 +201,25 @@ function mappedHeader(rawHeader: string[], fields: HrFields, options: MapperOpti
     rule,
     indexes:
       rule.from !== undefined
-        ? [indexOf(target, 'from', rule.from)]
+        ? fromHeaders(rule).map((h, k) => indexOf(target, Array.isArray(rule.from) ? `from[${k}]` : 'from', h))
         : rule.template !== undefined
           ? placeholders(rule.template).map((p) => indexOf(target, 'template', p))
           : [],
     looseMap: rule.map && new Map(Object.entries(rule.map).map(([k, v]) => [headerKey(k), v])),
+    clear: rule.clear && new Set(rule.clear.map(headerKey)),
   }));
+  missing.push(...skip.missing);
   if (missing.length > 0) {
     const allMissing = bound.every((b) => b.indexes.length === 0 || b.indexes.every((i) => i < 0));
+    const hint = oneColumnHint(rawHeader, options.delimiter);
     // Header names are not listed: without a header row, the first row is an employee's data.
     throw new HeaderProblem(
       `${missing.slice(0, 5).join('; ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}` +
-        (allMissing ? ' (none of the mapped columns is there: does the file lack its header row, or is it another export?)' : ''),
+        (hint || (allMissing ? ' (none of the mapped columns is there: does the file lack its header row, or is it another export?)' : '')),
     );
   }
   checkOwnedCollections(new Set(Object.keys(fields)), options.ownedCollections ?? [], 'field(s) from hr.fields');
-  const usedIndexes = new Set(bound.flatMap((b) => b.indexes));
+  const usedIndexes = new Set([...bound.flatMap((b) => b.indexes), ...skip.columns]);
   if (options.unknownColumns === 'reject') {
     const unused = rawHeader.filter((h, i) => h.trim() !== '' && !usedIndexes.has(i)).map((h) => h.trim());
     if (unused.length > 0) {
@@ -195,30 +242,57 @@ function mappedHeader(rawHeader: string[], fields: HrFields, options: MapperOpti
 
 const asText = (value: string | boolean): string => (typeof value === 'boolean' ? String(value) : value);
 
-function fieldValue(field: BoundField, values: string[], header: string[], clearToken: string): { text: string } | { error: string } {
-  const { rule, indexes, target } = field;
+/** Longest map value quoted in a message (a mapped column's values are the mapping's vocabulary, not personal data). */
+const MAX_QUOTED_VALUE = 60;
+const quotedValue = (text: string): string => JSON.stringify(text.length > MAX_QUOTED_VALUE ? `${text.slice(0, MAX_QUOTED_VALUE)}…` : text);
+
+/** The field's text before `clear`, `default` and `map`, and the column it came from (for messages). */
+function sourceText(field: BoundField, values: string[], header: string[], clearToken: string): { text: string; column?: string; cleared?: true } {
+  const { rule, indexes } = field;
   const cell = (i: number) => values[i] ?? '';
-  if (rule.value !== undefined) return { text: asText(rule.value) };
-  let text: string;
   if (rule.from !== undefined) {
-    text = cell(indexes[0]);
-    if (text.trim() === clearToken) return { text: clearToken };
-  } else {
-    // A template with an empty placeholder cell yields nothing ("@acme" is no SSO id): the default applies.
-    const parts = indexes.map((i) => cell(i).trim());
-    let k = 0;
-    text = parts.some((p) => p === '') ? '' : rule.template!.replace(/\{[^{}]*\}/g, () => parts[k++]);
+    // Fallback columns: the first whose cell is non-empty after the transforms wins.
+    for (const i of indexes) {
+      if (cell(i).trim() === clearToken) return { text: clearToken, cleared: true };
+      // Trimmed before the transforms: exports pad cells ("Active "), and a padded value must map as it reads.
+      const text = applyTransforms(cell(i).trim(), rule.transform);
+      if (text.trim() !== '') return { text, column: header[i].trim() };
+    }
+    return { text: '', column: header[indexes[0]].trim() };
   }
-  text = applyTransforms(text, rule.transform);
+  // A template with an empty placeholder cell yields nothing ("@acme" is no SSO id): the default applies.
+  const parts = indexes.map((i) => cell(i).trim());
+  let k = 0;
+  const filled = parts.some((p) => p === '') ? '' : rule.template!.replace(/\{[^{}]*\}/g, () => parts[k++]);
+  return { text: applyTransforms(filled, rule.transform) };
+}
+
+function fieldValue(field: BoundField, values: string[], header: string[], clearToken: string): { text: string } | { error: string } {
+  const { rule, target } = field;
+  if (rule.value !== undefined) return { text: asText(rule.value) };
+  const source = sourceText(field, values, header, clearToken);
+  if (source.cleared) return { text: clearToken };
+  const { text } = source;
   if (text.trim() === '') return { text: rule.default === undefined ? '' : asText(rule.default) };
+  if (field.clear?.has(headerKey(text))) return { text: clearToken };
   if (!rule.map) return { text };
-  const mapped = rule.map[text] ?? field.looseMap!.get(headerKey(text)) ?? rule.map['*'];
+  let mapped = lookUp(rule.map, text);
+  if (mapped === undefined) mapped = lookUp(field.looseMap!, headerKey(text));
+  if (mapped === undefined) mapped = lookUp(rule.map, '*');
   if (mapped === undefined) {
-    const column = rule.from !== undefined ? `column "${rule.from.trim()}"` : 'the template';
-    const where = rule.from !== undefined ? header[indexes[0]].trim() : undefined;
+    if (rule.unmapped === 'keep') return { text };
+    const where = source.column ? `column ${JSON.stringify(source.column)}` : 'the template';
     return {
-      error: `field "${target}": ${shown(text)} in ${where ? `column "${where}"` : column} is not in hr.fields.${target}.map (add it, or a "*" entry for any other value)`,
+      error:
+        `field "${target}": ${quotedValue(text)} in ${where} is not in hr.fields.${target}.map ` +
+        `(add it, a "*" entry for any other value, or set hr.fields.${target}.unmapped to "keep")`,
     };
   }
-  return { text: asText(mapped) };
+  return { text: mapped === null ? clearToken : asText(mapped) };
+}
+
+/** A map's entry for a key, `null` when it empties the field, undefined when it has none (not `??`: null is an answer). */
+function lookUp(map: Record<string, string | boolean | null> | Map<string, string | boolean | null>, key: string): string | boolean | null | undefined {
+  if (map instanceof Map) return map.has(key) ? map.get(key) : undefined;
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }

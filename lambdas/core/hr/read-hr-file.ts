@@ -24,7 +24,7 @@ import { FileBytesError, decodeHrBytes } from './decode';
 import { DEFAULT_CLEAR_TOKEN, type HrConfig } from './hr-config';
 import { HeaderProblem, headerMapper, type RowMapper } from './mapping';
 import { sniffDelimiter } from './sniff';
-import { validateRow, type RowRules, type RowValidation } from './validate-row';
+import { cellCharacterProblem, validateRow, type RowRules, type RowValidation } from './validate-row';
 
 /** Longest whole-file message: it goes to SNS (256 KB), logs and a terminal, and must stay readable. */
 const MAX_FILE_MESSAGE = 2000;
@@ -41,9 +41,18 @@ export class HrFileError extends Error {
   }
 }
 
+/** A row an hr.rows.skip rule leaves out: not validated, reported `skipped` naming the rule. */
+export interface RowSkipped {
+  ok: false;
+  skipped: string;
+  /** The row's login cell when it has one (the person is listed: never an absentee). */
+  login: string;
+  errors: [];
+}
+
 export interface HrRow {
   row: number;
-  result: RowValidation;
+  result: RowValidation | RowSkipped;
 }
 
 /** The reader's share of config hr (the parsed section; absent parts take their defaults). */
@@ -105,8 +114,13 @@ function capped(errors: string[]): string[] {
 }
 
 /** A row's mapped cells, validated; mapping problems come first, then the fields'. */
-function checkRow(mapper: RowMapper, values: string[], row: number, rules: RowRules): RowValidation {
+function checkRow(mapper: RowMapper, values: string[], row: number, rules: RowRules): RowValidation | RowSkipped {
+  const skipped = mapper.skipRule(values);
   const mapped = mapper.map(values);
+  if (skipped !== undefined) {
+    const login = (mapped.cells.login ?? '').trim();
+    return { ok: false, skipped, login: cellCharacterProblem(login) === undefined ? login : '', errors: [] };
+  }
   const result = validateRow(row, mapped.cells, rules);
   if (mapped.errors.length === 0) return result.ok ? result : { ...result, errors: capped(result.errors) };
   const login = result.ok ? result.record.login : result.login;
@@ -147,6 +161,8 @@ export async function* readHrFile(input: Readable, options: ReadOptions): AsyncG
           unknownColumns: hr.unknownColumns ?? (hr.fields ? 'ignore' : 'reject'),
           ownedCollections: options.ownedCollections,
           clearToken,
+          skipRules: hr.rows?.skip,
+          delimiter,
           maxColumns: limits.maxColumns,
           maxFieldChars: limits.maxFieldChars,
         });

@@ -79,7 +79,8 @@ function isUtf8(sample: Buffer, complete: boolean): boolean {
 
 /**
  * Decides how to decode a file from its first bytes (`complete`: the sample is the whole file).
- * `auto` takes a BOM's word, else UTF-8 if the sample is valid UTF-8, else refuses saying what to set.
+ * A BOM decides, whatever is configured; without one, a named encoding is taken as it is, and `auto`
+ * takes UTF-8 if the sample is valid UTF-8, else refuses saying what to set.
  */
 export function sniffEncoding(sample: Buffer, configured: HrEncoding, complete: boolean): Sniffed {
   const container = containerKind(sample);
@@ -93,9 +94,11 @@ export function sniffEncoding(sample: Buffer, configured: HrEncoding, complete: 
     }
     return { ok: false, problem: `the file is binary (it holds NUL bytes), not a CSV text file: ${EXPORT_CSV}` };
   }
+  // A byte order mark is unambiguous (no Windows-1252 export starts with "ï»¿" or "ÿþ"): it decides
+  // whatever hr.encoding says, so a file re-saved with a BOM does not start its first header with "ï»¿".
+  if (bom) return { ok: true, encoding: bom };
   if (configured === 'iso-8859-1' || configured === 'windows-1252') return { ok: true, encoding: 'windows-1252' };
   if (configured !== 'auto') return { ok: true, encoding: configured };
-  if (bom) return { ok: true, encoding: bom };
   if (isUtf8(sample, complete)) return { ok: true, encoding: 'utf-8' };
   return {
     ok: false,

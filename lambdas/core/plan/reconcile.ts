@@ -45,8 +45,17 @@ function rejectRows(entry: RosterEntry, errors: string[], settle: Settle): void 
 
 function conflictError(file: string, entry: RosterEntry): string {
   return (
-    `${file}, rows ${entry.rows.join(', ')}: login "${entry.login}" is on ${entry.rows.length} rows that disagree on ` +
+    `${file}, rows ${entry.allRows.join(', ')}: login "${entry.login}" is on ${entry.allRows.length} rows that disagree on ` +
     `${entry.conflicts.join(', ')}: two people cannot share a login; fix the file (nothing of this login was applied)`
+  );
+}
+
+/** Each row of a login whose rows set fields differently (hr.duplicates "reject"), naming the other rows. */
+function differingError(file: string, entry: RosterEntry, row: number): string {
+  const others = entry.allRows.filter((r) => r !== row);
+  return (
+    `${file}, row ${row}: login "${entry.login}" is also on row${others.length > 1 ? 's' : ''} ${others.join(', ')}, and the rows differ on ` +
+    `${entry.differing.join(', ')}: fix the file, or set hr.duplicates to "first" or "last" to apply one of them (nothing of this login was applied)`
   );
 }
 
@@ -63,10 +72,17 @@ export function planRun(roster: Roster, state: CoupaState, options: PlanOptions,
 
   for (const entry of roster) {
     if (entry.conflicts.length > 0) {
-      rejectRows(entry, [conflictError(options.file, entry)], settleRow);
+      rejectRows({ ...entry, rows: entry.allRows }, [conflictError(options.file, entry)], settleRow);
       continue;
     }
-    const warnings: string[] = [];
+    if (entry.differing.length > 0) {
+      for (const row of entry.allRows) settleRow({ row, login: entry.login, outcome: 'rejected', errors: [differingError(options.file, entry, row)] });
+      continue;
+    }
+    for (const { row, reason } of entry.skipped) {
+      settleRow({ row, login: entry.login, outcome: 'skipped', skippedBy: 'hr.duplicates', errors: [`${options.file}, row ${row}: ${reason}`] });
+    }
+    const warnings: string[] = entry.foldNote ? [entry.foldNote] : [];
     const record = managers ? resolveManagerRef(entry.record, managers, warnings) : entry.record;
     const existing = state.get(record.login) ?? fallbackMatch(record, state, coupa.matchFallback);
     if (!existing) {

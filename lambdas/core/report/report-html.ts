@@ -138,7 +138,7 @@ function heldSection(held: TableLines): SafeHtml {
 }
 
 function failuresSection(failures: TableLines): SafeHtml {
-  return linesSection('failures', 'Failures', 'Rows rejected (bad input), failed (Coupa refused them or they could not be delivered) or skipped.', failures, () =>
+  return linesSection('failures', 'Failures', 'Rows rejected (bad input), failed (Coupa refused them or they could not be delivered) or skipped (a row the config leaves out, a duplicate row, or a held change Coupa overtook: the reason says which).', failures, () =>
     linesTable('failures-table', failures.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.outcome, COLUMNS.problems], 'failures', failures.total),
   );
 }

@@ -40,3 +40,20 @@ export function spoolRows(report: RunReport, source: () => Iterable<RowOutcome>)
   SOURCES.set(report, source);
   return report;
 }
+
+/**
+ * Rows the config left out on purpose (hr.rows.skip, hr.duplicates): `skipped`, but no failure of
+ * the run. One pass over the rows, only when the report has skipped rows at all.
+ */
+export function skippedOnPurpose(report: RunReport): { total: number; byRule: number; duplicates: number } {
+  let byRule = 0;
+  let duplicates = 0;
+  if (report.totals.skipped > 0) {
+    for (const row of reportRows(report)) {
+      if (row.outcome !== 'skipped') continue;
+      if (row.skippedBy === 'hr.rows.skip') byRule += 1;
+      else if (row.skippedBy === 'hr.duplicates') duplicates += 1;
+    }
+  }
+  return { total: byRule + duplicates, byRule, duplicates };
+}

@@ -5,7 +5,7 @@
 import type { RunReport, RunStatus } from '../model';
 import { html, type SafeHtml } from './html';
 import { CHANGE_OUTCOMES } from './report-lines';
-import { reportRows } from './report-rows';
+import { reportRows, skippedOnPurpose } from './report-rows';
 
 export const STATUS_WORDS: Record<RunStatus, string> = {
   complete: 'Complete',
@@ -21,8 +21,9 @@ function somethingApplied(report: RunReport): boolean {
   return false;
 }
 
+/** Rows not applied as asked; rows the config skips on purpose (skip rules, duplicates) are not among them. */
 function failedRows(report: RunReport): number {
-  return report.totals.failed + report.totals.rejected + report.totals.skipped;
+  return report.totals.failed + report.totals.rejected + report.totals.skipped - skippedOnPurpose(report).total;
 }
 
 /** What happened, in one sentence. */

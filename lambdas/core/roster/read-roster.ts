@@ -18,6 +18,11 @@ export interface RosterReadOptions extends ReadOptions {
   mode: 'delta' | 'full';
 }
 
+/** A row an hr.rows.skip rule left out; `skippedBy` tells it from a failure (the exit status ignores it). */
+export function skippedOutcome(row: number, login: string, rule: string): RowOutcome {
+  return { row, login, outcome: 'skipped', skippedBy: 'hr.rows.skip', errors: [`skipped by ${rule}`] };
+}
+
 export function rejectedOutcome(file: string, row: number, login: string, errors: string[]): RowOutcome {
   return { row, login, outcome: 'rejected', errors: errors.map((e) => `${file}, row ${row}: ${e}`) };
 }
@@ -29,13 +34,17 @@ export function rejectedOutcome(file: string, row: number, login: string, errors
 export async function readRoster(
   input: Readable,
   options: RosterReadOptions,
+  /** Rows settled by reading: rejected as input, or skipped by hr.rows.skip. */
   onRejected: (outcome: RowOutcome) => void | Promise<void>,
 ): Promise<RosterRead> {
-  const roster = new Roster(options.file, options.mode);
+  const roster = new Roster(options.file, options.mode, options.hr?.duplicates);
   try {
     for await (const { row, result } of readHrFile(input, options)) {
       if (result.ok) {
         roster.add(result.record);
+      } else if ('skipped' in result) {
+        roster.addSkipped(result.login || undefined);
+        await onRejected(skippedOutcome(row, result.login, result.skipped));
       } else {
         roster.addRejected(result.login || undefined);
         await onRejected(rejectedOutcome(options.file, row, result.login, result.errors));

@@ -58,7 +58,9 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   const bad: RowOutcome[] = [];
   let badCount = 0;
   const badLogins = new Set<string>();
+  const skippedBy = { 'hr.rows.skip': 0, 'hr.duplicates': 0 };
   for (const o of reportRows(report)) {
+    if (o.outcome === 'skipped' && o.skippedBy) skippedBy[o.skippedBy] += 1;
     if (!notApplied(o)) continue;
     badCount += 1;
     if (bad.length < MAX_LISTED) bad.push(o);
@@ -74,10 +76,18 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
     kind: 'digest',
     severity: notDone.length > 0 ? 'failure' : 'info',
     subject: `Coupa user sync report: ${report.file}: ${notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
-    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad, badCount), ...absenteeLines].join('\n'),
+    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...skippedLines(skippedBy), ...where, ...failureLines(bad, badCount), ...absenteeLines].join('\n'),
     run,
     ...(notDone.length > 0 ? { logins } : {}),
   };
+}
+
+/** Rows the config left out on purpose, counted (they are no failure: the report names each one's rule or row). */
+function skippedLines(counts: Record<'hr.rows.skip' | 'hr.duplicates', number>): string[] {
+  const lines: string[] = [];
+  if (counts['hr.rows.skip'] > 0) lines.push(`${counts['hr.rows.skip']} row(s) skipped by hr.rows.skip.`);
+  if (counts['hr.duplicates'] > 0) lines.push(`${counts['hr.duplicates']} row(s) skipped as duplicates of another row of their login (hr.duplicates).`);
+  return lines;
 }
 
 /** Publishes the rejected and failed rows of one run (nothing when all went well). */

@@ -9,6 +9,7 @@ import {
   type RunStatus,
   type Totals,
 } from '../model';
+import { skippedOnPurpose } from '../report/report-rows';
 
 export function totalsOf(rows: readonly RowOutcome[], absentees: readonly AbsenteeOutcome[] = []): Totals {
   const totals = { rows: rows.length, absentees: absentees.length } as Totals;
@@ -68,11 +69,14 @@ export function buildReport(run: RunRef, startedAt: Date, finishedAt: Date, outc
 
 /**
  * Exit status of `coupa-sync run|plan|approve`: 3 the run is held (nothing, or only the rest,
- * written: approve it), 1 some rows rejected, failed or skipped, or the run stopped part-way (the
+ * written: approve it), 1 some rows rejected, failed or skipped (other than rows the config leaves
+ * out: hr.rows.skip, duplicates), or the run stopped part-way (the
  * breaker, or a file that broke), 0 otherwise.
  */
 export function exitCodeFor(report: RunReport): 0 | 1 | 3 {
   if (report.status === 'held') return 3;
   if (report.status === 'stopped') return 1;
-  return report.totals.rejected + report.totals.failed + report.totals.skipped > 0 ? 1 : 0;
+  const skipped = report.totals.skipped - skippedOnPurpose(report).total;
+  return report.totals.rejected + report.totals.failed + skipped > 0 ? 1 : 0;
 }
+
