@@ -1,6 +1,7 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import { OUTCOMES, type RowOutcome, type RunReport } from '../../lambdas/core/model';
 import { reportRows } from '../../lambdas/core/report/report-rows';
+import { describeCoupaMonitoring } from '../../lambdas/core/monitoring/monitoring-text';
 
 /** Always shown; the others (CSV channel, reactivations, held runs) only when they occur. */
 const ALWAYS = new Set(['created', 'updated', 'deactivated', 'unchanged', 'rejected', 'failed']);
@@ -46,6 +47,7 @@ export function formatSummary(report: RunReport, seconds: number): string {
     `  ${counts.join(' · ')}`,
   ];
   if (t.rows === 0) lines.push('  The file has no data rows: nothing to do (is it the right export?)');
+  if (report.coupaMonitoring) lines.push(...describeCoupaMonitoring(report.coupaMonitoring).map((line) => `  ${line}`));
   // Held or stopped: why, and what to do (the approve command for a held run).
   if (report.reason) lines.push(`  ${report.status === 'held' ? 'Held' : report.status === 'stopped' ? 'Stopped' : 'Note'}: ${report.reason}`);
   const { changed, bad } = listedRows(report);

@@ -87,6 +87,14 @@ const coupaSchema = z.strictObject({
           'from coupa.ownedCollections, or sync them with the core flavour',
       });
     }
+    if (coupa.flavor === 'cso' && coupa.monitoring.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitoring', 'enabled'],
+        input: true,
+        message: 'CSO (coupa.flavor "cso") has no integration monitoring: set coupa.monitoring.enabled false, or use the core flavour',
+      });
+    }
   }),
 );
 
@@ -274,6 +282,7 @@ export const configSchema = z
 export type SyncConfig = z.infer<typeof configSchema>;
 export type { HrConfig } from './hr/hr-config';
 export type CoupaConfig = SyncConfig['coupa'];
+export type MonitoringConfig = CoupaConfig['monitoring'];
 
 /**
  * The Coupa config one api-consumer process uses: its rate is its share of the instance budget,

@@ -521,10 +521,14 @@ export interface MonitoringStateStore {
 }
 
 export interface MonitoredRun {
-  coupaRunId: string;
-  integrationId: string;
-  status: 'pending' | 'running' | 'paused' | 'successful' | 'failed';
+  /** Absent when the run could not be created in Coupa (see `warning`). */
+  coupaRunId?: string;
+  integrationId?: string;
+  status?: 'pending' | 'running' | 'paused' | 'successful' | 'failed';
   startedAt: string;
   raised: number;
   resolved: number;
+  /** Why monitoring could not write for this run; `scopeRefused` stops its later phases asking again. */
+  warning?: string;
+  scopeRefused?: boolean;
 }
