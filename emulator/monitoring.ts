@@ -70,7 +70,8 @@ const ACTIONS: Record<Resource, string[]> = {
 
 export class MonitoringStore {
   private readonly records: Record<Resource, Json[]> = { integrations: [], integration_runs: [], integration_errors: [], integration_history_records: [] };
-  private nextId = 1;
+  /** Each resource counts its own ids from 1, as Coupa's tables do. */
+  private readonly nextId: Record<Resource, number> = { integrations: 1, integration_runs: 1, integration_errors: 1, integration_history_records: 1 };
 
   all(resource: Resource): Json[] {
     return this.records[resource].map((r) => this.render(resource, r));
@@ -98,7 +99,7 @@ export class MonitoringStore {
         : resource === 'integration_errors' ? { resolved: false, 'alert-sent': false }
           : resource === 'integration_history_records' ? { acknowledged: false, exported: false, 'alert-sent': false }
             : { standard: false };
-    const record: Json = { id: this.nextId++, ...defaults, ...checked, ...extra, 'created-at': now, 'updated-at': now };
+    const record: Json = { id: this.nextId[resource]++, ...defaults, ...checked, ...extra, 'created-at': now, 'updated-at': now };
     this.records[resource].push(record);
     return record;
   }
