@@ -528,6 +528,8 @@ export interface MonitoredRun {
   startedAt: string;
   raised: number;
   resolved: number;
+  /** Failed rows of known users the end step has raised errors for so far (a retried step skips them). */
+  failedRowsSeen?: number;
   /** Why monitoring could not write for this run; `scopeRefused` stops its later phases asking again. */
   warning?: string;
   scopeRefused?: boolean;

@@ -144,4 +144,35 @@ describe('RunMonitor', () => {
     expect(api.calls).toEqual([]);
     expect(summary?.warning).toContain("Coupa refused the OAuth token's scopes core.integration.write");
   });
+
+  it('raises no error twice when the end step is retried after being cut short', async () => {
+    // Prepare: the second raise fails for good, after the first was kept
+    let raises = 0;
+    const api = new RecordingMonitoring((call) => (call.startsWith('raise') && ++raises === 2 ? new Error('process killed') : undefined));
+    const monitor = await monitorsOver(api);
+    const twoFailed = runReport({ runId: 'hr-1', rows: [
+      { row: 1, login: 'ann.one', outcome: 'failed', errors: ['Email has already been taken'] },
+      { row: 2, login: 'bob.two', outcome: 'failed', errors: ['Email has already been taken'] },
+    ] });
+    const changes = [plannedChange({ login: 'ann.one', id: '101' }), plannedChange({ login: 'bob.two', id: '102' })];
+    await monitor().planned(run);
+    // Act
+    await expect(monitor().ended(twoFailed, changes)).rejects.toThrow('process killed');
+    const summary = await monitor().ended(twoFailed, changes);
+    // Assess
+    expect(api.calls.filter((c) => c.startsWith('raise'))).toEqual(['raise 101', 'raise 102', 'raise 102']);
+    expect(summary).toMatchObject({ status: 'failed', raised: 2 });
+  });
+
+  it('leaves the run running when CSV rows were handed to the loader and not read back', async () => {
+    // Prepare
+    const api = new RecordingMonitoring();
+    const monitor = await monitorsOver(api);
+    await monitor().planned(run);
+    // Act
+    const summary = await monitor().ended(runReport({ runId: 'hr-1', rows: [{ row: 1, login: 'ann.one', outcome: 'submitted' }] }), []);
+    // Assess
+    expect(api.calls.slice(-2)).toEqual(['update-run', 'run']);
+    expect(summary?.status).toBe('running');
+  });
 });

@@ -81,12 +81,17 @@ export class RunMonitor {
   async ended(report: RunReport, changes: readonly PlannedChange[]): Promise<CoupaMonitoringSummary | undefined> {
     const record = await this.deps.state.runRecord(report.runId);
     if (!record) return undefined;
+    // Ended already (a step retried after it finished): nothing is raised or moved twice.
+    if (record.status === 'successful' || record.status === 'failed') return this.summaryOf(record);
     await this.guarded(report.runId, record, 'ended', async () => {
       const coupaRunId = record.coupaRunId!;
       const open = await this.deps.state.openErrors();
       const idOf = new Map(changes.filter((c) => c.id !== undefined).map((c) => [c.login.toLowerCase(), c.id!]));
       const failedCreates: RowOutcome[] = [];
       let notRaised = 0;
+      // Failed rows an earlier attempt of this step already raised (creating an error is not idempotent).
+      const alreadyRaised = record.failedRowsSeen ?? 0;
+      let failedRowsSeen = 0;
       try {
         for (const o of endedRows(report)) {
           const login = o.login.toLowerCase();
@@ -94,10 +99,16 @@ export class RunMonitor {
             const userId = idOf.get(login);
             if (userId === undefined) {
               failedCreates.push(o);
+            } else if (failedRowsSeen++ < alreadyRaised) {
+              continue;
             } else if (record.raised < MAX_ERRORS_PER_RUN) {
               const id = await this.deps.api.raiseError({ runId: coupaRunId, userId, message: errorText(o), alert: this.deps.config.alertContacts });
               record.raised += 1;
+              record.failedRowsSeen = failedRowsSeen;
               (open[login] ??= []).push(id);
+              // Kept at once: a step cut short (a Lambda timeout runs no finally) does not raise it again.
+              await this.deps.state.saveOpenErrors(open);
+              await this.deps.state.saveRunRecord(report.runId, record);
             } else {
               notRaised += 1;
             }
@@ -115,15 +126,23 @@ export class RunMonitor {
         await this.deps.state.saveOpenErrors(open);
       }
       const succeeded = report.status === 'complete' && report.totals.failed === 0;
+      // CSV rows handed to Coupa's loader and not read back (csv.waitResultsSeconds 0): the outcome is
+      // Coupa's to tell (its data file source), so the run is left running rather than called successful.
+      const unconfirmed = succeeded ? report.totals.submitted : 0;
       const flow = [
         `coupa-user-sync run ${report.runId} (${baseName(report.file)}): ${report.status}`,
         describeMonitoredTotals(report.totals),
+        ...(unconfirmed > 0 ? [`${unconfirmed} row(s) handed to Coupa's user loader and not read back: see its data file source`] : []),
         ...(failedCreates.length > 0 ? [failedCreatesText(failedCreates)] : []),
         ...(notRaised > 0 ? [`${notRaised} more failed row(s) not raised as errors (at most ${MAX_ERRORS_PER_RUN} per run; see the run's report)`] : []),
       ].join('; ');
       await this.deps.api.updateRun(coupaRunId, { flow: fitText(flow), endTime: this.deps.clock.now().toISOString() });
       // Coupa's runs go to success only from running: a run that applied nothing was never set running.
-      if (succeeded && record.status !== 'running') await this.deps.api.setRunStatus(coupaRunId, 'run');
+      if (succeeded && record.status !== 'running') {
+        await this.deps.api.setRunStatus(coupaRunId, 'run');
+        record.status = 'running';
+      }
+      if (unconfirmed > 0) return;
       await this.deps.api.setRunStatus(coupaRunId, succeeded ? 'success' : 'fail');
       record.status = succeeded ? 'successful' : 'failed';
     });
