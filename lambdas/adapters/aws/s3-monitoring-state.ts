@@ -29,11 +29,11 @@ export class ObjectStoreMonitoringState implements MonitoringStateStore {
     return this.write(this.integrationKey(code), { id });
   }
 
-  runRecord(runId: string): Promise<MonitoredRun | undefined> {
+  async runRecord(runId: string): Promise<MonitoredRun | undefined> {
     return this.read<MonitoredRun>(this.runKey(runId));
   }
 
-  saveRunRecord(runId: string, record: MonitoredRun): Promise<void> {
+  async saveRunRecord(runId: string, record: MonitoredRun): Promise<void> {
     return this.write(this.runKey(runId), record);
   }
 
