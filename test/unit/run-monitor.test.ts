@@ -175,4 +175,18 @@ describe('RunMonitor', () => {
     expect(api.calls.slice(-2)).toEqual(['update-run', 'run']);
     expect(summary?.status).toBe('running');
   });
+
+  it('fails the Coupa run of a run that broke, once', async () => {
+    // Prepare
+    const api = new RecordingMonitoring();
+    const monitor = await monitorsOver(api);
+    await monitor().planned(run);
+    await monitor().applying('hr-1');
+    // Act
+    await monitor().broken('hr-1', 'Coupa rejected the OAuth client (HTTP 401)');
+    await monitor().broken('hr-1', 'again');
+    // Assess
+    expect(api.calls).toEqual(['find', 'create-integration', 'create-run', 'run', 'update-run', 'fail']);
+    expect(await monitor().summary('hr-1')).toMatchObject({ status: 'failed' });
+  });
 });

@@ -149,6 +149,20 @@ export class RunMonitor {
     return this.summaryOf(record);
   }
 
+  /**
+   * The run broke before it could report (an error the sync itself raises, e.g. Coupa refusing the
+   * credentials mid-run): its Coupa run fails with the reason, so it is not left running for ever.
+   */
+  async broken(runId: string, reason: string): Promise<void> {
+    const record = await this.deps.state.runRecord(runId);
+    if (!record || record.status === 'successful' || record.status === 'failed') return;
+    await this.guarded(runId, record, 'ended', async () => {
+      await this.deps.api.updateRun(record.coupaRunId!, { flow: fitText(`coupa-user-sync run ${runId}: broken: ${reason}`), endTime: this.deps.clock.now().toISOString() });
+      await this.deps.api.setRunStatus(record.coupaRunId!, 'fail');
+      record.status = 'failed';
+    });
+  }
+
   /** What the run's report says of its Coupa integration run so far (undefined: monitoring saw no such run). */
   async summary(runId: string): Promise<CoupaMonitoringSummary | undefined> {
     const record = await this.deps.state.runRecord(runId);

@@ -74,7 +74,12 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
   await deps.monitor?.approved(runId);
   const { toApply, skipped } = await recheckStaged(plan.staged, deps.directory, exemptionRulesOf(deps.config));
   const outcomes: RowOutcome[] = [...skipped];
-  const { stopped } = toApply.length ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))) : {};
+  const { stopped } = toApply.length
+    ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))).catch(async (err: unknown) => {
+        await deps.monitor?.broken(runId, (err as Error).message);
+        throw err;
+      })
+    : {};
 
   const status = stopped ? 'stopped' : 'complete';
   if (stopped) await deps.notifier.publish({ kind: 'stopped', severity: 'failure', subject: `Coupa user sync stopped: ${plan.run.file}`, message: stopped, run: plan.run });

@@ -178,7 +178,11 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   if (planned.toApply.length > 0) {
     deps.onProgress?.(`applying ${planned.toApply.length} change(s)`);
     await monitor?.applying(run.runId);
-    const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.addAll(rowOutcomesOf(r)));
+    const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.addAll(rowOutcomesOf(r))).catch(async (err: unknown) => {
+      // The run breaks here (the CLI exits 2): its Coupa run fails with the reason rather than stay running.
+      await monitor?.broken(run.runId, (err as Error).message);
+      throw err;
+    });
     if (stopped) {
       status = 'stopped';
       stopReason = [stopReason, stopped].filter(Boolean).join('; ');
