@@ -17,10 +17,11 @@
  *   6. latency   — achieved ÷ configured request rate (20/s) of a CLI run against `--latency 250`,
  *                  read phase and write phase apart;
  *   7. reader    — bench/reader.ts (issue 9), when that file is there.
+ *   8. monitoring — issue 17: requests Coupa's integration monitoring adds to a failing run and its fix (bench/monitoring.ts).
  *
  * Options (env): BENCH_USERS (default 10000), BENCH_CHANGED (default 0.01), BENCH_BASELINE_USERS (default 1000),
  * BENCH_MAX_USERS (largest CLI plan, default 1000000: the 1M run takes ~4–5 min; 500000 leaves it out),
- * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader).
+ * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader,monitoring).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -36,6 +37,7 @@ import { benchRateGovernor, formatRateGovernorFigures } from './rate-governor';
 import { formatFigures as formatBundleFigures, measureBundles } from './bundles';
 import { startAwsPath } from './aws-path';
 import { benchCliPlan, type CliPlanBench } from './cli-memory';
+import { benchMonitoring, formatMonitoringFigures } from './monitoring';
 import { HR_HEADER, loginOf, seedUser, writeHrFile } from './users';
 
 const MAX_USERS = Number(process.env.BENCH_MAX_USERS ?? 1_000_000);
@@ -323,6 +325,10 @@ async function main() {
   if (bundles) {
     console.log('\n[6] Lambda bundles (esbuild as NodejsFunction bundles them; cold import in a fresh node; targets < 300 KB, < 100 ms):');
     console.log(formatBundleFigures(bundles));
+  }
+  if (!SKIP.has('monitoring')) {
+    console.log('\n[7] Coupa integration monitoring (issue 17; 2,000 users, 20 failed updates, then the fix):');
+    console.log(formatMonitoringFigures(await benchMonitoring()));
   }
   if (!SKIP.has('rate-governor')) {
     console.log('\n[5] rate governor under an instance limit below the configured rate (bench/rate-governor.ts):');

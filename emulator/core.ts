@@ -1,5 +1,6 @@
 /**
- * Coupa core API routes: /api/users (XML + JSON) and /api/data_file_sources, behind OAuth scopes.
+ * Coupa core API routes: /api/users (XML + JSON), /api/data_file_sources and the integration monitoring
+ * resources (monitoring.ts), behind OAuth scopes.
  *
  * Choices where Coupa is undocumented:
  * - No Accept header (or only *\/*) → XML, the API's historical default.
@@ -14,6 +15,7 @@ import { pageWindow, parseFields, projectFields, runQuery, type FieldSpec } from
 import { BOOLEAN_ELEMENTS, type CoreUserStore, type FieldError, type Json, type StoredUser } from './store';
 import { parseXmlDocument, renderXmlArray, renderXmlErrors, renderXmlObject, XmlInputError } from './xml';
 import type { DataFileSourceLog } from './loader';
+import { handleMonitoringApi, isMonitoringPath, monitoringScopeFor, type MonitoringStore } from './monitoring';
 
 type Format = 'xml' | 'json';
 const NO_RESULTS = 'No results match your search criteria.';
@@ -22,6 +24,7 @@ export interface CoreApiContext {
   oauth: OAuthServer;
   users: CoreUserStore;
   dataFileSources: DataFileSourceLog;
+  monitoring: MonitoringStore;
   maxPageSize: number;
 }
 
@@ -41,6 +44,18 @@ export function handleCoreApi(context: CoreApiContext, request: ApiRequest): Api
   const token = context.oauth.check(header(request, 'authorization'));
   if (!token.ok) {
     return errorResponse(format, 401, ['Invalid or expired access token'], { 'www-authenticate': 'Bearer error="invalid_token"' });
+  }
+  if (isMonitoringPath(request.path)) {
+    const scope = monitoringScopeFor(request.method);
+    if (!token.scopes.has(scope)) {
+      return errorResponse(format, 403, [`Access token lacks the ${scope} scope`], { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` });
+    }
+    const fields = parseFields(request.query.get('fields'));
+    if (fields instanceof Error) return errorResponse(format, 400, [fields.message]);
+    return handleMonitoringApi(
+      { store: context.monitoring, maxPageSize: context.maxPageSize, errors: errorResponse, parseJsonObject, bodyFormat: (r) => formatOf(header(r, 'content-type')) },
+      format, request, fields,
+    );
   }
   const route = /^\/api\/(users|data_file_sources)(?:\/(\d+))?\/?$/.exec(request.path);
   if (!route) return errorResponse(format, 404, [`No route matches ${request.method} ${request.path}`]);

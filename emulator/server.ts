@@ -10,6 +10,7 @@ import { CsoUserStore, handleCsoRequest } from './cso';
 import { FaultInjector } from './faults';
 import { json, type ApiRequest, type ApiResponse } from './http';
 import { CsvUserLoader, DataFileSourceLog } from './loader';
+import { MonitoringStore } from './monitoring';
 import { OAuthServer } from './oauth';
 import { DEMO_CORE_USERS, DEMO_CSO_USERS } from './seed';
 import { CoreUserStore, type Catalogue } from './store';
@@ -77,12 +78,18 @@ export interface RunningEmulator {
   requests: RequestLogEntry[];
   users(): Record<string, unknown>[];
   dataFileSources(): DataFileSource[];
+  /** Integration monitoring records as the API shows them (runs with their errors). */
+  monitoring: {
+    integrations(): Record<string, unknown>[];
+    runs(): Record<string, unknown>[];
+    errors(): Record<string, unknown>[];
+  };
   processIncoming(): Promise<DataFileSource[]>;
   resetLog(): void;
   close(): Promise<void>;
 }
 
-export const DEFAULT_SCOPES = ['core.user.read', 'core.user.write', 'core.integration.read', 'core.common.read'];
+export const DEFAULT_SCOPES = ['core.user.read', 'core.user.write', 'core.integration.read', 'core.integration.write', 'core.common.read'];
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
@@ -105,6 +112,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (flavor === 'core') coreUsers.seed(seed === 'demo' ? DEMO_CORE_USERS : seed === 'none' ? [] : seed);
   else csoUsers.seed(seed === 'demo' ? DEMO_CSO_USERS : seed === 'none' ? [] : seed);
   const dataFileSources = new DataFileSourceLog();
+  const monitoring = new MonitoringStore();
   const loader = options.loader ? new CsvUserLoader(coreUsers, dataFileSources, options.loader) : undefined;
   const faults = new FaultInjector(options.faults);
   const requests: RequestLogEntry[] = [];
@@ -116,7 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return json(answer.status, answer.body, { 'cache-control': 'no-store' });
     }
     if (flavor === 'cso') return handleCsoRequest(csoUsers, { apiKey: credentials.apiKey, maxPageSize }, request);
-    return handleCoreApi({ oauth, users: coreUsers, dataFileSources, maxPageSize }, request);
+    return handleCoreApi({ oauth, users: coreUsers, dataFileSources, monitoring, maxPageSize }, request);
   };
 
   const sockets = new Set<Socket>();
@@ -187,6 +195,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     requests,
     users: () => (flavor === 'core' ? coreUsers.all().map((u) => structuredClone(coreUsers.render(u))) : csoUsers.all()),
     dataFileSources: () => dataFileSources.all(),
+    monitoring: {
+      integrations: () => monitoring.all('integrations'),
+      runs: () => monitoring.all('integration_runs'),
+      errors: () => monitoring.all('integration_errors'),
+    },
     processIncoming: () => (loader ? loader.processIncoming() : Promise.reject(new Error('The emulator was started without a loader'))),
     resetLog: () => {
       requests.length = 0;

@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
 const DECLARATION = { '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' } };
 
 /** Elements rendered with type="dateTime" / type="symbol" (the rest is inferred from the value). */
-const DATETIME_ELEMENTS = new Set(['created-at', 'updated-at']);
+const DATETIME_ELEMENTS = new Set(['created-at', 'updated-at', 'start-time', 'end-time']);
 const SYMBOL_ELEMENTS = new Set(['authentication-method']);
 
 /** Singular child names of array elements (`<roles type="array"><role>`). */

@@ -9,10 +9,13 @@ import { executeRun } from './run-command';
 import { parseRunOptions } from './run-options';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/hr-users.csv', import.meta.url));
+/** The demo reports into the emulator's integration monitoring, as a Coupa admin would see it (docs/monitoring.md). */
+const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo-config.json', import.meta.url));
 
 export async function runDemoCommand(argv: string[]): Promise<number> {
   const file = relative(process.cwd(), EXAMPLE) || EXAMPLE;
-  const options = parseRunOptions([file, '--report', 'runs/demo-report.json', ...argv]);
+  const config = argv.includes('--config') ? [] : ['--config', relative(process.cwd(), DEMO_CONFIG) || DEMO_CONFIG];
+  const options = parseRunOptions([file, '--report', 'runs/demo-report.json', ...config, ...argv]);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const { report } = await executeRun(options, out);
   const expected = report.totals.failed + report.totals.rejected;

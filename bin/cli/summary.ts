@@ -1,6 +1,7 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import { OUTCOMES, type RowOutcome, type RunReport } from '../../lambdas/core/model';
 import { reportRows, skippedOnPurpose } from '../../lambdas/core/report/report-rows';
+import { describeCoupaMonitoring } from '../../lambdas/core/monitoring/monitoring-text';
 
 /** Always shown; the others (CSV channel, reactivations, held runs) only when they occur. */
 const ALWAYS = new Set(['created', 'updated', 'deactivated', 'unchanged', 'rejected', 'failed']);
@@ -51,6 +52,7 @@ export function formatSummary(report: RunReport, seconds: number): string {
     if (byRule > 0) lines.push(`  ${byRule} row${byRule === 1 ? '' : 's'} skipped by hr.rows.skip`);
     if (duplicates > 0) lines.push(`  ${duplicates} row${duplicates === 1 ? '' : 's'} skipped as duplicates of another row of their login (hr.duplicates)`);
   }
+  if (report.coupaMonitoring) lines.push(...describeCoupaMonitoring(report.coupaMonitoring).map((line) => `  ${line}`));
   // Held or stopped: why, and what to do (the approve command for a held run).
   if (report.reason) lines.push(`  ${report.status === 'held' ? 'Held' : report.status === 'stopped' ? 'Stopped' : 'Note'}: ${report.reason}`);
   const { changed, bad } = listedRows(report);

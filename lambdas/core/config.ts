@@ -14,6 +14,19 @@ const positive = () => z.number().check(z.positive());
 const positiveInt = () => z.int().check(z.positive());
 const share = () => z.number().check(z.minimum(0), z.maximum(1));
 
+const monitoringSchema = z.strictObject({
+  /** Off by default: the OAuth client then asks for no integration scopes. */
+  enabled: z._default(z.boolean(), false),
+  /** The Coupa integration's unique code; it is found by it, and created once if missing. */
+  integrationCode: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'coupa-user-sync'),
+  /** The name the integration is created with (default: the code). */
+  integrationName: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  /** The integration's `end-system`: where the users come from. */
+  endSystem: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'HR'),
+  /** Raise errors through create_alert, so Coupa e-mails the integration's contacts. */
+  alertContacts: z._default(z.boolean(), false),
+});
+
 const coupaSchema = z.strictObject({
   /** Base URL of the Coupa instance, e.g. https://acme.coupahost.com (CLI: --coupa-url). */
   url: z.optional(z.url()),
@@ -60,6 +73,8 @@ const coupaSchema = z.strictObject({
   ownedCollections: z._default(z.array(z.enum(COLLECTION_FIELDS)), []),
   /** Secrets Manager secret (AWS) holding {"clientId","clientSecret"} or {"apiKey"} for CSO. */
   secretName: z._default(z.string(), 'coupa-user-sync/coupa-oauth-client'),
+  /** Every applying run reported into Coupa's own integration monitoring (docs/monitoring.md). */
+  monitoring: z.prefault(monitoringSchema, {}),
 }).check(
   z.superRefine((coupa, ctx) => {
     if (coupa.flavor === 'cso' && coupa.ownedCollections.length > 0) {
@@ -70,6 +85,14 @@ const coupaSchema = z.strictObject({
         message:
           `CSO (coupa.flavor "cso") has no roles or groups: remove ${coupa.ownedCollections.join(', ')} ` +
           'from coupa.ownedCollections, or sync them with the core flavour',
+      });
+    }
+    if (coupa.flavor === 'cso' && coupa.monitoring.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitoring', 'enabled'],
+        input: true,
+        message: 'CSO (coupa.flavor "cso") has no integration monitoring: set coupa.monitoring.enabled false, or use the core flavour',
       });
     }
   }),
@@ -259,6 +282,7 @@ export const configSchema = z
 export type SyncConfig = z.infer<typeof configSchema>;
 export type { HrConfig } from './hr/hr-config';
 export type CoupaConfig = SyncConfig['coupa'];
+export type MonitoringConfig = CoupaConfig['monitoring'];
 
 /**
  * The Coupa config one api-consumer process uses: its rate is its share of the instance budget,

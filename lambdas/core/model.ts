@@ -294,6 +294,22 @@ export interface RunReport extends RunRef {
   reason?: string;
   rows: RowOutcome[];
   absentees: AbsenteeOutcome[];
+  /** The Coupa integration run this sync run was reported as (coupa.monitoring.enabled). */
+  coupaMonitoring?: CoupaMonitoringSummary;
+}
+
+/** Where a run shows in Coupa's integration monitoring, and what it raised there. */
+export interface CoupaMonitoringSummary {
+  /** Coupa's integration run id (absent when it could not be created). */
+  integrationRunId?: string;
+  status?: 'pending' | 'running' | 'paused' | 'successful' | 'failed';
+  /** Integration errors raised for this run's failed rows, and earlier errors resolved by it. */
+  raised: number;
+  resolved: number;
+  /** The run's page in Coupa. */
+  url?: string;
+  /** Why monitoring could not write (e.g. the scope to grant): the sync itself was not affected. */
+  warning?: string;
 }
 
 /**

@@ -495,3 +495,60 @@ export interface RecordedOutcomes {
 export interface OutcomeLog {
   read(runId: string): AsyncIterable<RecordedOutcomes>;
 }
+
+/** The integration a sync reports into (Coupa: /api/integrations). */
+export interface IntegrationSpec {
+  code: string;
+  name: string;
+  endSystem: string;
+  /** `api` for the Users API channel, `flat_file` for the CSV channel. */
+  integrationType: 'api' | 'flat_file';
+}
+
+/** The status actions of a Coupa integration run. */
+export type IntegrationRunAction = 'run' | 'pause' | 'success' | 'fail';
+
+/**
+ * Coupa's own integration monitoring (integrations, integration runs, integration errors), through
+ * the same transport and rate budget as the users. Ids are Coupa's, as text.
+ */
+export interface IntegrationMonitoring {
+  /** Scopes the OAuth token was taken without, because Coupa refused them (monitoring cannot write). */
+  scopesRefused(): readonly string[];
+  findIntegration(code: string): Promise<string | undefined>;
+  createIntegration(spec: IntegrationSpec): Promise<string>;
+  /** A new run (Coupa creates it pending). `flow` is the run's free text: see docs/monitoring.md. */
+  createRun(integrationId: string, fields: { startTime: string; flow: string }): Promise<string>;
+  updateRun(runId: string, fields: { flow?: string; endTime?: string }): Promise<void>;
+  setRunStatus(runId: string, action: IntegrationRunAction): Promise<void>;
+  /** One error on a Coupa user; `alert` raises it through create_alert (Coupa e-mails the integration's contacts). */
+  raiseError(error: { runId: string; userId: string; message: string; alert: boolean }): Promise<string>;
+  resolveError(errorId: string): Promise<void>;
+}
+
+/** What the sync remembers of Coupa's monitoring between runs and processes (MonitoringState in core/monitoring). */
+export interface MonitoringStateStore {
+  integrationId(code: string): Promise<string | undefined>;
+  saveIntegrationId(code: string, id: string): Promise<void>;
+  /** The Coupa integration run of a sync run, and what it has raised and resolved so far. */
+  runRecord(runId: string): Promise<MonitoredRun | undefined>;
+  saveRunRecord(runId: string, record: MonitoredRun): Promise<void>;
+  /** Open errors raised per login (lower case): error ids. */
+  openErrors(): Promise<Record<string, string[]>>;
+  saveOpenErrors(errors: Record<string, string[]>): Promise<void>;
+}
+
+export interface MonitoredRun {
+  /** Absent when the run could not be created in Coupa (see `warning`). */
+  coupaRunId?: string;
+  integrationId?: string;
+  status?: 'pending' | 'running' | 'paused' | 'successful' | 'failed';
+  startedAt: string;
+  raised: number;
+  resolved: number;
+  /** Failed rows of known users the end step has raised errors for so far (a retried step skips them). */
+  failedRowsSeen?: number;
+  /** Why monitoring could not write for this run; `scopeRefused` stops its later phases asking again. */
+  warning?: string;
+  scopeRefused?: boolean;
+}

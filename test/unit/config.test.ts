@@ -259,3 +259,19 @@ describe('parseConfig: the hr section', () => {
     expect(problems(mapping({ street: { from: 'S' }, 'company-id': { value: '92205' } }, { coupa: { flavor: 'cso', format: 'json' } }))).toEqual([]);
   });
 });
+
+describe('coupa.monitoring', () => {
+  it('is off by default, with the documented code, end system and no alerts', () => {
+    // Act
+    const { monitoring } = parseConfig({}).coupa;
+    // Assess
+    expect(monitoring).toEqual({ enabled: false, integrationCode: 'coupa-user-sync', endSystem: 'HR', alertContacts: false });
+  });
+
+  it('refuses an unknown key and an empty code, naming their paths', () => {
+    // Act
+    const attempt = () => parseConfig({ coupa: { monitoring: { enabled: true, integrationCode: '', alertContact: true } } });
+    // Assess
+    expect(attempt).toThrow(/coupa\.monitoring\.integrationCode.*\n.*coupa\.monitoring.*alertContact/s);
+  });
+});

@@ -57,6 +57,19 @@ describe('report.html', () => {
     expect(page).not.toMatch(/\s(src|href|style|on\w+)=|url\(|@import/);
   });
 
+  it('links the run to its Coupa integration run, and shows a monitoring warning as text', () => {
+    // Prepare
+    const linked = runReport({ coupaMonitoring: { integrationRunId: '17', status: 'failed', raised: 2, resolved: 1, url: 'https://acme.coupahost.com/integration_runs/17' } });
+    const refused = runReport({ coupaMonitoring: { raised: 0, resolved: 0, warning: 'grant the OAuth client <core.integration.write>' } });
+    // Act
+    const linkedPage = renderReportHtml(linked);
+    const refusedPage = renderReportHtml(refused);
+    // Assess
+    expect(linkedPage).toContain('<a id="coupa-integration-run" href="https://acme.coupahost.com/integration_runs/17" rel="noreferrer">Coupa integration run 17</a>: failed, 2 error(s) raised, 1 resolved');
+    expect(refusedPage).not.toContain('coupa-integration-run');
+    expect(refusedPage).toContain('<strong>Warning:</strong> grant the OAuth client &lt;core.integration.write&gt;');
+  });
+
   it('names the status in words, with the guards, the reason and the approve command when held', () => {
     // Act
     const page = renderReportHtml(heldRunReport());

@@ -159,6 +159,20 @@ describe('runDigest', () => {
       `Run ${run.runId}, file incoming/hr.csv: 3 row(s): 1 created, 2 skipped.`,
       '1 row(s) skipped by hr.rows.skip.',
       '1 row(s) skipped as duplicates of another row of their login (hr.duplicates).',
+      ]);
+    });
+
+  it("names the run's Coupa integration run, and the monitoring warning, after the report locations", () => {
+    // Prepare
+    const report = buildReport(run, new Date(split.splitAt), new Date(at(3)), [row(1, 'created')]);
+    report.coupaMonitoring = { integrationRunId: '17', status: 'failed', raised: 2, resolved: 1, url: 'https://acme.coupahost.com/integration_runs/17', warning: 'could not resolve one error' };
+    // Act
+    const n = runDigest(report, ['s3://b/runs/x/report.html']);
+    // Assess
+    expect(n.message.split('\n').slice(1)).toEqual([
+      'Report: s3://b/runs/x/report.html',
+      'Coupa integration run 17: failed, 2 errors raised, 1 resolved (https://acme.coupahost.com/integration_runs/17)',
+      'Warning: could not resolve one error',
     ]);
   });
 

@@ -56,6 +56,9 @@ export interface RequestOptions {
   beforeRetry?: (reason: RetryReason) => Promise<CoupaResponse | undefined>;
 }
 
+/** What Coupa's integration monitoring needs on top of the user scopes (asked only when it is enabled). */
+export const MONITORING_SCOPES = ['core.integration.read', 'core.integration.write'] as const;
+
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 10_000;
 const MIME: Record<WireFormat, string> = { xml: 'application/xml', json: 'application/json' };
@@ -85,6 +88,8 @@ export class CoupaHttp {
   private readonly onRequest?: (e: RequestEvent) => void;
   private readonly credentials: CoupaCredentials;
   private readonly tokens?: OAuthTokenCache;
+  /** The monitoring scopes, once Coupa refused a token request that asked for them (`invalid_scope`). */
+  private refusedScopes: string[] = [];
 
   constructor(options: ClientOptions) {
     this.baseUrl = secureBaseUrl(options.baseUrl);
@@ -137,13 +142,40 @@ export class CoupaHttp {
     return { 'X-CSO-API-KEY': (this.credentials as { apiKey: string }).apiKey };
   }
 
+  /** The scopes the token was taken without because Coupa refused them (empty: every scope asked was granted). */
+  scopesRefused(): readonly string[] {
+    return this.refusedScopes;
+  }
+
+  private configuredScopes(): string[] {
+    return this.config.scopes.split(/[\s,]+/).filter(Boolean);
+  }
+
+  /** The monitoring scopes to ask for on top of the configured ones: none when monitoring is off or Coupa refused them. */
+  private monitoringScopesToAsk(): string[] {
+    if (!this.config.monitoring?.enabled || this.refusedScopes.length > 0) return [];
+    return MONITORING_SCOPES.filter((s) => !this.configuredScopes().includes(s));
+  }
+
   private async fetchToken(): Promise<TokenResponse> {
+    const extra = this.monitoringScopesToAsk();
+    const res = await this.tokenRequest([...this.configuredScopes(), ...extra]);
+    if (res.status === 400 && extra.length > 0) {
+      // Coupa may refuse the whole token request for a scope the client lacks: take one without the
+      // monitoring scopes (the users still sync); monitoring reports the refusal as its one warning.
+      this.refusedScopes = extra;
+      return this.tokenFrom(await this.tokenRequest(this.configuredScopes()));
+    }
+    return this.tokenFrom(res);
+  }
+
+  private async tokenRequest(scopes: string[]): Promise<CoupaResponse> {
     const creds = this.credentials as { clientId: string; clientSecret: string };
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: creds.clientId,
       client_secret: creds.clientSecret,
-      scope: this.config.scopes.split(/[\s,]+/).filter(Boolean).join(' '),
+      scope: scopes.join(' '),
     });
     const res = await this.exchange({
       method: 'POST',
@@ -151,9 +183,19 @@ export class CoupaHttp {
       url: `${this.baseUrl}/oauth2/token`,
       body: form.toString(),
       headers: async () => ({ Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' }),
-      acceptStatuses: [],
+      acceptStatuses: [400],
       tokenCall: true,
     });
+    if (res.status === 400 && (res.body as { error?: unknown } | null)?.error !== 'invalid_scope') {
+      throw this.permanentError({ method: 'POST', path: '/oauth2/token', tokenCall: true }, 400, parseCoupaErrors(res.text, res.headers.get('content-type') ?? ''));
+    }
+    return res;
+  }
+
+  private tokenFrom(res: CoupaResponse): TokenResponse {
+    if (res.status === 400) {
+      throw this.permanentError({ method: 'POST', path: '/oauth2/token', tokenCall: true }, 400, parseCoupaErrors(res.text, res.headers.get('content-type') ?? ''));
+    }
     const doc = (res.body ?? {}) as { access_token?: unknown; expires_in?: unknown };
     if (typeof doc.access_token !== 'string' || doc.access_token === '') {
       throw new CoupaAuthError(`Coupa at ${this.baseUrl} answered the token request without an access_token`, res.status);

@@ -2,17 +2,19 @@
  * The Coupa client: transport (auth, rate governor, retries), Core and CSO user directories,
  * the CSV-load result reader and the payload codecs.
  */
-import type { DataFileSourceReader, UserDirectory } from '../../core/ports';
+import type { DataFileSourceReader, IntegrationMonitoring, UserDirectory } from '../../core/ports';
 import type { ClientOptions } from './client-options';
 import { CoupaHttp } from './http';
 import { CoreUserDirectory } from './core-directory';
 import { CsoUserDirectory } from './cso-directory';
 import { CoupaDataFileSourceReader } from './data-file-sources';
+import { CoupaIntegrationMonitoring } from './monitoring-client';
 
 export * from '../../core/coupa-errors';
 export type { BulkItemResult, DataFileSourceReader, DataFileSourceResult, UserDirectory } from '../../core/ports';
 export type { ClientOptions, CoupaCredentials, RequestEvent } from './client-options';
-export { CoupaHttp, encodeQuery, parseRetryAfter } from './http';
+export { CoupaHttp, encodeQuery, parseRetryAfter, MONITORING_SCOPES } from './http';
+export { CoupaIntegrationMonitoring } from './monitoring-client';
 export type { CoupaResponse, Query, QueryValue, RequestOptions, RetryReason, WireFormat } from './http';
 export { TokenBucket } from './token-bucket';
 export type { TokenBucketOptions } from './token-bucket';
@@ -41,4 +43,10 @@ export function createUserDirectory(options: ClientOptions, http = new CoupaHttp
 export function createDataFileSourceReader(options: ClientOptions, http = new CoupaHttp(options)): DataFileSourceReader {
   if (options.config.flavor === 'cso') throw new Error('CSO has no CSV user loader: data_file_sources is Coupa Core only');
   return new CoupaDataFileSourceReader(http);
+}
+
+/** Core only: Coupa's integration monitoring, sharing `http` (and so the rate budget) with the users. */
+export function createIntegrationMonitoring(options: ClientOptions, http = new CoupaHttp(options)): IntegrationMonitoring {
+  if (options.config.flavor === 'cso') throw new Error('CSO has no integration monitoring: coupa.monitoring is Coupa Core only');
+  return new CoupaIntegrationMonitoring(http);
 }

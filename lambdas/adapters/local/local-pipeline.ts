@@ -12,12 +12,15 @@ import type { SyncConfig } from '../../core/config';
 import { apiApplier } from '../../core/apply/api-applier';
 import { csvApplier } from '../../core/csv/csv-applier';
 import type { RunRef, RunReport } from '../../core/model';
-import { systemClock, type Clock, type DataFileSourceReader, type FileDrop, type UserDirectory } from '../../core/ports';
+import { systemClock, type Clock, type DataFileSourceReader, type FileDrop, type IntegrationMonitoring, type UserDirectory } from '../../core/ports';
+import { RunMonitor } from '../../core/monitoring/run-monitor';
+import { MONITORING_STATE_PREFIX, ObjectStoreMonitoringState } from '../aws/s3-monitoring-state';
+import { FsObjectStore } from './fs-object-store';
 import { ApprovalError, approveRun } from '../../core/run/approve';
 import { runSync, type RunDeps } from '../../core/run/run-sync';
 import { runIdFor } from '../../core/sync/route';
 import { ConsoleNotifier } from './console-notifier';
-import { FsRunStore, FsSnapshotStore } from './fs-run-store';
+import { FsRunStore, FsSnapshotStore, instanceFolder } from './fs-run-store';
 
 /** The CSV channel: user-import files dropped to sFTP (or a folder), Coupa's verdict read back. */
 export interface LocalCsvChannel {
@@ -39,6 +42,8 @@ export interface LocalTarget {
   stateDir?: string;
   /** Deliver through the CSV channel instead of the API. */
   csv?: LocalCsvChannel;
+  /** Coupa's integration monitoring, used when config.coupa.monitoring.enabled (share the directory's transport). */
+  monitoring?: IntegrationMonitoring;
   notifier?: ConsoleNotifier;
   clock?: Clock;
   /** Pause before applying a change again after transient trouble, times the attempt. */
@@ -72,9 +77,22 @@ async function depsFor(target: LocalTarget, run: RunRef): Promise<RunDeps & { no
   const applier = csv
     ? csvApplier({ run, drop: csv.drop, reader: csv.reader, notifier, clock, config, waitSeconds: csv.waitSeconds, pollSeconds: csv.pollSeconds, onProgress: csv.onProgress })
     : apiApplier({ directory, config, clock, retryDelayMs: target.retryDelayMs });
+  const instance = target.instance ?? 'local';
+  // Kept in the state folder per instance, under the keys the AWS path uses below its prefix.
+  const monitor = target.monitoring && config.coupa.monitoring.enabled
+    ? new RunMonitor({
+        api: target.monitoring,
+        state: new ObjectStoreMonitoringState(new FsObjectStore(stateDir), `${MONITORING_STATE_PREFIX}${instanceFolder(instance)}/`),
+        config: config.coupa.monitoring,
+        channel: csv ? 'csv' : 'api',
+        instanceUrl: instance,
+        clock,
+      })
+    : undefined;
   return {
     directory,
     applier,
+    ...(monitor ? { monitor } : {}),
     runs: new FsRunStore(stateDir, target.instance ?? 'local'),
     snapshots: new FsSnapshotStore(stateDir, target.instance ?? 'local'),
     notifier,

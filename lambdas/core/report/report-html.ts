@@ -10,7 +10,7 @@
  * cover <style>/<script> elements only, so the page uses no style="" or on…="" attributes.
  */
 import { createHash } from 'node:crypto';
-import { OUTCOMES, type Outcome, type RunReport } from '../model';
+import { OUTCOMES, type CoupaMonitoringSummary, type Outcome, type RunReport } from '../model';
 import { SafeHtml, formatCount, html } from './html';
 import { outcomeChartSvg } from './outcome-chart';
 import { CHANGE_OUTCOMES, FAILURE_OUTCOMES, reportLineIter, type ReportLine } from './report-lines';
@@ -45,6 +45,17 @@ function duration(fromIso: string, toIso: string): string {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
+/**
+ * Where an admin finds the run in Coupa (Setup > Integrations > Integration Runs): a link, the
+ * only one the page has, a navigation the reader chooses, never a resource the page loads.
+ */
+function coupaMonitoringEntry(summary: CoupaMonitoringSummary): SafeHtml {
+  const status = `${summary.status ?? 'pending'}, ${summary.raised} error(s) raised, ${summary.resolved} resolved`;
+  const name = `Coupa integration run ${summary.integrationRunId ?? ''}`;
+  const link = summary.url && /^https?:\/\//.test(summary.url) ? html`<a id="coupa-integration-run" href="${summary.url}" rel="noreferrer">${name}</a>` : html`${name}`;
+  return html`<dt>In Coupa</dt><dd id="coupa-monitoring">${summary.integrationRunId ? html`${link}: ${status}` : ''}${summary.warning ? html`<br><strong>Warning:</strong> ${summary.warning}` : ''}</dd>`;
+}
+
 function runHeader(report: RunReport): SafeHtml {
   const roster = report.roster.mode === 'full' ? 'full roster (users not in the file are deactivated)' : 'delta (only the users in the file)';
   return html`<header class="run s-${report.status}">
@@ -56,6 +67,7 @@ function runHeader(report: RunReport): SafeHtml {
 <dt>Started</dt><dd>${utc(report.startedAt)}</dd>
 <dt>Finished</dt><dd>${utc(report.finishedAt)} (${duration(report.startedAt, report.finishedAt)})</dd>
 <dt>Mode</dt><dd>${roster}: ${formatCount(report.roster.rows)} row(s), ${formatCount(report.roster.logins)} login(s)</dd>
+${report.coupaMonitoring ? coupaMonitoringEntry(report.coupaMonitoring) : ''}
 </dl>
 </header>`;
 }

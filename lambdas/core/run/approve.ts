@@ -63,13 +63,23 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
     // Coupa has moved on since the plan: expire it rather than apply a picture days old.
     const reason = `expired: held ${Math.floor(heldHours)} h, more than approval.expireAfterHours (${deps.config.approval.expireAfterHours}); nothing of its staged changes was written. Run the file again for a fresh plan.`;
     await deps.runs.savePlan({ ...plan, status: 'expired', reason });
-    if (held) await deps.runs.saveReport({ ...held, status: 'expired', reason });
+    if (held) {
+      const expired: RunReport = { ...held, status: 'expired', reason };
+      const coupaMonitoring = await deps.monitor?.ended(expired, plan.changes);
+      await deps.runs.saveReport(coupaMonitoring ? { ...expired, coupaMonitoring } : expired);
+    }
     throw new ApprovalError(`run ${runId} ${reason}`);
   }
 
+  await deps.monitor?.approved(runId);
   const { toApply, skipped } = await recheckStaged(plan.staged, deps.directory, exemptionRulesOf(deps.config));
   const outcomes: RowOutcome[] = [...skipped];
-  const { stopped } = toApply.length ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))) : {};
+  const { stopped } = toApply.length
+    ? await deps.applier.apply(toApply, (r) => outcomes.push(...rowOutcomesOf(r))).catch(async (err: unknown) => {
+        await deps.monitor?.broken(runId, (err as Error).message);
+        throw err;
+      })
+    : {};
 
   const status = stopped ? 'stopped' : 'complete';
   if (stopped) await deps.notifier.publish({ kind: 'stopped', severity: 'failure', subject: `Coupa user sync stopped: ${plan.run.file}`, message: stopped, run: plan.run });
@@ -84,6 +94,8 @@ export async function approveRun(runId: string, deps: RunDeps): Promise<RunRepor
     guards: plan.guards,
     reason: [`approved at ${startedAt.toISOString()} (${plan.reason ?? 'held'})`, stopped].filter(Boolean).join('; '),
   });
+  const coupaMonitoring = await deps.monitor?.ended(report, plan.changes);
+  if (coupaMonitoring) report.coupaMonitoring = coupaMonitoring;
   // One digest for the approval, as for any run.
   await deps.notifier.publish(runDigest(report, await deps.runs.saveReport(report)));
   return report;

@@ -17,6 +17,7 @@ import { planRun, type Plan } from '../plan/reconcile';
 import { runDigest } from '../sync/notify';
 import { OUTCOME_OF, rowOutcomesOf, type ChangeResult } from '../apply/outcomes';
 import type { GuardVerdict } from '../model';
+import type { RunMonitor } from '../monitoring/run-monitor';
 
 /** How planned changes reach Coupa: the Users API, or user-import files over sFTP. */
 export interface Applier {
@@ -33,6 +34,8 @@ export interface RunDeps {
   clock: Clock;
   config: SyncConfig;
   onProgress?: (message: string) => void;
+  /** Reports the run into Coupa's integration monitoring (coupa.monitoring.enabled); never fails the run. */
+  monitor?: RunMonitor;
 }
 
 export interface RunOptions {
@@ -169,9 +172,17 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
     ? `the file could not be read to its end (${planned.broken}): the rows after that were not read; fix the file and upload it again (rows already applied will come out unchanged)`
     : undefined;
   if (stopReason && status === 'complete') status = 'stopped';
+  // A plan-only run changes nothing in Coupa: it is no integration run there.
+  const monitor = planned.dryRun ? undefined : deps.monitor;
+  await monitor?.planned(run);
   if (planned.toApply.length > 0) {
     deps.onProgress?.(`applying ${planned.toApply.length} change(s)`);
-    const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.addAll(rowOutcomesOf(r)));
+    await monitor?.applying(run.runId);
+    const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.addAll(rowOutcomesOf(r))).catch(async (err: unknown) => {
+      // The run breaks here (the CLI exits 2): its Coupa run fails with the reason rather than stay running.
+      await monitor?.broken(run.runId, (err as Error).message);
+      throw err;
+    });
     if (stopped) {
       status = 'stopped';
       stopReason = [stopReason, stopped].filter(Boolean).join('; ');
@@ -179,7 +190,10 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
     }
   }
   if (mode === 'full' && status === 'complete') await deps.runs.acceptRoster({ runId: run.runId, logins: planned.rosterLogins, at: deps.clock.now().toISOString() });
-  if (planned.status === 'held') await deps.notifier.publish(heldAlert(planned));
+  if (planned.status === 'held') {
+    await monitor?.held(run.runId);
+    await deps.notifier.publish(heldAlert(planned));
+  }
 
   const report = outcomes.report(run, planned.startedAt, deps.clock.now(), {
     status,
@@ -188,6 +202,9 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
     guards,
     ...(reason || stopReason ? { reason: [reason, stopReason].filter(Boolean).join('; ') } : {}),
   });
+  // A held run's Coupa run stays paused: its approval (or expiry, or rejection) ends it.
+  const coupaMonitoring = planned.status === 'held' ? await monitor?.summary(run.runId) : await monitor?.ended(report, planned.plan.changes);
+  if (coupaMonitoring) report.coupaMonitoring = coupaMonitoring;
   const where = await deps.runs.saveReport(report);
   // One digest per run (the held alert above is the only other message a run sends).
   await deps.notifier.publish(runDigest(report, where));

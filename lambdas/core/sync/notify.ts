@@ -6,6 +6,7 @@
 import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type Totals } from '../model';
 import type { Notification, Notifier } from '../ports';
 import { reportRows } from '../report/report-rows';
+import { describeCoupaMonitoring } from '../monitoring/monitoring-text';
 
 export interface SettledRow {
   message: RunRef;
@@ -76,7 +77,14 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
     kind: 'digest',
     severity: notDone.length > 0 ? 'failure' : 'info',
     subject: `Coupa user sync report: ${report.file}: ${notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
-    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...skippedLines(skippedBy), ...where, ...failureLines(bad, badCount), ...absenteeLines].join('\n'),
+    message: [
+      `Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`,
+      ...skippedLines(skippedBy),
+      ...where,
+      ...(report.coupaMonitoring ? describeCoupaMonitoring(report.coupaMonitoring) : []),
+      ...failureLines(bad, badCount),
+      ...absenteeLines,
+    ].join('\n'),
     run,
     ...(notDone.length > 0 ? { logins } : {}),
   };
