@@ -20,6 +20,7 @@ import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/server';
 import { runIdFor } from '../../lambdas/core/sync/route';
 import type { RunRecord } from '../../lambdas/core/ports';
+import type { TaskRequest } from '../../lambdas/core/runs/contract';
 import { DynamoRunLine } from '../../lambdas/adapters/aws/dynamo-run-line';
 import { DynamoRunRecords } from '../../lambdas/adapters/aws/dynamo-run-records';
 import { startDynalite, type Dynalite } from './dynalite';
@@ -54,6 +55,10 @@ export interface RunStack {
   splitter: Handler<S3Event, void>;
   consumer: Handler<SQSEvent, SQSBatchResponse>;
   runTask: (payload: unknown) => Promise<unknown>;
+  /** Drains the queue once with the api-consumer, if anything is on it. */
+  settleQueue(): Promise<void>;
+  /** From now on, the run-task calls `when` picks fail with `error()` (a crash in a step); `calls` counts them. */
+  failTask(when: (request: TaskRequest) => boolean, error: () => Error): { calls: number };
   /** Until every execution has ended, the api-consumer drains the queue in batches of ten. */
   settle(options?: { consumer?: Handler<SQSEvent, SQSBatchResponse>; beforeDrain?: () => boolean }): Promise<void>;
   record(runId: string): Promise<RunRecord | undefined>;
@@ -90,7 +95,15 @@ export async function startRunStack(): Promise<RunStack> {
   const { handler: consumer } = await import('../../lambdas/api-consumer');
   const { resetAwsContext } = await import('../../lambdas/adapters/aws/context');
   const definition = runMachineDefinition().definition;
-  const runTask = (payload: unknown) => (runTaskHandler as unknown as Handler<unknown, unknown>)(payload, { ...lambdaContext('run-task'), getRemainingTimeInMillis: () => 900_000 });
+  const faults: Array<{ when: (request: TaskRequest) => boolean; error: () => Error; counter: { calls: number } }> = [];
+  const runTask = async (payload: unknown) => {
+    for (const fault of faults) {
+      if (!fault.when(payload as TaskRequest)) continue;
+      fault.counter.calls += 1;
+      throw fault.error();
+    }
+    return (runTaskHandler as unknown as Handler<unknown, unknown>)(payload, { ...lambdaContext('run-task'), getRemainingTimeInMillis: () => 900_000 });
+  };
   const runEnded = (event: unknown) => (runEndedHandler as unknown as Handler<unknown, unknown>)(event, lambdaContext('run-ended'));
   const consumerContext = () => ({ ...lambdaContext('api-consumer'), getRemainingTimeInMillis: () => 300_000 });
 
@@ -119,6 +132,7 @@ export async function startRunStack(): Promise<RunStack> {
     stack.objects = fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
     stack.queue = new FakeFifoQueue(API_QUEUE).attach(sqsMock);
     stack.machine = new LocalRunMachine(definition, { runTask, runEnded, waitMs: 2 }).attach(sfnMock);
+    faults.length = 0;
     resetAwsContext();
   };
 
@@ -131,6 +145,14 @@ export async function startRunStack(): Promise<RunStack> {
     return { runId: runIdFor(BUCKET, key, versionId), versionId };
   };
 
+  stack.settleQueue = async () => {
+    if (stack.queue.size > 0) await stack.queue.drain(stack.consumer, consumerContext, 10, 10_000);
+  };
+  stack.failTask = (when, error) => {
+    const counter = { calls: 0 };
+    faults.push({ when, error, counter });
+    return counter;
+  };
   stack.settle = async (options = {}) => {
     const drainWith = options.consumer ?? stack.consumer;
     for (;;) {

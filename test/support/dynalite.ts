@@ -99,6 +99,9 @@ export async function startDynalite(): Promise<Dynalite> {
     if (req.headers['x-amz-target'] !== 'DynamoDB_20120810.TransactWriteItems') return serveDynalite(req, res);
     void readBody(req).then((body) => transactWriteItems(store!, body, transactions).then(([status, answer]) => send(res, status, answer)));
   });
+  // Idle keep-alive connections stay open: a test that blocks the event loop for seconds (a CDK
+  // synthesis) must not find its client's pooled socket closed under it (ECONNRESET on reuse).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({

@@ -69,15 +69,15 @@ export class LocalRunMachine {
   /** Answers the SFN client's StartExecution, SendTaskSuccess and SendTaskFailure. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   attach(sfnMock: AwsStub<any, any, SFNClient['config']>): this {
-    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string; input: string }) => {
+    sfnMock.on(StartExecutionCommand).callsFake(async (input: { name: string; input: string }) => {
       this.start(input.name, JSON.parse(input.input));
       return { executionArn: `arn:aws:states:eu-west-1:123456789012:execution:runs:${input.name}`, startDate: new Date() };
     });
-    sfnMock.on(SendTaskSuccessCommand).callsFake((input: { taskToken: string; output: string }) => {
+    sfnMock.on(SendTaskSuccessCommand).callsFake(async (input: { taskToken: string; output: string }) => {
       this.answer(input.taskToken).resolve(JSON.parse(input.output));
       return {};
     });
-    sfnMock.on(SendTaskFailureCommand).callsFake((input: { taskToken: string; error?: string; cause?: string }) => {
+    sfnMock.on(SendTaskFailureCommand).callsFake(async (input: { taskToken: string; error?: string; cause?: string }) => {
       const err = new Error(input.cause ?? '');
       err.name = input.error ?? 'States.TaskFailed';
       this.answer(input.taskToken).reject(err);
