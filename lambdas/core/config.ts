@@ -149,6 +149,20 @@ const rosterSchema = z.strictObject({
   maxReadContinuations: z._default(z.int().check(z.minimum(0), z.maximum(96)), 8),
 });
 
+/**
+ * Pre-flight (plan/preflight.ts): every reference a plan would send (department, charts of accounts
+ * and accounts, addresses, legal entities, currencies, owned roles and groups) is checked against
+ * Coupa's lists, and e-mails against other Coupa users, before anything is written.
+ */
+const preflightSchema = z.strictObject({
+  /** false: nothing is checked before writing; Coupa's own refusals then fail the rows at apply. */
+  enabled: z._default(z.boolean(), true),
+  /** A kept copy of a reference list older than this is read again (a value not in a fresher copy refreshes it once a run). */
+  maxAgeHours: z._default(positive().check(z.maximum(24 * 30)), 24),
+  /** A row naming an unknown reference: `reject` the row (nothing sent), or `skip-field` (send the rest, with a warning). */
+  unknownReference: z._default(z.enum(['reject', 'skip-field']), 'reject'),
+});
+
 const applySchema = z.strictObject({
   /** Circuit breaker: stop when more than this share of the first `breakerWindow` writes fail. */
   maxFailureShare: z._default(share(), 0.5),
@@ -186,6 +200,7 @@ export const configSchema = z
     /** Plan only: every run writes its plan and report and changes nothing in Coupa. */
     dryRun: z._default(z.boolean(), false),
     roster: z.prefault(rosterSchema, {}),
+    preflight: z.prefault(preflightSchema, {}),
     apply: z.prefault(applySchema, {}),
     approval: z.prefault(approvalSchema, {}),
     coupa: z.prefault(coupaSchema, {}),
