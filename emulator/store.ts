@@ -59,7 +59,7 @@ export const DEFAULT_CATALOGUE = {
   'content-groups': ['Everyone', 'EMEA', 'Americas'],
   'custom-fields': ['cost-centre-code', 'job-title'],
   // Open collections (any name is taken on a write) still list what exists: these, plus names users hold.
-  'user-groups': ['All Employees', 'Finance Team', 'IT Team'],
+  'user-groups': ['Finance Team', 'Ops Team', 'IT Team', 'Everyone Else'],
   'approval-groups': ['Finance Approvers', 'IT Approvers'],
   'account-groups': ['US Accounts', 'EU Accounts'],
   ...DEFAULT_REFERENCES,

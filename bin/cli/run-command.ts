@@ -7,7 +7,7 @@ import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { loadSyncConfig } from '../../lambdas/adapters/local/config-file';
 import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
 import type { DataFileSourceReader, UserDirectory } from '../../lambdas/core/ports';
-import { createUserDirectory } from '../../lambdas/adapters/coupa';
+import { CoupaHttp, createReferenceReader, createUserDirectory } from '../../lambdas/adapters/coupa';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
@@ -145,12 +145,15 @@ async function withTarget(
     const via = csvDelivery ? `CSV files to ${options.sftpUrl ?? `${localRoot} (local folder)`}${config.csv.remoteDirectory}` : 'Users API';
     const dry = options.dryRun || config.dryRun ? ' · plan only' : '';
     out(`coupa-sync: ${options.file ?? 'approval'} → ${target.baseUrl}${target.emulator ? ' (embedded emulator)' : ''} · ${config.coupa.flavor}/${config.coupa.format} · ${config.roster.mode} roster · ${via}${dry}`);
-    const directory = createUserDirectory({ baseUrl: target.baseUrl, config: config.coupa, credentials: target.credentials });
+    // One transport: users and reference lists share Coupa's rate budget.
+    const http = new CoupaHttp({ baseUrl: target.baseUrl, config: config.coupa, credentials: target.credentials });
+    const directory = createUserDirectory({ baseUrl: target.baseUrl, config: config.coupa, credentials: target.credentials }, http);
+    const references = createReferenceReader({ baseUrl: target.baseUrl, config: config.coupa, credentials: target.credentials }, http);
     csv = csvDelivery
       ? await setUpCsvChannel({ config, baseUrl: target.baseUrl, credentials: target.credentials, sftpUrl: options.sftpUrl, sftpHostKey: options.sftpHostKey, localRoot, out })
       : undefined;
     await preflight(target.baseUrl, directory, csv?.channel.reader);
-    const local: LocalTarget = { config, directory, instance: target.baseUrl, stateDir: stateDirFor(options), onProgress: progressPrinter(out) };
+    const local: LocalTarget = { config, directory, ...(references ? { references } : {}), instance: target.baseUrl, stateDir: stateDirFor(options), onProgress: progressPrinter(out) };
     return await body(local, csv?.channel);
   } finally {
     await csv?.close();

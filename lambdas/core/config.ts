@@ -20,7 +20,8 @@ const coupaSchema = z.strictObject({
   /** `core`: Coupa Core Users API (OAuth); `cso`: Coupa Sourcing Optimization (X-CSO-API-KEY, JSON). */
   flavor: z._default(z.enum(['core', 'cso']), 'core'),
   format: z._default(z.enum(['xml', 'json']), 'xml'),
-  scopes: z._default(z.string(), 'core.user.read core.user.write'),
+  /** core.common.read lets pre-flight read departments, roles, currencies… (preflight.enabled). */
+  scopes: z._default(z.string(), 'core.user.read core.user.write core.common.read'),
   /** Requests per second for one process (token bucket); Coupa allows 25/s, burst 20. */
   ratePerSecond: z._default(positive().check(z.maximum(25)), 20),
   burst: z._default(positiveInt().check(z.maximum(20)), 20),

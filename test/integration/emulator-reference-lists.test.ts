@@ -34,7 +34,7 @@ describe('emulator reference lists', () => {
     const addresses = (await (await client.getJson('/api/addresses')).json()) as Array<Record<string, unknown>>;
     expect(addresses.map((a) => a['location-code'])).toContain('BER-1');
     const groups = (await (await client.getJson('/api/user_groups')).json()) as Array<Record<string, unknown>>;
-    expect(groups.map((g) => g.name)).toEqual(expect.arrayContaining(['All Employees', 'Night Shift']));
+    expect(groups.map((g) => g.name)).toEqual(expect.arrayContaining(['Finance Team', 'Night Shift']));
   });
 
   it('pages by 50 and honours fields', async () => {
