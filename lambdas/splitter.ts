@@ -20,7 +20,8 @@ import { readContinuation, readTimeLeft } from './core/sync/continuation';
 import { CONTINUE_PREFIX, START_RUNS_PREFIX } from './core/sync/run-layout';
 import { RunLine } from './core/sync/run-queue';
 import { M } from './adapters/aws/metric-names';
-import { onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
+import { onCoupaRequest, referenceReader, userDirectory } from './adapters/aws/wiring/coupa';
+import { S3ReferenceListStore } from './adapters/aws/s3-reference-list-store';
 import { count, countCoupaRequest, countingLedger, flushMetrics, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
 import { ledger, objectStore, runTurnStore, stateStore } from './adapters/aws/wiring/s3';
@@ -51,6 +52,10 @@ export const handler = middy<S3Event>()
         notifier: await notifier(),
         queue: recordQueue,
         directory: userDirectory,
+        references: async () => {
+          const reader = await referenceReader();
+          return reader && { reader, kept: new S3ReferenceListStore(await objectStore()) };
+        },
         config: config(),
         clock,
         log,
