@@ -11,7 +11,7 @@
  *   auto-created): names resolve against a catalogue (DEFAULT_CATALOGUE, or EmulatorOptions.catalogue,
  *   plus any name a seed user holds), ignoring case, to the catalogue's spelling; an unknown name or id
  *   → "Roles is invalid" / "Content groups is invalid". User, approval and account groups stay open.
- * - Departments, charts of accounts and accounts, addresses, legal entities and named approval limits
+ * - Departments, charts of accounts and accounts, addresses, legal entities, currencies and named approval limits
  *   resolve against the same catalogue (references.ts); unknown → "Department is invalid" and so on.
  * - Elements that are null and not in the playbook's base set are omitted from output (Coupa says not to
  *   rely on element presence), so seeded users show the playbook's exact element list.
