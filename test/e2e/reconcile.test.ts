@@ -35,7 +35,7 @@ afterEach(async () => {
   await Promise.all(envs.splice(0).map((e) => e.close()));
 });
 
-async function setUp(seed: SeedUser[], overrides: { roster?: Record<string, unknown>; coupa?: Record<string, unknown>; apply?: Record<string, unknown> } = {}): Promise<Env> {
+async function setUp(seed: SeedUser[], overrides: { roster?: Record<string, unknown>; coupa?: Record<string, unknown>; apply?: Record<string, unknown>; preflight?: Record<string, unknown> } = {}): Promise<Env> {
   const emulator = await startEmulator({ seed });
   envs.push(emulator);
   const config = testConfig({ ...overrides, coupa: { format: 'json', ...overrides.coupa } });

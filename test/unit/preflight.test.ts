@@ -166,7 +166,7 @@ describe('pre-flight: references', () => {
       person('moved.one', { department: 'Legal' }),
     ]));
     // Assess
-    const warning = 'department "Legal" (column "department") is not a department in Coupa: add it in Coupa or correct the HR file: sent without department (preflight.unknownReference "skip-field")';
+    const warning = 'department "Legal" (column "department") is not a department in Coupa: sent without department (preflight.unknownReference "skip-field"); add it in Coupa or correct the HR file';
     expect(report.rows[0]).toMatchObject({ outcome: 'created', warnings: [warning] });
     expect(report.rows[0].changedFields).not.toContain('department');
     expect(report.rows[1]).toMatchObject({ outcome: 'unchanged', warnings: [warning] });

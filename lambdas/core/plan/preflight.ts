@@ -48,8 +48,10 @@ export interface PreflightDeps {
 
 interface Problem {
   field: keyof UserFields;
-  /** What the row is told, without the row number (added per row). */
+  /** What is wrong, without the row number (added per row). */
   text: string;
+  /** What to do about it. */
+  fix: string;
 }
 
 /** Cut like the mapping's messages: a reference value is the instance's vocabulary, not personal data. */
@@ -91,11 +93,11 @@ export async function preflightPlan(plan: Plan, state: CoupaState, deps: Preflig
     if (collision.length > 0 || (unknown.length > 0 && !skipping)) {
       const problems = [...collision, ...unknown];
       for (const row of change.rows) {
-        settleRow({ row, login: change.login, outcome: 'rejected', errors: problems.map((p) => `row ${row}: ${p.text}; nothing of this row was sent`) });
+        settleRow({ row, login: change.login, outcome: 'rejected', errors: problems.map((p) => `row ${row}: ${p.text}: ${p.fix}; nothing of this row was sent`) });
       }
       rejected.add(change);
     } else if (unknown.length > 0) {
-      const warnings = unknown.map((p) => `${p.text}: sent without ${label(p.field)} (preflight.unknownReference "skip-field")`);
+      const warnings = unknown.map((p) => `${p.text}: sent without ${label(p.field)} (preflight.unknownReference "skip-field"); ${p.fix}`);
       rewritten.set(change, without(change, new Set(unknown.map((p) => p.field)), warnings));
     }
   }
@@ -143,7 +145,7 @@ async function unknownReferences(change: PlannedChange, state: CoupaState, lists
     for (const name of names) {
       if (name.trim() === '' || (await lists.has(kind, name, chart))) continue;
       const where = chart !== undefined ? ` of chart of accounts ${shown(chart)}` : '';
-      problems.push({ field, text: `${label(field)} ${shown(name)} (column "${column(field)}") is not ${noun}${where} in Coupa: add it in Coupa or correct the HR file` });
+      problems.push({ field, text: `${label(field)} ${shown(name)} (column "${column(field)}") is not ${noun}${where} in Coupa`, fix: 'add it in Coupa or correct the HR file' });
     }
   }
   return problems;
@@ -191,7 +193,8 @@ async function emailCollisions(
       if (other) {
         problems.push({
           field: 'email',
-          text: `e-mail (column "${emailColumn}") belongs to Coupa user "${other.login}" already: Coupa allows one user per e-mail (ignoring case); correct the HR file, or change that user's e-mail in Coupa first`,
+          text: `e-mail (column "${emailColumn}") belongs to Coupa user "${other.login}" already`,
+          fix: "Coupa allows one user per e-mail (ignoring case); correct the HR file, or change that user's e-mail in Coupa first",
         });
       } else if (!holderClaims) {
         const rivals = claimants.filter((c) => c.login !== change.login);
@@ -199,7 +202,8 @@ async function emailCollisions(
           const named = rivals.map((c) => `"${c.login}" (row${c.rows.length > 1 ? 's' : ''} ${c.rows.join(', ')})`).join(', ');
           problems.push({
             field: 'email',
-            text: `e-mail (column "${emailColumn}") is also sent for login ${named} in this file: Coupa allows one user per e-mail; correct one of the rows`,
+            text: `e-mail (column "${emailColumn}") is also sent for login ${named} in this file`,
+            fix: 'Coupa allows one user per e-mail; correct one of the rows',
           });
         }
       }
