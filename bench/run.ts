@@ -32,7 +32,7 @@ import { startEmulator, type RunningEmulator, type SeedUser } from '../emulator/
 import { runLocalPipeline } from '../lambdas/adapters/local/local-pipeline';
 import { ConsoleNotifier } from '../lambdas/adapters/local/console-notifier';
 import { parseConfig, type CoupaConfig, type SyncConfig } from '../lambdas/core/config';
-import { createUserDirectory, type UserDirectory } from '../lambdas/adapters/coupa';
+import { createUserDirectory, REFERENCE_LIST_SPECS, type UserDirectory } from '../lambdas/adapters/coupa';
 import { benchRateGovernor, formatRateGovernorFigures } from './rate-governor';
 import { formatFigures as formatBundleFigures, measureBundles } from './bundles';
 import { startAwsPath } from './aws-path';
@@ -173,13 +173,22 @@ async function benchRate() {
 async function benchAwsPath() {
   const n = 10_000;
   const every = Math.max(1, Math.round(1 / CHANGED));
+  // Every user has a department, and a changed user also moves to another one: the plan then sends
+  // a reference, which pre-flight checks against Coupa's list of departments (read once, then kept).
+  const departments = ['Finance', 'Sales', 'Engineering', 'Operations'];
   const seed = Array.from({ length: n }, (_, i) => {
     const at = new Date(Date.now() - 2 * 86_400_000 - i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return { ...seedUser(i), 'created-at': at, 'updated-at': at };
+    return { ...seedUser(i), department: departments[i % 4], 'created-at': at, 'updated-at': at };
   });
-  /** The roster with users at the given offsets (mod `every`) renamed. */
+  /** The roster with users at the given offsets (mod `every`) renamed and moved. */
   const file = (renamed: number[]) =>
-    [HR_HEADER, ...seed.map((u, i) => `${u.login},${u.email},${u.firstname},${renamed.includes(i % every) ? `Renamed ${i}` : u.lastname},true,${u['employee-number']}`)].join('\n');
+    [
+      `${HR_HEADER},department`,
+      ...seed.map((u, i) => {
+        const moved = renamed.includes(i % every);
+        return `${u.login},${u.email},${u.firstname},${moved ? `Renamed ${i}` : u.lastname},true,${u['employee-number']},${departments[(i + (moved ? 1 : 0)) % 4]}`;
+      }),
+    ].join('\n');
   const emulator = await startEmulator({ seed });
   const aws = await startAwsPath({ emulator, config: { roster: { mode: 'full' }, coupa: { format: 'json', ratePerSecond: 25, instanceRatePerSecond: 25 } } });
   try {
@@ -200,12 +209,13 @@ async function benchAwsPath() {
         calls: api.length,
         gets: api.filter((r) => r.method === 'GET').length,
         writes: api.filter((r) => r.method !== 'GET').length,
+        references: api.filter((r) => REFERENCE_PATHS.has(r.path)).length,
         refreshed: api.some((r) => r.query.includes('updated_at[gt_or_eq]')),
         batches: result.batches,
         seconds,
       });
     }
-    return { users: n, runs, snapshotKept: aws.objects.has('state/coupa-users.ndjson') };
+    return { users: n, runs, snapshotKept: aws.objects.has('state/coupa-users.ndjson'), referencesKept: aws.objects.has('state/references/departments.ndjson') };
   } finally {
     aws.close();
     await emulator.close();
@@ -257,6 +267,9 @@ async function benchReaderIfPresent(): Promise<string[] | undefined> {
   return [...reader.formatReaderBench(result), `reader ratios: throughput ${result.throughputRatio.toFixed(2)}, peak RSS ${result.rssRatio.toFixed(2)}`];
 }
 
+/** Pre-flight's reference list paths (counted apart from the users' reads). */
+const REFERENCE_PATHS = new Set(Object.values(REFERENCE_LIST_SPECS).map((spec) => spec.path));
+
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
 async function main() {
@@ -289,11 +302,12 @@ async function main() {
     console.log(`\n[1] AWS path (splitter → SQS FIFO batches of 10 → api-consumer → run reporter), ${aws.users} users, full roster:`);
     for (const [r, target, what] of [[first, 0.035, 'first run (reads every user)'], [second, 0.015, 'second run (refreshes the kept snapshot)']] as const) {
       console.log(
-        `  ${what}: ${r.changed} changed, ${r.calls} Coupa calls (${r.gets} GET, ${r.writes} PUT) in ${r.batches} consumer batches, ${f(r.seconds, 1)} s: ` +
+        `  ${what}: ${r.changed} changed, ${r.calls} Coupa calls (${r.gets} GET of which ${r.references} pre-flight reference reads, ${r.writes} PUT) in ${r.batches} consumer batches, ${f(r.seconds, 1)} s: ` +
           `${f(perUser(r), 4)} calls/user; ratio to the playbook ${f(perUser(r) / baseline.callsPerUser, 4)} — target ≤ ${target}: ${verdict(perUser(r) <= target)}`,
       );
     }
     console.log(`  second run refreshed with updated_at[gt_or_eq]: ${second.refreshed ? 'yes' : 'NO'}; snapshot kept at state/coupa-users.ndjson: ${aws.snapshotKept ? 'yes' : 'NO'}; ratio second:first ${f(second.calls / first.calls, 2)}`);
+    console.log(`  pre-flight reference reads (included above): ${first.references} first run, ${second.references} second run; departments kept at state/references/departments.ndjson: ${aws.referencesKept ? 'yes' : 'NO'}`);
   }
   if (cli) {
     console.log(`\n[2] CLI plan (coupa-sync plan --roster full, own process; emulator in another; rate governor off, see [3]):`);

@@ -13,7 +13,8 @@ import { header, json, xml, type ApiRequest, type ApiResponse } from './http';
 import type { OAuthServer } from './oauth';
 import { pageWindow, parseFields, projectFields, runQuery, type FieldSpec } from './query';
 import { BOOLEAN_ELEMENTS, type CoreUserStore, type FieldError, type Json, type StoredUser } from './store';
-import { parseXmlDocument, renderXmlArray, renderXmlErrors, renderXmlObject, XmlInputError } from './xml';
+import { itemName, parseXmlDocument, renderXmlArray, renderXmlErrors, renderXmlObject, XmlInputError } from './xml';
+import { attributesOf, REFERENCE_LISTS, REFERENCE_SCOPE, type ReferenceList } from './reference-lists';
 import type { DataFileSourceLog } from './loader';
 import { handleMonitoringApi, isMonitoringPath, monitoringScopeFor, type MonitoringStore } from './monitoring';
 
@@ -57,10 +58,14 @@ export function handleCoreApi(context: CoreApiContext, request: ApiRequest): Api
       format, request, fields,
     );
   }
-  const route = /^\/api\/(users|data_file_sources)(?:\/(\d+))?\/?$/.exec(request.path);
-  if (!route) return errorResponse(format, 404, [`No route matches ${request.method} ${request.path}`]);
+  const route = /^\/api\/([a-z_]+)(?:\/(\d+))?\/?$/.exec(request.path);
+  const list = route ? REFERENCE_LISTS[route[1]] : undefined;
+  if (!route || (route[1] !== 'users' && route[1] !== 'data_file_sources' && !list)) {
+    return errorResponse(format, 404, [`No route matches ${request.method} ${request.path}`]);
+  }
   const [, resource, idText] = route;
   const id = idText === undefined ? undefined : Number(idText);
+  if (list) return referenceList(context, format, request, list, id, token.scopes);
   const writing = request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH';
   const scope = resource === 'data_file_sources' ? 'core.integration.read' : writing ? 'core.user.write' : 'core.user.read';
   if (!token.scopes.has(scope)) {
@@ -131,7 +136,7 @@ function listOrShow(
   format: Format, root: string, records: Json[], known: ReadonlySet<string>, id: number | undefined, request: ApiRequest,
   maxPageSize: number, fields: FieldSpec | undefined, model: string,
 ): ApiResponse {
-  const itemRoot = root === 'users' ? 'user' : 'data-file-source';
+  const itemRoot = itemName(root);
   const returnObject = request.query.get('return_object');
   const shape = (record: Json) => (returnObject === 'limited' ? { id: record.id } : fields ? projectFields(record, fields) : record);
   if (id !== undefined) {
@@ -152,6 +157,20 @@ function listOrShow(
   if (format === 'json') return json(200, result.items.map(shape));
   if (result.items.length === 0) return errorResponse(format, 404, [NO_RESULTS]);
   return xml(200, renderXmlArray(root, result.items.map(shape)));
+}
+
+/** `GET /api/departments` and the other reference lists (reference-lists.ts): read only, paged, `fields` honoured. */
+function referenceList(
+  context: CoreApiContext, format: Format, request: ApiRequest, list: ReferenceList, id: number | undefined, scopes: Set<string>,
+): ApiResponse {
+  if (!scopes.has(REFERENCE_SCOPE)) {
+    return errorResponse(format, 403, [`Access token lacks the ${REFERENCE_SCOPE} scope`], { 'www-authenticate': `Bearer error="insufficient_scope", scope="${REFERENCE_SCOPE}"` });
+  }
+  if (request.method !== 'GET') return errorResponse(format, 405, [`${request.method} is not supported here: the sync never creates reference data`]);
+  const fields = parseFields(request.query.get('fields'));
+  if (fields instanceof Error) return errorResponse(format, 400, [fields.message]);
+  const records = context.users.referenceRecords(list.kind);
+  return listOrShow(format, list.root, records, attributesOf(records), id, request, context.maxPageSize, fields, list.model);
 }
 
 const DATA_FILE_SOURCE_ELEMENTS: ReadonlySet<string> = new Set(['id', 'file-file-name', 'source-for', 'status', 'records-created', 'records-updated',

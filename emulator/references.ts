@@ -21,6 +21,8 @@ export interface ReferenceCatalogue {
   'legal-entities'?: string[];
   /** Named approval limits. */
   'approval-limits'?: string[];
+  /** Currency codes the instance has enabled (a user's default currency must be one). */
+  currencies?: string[];
 }
 
 export const DEFAULT_REFERENCES: Required<ReferenceCatalogue> = {
@@ -29,6 +31,7 @@ export const DEFAULT_REFERENCES: Required<ReferenceCatalogue> = {
   addresses: ['HQ', 'NYC-1', 'BER-1', 'LON-1'],
   'legal-entities': ['Acme Inc.', 'Acme GmbH', 'Acme Ltd'],
   'approval-limits': ['Director', 'Manager', 'VP'],
+  currencies: ['USD', 'EUR', 'GBP', 'CAD', 'CHF', 'JPY', 'AUD', 'SEK', 'INR'],
 };
 
 /** Reference elements of a user and the catalogue list each resolves against. */
@@ -48,7 +51,47 @@ const keyOf = (raw: unknown, key: string): unknown => (raw !== null && typeof ra
 export class References {
   private readonly ids = new Map<string, number>();
 
-  constructor(private readonly catalogue: Required<ReferenceCatalogue>) {}
+  private readonly catalogue: Required<ReferenceCatalogue>;
+
+  constructor(catalogue: Required<ReferenceCatalogue>) {
+    // A copy: references added at run time (addDepartment…) must not leak into DEFAULT_REFERENCES.
+    this.catalogue = structuredClone(catalogue);
+  }
+
+  /** Adds a record at run time, as an admin would in Coupa's setup pages (tests: a department that appears later). */
+  add(kind: 'departments' | 'addresses' | 'legal-entities' | 'currencies', name: string): void {
+    if (!this.catalogue[kind].some((k) => lower(k) === lower(name))) this.catalogue[kind].push(name);
+  }
+
+  /** A currency code the instance has (its catalogue spelling), or undefined. */
+  currency(code: string): string | undefined {
+    return this.catalogue.currencies.find((c) => lower(c) === lower(code));
+  }
+
+  /**
+   * The list endpoints' records (`GET /api/departments` …), each with its id as the user's
+   * rendering shows it, so a reference read from a list and one read from a user agree.
+   */
+  records(kind: 'departments' | 'account-types' | 'accounts' | 'addresses' | 'legal-entities' | 'currencies'): Json[] {
+    const c = this.catalogue;
+    switch (kind) {
+      case 'departments':
+        return c.departments.map((name) => ({ id: this.idOf('department', name), name, active: true }));
+      case 'legal-entities':
+        return c['legal-entities'].map((name) => ({ id: this.idOf('legal-entity', name), name, active: true }));
+      case 'account-types':
+        return Object.keys(c['charts-of-accounts']).map((name) => ({ id: this.idOf('default-account-type', name), name, active: true }));
+      case 'accounts':
+        return Object.entries(c['charts-of-accounts']).flatMap(([chart, codes]) => codes.map((code) => ({
+          id: this.idOf('default-account', code), code, name: code, active: true,
+          'account-type': { id: this.idOf('default-account-type', chart), name: chart },
+        })));
+      case 'addresses':
+        return c.addresses.map((code) => ({ id: this.idOf('default-address', code), 'location-code': code, name: code, active: true }));
+      case 'currencies':
+        return c.currencies.map((code) => ({ id: this.idOf('currency', code), code, 'enabled-flag': true }));
+    }
+  }
 
   /** `raw` for `element` as stored (a natural key, or an approval limit object), or not resolvable. */
   resolve(element: string, raw: unknown, data: Json): Resolved {

@@ -86,6 +86,8 @@ export interface RunningEmulator {
   };
   processIncoming(): Promise<DataFileSource[]>;
   resetLog(): void;
+  /** Adds a reference record (a department, a role, …) as an admin would in Coupa, e.g. between two runs of a test. */
+  addReference(kind: Parameters<CoreUserStore['addReference']>[0], name: string): void;
   close(): Promise<void>;
 }
 
@@ -204,6 +206,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     resetLog: () => {
       requests.length = 0;
     },
+    addReference: (kind, name) => coreUsers.addReference(kind, name),
     close: () => {
       closing ??= (async () => {
         if (timer) clearInterval(timer);

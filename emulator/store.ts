@@ -11,7 +11,7 @@
  *   auto-created): names resolve against a catalogue (DEFAULT_CATALOGUE, or EmulatorOptions.catalogue,
  *   plus any name a seed user holds), ignoring case, to the catalogue's spelling; an unknown name or id
  *   → "Roles is invalid" / "Content groups is invalid". User, approval and account groups stay open.
- * - Departments, charts of accounts and accounts, addresses, legal entities and named approval limits
+ * - Departments, charts of accounts and accounts, addresses, legal entities, currencies and named approval limits
  *   resolve against the same catalogue (references.ts); unknown → "Department is invalid" and so on.
  * - Elements that are null and not in the playbook's base set are omitted from output (Coupa says not to
  *   rely on element presence), so seeded users show the playbook's exact element list.
@@ -48,7 +48,7 @@ const READ_ONLY = new Set([
 const COLLECTIONS = ['roles', 'user-groups', 'content-groups', 'approval-groups', 'account-groups'] as const;
 /** Collections whose names must already exist in the catalogue. */
 const CLOSED_COLLECTIONS = ['roles', 'content-groups'] as const;
-export type Catalogue = Partial<Record<(typeof CLOSED_COLLECTIONS)[number], string[]>> &
+export type Catalogue = Partial<Record<(typeof COLLECTIONS)[number], string[]>> &
   ReferenceCatalogue & {
     /** Custom fields the instance has (by name): the CSV loader reads a column of that name into custom-fields. */
     'custom-fields'?: string[];
@@ -58,8 +58,17 @@ export const DEFAULT_CATALOGUE = {
   roles: ['User', 'Buyer', 'Approver', 'Expense User', 'Admin'],
   'content-groups': ['Everyone', 'EMEA', 'Americas'],
   'custom-fields': ['cost-centre-code', 'job-title'],
+  // Open collections (any name is taken on a write) still list what exists: these, plus names users hold.
+  'user-groups': ['Finance Team', 'Ops Team', 'IT Team', 'Everyone Else'],
+  'approval-groups': ['Finance Approvers', 'IT Approvers'],
+  'account-groups': ['US Accounts', 'EU Accounts'],
   ...DEFAULT_REFERENCES,
 } satisfies Catalogue;
+
+/** The reference lists `GET /api/<path>` serves (reference-lists.ts), by the kind each lists. */
+export type ReferenceListKind =
+  | 'departments' | 'account-types' | 'accounts' | 'addresses' | 'legal-entities' | 'currencies'
+  | 'roles' | 'content-groups' | 'user-groups' | 'approval-groups' | 'account-groups';
 const REFERENCES: ReadonlySet<string> = new Set<string>([...REFERENCE_ELEMENTS, ...APPROVAL_LIMIT_ELEMENTS]);
 const STRINGS = ['login', 'email', 'firstname', 'lastname', 'middlename', 'employee-number', 'sso-identifier',
   'authentication-method', 'default-locale', 'mention-name', 'salesforce-id'];
@@ -118,9 +127,29 @@ export class CoreUserStore {
   readonly customFieldNames: readonly string[];
 
   constructor(catalogue: Catalogue = DEFAULT_CATALOGUE) {
-    for (const c of CLOSED_COLLECTIONS) for (const name of catalogue[c] ?? []) this.catalogueId(c, name);
+    for (const c of COLLECTIONS) for (const name of catalogue[c] ?? []) this.catalogueId(c, name);
     this.references = new References({ ...DEFAULT_REFERENCES, ...catalogue } as Required<ReferenceCatalogue>);
     this.customFieldNames = catalogue['custom-fields'] ?? DEFAULT_CATALOGUE['custom-fields'];
+  }
+
+  /** The records of one reference list, in id order, shaped as Coupa shows them (`{id, name, …}`). */
+  referenceRecords(kind: ReferenceListKind): Json[] {
+    if (!COLLECTIONS.includes(kind as never)) return this.references.records(kind as Parameters<References['records']>[0]);
+    if (!CLOSED_COLLECTIONS.includes(kind as never)) {
+      // Open collections: any name a user holds exists too.
+      for (const user of this.users.values()) for (const name of (user.data[kind] as string[] | undefined) ?? []) this.catalogueId(kind, name);
+    }
+    const prefix = `${kind}:`;
+    return [...this.catalogue.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, id]) => ({ id, name: key.slice(prefix.length), active: true }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /** Adds a record an admin would create in Coupa's setup pages (a department that appears later). */
+  addReference(kind: 'departments' | 'addresses' | 'legal-entities' | 'currencies' | (typeof COLLECTIONS)[number], name: string): void {
+    if (COLLECTIONS.includes(kind as never)) this.catalogueId(kind, name);
+    else this.references.add(kind as 'departments', name);
   }
 
   elementNames(): ReadonlySet<string> {
@@ -299,8 +328,12 @@ export class CoreUserStore {
       } else if (element === 'default-currency') {
         const code = raw !== null && typeof raw === 'object' ? (raw as Json).code : raw;
         if (code === null || code === '') data[element] = null;
-        else if (typeof code !== 'string' || !/^[A-Za-z]{3}$/.test(code)) fail();
-        else data[element] = code.toUpperCase();
+        else {
+          // The playbook: "currency must already exist" (enabled in the instance).
+          const known = typeof code === 'string' ? this.references.currency(code) : undefined;
+          if (known === undefined) fail();
+          else data[element] = known;
+        }
       } else if (COLLECTIONS.includes(element as never)) {
         const names = raw === null || raw === '' ? [] : Array.isArray(raw) ? this.resolveNames(element, raw) : undefined;
         if (!names) fail();

@@ -24,9 +24,12 @@ const ARRAY_ITEM_NAMES: Record<string, string> = {
   'upload-errors': 'upload-error',
   'field-errors': 'field-error',
   'data-file-sources': 'data-file-source',
+  addresses: 'address',
+  currencies: 'currency',
+  'legal-entities': 'legal-entity',
 };
 
-function itemName(arrayName: string): string {
+export function itemName(arrayName: string): string {
   return ARRAY_ITEM_NAMES[arrayName] ?? arrayName.replace(/s$/, '');
 }
 

@@ -11,7 +11,8 @@ import { runTask } from './core/runs/run-task';
 import { systemClock } from './core/ports';
 import { S3OutcomeLog } from './adapters/aws/s3-outcome-ledger';
 import { listKeys } from './adapters/aws/s3-list';
-import { onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
+import { onCoupaRequest, referenceReader, userDirectory } from './adapters/aws/wiring/coupa';
+import { S3ReferenceListStore } from './adapters/aws/s3-reference-list-store';
 import { runLine, runRecords, runBreakerStore } from './adapters/aws/wiring/dynamo';
 import { countCoupaRequest, observed } from './adapters/aws/wiring/metrics';
 import { config, logger, requireEnv } from './adapters/aws/wiring/runtime';
@@ -43,6 +44,10 @@ async function stepDeps(context: Context): Promise<RunStepDeps> {
     outcomes: new S3OutcomeLog(objects, (prefix) => listKeys(s3, bucket, prefix)),
     queue: recordQueue,
     directory: () => userDirectory(),
+    references: async () => {
+      const reader = await referenceReader();
+      return reader && { reader, kept: new S3ReferenceListStore(objects) };
+    },
     notifier: await notifier(),
     config: config(),
     clock: systemClock,

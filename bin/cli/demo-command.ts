@@ -20,7 +20,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
   const { report } = await executeRun(options, out);
   const expected = report.totals.failed + report.totals.rejected;
   out(
-    `\nDemo finished: ${expected} row(s) were not applied on purpose (one Coupa rejects, one with bad input).` +
+    `\nDemo finished: ${expected} row(s) were not applied on purpose (one whose e-mail another Coupa user holds, caught by pre-flight; one with bad input).` +
       `\nTry: npx coupa-sync plan ${file} --report plan.html   (the plan, before → after, nothing written)`,
   );
   return 0;

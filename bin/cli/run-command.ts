@@ -7,7 +7,7 @@ import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { loadSyncConfig } from '../../lambdas/adapters/local/config-file';
 import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
 import type { DataFileSourceReader, UserDirectory } from '../../lambdas/core/ports';
-import { CoupaHttp, createIntegrationMonitoring, createUserDirectory } from '../../lambdas/adapters/coupa';
+import { CoupaHttp, createIntegrationMonitoring, createReferenceReader, createUserDirectory } from '../../lambdas/adapters/coupa';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
@@ -146,15 +146,24 @@ async function withTarget(
     const dry = options.dryRun || config.dryRun ? ' · plan only' : '';
     out(`coupa-sync: ${options.file ?? 'approval'} → ${target.baseUrl}${target.emulator ? ' (embedded emulator)' : ''} · ${config.coupa.flavor}/${config.coupa.format} · ${config.roster.mode} roster · ${via}${dry}`);
     const clientOptions = { baseUrl: target.baseUrl, config: config.coupa, credentials: target.credentials };
-    // One transport, so users and monitoring requests share one rate budget and one OAuth token.
+    // One transport, so users, reference lists and monitoring requests share one rate budget and one OAuth token.
     const http = new CoupaHttp(clientOptions);
     const directory = createUserDirectory(clientOptions, http);
+    const references = createReferenceReader(clientOptions, http);
     const monitoring = config.coupa.monitoring.enabled ? createIntegrationMonitoring(clientOptions, http) : undefined;
     csv = csvDelivery
       ? await setUpCsvChannel({ config, baseUrl: target.baseUrl, credentials: target.credentials, sftpUrl: options.sftpUrl, sftpHostKey: options.sftpHostKey, localRoot, out })
       : undefined;
     await preflight(target.baseUrl, directory, csv?.channel.reader);
-    const local: LocalTarget = { config, directory, ...(monitoring ? { monitoring } : {}), instance: target.baseUrl, stateDir: stateDirFor(options), onProgress: progressPrinter(out) };
+    const local: LocalTarget = {
+      config,
+      directory,
+      ...(references ? { references } : {}),
+      ...(monitoring ? { monitoring } : {}),
+      instance: target.baseUrl,
+      stateDir: stateDirFor(options),
+      onProgress: progressPrinter(out),
+    };
     return await body(local, csv?.channel);
   } finally {
     await csv?.close();

@@ -33,7 +33,8 @@ const coupaSchema = z.strictObject({
   /** `core`: Coupa Core Users API (OAuth); `cso`: Coupa Sourcing Optimization (X-CSO-API-KEY, JSON). */
   flavor: z._default(z.enum(['core', 'cso']), 'core'),
   format: z._default(z.enum(['xml', 'json']), 'xml'),
-  scopes: z._default(z.string(), 'core.user.read core.user.write'),
+  /** core.common.read lets pre-flight read departments, roles, currencies… (preflight.enabled). */
+  scopes: z._default(z.string(), 'core.user.read core.user.write core.common.read'),
   /** Requests per second for one process (token bucket); Coupa allows 25/s, burst 20. */
   ratePerSecond: z._default(positive().check(z.maximum(25)), 20),
   burst: z._default(positiveInt().check(z.maximum(20)), 20),
@@ -172,6 +173,20 @@ const rosterSchema = z.strictObject({
   maxReadContinuations: z._default(z.int().check(z.minimum(0), z.maximum(96)), 8),
 });
 
+/**
+ * Pre-flight (plan/preflight.ts): every reference a plan would send (department, charts of accounts
+ * and accounts, addresses, legal entities, currencies, owned roles and groups) is checked against
+ * Coupa's lists, and e-mails against other Coupa users, before anything is written.
+ */
+const preflightSchema = z.strictObject({
+  /** false: nothing is checked before writing; Coupa's own refusals then fail the rows at apply. */
+  enabled: z._default(z.boolean(), true),
+  /** A kept copy of a reference list older than this is read again (a value not in a fresher copy refreshes it once a run). */
+  maxAgeHours: z._default(positive().check(z.maximum(24 * 30)), 24),
+  /** A row naming an unknown reference: `reject` the row (nothing sent), or `skip-field` (send the rest, with a warning). */
+  unknownReference: z._default(z.enum(['reject', 'skip-field']), 'reject'),
+});
+
 const applySchema = z.strictObject({
   /** Circuit breaker: stop when more than this share of the first `breakerWindow` writes fail. */
   maxFailureShare: z._default(share(), 0.5),
@@ -209,6 +224,7 @@ export const configSchema = z
     /** Plan only: every run writes its plan and report and changes nothing in Coupa. */
     dryRun: z._default(z.boolean(), false),
     roster: z.prefault(rosterSchema, {}),
+    preflight: z.prefault(preflightSchema, {}),
     apply: z.prefault(applySchema, {}),
     approval: z.prefault(approvalSchema, {}),
     coupa: z.prefault(coupaSchema, {}),

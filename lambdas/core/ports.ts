@@ -204,6 +204,38 @@ export interface SnapshotStore {
 }
 
 /**
+ * The lists of records a user's elements name (plan/preflight.ts checks a plan against them):
+ * departments, charts of accounts (`account-types`), accounts, ship-to addresses, legal entities,
+ * currencies, roles, content groups, user / approval / account groups.
+ */
+export const REFERENCE_KINDS = [
+  'departments', 'account-types', 'accounts', 'addresses', 'legal-entities', 'currencies',
+  'roles', 'content-groups', 'user-groups', 'approval-groups', 'account-groups',
+] as const;
+export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
+
+/** One record of a reference list: the natural key a user names it by, and an account's chart of accounts. */
+export interface ReferenceRecord {
+  key: string;
+  within?: string;
+}
+
+/** Reads one reference list whole, page by page, only the key fields (the Coupa client: `GET /api/departments` …). */
+export interface ReferenceReader {
+  readList(kind: ReferenceKind): Promise<ReferenceRecord[]>;
+}
+
+/**
+ * Where read reference lists are kept between runs, beside the users' snapshot (the state folder;
+ * S3 `state/references/<kind>.ndjson`). Lines of text: the core writes and reads the format
+ * (plan/reference-lists.ts).
+ */
+export interface ReferenceListStore {
+  read(kind: ReferenceKind): Promise<AsyncIterable<string> | undefined>;
+  write(kind: ReferenceKind, lines: Iterable<string>): Promise<void>;
+}
+
+/**
  * A full read of Coupa's users that one planner invocation could not finish, kept for the next
  * invocation of the same run to continue (an S3 object per run). Lines of text: the core writes
  * and reads the format (plan/checkpointed-read.ts).

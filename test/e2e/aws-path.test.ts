@@ -183,8 +183,10 @@ describe('AWS path: S3 drop → splitter → FIFO queue → api-consumer → run
     );
     for (const report of ['team.a', 'team.b', 'team.c', 'USER_TEST']) expect(writes.indexOf(report)).toBeGreaterThan(writes.indexOf('new.boss'));
     const reads = coupa.requests.filter((r) => r.method === 'GET' && r.path === '/api/users');
-    expect(reads).toHaveLength(2); // the splitter's lookup of the file's users, the consumer's check of the two redelivered changes
-    expect(reads[1].query).toMatch(/login\[in\]=(new\.3,team\.a|team\.a,new\.3)(&|$)/);
+    // The splitter's lookup of the file's users and of the e-mails the plan sends (pre-flight), the consumer's check of the two redelivered changes
+    expect(reads).toHaveLength(3);
+    expect(reads[1].query).toMatch(/^email\[in\]=/);
+    expect(reads[2].query).toMatch(/login\[in\]=(new\.3,team\.a|team\.a,new\.3)(&|$)/);
 
     // Assess: people are told once — the run's digest, naming the rejected row
     const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
@@ -308,8 +310,9 @@ describe('AWS path: a run held with roster.onHold "apply-rest"', () => {
 
 describe('AWS path: the circuit breaker shared by the api-consumers', () => {
   it('stops a run whose writes all fail: the second batch stops at the 11th failure, the rest fail with the reason unsent, one "stopped" alert, report "stopped"', async () => {
-    // Prepare: 30 new hires in a department Coupa does not have (each create is refused with 400)
-    await freshStack();
+    // Prepare: 30 new hires in a department Coupa does not have (each create is refused with 400).
+    // Pre-flight off: it would reject them in the plan (test/e2e/preflight.test.ts); here Coupa must refuse them.
+    await freshStack({ preflight: { enabled: false } });
     const file = 'incoming/api/bad-department.csv';
     const rows = Array.from({ length: 30 }, (_, i) => `hire.${i + 1},hire.${i + 1}@example.com,Hire,N${i + 1},Marketing`);
     const versionId = objects.putVersion(file, Buffer.from(['login,email,firstname,lastname,department', ...rows].join('\n')), 'text/csv');

@@ -67,9 +67,12 @@ describe('coupa-sync run --delivery csv over real sFTP', () => {
     await writeFile(file, 'login,email,firstname,lastname,active\ncli.csv.one,cli.csv.one@example.com,Cli,One,true\nsteady.state,,,,false\nclash,steady@example.com,Clash,Mail,true\n');
     const report = join(dir, 'report.json');
     const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}/Incoming/Users`;
+    // Pre-flight off: it would reject the clashing e-mail in the plan; here Coupa's loader must refuse it and be read back.
+    const config = join(dir, 'no-preflight.json');
+    await writeFile(config, JSON.stringify({ preflight: { enabled: false } }));
     // Act
     const { code, stdout } = await withLoaderRunning(
-      cli(['run', file, '--coupa-url', emulator.url, '--delivery', 'csv', '--sftp-url', sftpUrl, '--sftp-host-key', sshd.hostKeyLine, '--wait-results', '30', '--report', report]),
+      cli(['run', file, '--config', config, '--coupa-url', emulator.url, '--delivery', 'csv', '--sftp-url', sftpUrl, '--sftp-host-key', sshd.hostKeyLine, '--wait-results', '30', '--report', report]),
     );
     // Assess
     expect(stdout).not.toContain('WARNING');

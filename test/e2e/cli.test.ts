@@ -22,8 +22,8 @@ describe('coupa-sync CLI', () => {
   it('npm start (demo) runs the example end to end and exits 0', async () => {
     const { code, stdout } = await cli(['demo']);
     expect(code).toBe(0);
-    expect(stdout).toContain('created 1 · updated 1 · deactivated 1 · unchanged 1 · rejected 1 · failed 1');
-    expect(stdout).toContain('row 5  dup.email  failed: Email has already been taken');
+    expect(stdout).toContain('created 1 · updated 1 · deactivated 1 · unchanged 1 · rejected 2 · failed 0');
+    expect(stdout).toContain('row 5  dup.email  rejected: row 5: e-mail (column "email") belongs to Coupa user "mgr.jones" already');
     expect(stdout).toContain('Report: runs/demo-report.json');
   });
 
@@ -32,7 +32,7 @@ describe('coupa-sync CLI', () => {
     const { code } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url, '--format', 'json', '--report', report], creds);
     expect(code).toBe(1);
     const written = JSON.parse(await readFile(report, 'utf8'));
-    expect(written).toMatchObject({ file: 'examples/hr-users.csv', totals: { rows: 6, failed: 1, rejected: 1 } });
+    expect(written).toMatchObject({ file: 'examples/hr-users.csv', totals: { rows: 6, failed: 0, rejected: 2 } });
     expect(Object.keys(written)).toEqual(['runId', 'file', 'status', 'roster', 'startedAt', 'finishedAt', 'totals', 'guards', 'rows', 'absentees']);
   });
 

@@ -35,7 +35,7 @@ afterEach(async () => {
   await Promise.all(envs.splice(0).map((e) => e.close()));
 });
 
-async function setUp(seed: SeedUser[], overrides: { roster?: Record<string, unknown>; coupa?: Record<string, unknown>; apply?: Record<string, unknown> } = {}): Promise<Env> {
+async function setUp(seed: SeedUser[], overrides: { roster?: Record<string, unknown>; coupa?: Record<string, unknown>; apply?: Record<string, unknown>; preflight?: Record<string, unknown> } = {}): Promise<Env> {
   const emulator = await startEmulator({ seed });
   envs.push(emulator);
   const config = testConfig({ ...overrides, coupa: { format: 'json', ...overrides.coupa } });
@@ -271,9 +271,10 @@ describe('delta file against the emulator', () => {
   });
 
   it('stops at the circuit breaker when Coupa refuses 15 of the first 20 creates: the rest are never sent, one alert', async () => {
-    // Prepare: hires 6–20 reuse e-mails Coupa already has; one write at a time so the order is exact
+    // Prepare: hires 6–20 reuse e-mails Coupa already has; one write at a time so the order is exact.
+    // Pre-flight off: it would reject those rows in the plan (preflight.test.ts); here Coupa must refuse them.
     const taken = logins('taken', 15);
-    const env = await setUp(taken.map((l, i) => seedEmployee(l, 200 + i)), { coupa: { maxInFlight: 1 } });
+    const env = await setUp(taken.map((l, i) => seedEmployee(l, 200 + i)), { coupa: { maxInFlight: 1 }, preflight: { enabled: false } });
     const hires = logins('hire', 40);
     const file = await env.file(hires.map((l, i) => person(l, i >= 5 && i < 20 ? { email: `${taken[i - 5]}@example.com` } : {})));
     // Act

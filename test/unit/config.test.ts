@@ -275,3 +275,28 @@ describe('coupa.monitoring', () => {
     expect(attempt).toThrow(/coupa\.monitoring\.integrationCode.*\n.*coupa\.monitoring.*alertContact/s);
   });
 });
+
+describe('parseConfig: preflight', () => {
+  const problems = (input: unknown): string[] => {
+    try {
+      parseConfig(input);
+      return [];
+    } catch (e) {
+      return (e as Error).message.split('\n').slice(1).map((l) => l.trim());
+    }
+  };
+
+  it('checks references before writing by default, keeping each list a day, rejecting rows that name unknown ones', () => {
+    expect(parseConfig({}).preflight).toEqual({ enabled: true, maxAgeHours: 24, unknownReference: 'reject' });
+    expect(parseConfig({ preflight: { enabled: false, maxAgeHours: 2, unknownReference: 'skip-field' } }).preflight)
+      .toEqual({ enabled: false, maxAgeHours: 2, unknownReference: 'skip-field' });
+  });
+
+  it('names the path of a bad value or an unknown key', () => {
+    const found = problems({ preflight: { unknownReference: 'drop', maxAgeHours: 0, enable: true } });
+    expect(found).toHaveLength(3);
+    expect(found.join('\n')).toMatch(/preflight: unknown key "enable"/);
+    expect(found.join('\n')).toMatch(/preflight\.unknownReference: .*reject.*skip-field/);
+    expect(found.join('\n')).toMatch(/preflight\.maxAgeHours: /);
+  });
+});

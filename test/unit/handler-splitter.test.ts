@@ -172,7 +172,8 @@ describe('splitter handler: plans a dropped file against Coupa and queues only t
     expect(objects.json(`runs/${runId}/claim.json`)).toMatchObject({ state: 'planned', file: 'incoming/api/Workday export.csv' });
     expect(objects.has(`runs/${runId}/report.json`)).toBe(false); // the reporter writes it once the changes are applied
     // Assess: nothing written to Coupa, no message to people yet (the run's digest comes with its report)
-    expect(coupaCalls()).toEqual(['GET /api/users']);
+    // (one look-up of the file's logins, one of the e-mails the plan sends: pre-flight's collision check)
+    expect(coupaCalls()).toEqual(['GET /api/users', 'GET /api/users']);
     expect(published()).toEqual([]);
   });
 

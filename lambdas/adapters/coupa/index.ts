@@ -2,13 +2,14 @@
  * The Coupa client: transport (auth, rate governor, retries), Core and CSO user directories,
  * the CSV-load result reader and the payload codecs.
  */
-import type { DataFileSourceReader, IntegrationMonitoring, UserDirectory } from '../../core/ports';
+import type { DataFileSourceReader, IntegrationMonitoring, ReferenceReader, UserDirectory } from '../../core/ports';
 import type { ClientOptions } from './client-options';
 import { CoupaHttp } from './http';
 import { CoreUserDirectory } from './core-directory';
 import { CsoUserDirectory } from './cso-directory';
 import { CoupaDataFileSourceReader } from './data-file-sources';
 import { CoupaIntegrationMonitoring } from './monitoring-client';
+import { CoreReferenceReader } from './reference-reader';
 
 export * from '../../core/coupa-errors';
 export type { BulkItemResult, DataFileSourceReader, DataFileSourceResult, UserDirectory } from '../../core/ports';
@@ -27,6 +28,7 @@ export type { FallbackRecord } from './core-directory';
 export { CsoUserDirectory } from './cso-directory';
 export type { CsoItemResult } from './cso-directory';
 export { CoupaDataFileSourceReader } from './data-file-sources';
+export { CoreReferenceReader, REFERENCE_LIST_SPECS } from './reference-reader';
 export { fromCoupaUser, toCreatePayload, toUpdatePayload, userList, userFieldsFilter } from './user-mapping';
 export { fromCsoUser, toCsoPayload, csoUserList } from './cso-mapping';
 export { chunkValues, MAX_IN_LIST_CHARS } from './lookup';
@@ -37,6 +39,11 @@ export { chunkValues, MAX_IN_LIST_CHARS } from './lookup';
  */
 export function createUserDirectory(options: ClientOptions, http = new CoupaHttp(options)): UserDirectory {
   return options.config.flavor === 'cso' ? new CsoUserDirectory(http) : new CoreUserDirectory(http);
+}
+
+/** Core only (CSO users have no reference elements): GET /api/departments, /api/roles, … for pre-flight. */
+export function createReferenceReader(options: ClientOptions, http = new CoupaHttp(options)): ReferenceReader | undefined {
+  return options.config.flavor === 'cso' ? undefined : new CoreReferenceReader(http);
 }
 
 /** Core only: GET /api/data_file_sources?source_for=User&file_file_name=… */

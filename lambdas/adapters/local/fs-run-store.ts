@@ -5,6 +5,7 @@
  *   runs/<runId>/outcomes.jsonl                          its row outcomes as decided (the report's rows)
  *   instances/<instance>/accepted-roster.json            the last full roster applied or approved
  *   instances/<instance>/users.ndjson                    the kept snapshot of Coupa's users
+ *   instances/<instance>/references/<kind>.ndjson        kept reference lists (pre-flight: departments, roles, …)
  *
  * State that depends on the Coupa instance is kept per instance (its URL), so a run against a test
  * instance never moves the figures of production. Writes go to a temp file and are renamed: a
@@ -16,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunReport } from '../../core/model';
-import type { AcceptedRoster, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
+import type { AcceptedRoster, ReferenceKind, ReferenceListStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
 import { reportJsonChunks } from '../../core/report';
 import { FsLineSpool } from './fs-line-spool';
 import { writeChunks } from './write-chunks';
@@ -118,5 +119,29 @@ export class FsSnapshotStore implements SnapshotStore {
     for (const line of lines) if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await rename(temp, this.path);
+  }
+}
+
+/** Reference lists kept per instance (a small file each, written whole through a temp file). */
+export class FsReferenceListStore implements ReferenceListStore {
+  private readonly dir: string;
+
+  constructor(dir: string, instance: string) {
+    this.dir = join(dir, 'instances', instanceFolder(instance), 'references');
+  }
+
+  async read(kind: ReferenceKind): Promise<AsyncIterable<string> | undefined> {
+    const path = join(this.dir, `${kind}.ndjson`);
+    try {
+      await access(path);
+    } catch {
+      return undefined;
+    }
+    return createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  }
+
+  async write(kind: ReferenceKind, lines: Iterable<string>): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeAtomically(join(this.dir, `${kind}.ndjson`), `${[...lines].join('\n')}\n`);
   }
 }

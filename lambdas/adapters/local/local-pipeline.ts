@@ -12,7 +12,7 @@ import type { SyncConfig } from '../../core/config';
 import { apiApplier } from '../../core/apply/api-applier';
 import { csvApplier } from '../../core/csv/csv-applier';
 import type { RunRef, RunReport } from '../../core/model';
-import { systemClock, type Clock, type DataFileSourceReader, type FileDrop, type IntegrationMonitoring, type UserDirectory } from '../../core/ports';
+import { systemClock, type Clock, type DataFileSourceReader, type FileDrop, type IntegrationMonitoring, type ReferenceReader, type UserDirectory } from '../../core/ports';
 import { RunMonitor } from '../../core/monitoring/run-monitor';
 import { MONITORING_STATE_PREFIX, ObjectStoreMonitoringState } from '../aws/s3-monitoring-state';
 import { FsObjectStore } from './fs-object-store';
@@ -20,7 +20,7 @@ import { ApprovalError, approveRun } from '../../core/run/approve';
 import { runSync, type RunDeps } from '../../core/run/run-sync';
 import { runIdFor } from '../../core/sync/route';
 import { ConsoleNotifier } from './console-notifier';
-import { FsRunStore, FsSnapshotStore, instanceFolder } from './fs-run-store';
+import { FsReferenceListStore, FsRunStore, FsSnapshotStore, instanceFolder } from './fs-run-store';
 
 /** The CSV channel: user-import files dropped to sFTP (or a folder), Coupa's verdict read back. */
 export interface LocalCsvChannel {
@@ -36,6 +36,8 @@ export interface LocalTarget {
   config: SyncConfig;
   /** Coupa users (reads, and writes through the API channel). */
   directory: UserDirectory;
+  /** Coupa's reference lists for pre-flight (core only); kept in the state folder per instance. */
+  references?: ReferenceReader;
   /** The Coupa instance's URL: state is kept per instance. */
   instance?: string;
   /** Where plans, reports, the snapshot and the accepted roster are kept; default a throw-away folder. */
@@ -95,6 +97,7 @@ async function depsFor(target: LocalTarget, run: RunRef): Promise<RunDeps & { no
     ...(monitor ? { monitor } : {}),
     runs: new FsRunStore(stateDir, target.instance ?? 'local'),
     snapshots: new FsSnapshotStore(stateDir, target.instance ?? 'local'),
+    ...(target.references ? { references: { reader: target.references, kept: new FsReferenceListStore(stateDir, target.instance ?? 'local') } } : {}),
     notifier,
     clock,
     config,

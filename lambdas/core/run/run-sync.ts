@@ -9,7 +9,9 @@ import type { ReadOptions } from '../hr/read-hr-file';
 import { HrFileError } from '../hr/read-hr-file';
 import type { PlannedChange, RowOutcome, RunRef, RunReport, RunStatus } from '../model';
 import { RowOutcomes } from './row-outcomes';
-import type { Clock, Notification, Notifier, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import type { Clock, Notification, Notifier, ReferenceListStore, ReferenceReader, RunStore, SnapshotStore, UserDirectory } from '../ports';
+import { preflightPlan } from '../plan/preflight';
+import { ReferenceLists } from '../plan/reference-lists';
 import { readRoster } from '../roster/read-roster';
 import { checkGuards, type GuardInput } from '../plan/guards';
 import { readCoupaState, readEveryUser, type StateDeps } from '../plan/read-coupa-state';
@@ -27,6 +29,11 @@ export interface Applier {
 
 export interface RunDeps {
   directory: UserDirectory;
+  /**
+   * Coupa's reference lists and where they are kept between runs (config preflight): without it
+   * the plan checks e-mails but not references (CSO has none).
+   */
+  references?: { reader: ReferenceReader; kept?: ReferenceListStore };
   applier: Applier;
   runs: RunStore;
   snapshots?: SnapshotStore;
@@ -94,12 +101,18 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
 
   // The rows a plan settles go straight to the outcomes (a million unchanged rows are not first
   // held as objects); a plan made again (below) takes back what the first one settled.
-  const planAgainst = (state: Parameters<typeof planRun>[1]) => {
+  // One set of reference lists per run: each read (or taken from the kept copy) at most once.
+  const references = deps.references && config.preflight.enabled
+    ? new ReferenceLists({ ...deps.references, clock, maxAgeHours: config.preflight.maxAgeHours })
+    : undefined;
+  const planAgainst = async (state: Parameters<typeof planRun>[1]) => {
     outcomes.mark();
-    return planRun(roster, state, { file: options.run.file, mode, config }, settle);
+    const planned = planRun(roster, state, { file: options.run.file, mode, config }, settle);
+    return preflightPlan(planned, state, { references, directory: deps.directory, config }, settle);
   };
   const { state } = await readCoupaState(roster, mode === 'full', { ...deps, config });
-  let plan = planAgainst(state);
+  let plan = await planAgainst(state);
+  if (references && references.readFromCoupa.length > 0) deps.onProgress?.(`pre-flight read ${references.readFromCoupa.join(', ')} from Coupa`);
   const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
   const guardInput = (p: Plan): GuardInput => ({
     mode,
@@ -113,7 +126,7 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
     // The share test decides, and only the file's users were read: read them all (kept as a snapshot).
     const everyUser = await readEveryUser({ ...deps, config });
     outcomes.rollback();
-    plan = planAgainst(everyUser);
+    plan = await planAgainst(everyUser);
     guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
   }
   const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;

@@ -15,6 +15,7 @@ import type {
   SnapshotStore,
   UserDirectory,
 } from '../ports';
+import type { RunDeps } from '../run/run-sync';
 import type { Channel, Lane } from './contract';
 
 export interface RunStepDeps {
@@ -37,6 +38,8 @@ export interface RunStepDeps {
   log: (message: string, data?: Record<string, unknown>) => void;
   /** Milliseconds this invocation may still run. */
   timeLeft: () => number;
+  /** Pre-flight's reference lists and where they are kept between runs (absent: references are not checked). */
+  references?: () => Promise<RunDeps['references']>;
   /** The run's circuit-breaker verdict (the consumers decide it). */
   breakerVerdict?: (runId: string) => Promise<BreakerVerdict | undefined>;
   /** The exact commands that approve or reject a held run here (they name the run table). */

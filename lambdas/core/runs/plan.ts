@@ -36,7 +36,7 @@ export async function recordInChunks(ledger: OutcomeLedger, run: RunRef, outcome
   return recorded + chunk.length;
 }
 
-type PlanDeps = Pick<RunStepDeps, 'records' | 'objects' | 'state' | 'ledger' | 'directory' | 'clock' | 'config' | 'log'>;
+type PlanDeps = Pick<RunStepDeps, 'records' | 'objects' | 'state' | 'ledger' | 'directory' | 'clock' | 'config' | 'log' | 'references'>;
 
 export async function plan(state: RunState, deps: PlanDeps): Promise<PlanResult> {
   const { run } = state;
@@ -51,11 +51,20 @@ export async function plan(state: RunState, deps: PlanDeps): Promise<PlanResult>
       maxContinuations: Number.MAX_SAFE_INTEGER,
       requireCheckpoint: true,
     });
+  const references = deps.references && deps.config.preflight.enabled ? await deps.references() : undefined;
   let planned;
   try {
     planned = await planFile(
       { run, input: await deps.objects.get(run.file, state.version), read: { ownedCollections: deps.config.coupa.ownedCollections, hr: deps.config.hr }, dryRun: state.dryRun },
-      { directory: await deps.directory(laneOf(state)), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config, fullRead },
+      {
+        directory: await deps.directory(laneOf(state)),
+        runs: deps.state,
+        snapshots: deps.state,
+        clock: deps.clock,
+        config: deps.config,
+        fullRead,
+        ...(references ? { references } : {}),
+      },
     );
   } catch (err) {
     if (!(err instanceof NeedsFullRead)) throw err;

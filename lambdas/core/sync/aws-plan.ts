@@ -19,7 +19,7 @@ import { ReadAbandoned, ReadSuspended, readEveryUserCheckpointed } from '../plan
 import { abandonedAlert, requestContinuation } from './continuation';
 import { recheckStaged } from '../run/approve';
 import { exemptionRulesOf } from '../run/exempt-now';
-import { heldAlert, planFile } from '../run/run-sync';
+import { heldAlert, planFile, type RunDeps } from '../run/run-sync';
 import { changeMessages } from './enqueue';
 import { runDigest } from './notify';
 import type { ReportDetails } from './report';
@@ -34,6 +34,8 @@ export interface AwsPlanDeps {
   notifier: Notifier;
   queue: (channel: Channel) => RecordQueue;
   directory: () => Promise<UserDirectory>;
+  /** Pre-flight's reference lists and where they are kept (S3 state/references/); without it references are not checked. */
+  references?: () => Promise<RunDeps['references']>;
   config: SyncConfig;
   clock: Clock;
   log: (message: string, data?: Record<string, unknown>) => void;
@@ -252,7 +254,15 @@ async function planClaimed(request: PlanRequest, deps: AwsPlanDeps): Promise<Pla
       read: { ownedCollections: deps.config.coupa.ownedCollections, hr: deps.config.hr },
       dryRun: request.dryRun,
     },
-    { directory: await deps.directory(), runs: deps.state, snapshots: deps.state, clock: deps.clock, config: deps.config, ...(fullRead ? { fullRead } : {}) },
+    {
+      directory: await deps.directory(),
+      runs: deps.state,
+      snapshots: deps.state,
+      clock: deps.clock,
+      config: deps.config,
+      ...(fullRead ? { fullRead } : {}),
+      ...(deps.references && deps.config.preflight.enabled ? { references: await deps.references() } : {}),
+    },
   );
   // Held rows are recorded `held`: final for a run that is not approved (the report says so), replaced
   // by what approval does (the reporter waits for them once split.json says approvedAt). A plan-only

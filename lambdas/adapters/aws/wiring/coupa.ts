@@ -3,8 +3,10 @@
  * the secret is first read), the user directory and the loader-results reader.
  */
 import { perProcessCoupaConfig, type CoupaConfig } from '../../../core/config';
+import type { ReferenceReader } from '../../../core/ports';
 import {
   createDataFileSourceReader,
+  createReferenceReader,
   createUserDirectory,
   type ClientOptions,
   type CoupaCredentials,
@@ -66,6 +68,15 @@ function builtPerCredentials<T>(make: (credentials: CoupaCredentials) => T): { (
 export const userDirectory = builtPerCredentials(
   (credentials): UserDirectory => createUserDirectory(coupaClientOptions(perProcessCoupaConfig(config()), credentials)),
 );
+/**
+ * The planner's reader of Coupa's reference lists (pre-flight; core only). Its own transport: the
+ * planner reads the lists after it has read the users, never at the same time, so the two never
+ * draw on the rate budget together.
+ */
+export const referenceReader = builtPerCredentials(
+  (credentials): ReferenceReader | undefined => createReferenceReader(coupaClientOptions(perProcessCoupaConfig(config()), credentials)),
+);
+
 /** Reading the CSV loader's verdicts needs this scope on top of the user scopes. */
 export const RESULTS_SCOPE = 'core.integration.read';
 
@@ -83,6 +94,7 @@ export const dataFileSourceReader = builtPerCredentials(
 /** After a credentials failure: drop the client and the cached secret, so a fixed secret is re-read. */
 export function forgetCoupaClient(): void {
   userDirectory.reset();
+  referenceReader.reset();
   dataFileSourceReader.reset();
   coupaCredentials().forget();
 }
