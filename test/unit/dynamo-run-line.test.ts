@@ -1,5 +1,5 @@
 /** DynamoRunLine against dynalite: the lines of runs of one bucket, and the one turn per lane. */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoRunLine } from '../../lambdas/adapters/aws/dynamo-run-line';
 import { turnKey } from '../../lambdas/adapters/aws/run-table';
@@ -86,6 +86,22 @@ describe('DynamoRunLine', () => {
     expect(await line.holder('apply')).toEqual(holder('run-a', '2026-12-06T09:00:00.000Z'));
     expect(await line.latestStart('apply')).toBe('2026-12-06T09:00:00.000Z');
     expect(await line.latestStart('preview')).toBe('2026-12-06T08:00:00.000Z');
+  });
+
+  it("counts a take that met another run's take at the same moment (DynamoDB's TransactionConflict) as not taken", async () => {
+    // Prepare: DynamoDB cancels the transaction for a conflict (the harness serialises instead, so the answer is staged).
+    const conflicted = Object.assign(Object.create(db.client) as DynamoDBClient, {
+      send: async () => {
+        throw new TransactionCanceledException({ message: 'Transaction cancelled [TransactionConflict, None]', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }] });
+      },
+    });
+
+    // Act
+    const taken = await new DynamoRunLine(conflicted, db.tableName, 'drop-bucket').take('apply', holder('run-a'));
+
+    // Assess
+    expect(taken).toBe(false);
+    expect(await lineOf().holder('apply')).toBeUndefined();
   });
 
   it('has no holder and no latest start before any run took the turn', async () => {
