@@ -141,13 +141,13 @@ describe('DynamoRunLine', () => {
     expect((await line.waiting('apply')).map((e) => e.runId)).toEqual(['run-b']);
   });
 
-  it('never lets two runs hold the turn at once under interleaved take and release (10 runs × 10 turns, concurrent)', async () => {
-    // Prepare: 10 runs, each looping take → (check it holds the turn) → release, with small random
+  it('never lets two runs hold the turn at once under interleaved take and release (8 runs × 8 turns, concurrent)', async () => {
+    // Prepare: 8 runs, each looping take → (check it holds the turn) → release, with small random
     // pauses; every other try, a run first releases the turn it does not hold (a late, duplicated
     // release). dynalite serves ~100 requests/s here, so the runs are fewer than the 20 × 20 the
     // brief sketched: the collisions, not the count, are the point (asserted below).
     const line = lineOf();
-    const runs = Array.from({ length: 10 }, (_, i) => `run-${String(i).padStart(2, '0')}`);
+    const runs = Array.from({ length: 8 }, (_, i) => `run-${String(i).padStart(2, '0')}`);
     let holders = 0;
     let mostAtOnce = 0;
     let turnsTaken = 0;
@@ -157,7 +157,7 @@ describe('DynamoRunLine', () => {
     const cancelledBefore = db.transactions.cancelled;
 
     const loop = async (runId: string) => {
-      for (let turn = 0; turn < 10; ) {
+      for (let turn = 0; turn < 8; ) {
         if (Math.random() < 0.5 && (await line.release('apply', runId))) strayReleasesThatWon++; // it never holds the turn here
         if (!(await line.take('apply', holder(runId)))) {
           await pause(20);
@@ -182,9 +182,9 @@ describe('DynamoRunLine', () => {
     expect(overlaps).toEqual([]);
     expect(mostAtOnce).toBe(1);
     expect(strayReleasesThatWon).toBe(0);
-    expect(turnsTaken).toBe(100);
-    expect(db.transactions.cancelled - cancelledBefore).toBeGreaterThan(50); // the takes really did collide
+    expect(turnsTaken).toBe(64);
+    expect(db.transactions.cancelled - cancelledBefore).toBeGreaterThan(30); // the takes really did collide
     const left = await db.client.send(new GetItemCommand({ TableName: db.tableName, Key: turnKey('drop-bucket', 'apply'), ConsistentRead: true }));
     expect(left.Item).toBeUndefined();
-  }, 120_000);
+  }, 180_000);
 });
