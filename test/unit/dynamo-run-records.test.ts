@@ -1,5 +1,5 @@
 /** DynamoRunRecords against dynalite: the run record, its counters, and settle's once-per-login counting. */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoRunRecords } from '../../lambdas/adapters/aws/dynamo-run-records';
 import { runKey, settledKey } from '../../lambdas/adapters/aws/run-table';
@@ -231,6 +231,29 @@ describe('DynamoRunRecords.settle', () => {
     expect(after.failed).toBe(3);
     expect(after.submitted).toBeLessThanOrEqual(8);
     expect(db.transactions.cancelled - cancelledBefore).toBeGreaterThan(0); // the settles really did collide
+  });
+
+  it("tries a settle again when DynamoDB cancelled it for another consumer's transaction on the record (TransactionConflict)", async () => {
+    // Prepare: the first two transactions meet a conflict, as concurrent consumers do on the run record
+    // (the harness serialises instead of cancelling, so the answer is staged).
+    await recordsOf().create(aRecord());
+    let conflicts = 2;
+    const send = db.client.send.bind(db.client) as (command: unknown) => Promise<unknown>;
+    const client = Object.assign(Object.create(db.client) as DynamoDBClient, {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'TransactWriteItemsCommand' && conflicts-- > 0) {
+          throw new TransactionCanceledException({ message: 'Transaction cancelled [None, TransactionConflict]', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] });
+        }
+        return send(command);
+      },
+    });
+
+    // Act
+    await new DynamoRunRecords(client, db.tableName, { now: () => NOW, sleep: async () => undefined }).settle('run-1', [...outcomes('updated', 'a'), ...outcomes('failed', 'b')]);
+
+    // Assess
+    expect(conflicts).toBe(-1);
+    expect(await counts()).toEqual({ settled: 2, submitted: 0, failed: 1 });
   });
 
   it('fails loudly instead of dropping outcomes of a run with no record', async () => {

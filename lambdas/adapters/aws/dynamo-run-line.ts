@@ -7,7 +7,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { systemClock, type Clock, type LineEntry, type RunLineStore, type TurnHolder } from '../../core/ports';
-import { TABLE_ATTRIBUTES, fromAttributes, isCancelledByCondition, isConditionFailed, latestKey, linePartition, toAttributes, turnKey, waitKey, waitPrefix, type Lane } from './run-table';
+import { TABLE_ATTRIBUTES, fromAttributes, isCancelledByCondition, isConditionFailed, isTransactionConflict, latestKey, linePartition, toAttributes, turnKey, waitKey, waitPrefix, type Lane } from './run-table';
 import { dynamoSdk } from './sdk';
 
 export class DynamoRunLine implements RunLineStore {
@@ -83,7 +83,9 @@ export class DynamoRunLine implements RunLineStore {
       );
       return true;
     } catch (err) {
-      if (isCancelledByCondition(err)) return false;
+      // Held by another run, or another run's take met this one (DynamoDB's TransactionConflict):
+      // either way nothing was written and this run asks again at its next wait.
+      if (isCancelledByCondition(err) || isTransactionConflict(err)) return false;
       throw err;
     }
   }

@@ -30,8 +30,8 @@ export interface RunTableOptions {
 
 /** Logins per settle transaction: 25 marks and the record's counters stay far under DynamoDB's 100 items. */
 export const SETTLE_BATCH = 25;
-/** Tries of one login's transaction that met another transaction on the same item (DynamoDB's TransactionConflict). */
-const CONFLICT_TRIES = 5;
+/** Tries of a settle transaction that met another transaction on the run record (DynamoDB's TransactionConflict). */
+const CONFLICT_TRIES = 6;
 
 type MarkState = 'submitted' | 'final';
 type Patch = Parameters<RunRecordStore['update']>[1];
@@ -144,24 +144,37 @@ export class DynamoRunRecords implements RunRecordStore {
   private async settleAll(runId: string, marks: Array<{ login: string; state: MarkState; failed: boolean }>): Promise<void> {
     for (let i = 0; i < marks.length; i += SETTLE_BATCH) {
       const chunk = marks.slice(i, i + SETTLE_BATCH);
-      try {
-        await this.transact(runId, this.newMarks(runId, chunk));
-      } catch (err) {
-        if (!isCancelledByCondition(err) && !isTransactionConflict(err)) throw err;
-        for (const mark of chunk) await this.settleOne(runId, mark);
-      }
+      const allNew = await this.withConflictRetries(async () => {
+        try {
+          await this.transact(runId, this.newMarks(runId, chunk));
+          return true;
+        } catch (err) {
+          if (isCancelledByCondition(err)) return false;
+          throw err;
+        }
+      });
+      if (!allNew) for (const mark of chunk) await this.withConflictRetries(() => this.settleOne(runId, mark));
     }
   }
 
   private async settleOne(runId: string, mark: { login: string; state: MarkState; failed: boolean }): Promise<void> {
+    if (await this.tryNewMark(runId, mark)) return;
+    if (mark.state === 'final') await this.finishSubmitted(runId, mark);
+    // otherwise the login was counted already
+  }
+
+  /**
+   * Every settle transaction adds to the one run record, so consumers settling at the same moment
+   * meet there: DynamoDB cancels one with TransactionConflict (nothing written). It is tried again
+   * after a random pause; past CONFLICT_TRIES the error goes up and the batch is redelivered.
+   */
+  private async withConflictRetries<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (await this.tryNewMark(runId, mark)) return;
-        if (mark.state === 'final') await this.finishSubmitted(runId, mark);
-        return; // otherwise the login was counted already
+        return await work();
       } catch (err) {
         if (!isTransactionConflict(err) || attempt >= CONFLICT_TRIES) throw err;
-        await this.clock.sleep(20 * 2 ** attempt * Math.random());
+        await this.clock.sleep(Math.min(1_000, 25 * 2 ** attempt) * Math.random());
       }
     }
   }
