@@ -9,6 +9,8 @@
  * (`run-task`, …), the pseudo parameters those of that account and region. Cached per config: a
  * synthesis takes seconds.
  */
+// The interpreter needs Promise.withResolvers (Node 22): whoever runs this definition gets it.
+import './node22-shims';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { Stack } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
