@@ -24,7 +24,7 @@ beforeAll(() => {
   // Prepare
   ({ template } = synthStack(infraTestConfig(), { bundle: false }));
   resources = template.toJSON().Resources as Resources;
-});
+}, 120_000);
 
 describe('who may write (issue 9: an HR file can change any user)', () => {
   /** The drop bucket's policy statement with this Sid. */
