@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { NOT_RETRIED, RESULT_PATH, RUN_ERRORS, RUN_TASKS, type RunTask } from '../../lambdas/core/runs/contract';
-import { HISTORY_EVENT_LIMIT, historyBudget } from '../../lib/constructs/run-machine';
+import { approvalTimeoutSeconds, executionTimeout, HISTORY_EVENT_LIMIT, historyBudget } from '../../lib/constructs/run-machine';
 import { runMachineDefinition, testFunctionArn } from '../support/run-machine-definition';
 import { infraTestConfig, synthStack } from './synth';
 
@@ -155,6 +155,13 @@ describe('the run state machine', () => {
     expect(states.RunFailed.Catch).toBeUndefined();
     expect(states.ReleaseAfterFailure.Catch).toBeUndefined();
     expect(states.RefuseFile).toMatchObject({ Parameters: { task: 'refuse-file' }, Next: 'ReleaseAfterRefusal' });
+  });
+
+  it('counts approval.expireAfterHours in whole seconds, at least one', () => {
+    // Assess
+    expect(approvalTimeoutSeconds({ expireAfterHours: 0.5 } as never)).toBe(1800);
+    expect(approvalTimeoutSeconds({ expireAfterHours: 0.0001 } as never)).toBe(1);
+    expect(executionTimeout({ expireAfterHours: 1 } as never).toSeconds()).toBe(3600 + 15 * 86400);
   });
 
   it('stays within the 25,000-event history limit by default, and the stack warns when approval.expireAfterHours could exceed it', () => {
