@@ -294,7 +294,7 @@ describe('lambdas', () => {
     ]);
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RunsTable/), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['run#*', 'line#*'] } },
       }),
@@ -758,7 +758,7 @@ describe('synthesis warnings', () => {
 });
 
 describe('api-consumer and the run table', () => {
-  it('may write only row outcomes in the bucket, and get, put and update only run items of the table', () => {
+  it('may write only row outcomes in the bucket, and get, put, update and delete only run items of the table', () => {
     // Assess (the template synthesized in beforeAll)
     const [, consumer] = functionByEntry(/^Applies queued HR rows to Coupa/);
     const statements = statementsOf(consumer);
@@ -767,7 +767,7 @@ describe('api-consumer and the run table', () => {
     const table = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
     expect(table).toEqual([
       expect.objectContaining({
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RunsTable/), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['run#*'] } },
       }),
