@@ -108,7 +108,7 @@ export class CoupaUserSyncStack extends Stack {
     new Writers(this, 'Writers', {
       bucket,
       queues: [this.queues.api, this.queues.csv],
-      planner: runTask.function.role,
+      sender: runTask.function.role,
       redrives: [
         { dlq: this.queues.apiDlq, queue: this.queues.api },
         { dlq: this.queues.csvDlq, queue: this.queues.csv },

@@ -97,8 +97,9 @@ export class ApiConsumer extends Construct {
     grantSend(role, props.deadLetterQueue);
     acknowledgeObjectGrant(role, props.bucket, KEY_PATTERN.outcomes, "Writes row outcomes only, under each run's outcomes/ (any run id).");
     // Run records only: the settled count and mark (a transaction of Put and Update), failed-attempt
-    // counts and the shared circuit breaker (ADD), the record's status (a redriven change of a reported run).
-    props.table.grant(role, ['GetItem', 'PutItem', 'UpdateItem'], [ITEMS.run]);
+    // counts (ADD, deleted once the change is applied) and the shared circuit breaker (ADD), the
+    // record's status (a redriven change of a reported run).
+    props.table.grant(role, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], [ITEMS.run]);
     grantStartExecution(role, props.stateMachine);
 
     this.function.fn.addEventSource(

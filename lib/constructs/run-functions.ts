@@ -78,7 +78,7 @@ export class RunTask extends Construct {
     acknowledgePrefixGrant(role, bucket, PREFIX.state, 'Reads and writes the kept snapshot of Coupa users and read checkpoints under state/ only.');
     acknowledgePrefixGrant(role, bucket, PREFIX.readCheckpoints, 'Deletes the read checkpoint of any run once its read of Coupa is done.');
     // The run's record and marks, and the bucket's line of runs and turn (conditional puts and deletes).
-    table.grant(role, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem', 'Query'], [ITEMS.run, ITEMS.line]);
+    table.grant(role, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], [ITEMS.run, ITEMS.line]);
     grantSend(role, props.apiQueue, props.csvQueue);
     grantPublish(role, props.alerts.topic, props.alerts.key);
     grantSecretRead(role, props.coupaSecret);

@@ -15,8 +15,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
-// TODO(run-table key schema): import these from lambdas/adapters/aws/run-table.ts once engineer A's
-// adapter lands on this branch, so the table and the code that reads it cannot drift apart.
+// TODO(run-table key schema): once lambdas/adapters/aws/run-table.ts (RUN_TABLE_KEYS: pk S, sk S,
+// TTL expiresAt) is merged here, take these from it, so the table and the code that reads it cannot drift apart.
 export const RUN_TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
 export const RUN_TABLE_TTL_ATTRIBUTE = 'expiresAt';
 

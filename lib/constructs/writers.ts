@@ -23,9 +23,9 @@ import { ITEMS, type RunTable } from './run-table';
 
 export interface WritersProps {
   bucket: s3.Bucket;
-  /** The queues only `planner` (and the redriver, from their DLQs) may send to. */
+  /** The queues only `sender` (the run-task Lambda: Enqueue) and the redriver, from their DLQs, may send to. */
   queues: sqs.Queue[];
-  planner: iam.IRole;
+  sender: iam.IRole;
   /** Each queue's dead-letter queue, which the redriver may move back into it. */
   redrives?: Array<{ dlq: sqs.IQueue; queue: sqs.IQueue }>;
   runTable: RunTable;
@@ -117,7 +117,7 @@ export class Writers extends Construct {
           principals: [new iam.AnyPrincipal()],
           actions: ['sqs:SendMessage'],
           resources: [queue.queueArn],
-          conditions: { ArnNotEquals: { 'aws:PrincipalArn': [props.planner.roleArn, this.redriver.roleArn] } },
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': [props.sender.roleArn, this.redriver.roleArn] } },
         }),
       );
     }

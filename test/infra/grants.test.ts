@@ -1,5 +1,5 @@
 /**
- * Issue 9 (low): grants narrowed to what each handler writes. The key patterns come from the
+ * Issue 9 (low), issue 14: grants narrowed to what each handler writes. The key patterns come from the
  * adapters' key layout, so they are checked against it here: a layout change that a grant no longer
  * covers fails this test, not a deployed Lambda.
  */
@@ -40,28 +40,25 @@ function s3Grants(rolePrefix: string): Record<string, string[]> {
 }
 
 describe('narrowed grants (what each role may do in the bucket)', () => {
-  it('api-consumer writes only row outcomes, failed-attempt counts (read back), a redriven run\'s pending marker, and its runs\' circuit-breaker verdicts and tallies', () => {
-    expect(s3Grants('ApiChannelApiConsumerRole')).toEqual({
-      's3:GetObject': ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*'],
-      's3:ListBucket': ['runs/*'],
-      's3:PutObject': ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*', 'runs/*/outcomes/*', 'runs/pending/*'],
-    });
+  it('api-consumer writes only row outcomes (counts, marks and the breaker are run-table items now)', () => {
+    expect(s3Grants('ApiChannelApiConsumerRole')).toEqual({ 's3:PutObject': ['runs/*/outcomes/*'] });
   });
 
-  it('dlq-notifier writes only row outcomes and its dead-letter marks, and reads back only the marks', () => {
-    expect(s3Grants('DeadLettersDlqNotifierRole')).toEqual({
-      's3:GetObject': ['runs/dead-letters/*'],
-      's3:ListBucket': ['runs/*'],
-      's3:PutObject': ['runs/*/outcomes/*', 'runs/dead-letters/*'],
-    });
+  it('dlq-notifier writes only row outcomes (its marks are run-table items now)', () => {
+    expect(s3Grants('DeadLettersDlqNotifierRole')).toEqual({ 's3:PutObject': ['runs/*/outcomes/*'] });
   });
 
-  it('csv-batcher writes only user-import files, their pending manifests, row outcomes and the managers it settled (listed and read back)', () => {
+  it('csv-batcher writes only user-import files, their pending manifests and row outcomes', () => {
     expect(s3Grants('CsvChannelBatcherRole')).toEqual({
-      's3:GetObject': ['runs/*/csv-settled/*'],
-      's3:ListBucket': ['runs/*/csv-settled/*'],
-      's3:PutObject': ['outbox/manifests/pending/*', 'outbox/users_*.csv', 'runs/*/csv-settled/*', 'runs/*/outcomes/*'],
+      's3:PutObject': ['outbox/manifests/pending/*', 'outbox/users_*.csv', 'runs/*/outcomes/*'],
     });
+  });
+
+  it('splitter and run-ended have nothing in the bucket', () => {
+    for (const role of ['SplitSplitterRole', 'RunEndedRole']) {
+      expect(Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith(role))).toHaveLength(1);
+      expect(s3Grants(role)).toEqual({});
+    }
   });
 
   it('csv-results-poller lists, reads and deletes pending manifests only, writes manifests and row outcomes', () => {

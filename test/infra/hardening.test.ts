@@ -26,7 +26,7 @@ describe('CSV channel only when configured', () => {
     template.resourceCountIs('AWS::Transfer::Connector', 0);
     const descriptions = ofType(resources, 'AWS::Lambda::Function').map(([, r]) => r.Properties.Description ?? '');
     expect(descriptions.filter((d) => /user-import|loader results/.test(d))).toEqual([]);
-    expect(descriptions.filter((d) => /^(Plans an HR file|Applies queued|Records every message in a dead-letter queue|Writes the report)/.test(d))).toHaveLength(4);
+    expect(descriptions.filter((d) => /^(Starts the run state machine|Applies queued|Records every message in a dead-letter queue|Does each step of a run|Releases the turn)/.test(d))).toHaveLength(5);
     expect(ofType(resources, 'AWS::Events::Rule').map(([id]) => id).filter((id) => id.startsWith('CsvChannel'))).toEqual([]);
     expect(JSON.stringify(ofType(resources, 'AWS::Events::Rule'))).not.toContain('aws.transfer');
     // The csv queue stays (another construct's), but nothing consumes it: the planner refuses incoming/csv/ instead.
@@ -45,7 +45,7 @@ describe('CSV channel only when configured', () => {
     expect(dashboard).toContain('Notifications published');
     const alarms = ofType(resources, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
     expect(alarms.filter((a) => a.MetricName === 'TriggeredRules' || a.MetricName === 'CsvFilesFailed')).toEqual([]);
-    expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(4);
+    expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(5);
   });
 
   it('with csv.sftp.url and a pinned host key deploys the connector, both CSV Lambdas, the Transfer rules and both outputs', () => {
@@ -148,7 +148,10 @@ function policiesByRole(resources: Resources): Map<string, Array<Record<string, 
   return byRole;
 }
 
-/** Which S3 object actions a role has on the drop bucket, and which KMS actions on the given key. */
+/** A key grant usable only through DynamoDB (the run table shares the bucket's key): not a use on S3 objects. */
+const throughDynamoDb = (s: Record<string, any>) => JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'] ?? '').includes('dynamodb.');
+
+/** Which S3 object actions a role has on the drop bucket, and which KMS actions on the given key (outside DynamoDB). */
 function bucketAndKeyUse(statements: Array<Record<string, any>>, keyArn: unknown): { s3: string[]; kms: string[] } {
   const onBucket = (s: Record<string, any>) => JSON.stringify(s.Resource).includes('"DropBucket');
   const actions = (s: Record<string, any>) => [s.Action].flat() as string[];
@@ -156,7 +159,7 @@ function bucketAndKeyUse(statements: Array<Record<string, any>>, keyArn: unknown
     s3: [...new Set(statements.filter(onBucket).flatMap(actions).filter((a) => a === 's3:GetObject' || a === 's3:PutObject'))].sort(),
     kms: statements
       // (CDK merges statements of the same actions: the topic key's Decrypt may share one with the bucket key's.)
-      .filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(keyArn)))
+      .filter((s) => !throughDynamoDb(s) && [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(keyArn)))
       .flatMap(actions)
       .sort(),
   };
@@ -198,15 +201,15 @@ describe('drop bucket encryption (storage.encryption)', () => {
       expect({ roleId, kms: use.kms }).toEqual({ roleId, kms: expected });
       if (use.s3.length > 0) checked.push(roleId);
     }
-    // The six Lambdas, the uploader, the approver and the Transfer connector all use the bucket.
+    // The Lambdas that read or write files, the uploader, the approver and the Transfer connector use the bucket
+    // (the splitter only starts executions, run-ended only the table).
     expect(checked.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'ApiChannelApiConsumerRole',
       'CsvChannelBatcherRole',
       'CsvChannelConnectorRole',
       'CsvChannelResultsPollerRole',
       'DeadLettersDlqNotifierRole',
-      'ReportsRunReporterRole',
-      'SplitSplitterRole',
+      'RunTaskRole',
       'WritersHrUploader',
       'WritersRunApprover',
     ]);
@@ -214,7 +217,15 @@ describe('drop bucket encryption (storage.encryption)', () => {
     const id = (prefix: string) => [...roles.keys()].find((r) => r.startsWith(prefix))!;
     expect(bucketAndKeyUse(roles.get(id('CsvChannelConnectorRole'))!, keyArn)).toEqual({ s3: ['s3:GetObject'], kms: ['kms:Decrypt'] });
     expect(bucketAndKeyUse(roles.get(id('WritersHrUploader'))!, keyArn)).toEqual({ s3: ['s3:PutObject'], kms: ['kms:GenerateDataKey'] });
-    expect(bucketAndKeyUse(roles.get(id('SplitSplitterRole'))!, keyArn)).toEqual({ s3: ['s3:GetObject', 's3:PutObject'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    expect(bucketAndKeyUse(roles.get(id('RunTaskRole'))!, keyArn)).toEqual({ s3: ['s3:GetObject', 's3:PutObject'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    // The run table is encrypted with the same key: every role that uses the table may use the key through DynamoDB only.
+    template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn } });
+    for (const [roleId, statements] of roles) {
+      const usesTable = statements.some((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+      const viaDynamoDb = statements.filter(throughDynamoDb);
+      expect({ roleId, viaDynamoDb: viaDynamoDb.length }).toEqual({ roleId, viaDynamoDb: usesTable ? 1 : 0 });
+      for (const s of viaDynamoDb) expect(s.Resource).toEqual(keyArn);
+    }
   });
 
   it('"kms" with storage.kmsKeyArn uses that key (no new one) and grants it the same way', () => {
@@ -228,10 +239,10 @@ describe('drop bucket encryption (storage.encryption)', () => {
     const [, bucket] = ofType(resources, 'AWS::S3::Bucket').find(([id]) => id.startsWith('DropBucket'))!;
     expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arn });
     const roles = policiesByRole(resources);
-    const splitter = [...roles.entries()].find(([r]) => r.startsWith('SplitSplitterRole'))![1];
-    expect(bucketAndKeyUse(splitter, arn).kms).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-    const reporter = [...roles.entries()].find(([r]) => r.startsWith('ReportsRunReporterRole'))![1];
-    expect(bucketAndKeyUse(reporter, arn)).toEqual({ s3: ['s3:GetObject', 's3:PutObject'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    const runTask = [...roles.entries()].find(([r]) => r.startsWith('RunTaskRole'))![1];
+    expect(bucketAndKeyUse(runTask, arn)).toEqual({ s3: ['s3:GetObject', 's3:PutObject'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    const approver = [...roles.entries()].find(([r]) => r.startsWith('WritersRunApprover'))![1];
+    expect(bucketAndKeyUse(approver, arn)).toEqual({ s3: ['s3:GetObject'], kms: ['kms:Decrypt'] });
   });
 });
 
@@ -243,16 +254,14 @@ describe('drop bucket retention (storage.*RetentionDays)', () => {
   const expiryByPrefix = (rules: Array<Record<string, any>>) =>
     Object.fromEntries(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => [r.Prefix ?? '(all)', r.ExpirationInDays]));
 
-  it('keeps runs/ 400 days, incoming/, plan/ and outbox/ 30 days by default, and the marker clean-up rules', () => {
+  it('keeps runs/ 400 days, incoming/, plan/ and outbox/ 30 days by default, and old versions 30 days', () => {
     // Act
     const rules = rulesOf(infraTestConfig());
     // Assess
-    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 30, 'plan/': 30, 'outbox/': 30, 'runs/': 400, 'continue/': 2, 'state/reads/': 2 });
-    expect(rules).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true }),
-      expect.objectContaining({ Prefix: 'runs/held/', ExpiredObjectDeleteMarker: true }),
-      expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
-    ]));
+    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 30, 'plan/': 30, 'outbox/': 30, 'runs/': 400, 'state/reads/': 2 });
+    expect(rules).toEqual(expect.arrayContaining([expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]));
+    // No clean-up rules for markers: they are items of the run table now.
+    expect(rules.filter((r) => r.ExpiredObjectDeleteMarker)).toEqual([]);
   });
 
   it('takes each lifetime from the config, and never expires runs/ with 0', () => {
@@ -260,7 +269,7 @@ describe('drop bucket retention (storage.*RetentionDays)', () => {
     const rules = rulesOf(infraTestConfig({ storage: { runsRetentionDays: 0, incomingRetentionDays: 7, outboxRetentionDays: 14 } }));
     const custom = rulesOf(infraTestConfig({ storage: { runsRetentionDays: 800 } }));
     // Assess
-    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 7, 'plan/': 7, 'outbox/': 14, 'continue/': 2, 'state/reads/': 2 });
+    expect(expiryByPrefix(rules)).toEqual({ 'incoming/': 7, 'plan/': 7, 'outbox/': 14, 'state/reads/': 2 });
     expect(expiryByPrefix(custom)['runs/']).toBe(800);
   });
 });

@@ -1,4 +1,4 @@
-import { BUNDLE_LIMIT_BYTES, PLANNER_BUNDLE_LIMIT_BYTES } from '../../bench/bundles';
+import { bundleLimitOf } from '../../bench/bundles';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,8 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from '../../lambdas/adapters/aws/api-consumer-limits';
-import { configFromEnv, parseConfig } from '../../lambdas/core/config';
+import { parseConfig } from '../../lambdas/core/config';
 import { CSV_BATCHER_POLLERS, SEND_COMPLETED, SEND_FAILED } from '../../lib/constructs/csv-delivery';
+import type { CfnElement } from 'aws-cdk-lib';
 import { SyncFunction } from '../../lib/constructs/sync-function';
 import { inlinedConfig, infraTestConfig, synthStack } from './synth';
 
@@ -16,8 +17,10 @@ type Resources = Record<string, { Type: string; Properties: Record<string, any> 
 let template: Template;
 let resources: Resources;
 let outdir: string;
+/** The handler file (lambdas/<handler>.ts) of each function, by logical id. */
+let handlerOf: Map<string, string>;
 
-/** Our six Lambdas (CDK adds its own bucket-notification handler, which is not ours to configure). */
+/** Our seven Lambdas (CDK adds its own bucket-notification handler, which is not ours to configure). */
 function syncFunctions(): Array<[string, Record<string, any>]> {
   return Object.entries(resources)
     .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('BucketNotificationsHandler'))
@@ -61,6 +64,9 @@ beforeAll(() => {
   ({ template } = synth);
   outdir = synth.app.outdir;
   resources = template.toJSON().Resources as Resources;
+  handlerOf = new Map(
+    synth.stack.node.findAll().filter((c): c is SyncFunction => c instanceof SyncFunction).map((f) => [synth.stack.getLogicalId(f.fn.node.defaultChild as CfnElement), f.handler]),
+  );
 }, 120_000);
 
 describe('drop bucket', () => {
@@ -101,9 +107,9 @@ describe('drop bucket', () => {
     expect(rules.filter((r) => r.Prefix === 'runs/').map((r) => r.ExpirationInDays)).toEqual([400]);
   });
 
-  it('sends ObjectCreated events under incoming/, plan/, approvals/, continue/ and runs/start/ to the splitter, and nothing else', () => {
+  it('sends ObjectCreated events under incoming/ and plan/ to the splitter, and nothing else (runs/, state/, approvals/ start nothing)', () => {
     // Assess (the template synthesized in beforeAll)
-    const [splitterId] = functionByEntry(/^Plans an HR file/);
+    const [splitterId] = functionByEntry(/^Starts the run state machine/);
     const toSplitter = (prefix: string) => ({
       Events: ['s3:ObjectCreated:*'],
       Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } },
@@ -111,13 +117,15 @@ describe('drop bucket', () => {
     });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/'), toSplitter('approvals/'), toSplitter('continue/'), toSplitter('runs/start/')],
+        LambdaFunctionConfigurations: [toSplitter('incoming/'), toSplitter('plan/')],
+        QueueConfigurations: Match.absent(),
+        TopicConfigurations: Match.absent(),
       },
     });
     template.resourceCountIs('Custom::S3BucketNotifications', 1);
   });
 
-  it('expires dropped HR files (incoming/, plan/) after 30 days and drops the delete markers of deleted run markers', () => {
+  it('expires dropped HR files (incoming/, plan/) after 30 days and a dead run\'s read checkpoint after 2; no rules for the prefixes the run table replaced', () => {
     // Act
     const bucket = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('DropBucket'))!;
     const rules: Array<Record<string, any>> = bucket[1].Properties.LifecycleConfiguration.Rules;
@@ -125,15 +133,12 @@ describe('drop bucket', () => {
     // Assess
     expect(byPrefix('incoming/')).toEqual([{ Prefix: 'incoming/', ExpirationInDays: 30, Status: 'Enabled' }]);
     expect(byPrefix('plan/')).toEqual([{ Prefix: 'plan/', ExpirationInDays: 30, Status: 'Enabled' }]);
-    expect(byPrefix('runs/pending/')).toEqual([{ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
-    expect(byPrefix('runs/held/')).toEqual([{ Prefix: 'runs/held/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
-    expect(byPrefix('runs/waiting/')).toEqual([{ Prefix: 'runs/waiting/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' }]);
-    // A continued read's checkpoint (users' data) and its continuation requests outlive a run that died by two days at most.
+    // A continued read's checkpoint (users' data) outlives a run that died by two days at most.
     expect(byPrefix('state/reads/')).toEqual([{ Prefix: 'state/reads/', ExpirationInDays: 2, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }]);
-    expect(byPrefix('continue/')).toEqual([{ Prefix: 'continue/', ExpirationInDays: 2, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }]);
-    // The planner's state and the approvals are kept: state/ is read by every run, approvals/ is the audit of who approved.
-    expect(rules.map((r) => r.Prefix)).not.toContain('state/');
-    expect(rules.map((r) => r.Prefix)).not.toContain('approvals/');
+    // The run's kept state is read by every run; markers, continuations and approvals are no longer objects.
+    for (const gone of ['state/', 'approvals/', 'continue/', 'runs/pending/', 'runs/held/', 'runs/waiting/']) {
+      expect(rules.map((r) => r.Prefix)).not.toContain(gone);
+    }
   });
 });
 
@@ -197,66 +202,74 @@ describe('lambdas', () => {
   it('run Node.js 22 on ARM with a log group that has a retention', () => {
     // Assess (the template synthesized in beforeAll)
     const fns = syncFunctions();
-    expect(fns).toHaveLength(6);
+    expect(fns).toHaveLength(7);
     for (const [, p] of fns) {
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Architectures).toEqual(['arm64']);
       expect(p.LoggingConfig.LogGroup.Ref).toMatch(/Logs/);
     }
+    // (And the state machine's own log group.)
     const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(6);
+    expect(groups).toHaveLength(8);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(90);
   });
 
-  it('are bundled as ESM that loads in plain Node and exports the handler, without CDK inside', () => {
-    // Prepare: copy each bundle into the repo, so its external @aws-sdk/* imports resolve as on Lambda.
+  it('are bundled as ESM that loads in plain Node and exports the handler, without CDK inside, each under the bundle budget', () => {
+    // Prepare: the asset files `cdk synth` wrote (the config inlined), copied into the repo so their
+    // external @aws-sdk/* imports resolve as on Lambda.
     const bundles = readdirSync(outdir).filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.mjs')));
-    expect(bundles).toHaveLength(6);
-    const plannerAsset = `asset.${String(functionByEntry(/^Plans an HR file/)[1].Code.S3Key).replace(/\.zip$/, '')}`;
-    expect(bundles).toContain(plannerAsset);
+    const assetOf = ([, p]: [string, Record<string, any>]) => `asset.${String(p.Code.S3Key).replace(/\.zip$/, '')}`;
+    expect(bundles.sort()).toEqual(syncFunctions().map(assetOf).sort());
     const scratch = mkdtempSync(join(fileURLToPath(new URL('../../', import.meta.url)), '.bundle-check-'));
     try {
-      const copies = bundles.map((bundle) => {
+      const sizes: Record<string, number> = {};
+      const copies = syncFunctions().map((fn) => {
+        const bundle = assetOf(fn);
         const code = readFileSync(join(outdir, bundle, 'index.mjs'), 'utf8');
         expect(code).not.toMatch(/aws-cdk-lib|cdk-nag/);
-        // Issue 10: every bundle under 300 KB, the planner's under 340 KB (bench/bundles.ts says why, and times the cold import).
-        expect(Buffer.byteLength(code)).toBeLessThan(bundle === plannerAsset ? PLANNER_BUNDLE_LIMIT_BYTES : BUNDLE_LIMIT_BYTES);
+        sizes[handlerOf.get(fn[0])!] = Buffer.byteLength(code);
         // The SDK stays external and is loaded on first use (import("@aws-sdk/client-…")), never bundled.
-        expect(code).toMatch(/import\(\s*"@aws-sdk\/client-/);
         expect(code).not.toMatch(/from\s*"@aws-sdk\/client-/);
         const copy = join(scratch, `${bundle}.mjs`);
         writeFileSync(copy, code);
         return pathToFileURL(copy).href;
       });
+      // Issue 15: every bundle as synthesized (config inlined) within its budget (bench/bundles.ts: 300 KB, the planner's 340 KB).
+      expect(Object.keys(sizes).sort()).toEqual(['api-consumer', 'csv-batcher', 'csv-results-poller', 'dlq-notifier', 'run-ended', 'run-task', 'splitter']);
+      for (const [handler, bytes] of Object.entries(sizes)) {
+        expect({ handler, bytes, within: bytes < bundleLimitOf(handler) }).toEqual({ handler, bytes, within: true });
+      }
       // Act: what the Lambda runtime does first, in a plain Node process (no test transform).
       const script = `for (const u of ${JSON.stringify(copies)}) console.log(typeof (await import(u)).handler);`;
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
       // Assess
-      expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
+      expect(out.trim().split('\n')).toEqual(copies.map(() => 'function'));
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   });
 
-  it('splitter may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning) and 2 GiB of /tmp (spooled outcomes, reports)', () => {
+  it('run-task may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning) and 2 GiB of /tmp (spooled outcomes, reports); the splitter only starts executions (512 MB, 1 minute)', () => {
     // Assess (the template synthesized in beforeAll)
-    const [, splitter] = functionByEntry(/^Plans an HR file/);
-    expect(splitter).toMatchObject({ Timeout: 900, MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
+    const [, runTask] = functionByEntry(/^Does each step of a run/);
+    expect(runTask).toMatchObject({ Timeout: 900, MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
+    const [, splitter] = functionByEntry(/^Starts the run state machine/);
+    expect(splitter).toMatchObject({ Timeout: 60, MemorySize: 512 });
   });
 
-  it('gives only the splitter more than Lambda\'s default /tmp', () => {
+  it('gives only run-task more than Lambda\'s default /tmp', () => {
     // Assess
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => (f as { Properties: { Description?: string; EphemeralStorage?: { Size: number } } }).Properties);
     const larger = functions.filter((f) => f.EphemeralStorage !== undefined).map((f) => f.Description);
     expect(larger).toHaveLength(1);
-    expect(larger[0]).toMatch(/^Plans an HR file/);
+    expect(larger[0]).toMatch(/^Does each step of a run/);
   });
 
-  it('splitter reads its config from its bundle (not the environment) and names the Coupa secret, both queues, topic and bucket', () => {
+  it('run-task has no config in its environment (config-size.test.ts reads it from the bundle) and names the bucket, run table, both queues, topic and Coupa secret', () => {
     // Assess (the template synthesized in beforeAll)
-    const [, splitter] = functionByEntry(/^Plans an HR file/);
-    const env = splitter.Environment.Variables;
-    expect(configOf(/^Plans an HR file/).coupa.url).toBe('https://acme-test.coupahost.com');
+    const [, runTask] = functionByEntry(/^Does each step of a run/);
+    const env = runTask.Environment.Variables;
+    expect(env.RUN_TABLE).toEqual({ Ref: expect.stringMatching(/^RunsTable/) });
     expect(env.COUPA_SYNC_CONFIG).toBeUndefined();
     expect(env.COUPA_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^SecretsCoupaClient/) });
     expect(env.API_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^QueuesApi[0-9A-F]/) });
@@ -265,24 +278,27 @@ describe('lambdas', () => {
     expect(env.BUCKET_NAME).toEqual({ Ref: expect.stringMatching(/^DropBucket/) });
   });
 
-  it('splitter may read exactly the dropped version under incoming/ and plan/, read and write runs/, state/ and continue/, delete read checkpoints, list only runs/ and state/, read the Coupa secret, send and publish', () => {
+  it('run-task may read exactly the dropped version under incoming/ and plan/, read and write runs/ and state/, delete read checkpoints, list only runs/ and state/, use run and line items of the table, read the Coupa secret, send and publish', () => {
     // Assess (the template synthesized in beforeAll)
-    const [splitterId] = functionByEntry(/^Plans an HR file/);
-    const statements = statementsOf(resources[splitterId].Properties);
+    const [runTaskId] = functionByEntry(/^Does each step of a run/);
+    const statements = statementsOf(resources[runTaskId].Properties);
     const s3 = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
     // (CDK merges statements of the same actions.)
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [objectArn('incoming/*'), objectArn('plan/*')] }),
       expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/*')] }),
-      // continue/<runId> at the event's version; a run's read checkpoint removed once the read is done.
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'], Resource: objectArn('continue/*') }),
-      // A run's read checkpoint removed once the read is done; the line of runs: an entry leaves it, the turn passes on.
-      expect.objectContaining({ Action: 's3:DeleteObject', Resource: [objectArn('runs/turn.json'), objectArn('runs/waiting/*'), objectArn('state/reads/*')] }),
-      // Without s3:ListBucket S3 answers a read of a missing key (no snapshot or accepted roster yet,
-      // approvals/<runId> of an unknown run) with 403 AccessDenied instead of 404 NoSuchKey.
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('state/reads/*') }),
+      // Without s3:ListBucket S3 answers a read of a missing key (no snapshot or checkpoint yet) with 403 AccessDenied instead of 404 NoSuchKey.
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['state/*'] } } }),
     ]);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RunsTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['run#*', 'line#*'] } },
+      }),
+    );
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: { Ref: expect.stringMatching(/^SecretsCoupaClient/) } }),
     );
@@ -295,9 +311,20 @@ describe('lambdas', () => {
     expect(statements.map((st) => st.Action)).toContain('sns:Publish');
   });
 
+  it('splitter may only start executions of the run state machine (and hand a failed event to its queue)', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, splitter] = functionByEntry(/^Starts the run state machine/);
+    expect(splitter.Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: expect.stringMatching(/^RunMachineStateMachine/) });
+    const actions = statementsOf(splitter).map((st) => [st.Action].flat().join(',')).sort();
+    expect(actions).toEqual(['logs:CreateLogStream,logs:PutLogEvents', 'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage', 'states:StartExecution']);
+    expect(statementsOf(splitter)).toContainEqual(
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: expect.stringMatching(/^RunMachineStateMachine/) } }),
+    );
+  });
+
   it('splitter sends an S3 event it still fails on after its retries to a queue that alarms, never drops it', () => {
     // Assess (the template synthesized in beforeAll)
-    const [splitterId] = functionByEntry(/^Plans an HR file/);
+    const [splitterId] = functionByEntry(/^Starts the run state machine/);
     const invokeConfig = Object.values(resources).find(
       (r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && r.Properties.FunctionName.Ref === splitterId,
     )!;
@@ -385,7 +412,7 @@ describe('lambdas', () => {
     expect(env.BUCKET_NAME.Ref).toMatch(/^DropBucket/);
   });
 
-  it('api consumer may send to its DLQ (it dead-letters a change itself) and read back only failed-attempt counts', () => {
+  it('api consumer may send to its DLQ (it dead-letters a change itself)', () => {
     // Assess (the template synthesized in beforeAll)
     const [, consumer] = functionByEntry(/Users API/);
     expect(consumer.Environment.Variables.API_DLQ_URL.Ref).toMatch(/^QueuesApiDlq/);
@@ -393,7 +420,6 @@ describe('lambdas', () => {
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^QueuesApiDlq/), 'Arn'] } }),
     );
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 's3:GetObject', Resource: expect.arrayContaining([objectArn('runs/*/attempts/*')]) }));
   });
 
   it('api consumer polls the FIFO queue with partial-batch failures and the configured concurrency', () => {
@@ -450,10 +476,11 @@ describe('lambdas', () => {
 
   it('grants no IAM action on "*" to our Lambdas', () => {
     // Assess (the template synthesized in beforeAll)
+    // (The state machine's role is not a Lambda's: X-Ray and log delivery take no resource, see below.)
     const policies = Object.entries(resources).filter(
-      ([id, r]) => r.Type === 'AWS::IAM::Policy' && !id.startsWith('BucketNotificationsHandler'),
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && !id.startsWith('BucketNotificationsHandler') && !id.startsWith('RunMachineStateMachineRole'),
     );
-    expect(policies.length).toBeGreaterThanOrEqual(6);
+    expect(policies.length).toBeGreaterThanOrEqual(7);
     for (const [, p] of policies) {
       for (const s of p.Properties.PolicyDocument.Statement) {
         expect([s.Resource].flat()).not.toContain('*');
@@ -515,10 +542,10 @@ describe('alerts', () => {
   const alarmsReading = (name: string) => Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && alarmMetricNames(r).includes(name));
   const descriptionOf = (a: { Properties: Record<string, any> }) => JSON.stringify(a.Properties.AlarmDescription);
 
-  it('alarms on dead letters, api queue age, every Lambda\'s errors, failure share, held runs, failed transfers and loads, failed splitter events and refused credentials, notifying the topic', () => {
+  it('alarms on dead letters, api queue age, every Lambda\'s errors, failure share, held runs, failed transfers and loads, failed splitter events, refused credentials and dead run executions, notifying the topic', () => {
     // Assess (the template synthesized in beforeAll)
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(14);
+    expect(alarms).toHaveLength(16);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);
       expect(a.Properties).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
@@ -537,6 +564,8 @@ describe('alerts', () => {
       'Errors',
       'Errors',
       'Errors',
+      'Errors',
+      'ExecutionsAborted+ExecutionsFailed+ExecutionsTimedOut',
       'RunsHeld',
       'TriggeredRules',
       'UsersCreated+UsersDeactivated+UsersFailed+UsersReactivated+UsersUnchanged+UsersUpdated',
@@ -567,7 +596,7 @@ describe('alerts', () => {
     expect(JSON.stringify(alarm.Properties.Dimensions)).toMatch(/QueuesApi(?!Dlq)/);
   });
 
-  it('alarms on errors of every one of the six Lambdas, results poller and dlq-notifier included', () => {
+  it('alarms on errors of every one of the seven Lambdas, results poller, dlq-notifier, run-task and run-ended included', () => {
     const errorAlarms = alarmsReading('Errors');
     const functionIds = errorAlarms.map((a) => a.Properties.Dimensions[0].Value.Ref).sort();
     expect(functionIds).toEqual(syncFunctions().map(([id]) => id).sort());
@@ -585,9 +614,21 @@ describe('alerts', () => {
     }
   });
 
+  it('alarms on run executions that failed, timed out or were aborted, of this state machine, saying how to redrive', () => {
+    const [alarm] = alarmsReading('ExecutionsFailed');
+    const stats = (alarm.Properties.Metrics as Array<Record<string, any>>).filter((m) => m.MetricStat);
+    expect(stats.map((m) => m.MetricStat.Metric.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const m of stats) {
+      expect(m.MetricStat.Metric).toMatchObject({ Namespace: 'AWS/States', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: expect.stringMatching(/^RunMachineStateMachine/) } }] });
+      expect(m.MetricStat.Stat).toBe('Sum');
+    }
+    expect(descriptionOf(alarm)).toContain('redrive-execution');
+  });
+
   it('alarms on a held run with the approve command, and on failed transfers and loads with what to re-upload', () => {
     const [held] = alarmsReading('RunsHeld');
     expect(descriptionOf(held)).toContain('coupa-sync approve <runId> --bucket ');
+    expect(descriptionOf(held)).toContain('coupa-sync reject <runId>');
     expect(descriptionOf(held)).toContain('{"Ref":"DropBucket');
     const [transfer] = alarmsReading('TriggeredRules');
     expect(transfer.Properties.Dimensions).toEqual([{ Name: 'RuleName', Value: { Ref: expect.stringMatching(/^CsvChannelSendFailed/) } }]);
@@ -696,63 +737,6 @@ describe('csv delivery', () => {
   });
 });
 
-describe('run reporter', () => {
-  it('runs every 5 minutes on Node.js 22, configured with the bucket, topic and reportAfterHours', () => {
-    // Assess (the template synthesized in beforeAll)
-    const [reporterId, reporter] = functionByEntry(/^Writes the report of every finished run/);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(5 minutes)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [reporterId, 'Arn'] } })],
-    });
-    expect(reporter).toMatchObject({ Runtime: 'nodejs22.x', Timeout: 300 });
-    const env = reporter.Environment.Variables;
-    expect(env.BUCKET_NAME.Ref).toMatch(/^DropBucket/);
-    expect(env.TOPIC_ARN.Ref).toMatch(/^AlertsTopic/);
-    expect(configOf(/^Writes the report of every finished run/).reports.reportAfterHours).toBe(24);
-  });
-
-  it('may list and read runs/, write only the report files, plan.json and the line of runs, delete only pending and held markers and the turn, and publish', () => {
-    // Assess (the template synthesized in beforeAll)
-    const [, reporter] = functionByEntry(/^Writes the report of every finished run/);
-    const s3 = statementsOf(reporter).filter((st) => String(st.Action).startsWith('s3:'));
-    expect(s3).toEqual([
-      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
-      expect.objectContaining({ Action: 's3:GetObject', Resource: objectArn('runs/*') }),
-      expect.objectContaining({
-        Action: 's3:PutObject',
-        Resource: [
-          objectArn('runs/*/plan.json'),
-          objectArn('runs/*/report.csv'),
-          objectArn('runs/*/report.html'),
-          objectArn('runs/*/report.json'),
-          // The line of runs: a waiting run's start request, an entry marked alerted.
-          objectArn('runs/start/*'),
-          objectArn('runs/waiting/*'),
-        ],
-      }),
-      expect.objectContaining({ Action: 's3:DeleteObject', Resource: [objectArn('runs/held/*'), objectArn('runs/pending/*'), objectArn('runs/turn.json')] }),
-    ]);
-    expect(statementsOf(reporter).map((st) => st.Action)).toContain('sns:Publish');
-  });
-
-  it('is configured with approval.expireAfterHours for held runs', () => {
-    // Prepare / Act (properties only: bundling skipped)
-    const { stack: custom } = synthStack(infraTestConfig({ approval: { expireAfterHours: 12 } }), { bundle: false });
-    const reporter = custom.node.findAll().find((c): c is SyncFunction => c instanceof SyncFunction && c.node.path.includes('RunReporter'))!;
-    // Assess: what the stack inlines into the reporter's bundle (test/infra/config-size.test.ts reads it back from a real bundle).
-    expect(configFromEnv({}, reporter.configJson).approval.expireAfterHours).toBe(12);
-  });
-
-  it('lets the bucket drop the delete markers deleted pending markers leave', () => {
-    // Assess (the template synthesized in beforeAll)
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: {
-        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/pending/', ExpiredObjectDeleteMarker: true })]),
-      },
-    });
-  });
-});
-
 describe('config variations', () => {
   it('has no e-mail subscription when no address is configured', () => {
     // Prepare / Act: same stack, no e-mail (properties only: bundling skipped). Host keys: test/infra/hardening.test.ts.
@@ -773,15 +757,24 @@ describe('synthesis warnings', () => {
   });
 });
 
-describe('api-consumer and the shared circuit breaker', () => {
-  it('may write row outcomes, failed-attempt counts, pending markers and breaker verdicts and tallies, read only the counts and the breaker, and list only runs/', () => {
+describe('api-consumer and the run table', () => {
+  it('may write only row outcomes in the bucket, and get, put, update and delete only run items of the table', () => {
     // Assess (the template synthesized in beforeAll)
     const [, consumer] = functionByEntry(/^Applies queued HR rows to Coupa/);
-    const s3 = statementsOf(consumer).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
-    expect(s3).toEqual([
-      expect.objectContaining({ Action: 's3:PutObject', Resource: ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*', 'runs/*/outcomes/*', 'runs/pending/*'].map(objectArn) }),
-      expect.objectContaining({ Action: 's3:GetObject', Resource: ['runs/*/attempts/*', 'runs/*/breaker.json', 'runs/*/breaker/*'].map(objectArn) }),
-      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
+    const statements = statementsOf(consumer);
+    const s3 = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+    expect(s3).toEqual([expect.objectContaining({ Action: 's3:PutObject', Resource: objectArn('runs/*/outcomes/*') })]);
+    const table = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(table).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RunsTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['run#*'] } },
+      }),
     ]);
+    expect(consumer.Environment.Variables).toMatchObject({
+      RUN_TABLE: { Ref: expect.stringMatching(/^RunsTable/) },
+      STATE_MACHINE_ARN: { Ref: expect.stringMatching(/^RunMachineStateMachine/) },
+    });
   });
 });
