@@ -10,3 +10,4 @@ export const snsSdk = () => import('@aws-sdk/client-sns');
 export const sqsSdk = () => import('@aws-sdk/client-sqs');
 export const secretsSdk = () => import('@aws-sdk/client-secrets-manager');
 export const transferSdk = () => import('@aws-sdk/client-transfer');
+export const sfnSdk = () => import('@aws-sdk/client-sfn');
