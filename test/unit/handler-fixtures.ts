@@ -97,7 +97,7 @@ export interface FakeVersion {
   deleteMarker?: boolean;
 }
 
-const s3Error = (name: string, status: number, message: string) =>
+export const s3Error = (name: string, status: number, message: string) =>
   new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
 
 /**

@@ -2,7 +2,8 @@
  * The Coupa clients: credentials from Secrets Manager (@aws-sdk/client-secrets-manager loaded when
  * the secret is first read), the user directory and the loader-results reader.
  */
-import { perProcessCoupaConfig, type CoupaConfig } from '../../../core/config';
+import type { CoupaConfig } from '../../../core/config';
+import { coupaConfigAtRate, rateShares, type RateShares } from '../../../core/rate-shares';
 import {
   createDataFileSourceReader,
   createUserDirectory,
@@ -62,10 +63,27 @@ function builtPerCredentials<T>(make: (credentials: CoupaCredentials) => T): { (
   return get;
 }
 
-/** The Coupa directory. Each api-consumer takes its share of the instance rate budget: api.maxConcurrency of them run at once. */
-export const userDirectory = builtPerCredentials(
-  (credentials): UserDirectory => createUserDirectory(coupaClientOptions(perProcessCoupaConfig(config()), credentials)),
-);
+/** The shares of coupa.instanceRatePerSecond that call Coupa with a user directory (rate-shares.ts). */
+export type DirectoryShare = keyof Pick<RateShares, 'turn' | 'preview' | 'consumer' | 'strayConsumer'>;
+
+const directories = new Map<DirectoryShare, ReturnType<typeof builtPerCredentials<UserDirectory>>>();
+
+/**
+ * The Coupa directory at one share of the instance rate budget: an api-consumer takes `consumer`
+ * while its batch belongs to the run holding the apply turn, else `strayConsumer`; a run's own
+ * steps take `turn` (or `preview` for a plan-only run). One client per share, kept while warm
+ * (a process uses one at a time, so its rate never exceeds the share it is using).
+ */
+export function userDirectory(share: DirectoryShare = 'turn'): Promise<UserDirectory> {
+  let directory = directories.get(share);
+  if (!directory) {
+    directory = builtPerCredentials(
+      (credentials): UserDirectory => createUserDirectory(coupaClientOptions(coupaConfigAtRate(config().coupa, rateShares(config())[share]), credentials)),
+    );
+    directories.set(share, directory);
+  }
+  return directory();
+}
 /** Reading the CSV loader's verdicts needs this scope on top of the user scopes. */
 export const RESULTS_SCOPE = 'core.integration.read';
 
@@ -75,14 +93,15 @@ export function resultsReaderConfig(coupa: CoupaConfig): CoupaConfig {
   return scopes.includes(RESULTS_SCOPE) ? coupa : { ...coupa, scopes: [...scopes, RESULTS_SCOPE].join(' ') };
 }
 
-/** The loader-results reader: one scheduled poller, a handful of requests every 5 minutes. */
+/** The loader-results reader: one scheduled poller, a handful of requests every 5 minutes, at the poller's share of the budget. */
 export const dataFileSourceReader = builtPerCredentials(
-  (credentials): DataFileSourceReader => createDataFileSourceReader(coupaClientOptions(resultsReaderConfig(config().coupa), credentials)),
+  (credentials): DataFileSourceReader =>
+    createDataFileSourceReader(coupaClientOptions(coupaConfigAtRate(resultsReaderConfig(config().coupa), rateShares(config()).poller), credentials)),
 );
 
 /** After a credentials failure: drop the client and the cached secret, so a fixed secret is re-read. */
 export function forgetCoupaClient(): void {
-  userDirectory.reset();
+  for (const directory of directories.values()) directory.reset();
   dataFileSourceReader.reset();
   coupaCredentials().forget();
 }
