@@ -27,8 +27,11 @@ export interface ObjectStore {
  * created or reactivated in a run: a report in another batch waits until its manager is in here.
  */
 export interface SettledLogins {
-  /** Every login settled so far in the run, lower-cased. */
-  settled(runId: string): Promise<Set<string>>;
+  /**
+   * Which of `logins` were settled so far in the run, lower-cased. A batch asks only about the
+   * managers it waits for: a run may settle 100,000 managers, and no batch needs them all.
+   */
+  settledOf(runId: string, logins: string[]): Promise<Set<string>>;
   /** Records one batch's settled logins; `tag` names the batch, so a retried batch overwrites its record. */
   add(runId: string, tag: string, logins: string[]): Promise<void>;
 }

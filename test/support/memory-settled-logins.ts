@@ -8,12 +8,13 @@ import type { SettledLogins } from '../../lambdas/core/ports';
 export class MemorySettledLogins implements SettledLogins {
   /** runId → batch tag → logins. */
   readonly records = new Map<string, Map<string, string[]>>();
-  /** Every call, as `settled run-1` or `add run-1 <tag> mgr.a,mgr.b`. */
+  /** Every call, as `settledOf run-1 mgr.a,mgr.b` or `add run-1 <tag> mgr.a,mgr.b`. */
   readonly calls: string[] = [];
 
-  async settled(runId: string): Promise<Set<string>> {
-    this.calls.push(`settled ${runId}`);
-    return new Set([...(this.records.get(runId)?.values() ?? [])].flat());
+  async settledOf(runId: string, logins: string[]): Promise<Set<string>> {
+    this.calls.push(`settledOf ${runId} ${logins.join(',')}`);
+    const all = new Set([...(this.records.get(runId)?.values() ?? [])].flat());
+    return new Set(logins.map((l) => l.toLowerCase()).filter((l) => all.has(l)));
   }
 
   async add(runId: string, tag: string, logins: string[]): Promise<void> {

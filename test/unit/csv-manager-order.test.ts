@@ -65,9 +65,9 @@ describe('deliverInManagerOrder', () => {
     expect(third.sent[0].rows).toEqual([{ line: 1, run: aRun(), row: 2, login: 'report.a', deactivate: false }]);
     // The store is read only for the batches whose manager is elsewhere; each create is recorded once it went.
     expect(deps.settledLogins.calls).toEqual([
-      'settled run-1',
+      'settledOf run-1 new.boss',
       expect.stringMatching(/^add run-1 [0-9a-f]{8} new\.boss$/),
-      'settled run-1',
+      'settledOf run-1 new.boss',
       expect.stringMatching(/^add run-1 [0-9a-f]{8} report\.a$/),
     ]);
   });

@@ -17,13 +17,15 @@ export class S3SettledLogins implements SettledLogins {
     private readonly objects: ObjectStore,
   ) {}
 
-  async settled(runId: string): Promise<Set<string>> {
-    const logins = new Set<string>();
+  /** Reads the run's every batch record (what the S3 layout allows), then answers for `logins` only. */
+  async settledOf(runId: string, logins: string[]): Promise<Set<string>> {
+    const wanted = new Set(logins.map((l) => l.toLowerCase()));
+    const settled = new Set<string>();
     for (const key of await listKeys(this.s3, this.bucket, csvSettledPrefix(runId))) {
       const record = JSON.parse(await text(await this.objects.get(key))) as { logins?: string[] };
-      for (const login of record.logins ?? []) logins.add(login.toLowerCase());
+      for (const login of record.logins ?? []) if (wanted.has(login.toLowerCase())) settled.add(login.toLowerCase());
     }
-    return logins;
+    return settled;
   }
 
   async add(runId: string, tag: string, logins: string[]): Promise<void> {

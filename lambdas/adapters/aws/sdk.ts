@@ -10,4 +10,5 @@ export const snsSdk = () => import('@aws-sdk/client-sns');
 export const sqsSdk = () => import('@aws-sdk/client-sqs');
 export const secretsSdk = () => import('@aws-sdk/client-secrets-manager');
 export const transferSdk = () => import('@aws-sdk/client-transfer');
+export const dynamoSdk = () => import('@aws-sdk/client-dynamodb');
 export const sfnSdk = () => import('@aws-sdk/client-sfn');

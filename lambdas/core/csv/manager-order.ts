@@ -69,8 +69,9 @@ export interface ManagerOrder {
 }
 
 /**
- * Splits a batch into what may go now and what waits for its manager. The settled set is read only
- * for runs with a message whose manager is not in the batch, once per run.
+ * Splits a batch into what may go now and what waits for its manager. The store is asked only for
+ * runs with a message whose manager is not in the batch, once per run, and only about those
+ * managers (a run may settle 100,000 managers; a batch of 10 needs at most 10 of them).
  * `receiveCount`: SQS's ApproximateReceiveCount of each message (1 when unknown).
  */
 export async function holdForManagers(
@@ -81,9 +82,14 @@ export async function holdForManagers(
 ): Promise<ManagerOrder> {
   const key = (runId: string, login: string) => `${runId}\n${login.toLowerCase()}`;
   const inBatch = new Map(batch.map((m) => [key(m.runId, m.change.login), m]));
+  const elsewhere = new Map<string, Set<string>>();
+  for (const m of batch) {
+    const manager = m.change.dependsOn?.toLowerCase();
+    if (manager && !inBatch.has(key(m.runId, manager))) elsewhere.set(m.runId, (elsewhere.get(m.runId) ?? new Set()).add(manager));
+  }
   const settledByRun = new Map<string, Promise<Set<string>>>();
   const settled = (runId: string) => {
-    if (!settledByRun.has(runId)) settledByRun.set(runId, settledLogins.settled(runId));
+    if (!settledByRun.has(runId)) settledByRun.set(runId, settledLogins.settledOf(runId, [...(elsewhere.get(runId) ?? [])]));
     return settledByRun.get(runId)!;
   };
   const waits = new Set<ChangeMessage>();
