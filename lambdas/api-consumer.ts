@@ -13,15 +13,17 @@ import { consumeChanges } from './core/apply/consume-changes';
 import { spendRetryBudget } from './core/apply/retry-budget';
 import { CREDENTIALS_REFUSED_LOG, worstCaseRequestMs } from './adapters/aws/api-consumer-limits';
 import { forgetCoupaClient, onCoupaRequest, userDirectory } from './adapters/aws/wiring/coupa';
+import { attemptLog, runBreakerStore, runLine } from './adapters/aws/wiring/dynamo';
 import { countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
-import { ledger, runBreakerStore } from './adapters/aws/wiring/s3';
-import { attemptLog, deadLetters } from './adapters/aws/wiring/retries';
+import { deadLetters } from './adapters/aws/wiring/retries';
+import { settlingLedger } from './adapters/aws/wiring/settling';
 import { notifier } from './adapters/aws/wiring/sns';
 import { SecretNotReadyError } from './adapters/aws/secrets';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
 import { comeBackSooner } from './adapters/aws/sqs-visibility';
 import { sqsClient } from './adapters/aws/wiring/sqs';
+import { consumerShare } from './core/rate-shares';
 
 /** Bad credentials or an unfilled secret: say so once per batch (an alarm counts it) and re-read the secret next time. */
 function credentialsUnusable(err: Error, handedBack: number): void {
@@ -31,6 +33,20 @@ function credentialsUnusable(err: Error, handedBack: number): void {
 }
 
 onCoupaRequest(countCoupaRequest);
+
+/**
+ * The batch's share of the Coupa rate budget (rate-shares.ts): the turn-holding run's consumers
+ * take `consumer`, any other batch `strayConsumer`. One read of the apply lane's turn per batch;
+ * if it fails, the small share (slower, never over the budget).
+ */
+async function rateShareOf(runIds: string[]): Promise<'consumer' | 'strayConsumer'> {
+  try {
+    return consumerShare(runIds, (await (await runLine()).holder('apply'))?.runId);
+  } catch (err) {
+    logger.warn('apply turn not read: this batch runs at the stray consumers\' share', { problem: (err as Error).message });
+    return 'strayConsumer';
+  }
+}
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(observed())
@@ -43,11 +59,12 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const handBack = (messages: Iterable<(typeof received)[number]['message']>): SQSBatchResponse => ({
       batchItemFailures: [...messages].map((m) => ({ itemIdentifier: idOf.get(m)! })),
     });
-    logger.appendKeys({ runIds: [...new Set(received.map((r) => r.message.runId))] });
+    const runIds = [...new Set(received.map((r) => r.message.runId))];
+    logger.appendKeys({ runIds });
 
     let directory: UserDirectory;
     try {
-      directory = await userDirectory();
+      directory = await userDirectory(await rateShareOf(runIds));
     } catch (err) {
       if (!(err instanceof SecretNotReadyError)) throw err;
       credentialsUnusable(err, idOf.size);
@@ -56,7 +73,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const cfg = config();
     // A change is started only while one more worst-case request still fits before the timeout.
     const reserveMs = worstCaseRequestMs(cfg.coupa);
-    const recorded = countingLedger(await ledger());
+    const recorded = countingLedger(await settlingLedger());
     const outcomes = new BufferedLedger(recorded);
     const result = await consumeChanges(received.map((r) => ({ ...r, redriven: r.deadLettered !== undefined })), {
       directory,

@@ -65,9 +65,9 @@ export function worstCaseRate(shares: RateShares, consumers: number): number {
  * the run holding the apply lane's turn, else `strayConsumer` (a batch mixing in another run's
  * changes, or the holder unknown, takes the small share: never more than the budget allows).
  */
-export function consumerRate(shares: RateShares, batchRunIds: Iterable<string>, turnHolder: string | undefined): number {
+export function consumerShare(batchRunIds: Iterable<string>, turnHolder: string | undefined): 'consumer' | 'strayConsumer' {
   const runs = new Set(batchRunIds);
-  return turnHolder !== undefined && runs.size > 0 && [...runs].every((r) => r === turnHolder) ? shares.consumer : shares.strayConsumer;
+  return turnHolder !== undefined && runs.size > 0 && [...runs].every((r) => r === turnHolder) ? 'consumer' : 'strayConsumer';
 }
 
 /** The Coupa client config of a process at `rate` requests per second (never above coupa.ratePerSecond). */

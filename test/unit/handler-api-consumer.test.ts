@@ -12,8 +12,9 @@ import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger
 import { CREDENTIALS_REFUSED_LOG } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { UserDirectory } from '../../lambdas/adapters/coupa';
 import type { PlannedChange } from '../../lambdas/core/model';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 import { changeMessage, plannedChange } from '../support/factories';
-import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv, fakeS3Bucket, s3Error, type FakeBucket } from './handler-fixtures';
+import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv, stubRunTableEnv, fakeS3Bucket, s3Error, type FakeBucket } from './handler-fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
 const s3Mock = mockClient(S3Client);
@@ -25,9 +26,10 @@ let healthy: RunningEmulator;
 let failing: RunningEmulator;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let resetAwsContext: () => void;
-let userDirectory: () => Promise<UserDirectory>;
+let userDirectory: (share?: 'turn' | 'consumer' | 'strayConsumer') => Promise<UserDirectory>;
 let logger: Logger;
 let bucket: FakeBucket;
+let db: Dynalite;
 
 /** Points the handler at one emulator: config in the environment, its OAuth client in the secret. */
 function useCoupa(emulator: RunningEmulator, coupa: Record<string, unknown> = {}): void {
@@ -56,14 +58,16 @@ const emailChange = () =>
 beforeAll(async () => {
   healthy = await startEmulator({ seed: 'demo' });
   failing = await startEmulator({ seed: 'demo', faults: { errorRate: 1, seed: 1 } });
+  db = await startDynalite();
   stubHandlerEnv({ COUPA_SECRET_ARN: SECRET_ARN });
+  stubRunTableEnv(db);
   ({ handler } = await import('../../lambdas/api-consumer'));
   ({ resetAwsContext, userDirectory, logger } = await import('../../lambdas/adapters/aws/context'));
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await Promise.all([healthy?.close(), failing?.close()]);
+  await Promise.all([healthy?.close(), failing?.close(), db?.close()]);
 });
 
 beforeEach(() => {
@@ -187,9 +191,9 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
   });
 
   it('records what it applied and hands back only the rest when the credentials fail mid-batch', async () => {
-    // Prepare: the first lookups and writes succeed, then Coupa starts refusing the client.
+    // Prepare: the first lookups and writes succeed, then Coupa starts refusing the client (of a run not holding the turn).
     useCoupa(healthy);
-    const directory = await userDirectory();
+    const directory = await userDirectory('strayConsumer');
     const realCreate = directory.create.bind(directory);
     let creates = 0;
     vi.spyOn(directory, 'create').mockImplementation(async (login, fields) => {
@@ -324,7 +328,7 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
   it('applies two runs\' changes of one user in the batch one after the other, in queue order', async () => {
     // Prepare: two files corrected the same user's last name; Coupa answers the first PUT slowly.
     useCoupa(healthy);
-    const directory = await userDirectory();
+    const directory = await userDirectory('strayConsumer'); // two runs in the batch: the stray consumers' client
     const realUpdate = directory.update.bind(directory);
     let calls = 0;
     vi.spyOn(directory, 'update').mockImplementation(async (id, login, changes) => {

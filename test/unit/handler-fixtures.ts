@@ -254,3 +254,13 @@ export function stubHandlerEnv(extra: Record<string, string> = {}): void {
   const env = { POWERTOOLS_LOG_LEVEL: 'SILENT', BUCKET_NAME: 'drop-bucket', TOPIC_ARN, ...extra };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
 }
+
+/**
+ * Points the handlers' run-table client (wiring/dynamo.ts builds a plain DynamoDBClient) at a
+ * dynalite server: the SDK takes its endpoint from AWS_ENDPOINT_URL_DYNAMODB. Call again after
+ * `db.reset()` (a new table name), then reset the wiring.
+ */
+export function stubRunTableEnv(db: { endpoint: string; tableName: string }): void {
+  const env = { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, RUN_TABLE: db.tableName, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/config';
-import { consumerRate, coupaConfigAtRate, rateShares, worstCaseRate } from '../../lambdas/core/rate-shares';
+import { consumerShare, coupaConfigAtRate, rateShares, worstCaseRate } from '../../lambdas/core/rate-shares';
 
 const configs = [
   {},
@@ -32,17 +32,15 @@ describe('rateShares', () => {
   });
 });
 
-describe('consumerRate', () => {
-  const shares = rateShares(parseConfig({ api: { maxConcurrency: 4 } }));
-
+describe('consumerShare', () => {
   it('gives a batch of the turn-holding run the consumer share', () => {
-    expect(consumerRate(shares, ['run-a', 'run-a'], 'run-a')).toBe(shares.consumer);
+    expect(consumerShare(['run-a', 'run-a'], 'run-a')).toBe('consumer');
   });
 
   it('gives a batch of another run, a mixed batch, or one with the holder unknown the stray share', () => {
-    expect(consumerRate(shares, ['run-b'], 'run-a')).toBe(shares.strayConsumer);
-    expect(consumerRate(shares, ['run-a', 'run-b'], 'run-a')).toBe(shares.strayConsumer);
-    expect(consumerRate(shares, ['run-a'], undefined)).toBe(shares.strayConsumer);
+    expect(consumerShare(['run-b'], 'run-a')).toBe('strayConsumer');
+    expect(consumerShare(['run-a', 'run-b'], 'run-a')).toBe('strayConsumer');
+    expect(consumerShare(['run-a'], undefined)).toBe('strayConsumer');
   });
 });
 

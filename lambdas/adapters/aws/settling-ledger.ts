@@ -41,6 +41,9 @@ export class SettlingLedger implements OutcomeLedger {
   async record(run: RunRef, outcomes: RowOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     await this.target.record(run, outcomes);
+    // A run with no record (never admitted here, or expired by the table's TTL) has no counts to keep:
+    // its outcomes are written, and settling would fail for ever (the batch would come back for ever).
+    if (!(await this.deps.records.get(run.runId))) return;
     await this.deps.records.settle(run.runId, settledLogins(outcomes));
     // Read after settling: a run reported before this settle missed these outcomes; one reported after includes them.
     const record = await this.deps.records.get(run.runId);
