@@ -6,7 +6,9 @@ import { deliverInManagerOrder } from './core/csv/batcher';
 import { M } from './adapters/aws/metric-names';
 import { count, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger } from './adapters/aws/wiring/runtime';
-import { ledger, manifests, settledLogins } from './adapters/aws/wiring/s3';
+import { manifests } from './adapters/aws/wiring/s3';
+import { settledLogins } from './adapters/aws/wiring/dynamo';
+import { settlingLedger } from './adapters/aws/wiring/settling';
 import { notifier } from './adapters/aws/wiring/sns';
 import { fileDrop } from './adapters/aws/wiring/transfer';
 import { readChangeMessages, reportUnreadable } from './adapters/aws/sqs-messages';
@@ -20,7 +22,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const { received, unreadable } = readChangeMessages(event.Records);
     await reportUnreadable(unreadable, notifier);
     const deps = {
-      drop: await fileDrop(), manifests: await manifests(), ledger: countingLedger(await ledger()), notifier: await notifier(), clock: systemClock, config: config(),
+      drop: await fileDrop(), manifests: await manifests(), ledger: countingLedger(await settlingLedger()), notifier: await notifier(), clock: systemClock, config: config(),
       settledLogins: await settledLogins(),
     };
     // A failed delivery throws: the whole batch returns to the queue (Coupa's loader upserts, so a resend is harmless).

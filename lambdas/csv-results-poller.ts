@@ -8,7 +8,8 @@ import { M } from './adapters/aws/metric-names';
 import { dataFileSourceReader, onCoupaRequest } from './adapters/aws/wiring/coupa';
 import { count, countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { logger } from './adapters/aws/wiring/runtime';
-import { ledger, manifests } from './adapters/aws/wiring/s3';
+import { manifests } from './adapters/aws/wiring/s3';
+import { settlingLedger } from './adapters/aws/wiring/settling';
 import { notifier } from './adapters/aws/wiring/sns';
 import { transferTracker } from './adapters/aws/wiring/transfer';
 
@@ -36,7 +37,7 @@ export const handler = middy<ScheduledEvent>()
     const deps = {
       reader: countingReader(await dataFileSourceReader()),
       manifests: await manifests(),
-      ledger: countingLedger(await ledger()),
+      ledger: countingLedger(await settlingLedger()),
       notifier: await notifier(),
       clock: systemClock,
       // A transfer that failed is sent again (up to 3 times), then its rows fail with the reason.

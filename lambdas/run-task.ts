@@ -43,9 +43,9 @@ async function stepDeps(context: Context): Promise<RunStepDeps> {
     ledger: await ledger(),
     outcomes: new S3OutcomeLog(objects, (prefix) => listKeys(s3, bucket, prefix)),
     queue: recordQueue,
-    directory: () => userDirectory(),
-    references: async () => {
-      const reader = await referenceReader();
+    directory: (lane) => userDirectory(lane === 'preview' ? 'preview' : 'turn'),
+    references: async (lane) => {
+      const reader = await referenceReader(lane === 'preview' ? 'preview' : 'turn');
       return reader && { reader, kept: new S3ReferenceListStore(objects) };
     },
     notifier: await notifier(),

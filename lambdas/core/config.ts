@@ -300,16 +300,6 @@ export type { HrConfig } from './hr/hr-config';
 export type CoupaConfig = SyncConfig['coupa'];
 export type MonitoringConfig = CoupaConfig['monitoring'];
 
-/**
- * The Coupa config one api-consumer process uses: its rate is its share of the instance budget,
- * so `api.maxConcurrency` Lambdas together stay under `coupa.instanceRatePerSecond`.
- */
-export function perProcessCoupaConfig(config: SyncConfig, processes = config.api.maxConcurrency): CoupaConfig {
-  const share = config.coupa.instanceRatePerSecond / Math.max(1, processes);
-  const ratePerSecond = Math.min(config.coupa.ratePerSecond, share);
-  return { ...config.coupa, ratePerSecond, burst: Math.max(1, Math.min(config.coupa.burst, Math.floor(ratePerSecond))) };
-}
-
 /** Parses and validates a config object; the error names every bad field. */
 export function parseConfig(input: unknown): SyncConfig {
   const result = configSchema.safeParse(input ?? {});

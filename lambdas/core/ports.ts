@@ -514,7 +514,8 @@ export interface RunLineStore {
 
 /** Starts a report-again execution of a run (AWS: Step Functions StartExecution); false when one exists. */
 export interface RunStarter {
-  reportAgain(run: RunRef, bucket: string): Promise<boolean>;
+  /** The record gives what a run's start carries (file, version, channel, bucket, arrival). */
+  reportAgain(record: Pick<RunRecord, 'run' | 'version' | 'channel' | 'dryRun' | 'arrivedAt' | 'bucket'>): Promise<boolean>;
 }
 
 /** One record() call's outcomes as a ledger kept them, with when. */

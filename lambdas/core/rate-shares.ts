@@ -11,9 +11,11 @@
  * - `aux`: what runs beside them: the CSV results poller, and consumers applying changes of a run
  *   that does not hold the turn (redriven from a dead-letter queue, or left by a failed run).
  *
- * turn + preview + aux = the budget. Each is at least 1 request per second.
+ * turn + preview + aux = the budget. Each is a fixed fraction of it, so every share stays above
+ * zero however small the budget (a floor per share would make a budget under 1.5 req/s leave the
+ * turn nothing).
  */
-import type { SyncConfig } from './config';
+import type { CoupaConfig, SyncConfig } from './config';
 
 export interface RateShares {
   /** Requests per second of the turn-holding run's planner steps (one at a time). */
@@ -37,8 +39,8 @@ export const AUX_SHARE = 0.05;
 
 export function rateShares(config: Pick<SyncConfig, 'coupa' | 'api'>): RateShares {
   const budget = config.coupa.instanceRatePerSecond;
-  const preview = Math.max(0.5, budget * PREVIEW_SHARE);
-  const aux = Math.max(0.5, budget * AUX_SHARE);
+  const preview = budget * PREVIEW_SHARE;
+  const aux = budget * AUX_SHARE;
   const turn = budget - preview - aux;
   const consumers = config.api.maxConcurrency;
   return {
@@ -56,4 +58,20 @@ export function rateShares(config: Pick<SyncConfig, 'coupa' | 'api'>): RateShare
 export function worstCaseRate(shares: RateShares, consumers: number): number {
   const turnLane = Math.max(shares.turn, shares.consumer * consumers);
   return turnLane + shares.preview + shares.strayConsumer * consumers + shares.poller;
+}
+
+/**
+ * The share of one api-consumer for its batch: `consumer` when every change of the batch belongs to
+ * the run holding the apply lane's turn, else `strayConsumer` (a batch mixing in another run's
+ * changes, or the holder unknown, takes the small share: never more than the budget allows).
+ */
+export function consumerShare(batchRunIds: Iterable<string>, turnHolder: string | undefined): 'consumer' | 'strayConsumer' {
+  const runs = new Set(batchRunIds);
+  return turnHolder !== undefined && runs.size > 0 && [...runs].every((r) => r === turnHolder) ? 'consumer' : 'strayConsumer';
+}
+
+/** The Coupa client config of a process at `rate` requests per second (never above coupa.ratePerSecond). */
+export function coupaConfigAtRate(coupa: CoupaConfig, rate: number): CoupaConfig {
+  const ratePerSecond = Math.min(coupa.ratePerSecond, rate);
+  return { ...coupa, ratePerSecond, burst: Math.max(1, Math.min(coupa.burst, Math.floor(ratePerSecond))) };
 }

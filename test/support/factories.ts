@@ -97,6 +97,8 @@ export class FakeDirectory implements UserDirectory {
   async create(login: string, fields: UserFields): Promise<CoupaUser> {
     this.calls.push(`create ${login}`);
     this.fail(login);
+    // As Coupa: a login is unique (ignoring case).
+    if ([...this.users.keys()].some((l) => l.toLowerCase() === login.toLowerCase())) throw new CoupaRejectedError(['Login has already been taken'], 422);
     const user = { id: String(this.nextId++), login, fields: { ...fields } };
     this.users.set(login, user);
     return structuredClone(user);

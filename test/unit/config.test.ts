@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_CONFIG_GLOBAL, configFromEnv, parseConfig, perProcessCoupaConfig } from '../../lambdas/core/config';
+import { BUNDLED_CONFIG_GLOBAL, configFromEnv, parseConfig } from '../../lambdas/core/config';
 
 describe('parseConfig', () => {
   it('defaults every option, so {} is a working config', () => {
@@ -84,18 +84,6 @@ describe('parseConfig: storage (the drop bucket)', () => {
     expect(() => parseConfig({ storage: { runsRetentionDays: 3 } })).toThrow(/storage\.runsRetentionDays: must be 0 \(never expire\) or longer than .* \(72 h\)/);
     expect(parseConfig({ storage: { runsRetentionDays: 4 } }).storage.runsRetentionDays).toBe(4);
     expect(() => parseConfig({ storage: { outboxRetentionDays: 2 }, reports: { reportAfterHours: 48 } })).toThrow(/storage\.outboxRetentionDays: must be longer than reports\.reportAfterHours \(48 h\)/);
-  });
-});
-
-describe('perProcessCoupaConfig', () => {
-  it('splits the instance budget across concurrent consumers, never above the configured rate', () => {
-    const two = perProcessCoupaConfig(parseConfig({ api: { maxConcurrency: 2 } }));
-    expect([two.ratePerSecond, two.burst]).toEqual([10, 10]);
-    const five = perProcessCoupaConfig(parseConfig({ api: { maxConcurrency: 5 }, coupa: { instanceRatePerSecond: 25 } }));
-    expect([five.ratePerSecond, five.burst]).toEqual([5, 5]);
-    const cli = perProcessCoupaConfig(parseConfig({}), 1);
-    expect([cli.ratePerSecond, cli.burst]).toEqual([20, 20]);
-    expect(2 * two.ratePerSecond).toBeLessThanOrEqual(25);
   });
 });
 

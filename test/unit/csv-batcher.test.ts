@@ -50,10 +50,13 @@ describe('deliverCsvBatch', () => {
       { line: 2, run: aRun(), row: 0, login: 'gone.absent', deactivate: true, absent: true },
     ]);
     expect((await deps.manifests.pending()).map((m) => m.fileName)).toEqual(manifests.map((m) => m.fileName));
-    expect(deps.ledger.entries).toEqual([]);
+    // Every delivered row is recorded submitted (its run counts it as handed to the loader), in one record for the run.
+    expect(deps.ledger.entries.map((e) => [e.run, e.outcomes.map((o) => [o.row, o.login, o.outcome])])).toEqual([
+      [aRun(), [[2, 'jdoe', 'submitted'], [5, 'jdoe', 'submitted'], [3, 'asmith', 'submitted'], [4, 'leaver', 'submitted'], [0, 'gone.absent', 'submitted']]],
+    ]);
   });
 
-  it('records and notifies rejected rows per run, and sends the rest', async () => {
+  it('records and notifies rejected rows per run, and sends the rest (recorded submitted)', async () => {
     // Prepare
     const deps = depsFor({ config: aConfig({}, { protectedLogins: ['coupa.integration'] }) });
     const other = aRun({ runId: 'run-2', file: 'incoming/csv/other.csv' });
@@ -77,7 +80,13 @@ describe('deliverCsvBatch', () => {
       errors: [expect.stringMatching(error)],
     });
     expect(deps.ledger.entries).toEqual([
-      { run: aRun(), outcomes: [rejected(2, 'newbie', { email: 'n@example.com' }, /HR row 2.*First Name, Last Name/)] },
+      {
+        run: aRun(),
+        outcomes: [
+          rejected(2, 'newbie', { email: 'n@example.com' }, /HR row 2.*First Name, Last Name/),
+          { row: 3, login: 'ok.user', outcome: 'submitted', changedFields: ['firstname'], changes: [{ field: 'firstname', after: 'Ok' }] },
+        ],
+      },
       { run: other, outcomes: [rejected(9, 'coupa.integration', { active: false }, /protected login/)] },
     ]);
     expect(deps.notifier.sent).toHaveLength(2);

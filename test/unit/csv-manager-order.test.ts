@@ -144,7 +144,7 @@ describe('deliverInManagerOrder', () => {
 
     // Assess
     expect(managerBatch.sent).toEqual([]);
-    expect(deps.ledger.entries.map((e) => e.outcomes.map((o) => [o.login, o.outcome]))).toEqual([[['new.boss', 'rejected']]]);
+    expect(deps.ledger.entries.map((e) => e.outcomes.map((o) => [o.login, o.outcome]))).toEqual([[['new.boss', 'rejected']], [['report.a', 'submitted']]]);
     expect(reportBatch.waiting).toEqual([]);
     expect(loginsOf(deps)).toEqual([['report.a']]);
   });

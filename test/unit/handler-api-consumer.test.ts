@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -12,8 +12,9 @@ import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger
 import { CREDENTIALS_REFUSED_LOG } from '../../lambdas/adapters/aws/api-consumer-limits';
 import type { UserDirectory } from '../../lambdas/adapters/coupa';
 import type { PlannedChange } from '../../lambdas/core/model';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 import { changeMessage, plannedChange } from '../support/factories';
-import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv, fakeS3Bucket } from './handler-fixtures';
+import { lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv, stubRunTableEnv, fakeS3Bucket, s3Error, type FakeBucket } from './handler-fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
 const s3Mock = mockClient(S3Client);
@@ -25,8 +26,10 @@ let healthy: RunningEmulator;
 let failing: RunningEmulator;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let resetAwsContext: () => void;
-let userDirectory: () => Promise<UserDirectory>;
+let userDirectory: (share?: 'turn' | 'consumer' | 'strayConsumer') => Promise<UserDirectory>;
 let logger: Logger;
+let bucket: FakeBucket;
+let db: Dynalite;
 
 /** Points the handler at one emulator: config in the environment, its OAuth client in the secret. */
 function useCoupa(emulator: RunningEmulator, coupa: Record<string, unknown> = {}): void {
@@ -37,11 +40,9 @@ function useCoupa(emulator: RunningEmulator, coupa: Record<string, unknown> = {}
   resetAwsContext();
 }
 
+/** The outcome records S3 holds, in the order they were written (a refused write is not there). */
 function recordedOutcomes(): OutcomeRecord[] {
-  return s3Mock
-    .commandCalls(PutObjectCommand)
-    .filter((c) => String(c.args[0].input.Key).includes('/outcomes/'))
-    .map((c) => JSON.parse(String(c.args[0].input.Body)) as OutcomeRecord);
+  return bucket.writes.filter((key) => key.includes('/outcomes/')).map((key) => JSON.parse(bucket.get(key)!.toString()) as OutcomeRecord);
 }
 
 /** A planned create of `login` (HR row `row`) in run `runId`. */
@@ -57,14 +58,16 @@ const emailChange = () =>
 beforeAll(async () => {
   healthy = await startEmulator({ seed: 'demo' });
   failing = await startEmulator({ seed: 'demo', faults: { errorRate: 1, seed: 1 } });
+  db = await startDynalite();
   stubHandlerEnv({ COUPA_SECRET_ARN: SECRET_ARN });
+  stubRunTableEnv(db);
   ({ handler } = await import('../../lambdas/api-consumer'));
   ({ resetAwsContext, userDirectory, logger } = await import('../../lambdas/adapters/aws/context'));
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await Promise.all([healthy?.close(), failing?.close()]);
+  await Promise.all([healthy?.close(), failing?.close(), db?.close()]);
 });
 
 beforeEach(() => {
@@ -75,7 +78,7 @@ beforeEach(() => {
   smMock.reset();
   snsMock.reset();
   // A bucket that answers as S3 does: the shared circuit breaker reads and lists runs/<runId>/breaker*.
-  fakeS3Bucket(s3Mock, { listable: ['runs/'] });
+  bucket = fakeS3Bucket(s3Mock, { listable: ['runs/'] });
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
 });
 
@@ -188,9 +191,9 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
   });
 
   it('records what it applied and hands back only the rest when the credentials fail mid-batch', async () => {
-    // Prepare: the first lookups and writes succeed, then Coupa starts refusing the client.
+    // Prepare: the first lookups and writes succeed, then Coupa starts refusing the client (of a run not holding the turn).
     useCoupa(healthy);
-    const directory = await userDirectory();
+    const directory = await userDirectory('strayConsumer');
     const realCreate = directory.create.bind(directory);
     let creates = 0;
     vi.spyOn(directory, 'create').mockImplementation(async (login, fields) => {
@@ -207,7 +210,7 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(recordedOutcomes().flatMap((r) => r.outcomes.map((o) => [o.login, o.outcome]))).toEqual([['mid.one', 'created']]);
   });
 
-  it('stops starting changes when one more worst-case request would not fit, keeps each applied one recorded in its own ledger object, and hands the rest back', async () => {
+  it('stops starting changes when one more worst-case request would not fit, records the applied ones in the batch\'s one outcome record, and hands the rest back', async () => {
     // Prepare: one change at a time; plenty of time until two users are created, then less than one worst case (30 s + 1 s + margin).
     useCoupa(healthy, { maxInFlight: 1 });
     const created = () => ['late.one', 'late.two'].filter((login) => healthy.users().some((u) => u.login === login)).length;
@@ -224,11 +227,45 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m3', 'm4']);
     expect(healthy.users().some((u) => u.login === 'late.three' || u.login === 'late.four')).toBe(false);
     expect(recordedOutcomes().map((r) => r.outcomes.map((o) => [o.row, o.login, o.outcome]))).toEqual([
-      [[1, 'late.one', 'created']],
       [
+        [1, 'late.one', 'created'],
         [2, 'late.two', 'created'],
         [5, 'late.two', 'created'],
       ],
+    ]);
+  });
+
+  it('writes one outcome record per run for the batch, not one per change', async () => {
+    // Prepare
+    useCoupa(healthy);
+    // Act
+    await handler(sqsEvent(sqsRecord('a1', hire(1, 'batch.one', 'hr-run-a')), sqsRecord('a2', hire(2, 'batch.two', 'hr-run-a')), sqsRecord('b1', hire(1, 'batch.three', 'hr-run-b'))), lambdaContext());
+    // Assess
+    expect(recordedOutcomes().map((r) => [r.runId, r.outcomes.map((o) => o.login).sort()]).sort()).toEqual([
+      ['hr-run-a', ['batch.one', 'batch.two']],
+      ['hr-run-b', ['batch.three']],
+    ]);
+  });
+
+  it('hands a batch back when its outcomes cannot be written; the redelivery confirms every row and writes nothing to Coupa again', async () => {
+    // Prepare: S3 refuses the outcome record once.
+    useCoupa(healthy);
+    const batch = [hire(1, 'flush.one', 'hr-run-f'), hire(2, 'flush.two', 'hr-run-f')];
+    let refusals = 1;
+    bucket.putFault = (key) => (key.includes('/outcomes/') && refusals-- > 0 ? s3Error('InternalError', 500, 'We encountered an internal error') : undefined);
+    const first = await handler(sqsEvent(sqsRecord('f1', batch[0]), sqsRecord('f2', batch[1])), lambdaContext());
+    expect(first.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['f1', 'f2']);
+    expect(recordedOutcomes()).toEqual([]);
+    healthy.resetLog();
+    // Act: SQS delivers the batch again
+    const again = await handler(sqsEvent(sqsRecord('f1', batch[0], 'api.fifo', 2), sqsRecord('f2', batch[1], 'api.fifo', 2)), lambdaContext());
+    // Assess
+    expect(again).toEqual({ batchItemFailures: [] });
+    expect(healthy.requests.filter((r) => r.path.startsWith('/api/')).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/users']);
+    expect(healthy.users().filter((u) => String(u.login).startsWith('flush.'))).toHaveLength(2);
+    expect(recordedOutcomes().flatMap((r) => r.outcomes.map((o) => [o.login, o.outcome, o.warnings]))).toEqual([
+      ['flush.one', 'created', ['confirmed after a redelivery: an earlier delivery had applied it']],
+      ['flush.two', 'created', ['confirmed after a redelivery: an earlier delivery had applied it']],
     ]);
   });
 
@@ -291,7 +328,7 @@ describe('api-consumer handler (real HTTP to the Coupa emulator)', () => {
   it('applies two runs\' changes of one user in the batch one after the other, in queue order', async () => {
     // Prepare: two files corrected the same user's last name; Coupa answers the first PUT slowly.
     useCoupa(healthy);
-    const directory = await userDirectory();
+    const directory = await userDirectory('strayConsumer'); // two runs in the batch: the stray consumers' client
     const realUpdate = directory.update.bind(directory);
     let calls = 0;
     vi.spyOn(directory, 'update').mockImplementation(async (id, login, changes) => {

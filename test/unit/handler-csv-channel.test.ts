@@ -11,8 +11,11 @@ import { StartFileTransferCommand, TransferClient } from '@aws-sdk/client-transf
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { OutcomeRecord } from '../../lambdas/adapters/aws/s3-outcome-ledger';
+import { DynamoRunRecords } from '../../lambdas/adapters/aws/dynamo-run-records';
+import { DynamoSettledLogins } from '../../lambdas/adapters/aws/dynamo-settled-logins';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 import { changeMessage, plannedChange } from '../support/factories';
-import { fakeS3Bucket, lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv } from './handler-fixtures';
+import { applyingRunRecord, fakeS3Bucket, lambdaContext, sqsEvent, sqsRecord, stubHandlerEnv, stubRunTableEnv } from './handler-fixtures';
 
 const BUCKET = 'drop-bucket';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
@@ -23,6 +26,7 @@ const snsMock = mockClient(SNSClient);
 const sqsMock = mockClient(SQSClient);
 
 let coupa: RunningEmulator;
+let db: Dynalite;
 let incomingDir: string;
 let objects: Map<string, Buffer>;
 let batcher: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -40,6 +44,7 @@ function outcomes(): Array<[string, string]> {
 beforeAll(async () => {
   incomingDir = await mkdtemp(join(tmpdir(), 'coupa-incoming-'));
   coupa = await startEmulator({ seed: 'demo', loader: { incomingDir } });
+  db = await startDynalite();
   stubHandlerEnv({
     COUPA_SYNC_CONFIG: JSON.stringify({
     delivery: 'csv',
@@ -57,10 +62,13 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.unstubAllEnvs();
   await coupa?.close();
+  await db?.close();
   await rm(incomingDir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await db.reset();
+  stubRunTableEnv(db);
   resetAwsContext();
   s3Mock.reset();
   transferMock.reset();
@@ -96,6 +104,8 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
         'incoming/csv/hr.csv',
       ),
     ];
+    const records = new DynamoRunRecords(db.client, db.tableName);
+    await records.create(applyingRunRecord('hr-csv-1', { channel: 'csv', queued: 2 }));
     // Act 1: the batcher turns the queue batch into files (a create's columns differ from the update's) and starts their transfers.
     const response = await batcher(sqsEvent(sqsRecord('m1', rows[0], 'csv'), sqsRecord('m2', rows[1], 'csv')), lambdaContext('csv-batcher'));
     // Assess 1
@@ -107,6 +117,7 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
       expect(transfer.SendFilePaths?.[0]).toMatch(new RegExp(`^/${BUCKET}/outbox/[^/]+\\.csv$`));
     }
     expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(2);
+    expect(await records.get('hr-csv-1')).toMatchObject({ settled: 2, submitted: 2, failed: 0 });
 
     // Act 2: before Coupa has picked the files up, the poller leaves them pending.
     expect(await poller(scheduled, lambdaContext('poller'))).toEqual({ settled: 0, pending: 2 });
@@ -117,8 +128,12 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
     expect(settled).toEqual({ settled: 2, pending: 0 });
     expect(outcomes().sort()).toEqual([
       ['csv.new', 'applied'],
+      ['csv.new', 'submitted'],
       ['mgr.jones', 'applied'],
+      ['mgr.jones', 'submitted'],
     ]);
+    // Assess 3: each login counted once, whatever the loader said after `submitted`.
+    expect(await records.get('hr-csv-1')).toMatchObject({ settled: 2, failed: 0 });
     expect(coupa.users().find((u) => u.login === 'csv.new')).toMatchObject({ email: 'csv.new@example.com' });
     expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/done/'))).toHaveLength(2);
     expect([...objects.keys()].filter((k) => k.startsWith('outbox/manifests/pending/'))).toHaveLength(0);
@@ -161,13 +176,15 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
 
     // Assess 2: the manager's record, the files in manager-then-report order, and both applied in Coupa.
     expect([second, third]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
-    expect(JSON.parse(objects.get([...objects.keys()].find((k) => k.startsWith('runs/hr-csv-order/csv-settled/'))!)!.toString('utf8'))).toEqual({ logins: ['csv.boss'] });
+    expect([...(await new DynamoSettledLogins(db.client, db.tableName).settledOf('hr-csv-order', ['csv.boss']))]).toEqual(['csv.boss']);
     const sentFiles = transferMock.commandCalls(StartFileTransferCommand).map((c) => c.args[0].input.SendFilePaths![0].split('/').pop()!);
     expect(sentFiles).toHaveLength(2);
     expect([...sentFiles].sort()).toEqual(sentFiles);
     expect(outcomes().sort()).toEqual([
       ['csv.boss', 'applied'],
+      ['csv.boss', 'submitted'],
       ['csv.report', 'applied'],
+      ['csv.report', 'submitted'],
     ]);
     const bossId = coupa.users().find((u) => u.login === 'csv.boss')!.id;
     expect(coupa.users().find((u) => u.login === 'csv.report')).toMatchObject({ manager: expect.objectContaining({ id: bossId }) });
@@ -199,7 +216,7 @@ describe('csv channel handlers (Transfer simulated, Coupa emulated)', () => {
     const settled = await poller(scheduled, lambdaContext('poller'));
     // Assess
     expect(settled).toEqual({ settled: 1, pending: 0 });
-    expect(outcomes()).toEqual([['steady.state', 'applied']]);
+    expect(outcomes()).toEqual([['steady.state', 'submitted'], ['steady.state', 'applied']]);
     expect(coupa.requests.filter((r) => r.path === '/api/data_file_sources').map((r) => r.status)).toEqual([200]);
   });
 });

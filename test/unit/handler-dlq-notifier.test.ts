@@ -14,9 +14,11 @@ import { DEAD_LETTER_ATTRIBUTE } from '../../lambdas/adapters/aws/sqs-dead-lette
 import { toBatchEntry } from '../../lambdas/adapters/aws/sqs-record-queue';
 import type { ChangeMessage } from '../../lambdas/core/model';
 import type { DeadLetterResult } from '../../lambdas/core/sync/dead-letters';
+import { DynamoRunRecords } from '../../lambdas/adapters/aws/dynamo-run-records';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 import { FakeFifoQueue } from '../support/fake-sqs';
 import { changeMessage, plannedChange } from '../support/factories';
-import { fakeS3Bucket, lambdaContext, stubHandlerEnv, type FakeBucket } from './handler-fixtures';
+import { applyingRunRecord, fakeS3Bucket, lambdaContext, stubHandlerEnv, stubRunTableEnv, type FakeBucket } from './handler-fixtures';
 
 const API_DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/api-dlq.fifo';
 const CSV_DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/csv-dlq';
@@ -28,6 +30,7 @@ const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' } as 
 let handler: (event: ScheduledEvent, context: Context) => Promise<DeadLetterResult[]>;
 let resetAwsContext: () => void;
 let objects: FakeBucket;
+let db: Dynalite;
 let apiDlq: FakeFifoQueue;
 let csvDlq: FakeFifoQueue;
 
@@ -52,16 +55,20 @@ function recorded(): Array<[string, string, number, string, string[]]> {
 }
 
 beforeAll(async () => {
+  db = await startDynalite();
   stubHandlerEnv({ DLQ_URLS: JSON.stringify([API_DLQ, CSV_DLQ]) });
   ({ handler } = await import('../../lambdas/dlq-notifier'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
 });
 
-afterAll(() => {
+afterAll(async () => {
   vi.unstubAllEnvs();
+  await db?.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await db.reset();
+  stubRunTableEnv(db);
   resetAwsContext();
   for (const mock of [s3Mock, snsMock, sqsMock]) mock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
@@ -73,6 +80,8 @@ beforeEach(() => {
 describe('dlq-notifier handler', () => {
   it('records each dead change once (rows failed, naming where to look), leaves every message in its DLQ, and publishes nothing', async () => {
     // Prepare: a csv change folding HR rows 17 and 19; an api change SQS's backstop moved; one the api-consumer dead-lettered and recorded itself.
+    const records = new DynamoRunRecords(db.client, db.tableName);
+    for (const runId of ['run-a', 'run-b']) await records.create(applyingRunRecord(runId, { queued: 2 }));
     put(csvDlq, [changeMessage(plannedChange({ rows: [17, 19], login: 'stuck.user', send: { lastname: 'Stuck' }, was: { lastname: 'Old' } }), 'run-a', 'incoming/csv/hr.csv')]);
     put(apiDlq, [changeMessage(plannedChange({ rows: [3], login: 'backstop.user' }), 'run-b')]);
     put(apiDlq, [changeMessage(plannedChange({ rows: [4], login: 'counted.user' }), 'run-b')], { [DEAD_LETTER_ATTRIBUTE]: 'not applied after 10 failed attempts: HTTP 503' });
@@ -96,7 +105,9 @@ describe('dlq-notifier handler', () => {
     expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
     expect(sqsMock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(objects.keysUnder('runs/dead-letters/')).toHaveLength(3);
+    // Assess: each run counts the change recorded here as settled and failed (the api-consumer settled its own).
+    expect(await records.get('run-a')).toMatchObject({ settled: 1, failed: 1 });
+    expect(await records.get('run-b')).toMatchObject({ settled: 1, failed: 1 });
   });
 
   it('records a dead message whose outcome could not be written on the next look', async () => {

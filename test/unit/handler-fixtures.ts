@@ -17,6 +17,7 @@ import type { Context, S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import type { ChangeMessage } from '../../lambdas/core/model';
+import type { RunRecord } from '../../lambdas/core/ports';
 
 export function lambdaContext(functionName = 'test-fn'): Context {
   return {
@@ -97,7 +98,7 @@ export interface FakeVersion {
   deleteMarker?: boolean;
 }
 
-const s3Error = (name: string, status: number, message: string) =>
+export const s3Error = (name: string, status: number, message: string) =>
   new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
 
 /**
@@ -253,4 +254,32 @@ export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:failures';
 export function stubHandlerEnv(extra: Record<string, string> = {}): void {
   const env = { POWERTOOLS_LOG_LEVEL: 'SILENT', BUCKET_NAME: 'drop-bucket', TOPIC_ARN, ...extra };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+}
+
+/**
+ * Points the handlers' run-table client (wiring/dynamo.ts builds a plain DynamoDBClient) at a
+ * dynalite server: the SDK takes its endpoint from AWS_ENDPOINT_URL_DYNAMODB. Call again after
+ * `db.reset()` (a new table name), then reset the wiring.
+ */
+export function stubRunTableEnv(db: { endpoint: string; tableName: string }): void {
+  const env = { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, RUN_TABLE: db.tableName, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+}
+
+/** A run's record as the state machine's admission leaves it, applying (counts at zero unless given). */
+export function applyingRunRecord(runId: string, overrides: Partial<RunRecord> = {}): RunRecord {
+  return {
+    run: { runId, file: 'hr.csv' },
+    channel: 'api',
+    dryRun: false,
+    arrivedAt: '2026-12-01T06:00:00.000Z',
+    bucket: 'drop-bucket',
+    phase: 'applying',
+    admittedAt: '2026-12-01T06:00:01.000Z',
+    queued: 0,
+    settled: 0,
+    failed: 0,
+    submitted: 0,
+    ...overrides,
+  };
 }

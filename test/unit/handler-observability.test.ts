@@ -14,7 +14,8 @@ import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
 import { SNS_MESSAGE_LIMIT_BYTES } from '../../lambdas/adapters/aws/sns-notifier';
 import type { DeadLetterResult } from '../../lambdas/core/sync/dead-letters';
 import { FakeFifoQueue } from '../support/fake-sqs';
-import { fakeS3Bucket, lambdaContext, stubHandlerEnv } from './handler-fixtures';
+import { fakeS3Bucket, lambdaContext, stubHandlerEnv, stubRunTableEnv } from './handler-fixtures';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
@@ -61,7 +62,11 @@ function deadMessage(row: number): ChangeMessage {
   };
 }
 
+let db: Dynalite;
+
 beforeAll(async () => {
+  // The consumers settle runs in the run table (dynalite).
+  db = await startDynalite();
   // Everything logged, so the check covers debug lines too.
   stubHandlerEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_SERVICE_NAME: 'coupa-user-sync', COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }), DLQ_URLS: JSON.stringify([CSV_DLQ]) });
   ({ handler: dlqNotifier } = await import('../../lambdas/dlq-notifier'));
@@ -69,12 +74,15 @@ beforeAll(async () => {
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
 });
 
-afterAll(() => {
+afterAll(async () => {
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
+  await db?.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await db.reset(); // a fresh table: marks and records of the last test are gone
+  stubRunTableEnv(db);
   resetAwsContext();
   s3Mock.reset();
   snsMock.reset();

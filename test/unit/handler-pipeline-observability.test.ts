@@ -12,7 +12,8 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry }
 import type { Context, S3Event, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
-import { fakeS3Bucket, lambdaContext, s3Event, stubHandlerEnv, type FakeBucket } from './handler-fixtures';
+import { fakeS3Bucket, lambdaContext, s3Event, stubHandlerEnv, stubRunTableEnv, type FakeBucket } from './handler-fixtures';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coupa-AbCdEf';
 const API_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/api.fifo';
@@ -59,7 +60,11 @@ const emfBlobs = () =>
 const total = (name: string) =>
   emfBlobs().reduce((n, b) => n + (Array.isArray(b[name]) ? b[name].reduce((a: number, v: number) => a + v, 0) : (b[name] ?? 0)), 0);
 
+let db: Dynalite;
+
 beforeAll(async () => {
+  // The consumers settle runs in the run table (dynalite).
+  db = await startDynalite();
   coupa = await startEmulator({ seed: 'demo' });
   stubHandlerEnv({
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
@@ -79,9 +84,12 @@ afterAll(async () => {
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
   await coupa?.close();
+  await db?.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await db.reset(); // a fresh table: marks and records of the last test are gone
+  stubRunTableEnv(db);
   resetAwsContext();
   for (const m of [s3Mock, smMock, snsMock, sqsMock]) m.reset();
   objects = fakeS3Bucket(s3Mock);

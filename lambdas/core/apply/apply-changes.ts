@@ -5,13 +5,15 @@
  *
  * Every change ends in exactly one result: applied (its outcome), failed (Coupa refused it, or the
  * breaker stopped the run before it), or handed back (transient trouble, or out of time: the caller
- * retries it — the CLI after a pause, a Lambda through its queue).
+ * retries it — the CLI after a pause, a Lambda through its queue). A create refused because the
+ * login is taken is re-read first: held with the planned values, it is `created` (taken-login.ts).
  */
 import { CoupaAuthError, CoupaRejectedError } from '../coupa-errors';
 import type { PlannedChange } from '../model';
 import type { UserDirectory } from '../ports';
 import type { CircuitBreaker } from './breaker';
 import { OUTCOME_OF, resultOf, type ChangeResult } from './outcomes';
+import { CONFIRMED_EXISTING, confirmedCreates, isLoginTaken, refusedAsTaken } from './taken-login';
 
 export interface ApplyDeps {
   directory: UserDirectory;
@@ -104,7 +106,20 @@ export async function applyChanges(changes: readonly PlannedChange[], deps: Appl
           await write(change, deps.directory);
           breaker?.record(true);
           await deps.onResult(resultOf(change, OUTCOME_OF[change.kind]));
-        } catch (err) {
+        } catch (refusal) {
+          let err = refusal;
+          if (refusedAsTaken(change, refusal)) {
+            try {
+              if ((await confirmedCreates([change], deps.directory)).has(change)) {
+                breaker?.record(true);
+                await deps.onResult(resultOf(change, 'created', undefined, [CONFIRMED_EXISTING]));
+                continue;
+              }
+            } catch (readErr) {
+              // The re-read failed: whether it is ours is unknown, so the change is tried again later (not failed).
+              err = readErr;
+            }
+          }
           if (err instanceof CoupaRejectedError) {
             breaker?.record(false);
             failed.add(change.login.toLowerCase());
@@ -158,12 +173,16 @@ async function applyInBulk(queue: PlannedChange[], deps: ApplyDeps, result: Appl
       }
       try {
         const answers = await call(chunk);
+        const taken = chunk.filter((change, n) => change.kind === 'create' && !answers[n]?.user && isLoginTaken([answers[n]?.error ?? '']));
+        // A failed re-read leaves those creates failed with Coupa's own message, as before the re-read existed.
+        const confirmed = await confirmedCreates(taken, directory).catch(() => new Set<PlannedChange>());
         for (const [n, change] of chunk.entries()) {
           const answer = answers[n];
-          const ok = Boolean(answer?.user) && !answer?.error;
+          const ok = (Boolean(answer?.user) && !answer?.error) || confirmed.has(change);
           breakerOf(change)?.record(ok);
           if (!ok) failed.add(change.login.toLowerCase());
-          await deps.onResult(ok ? resultOf(change, OUTCOME_OF[change.kind]) : resultOf(change, 'failed', [answer?.error ?? 'Coupa did not apply it']));
+          if (confirmed.has(change)) await deps.onResult(resultOf(change, 'created', undefined, [CONFIRMED_EXISTING]));
+          else await deps.onResult(ok ? resultOf(change, OUTCOME_OF[change.kind]) : resultOf(change, 'failed', [answer?.error ?? 'Coupa did not apply it']));
         }
       } catch (err) {
         if (err instanceof CoupaAuthError) result.fatal = err;

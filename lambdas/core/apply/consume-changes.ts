@@ -1,6 +1,9 @@
 /**
- * The api-consumer's core: a batch of queued changes → Coupa, each outcome recorded as soon as it
- * is known (a Lambda that dies mid-batch loses no record of what it applied).
+ * The api-consumer's core: a batch of queued changes → Coupa, each outcome handed to the ledger as
+ * soon as it is known (AWS buffers them and writes one record per run at the end of the batch:
+ * a Lambda that dies before that is redelivered the whole batch, and the re-check below confirms
+ * what it had applied). A run reported before one of its changes settled is reported again by
+ * the ledger (adapters/aws/settling-ledger.ts), not here.
  *
  * A redelivered change (SQS hands it out again after a timeout or crash) is checked against Coupa
  * first: if its user already holds what the change sets — the first delivery applied it but died
@@ -12,7 +15,7 @@
  * the plan → `skipped` with the reason (an old change never overwrites a newer one); else applied.
  */
 import type { CoupaAuthError } from '../coupa-errors';
-import type { ChangeMessage, PlannedChange, RunRef } from '../model';
+import type { ChangeMessage, PlannedChange } from '../model';
 import type { Notifier, OutcomeLedger, UserDirectory } from '../ports';
 import { coupaLoginOf, recheck } from '../run/approve';
 import { applyChanges, plannedOf } from './apply-changes';
@@ -27,8 +30,6 @@ export interface ConsumeDeps {
   shouldStop?: () => boolean;
   /** The circuit breaker each run shares with the other consumers; its "stopped" alert goes to `notifier`. */
   breaker?: RunBreakersDeps & { notifier: Notifier };
-  /** Has a run reported again (its report and digest were written before a redriven change settled). */
-  reportAgain?: (run: RunRef) => Promise<void>;
 }
 
 export interface ConsumeResult {
@@ -44,8 +45,6 @@ export interface ConsumeResult {
   applied: number;
   /** The shared breaker's tally could not be updated after the batch (S3 trouble): the next batch of the run counts again. */
   breakerProblem?: string;
-  /** A run with a redriven change settled could not be marked to be reported again (S3 trouble). */
-  reportAgainProblem?: string;
 }
 
 
@@ -138,17 +137,6 @@ export async function consumeChanges(batch: QueuedChange[], deps: ConsumeDeps): 
     } catch (err) {
       // What was applied is recorded; a batch of the run that opens later sees the tally and decides.
       result.breakerProblem = (err as Error).message;
-    }
-  }
-  const settledRedriven = batch.filter((b) => b.redriven && !result.retry.includes(b.message)).map((b) => b.message);
-  const runs = new Map(settledRedriven.map((m) => [m.runId, { runId: m.runId, file: m.file }]));
-  for (const run of runs.values()) {
-    try {
-      await deps.reportAgain?.(run);
-    } catch (err) {
-      // The outcomes are recorded and the breaker tallied: throwing would replay the whole batch
-      // (Coupa writes and tallies again). The run's report simply lacks the redriven rows' new outcome.
-      result.reportAgainProblem = `run ${run.runId} not marked for a new report: ${(err as Error).message}`;
     }
   }
   return result;

@@ -2,8 +2,9 @@
  * The csv-batcher's core: one batch of SyncMessages → Coupa user-import file(s) dropped into
  * the sFTP folder, each with a manifest for the later read-back (results.ts).
  *
- * Only rows that cannot be sent (rejected) get their final outcome here; every other outcome
- * comes from Coupa's loader verdict. A failed delivery throws, so the queue retries the batch:
+ * Rows that cannot be sent get their final outcome here (rejected); the rows of delivered files
+ * are recorded `submitted` (the run counts them as handed to Coupa's loader), and their final
+ * outcome comes from the loader's verdict (results.ts), recorded later. A failed delivery throws, so the queue retries the batch:
  * a retry may deliver a second copy of a file that already went (new timestamp, same changes).
  * Coupa's loader upserts by Login, so replaying a change is harmless; the read-back then records
  * those rows twice with the same outcome.
@@ -97,7 +98,13 @@ export async function deliverCsvBatch(batch: ChangeMessage[], deps: CsvBatchDeps
   }
 
   // Recorded only once every file went: a retried batch would otherwise record them twice.
-  for (const { run, rows } of byRun(rejected)) {
+  const submitted = files.flatMap((file) => file.lines.flatMap((line) => line.items));
+  const recorded = [
+    ...rejected,
+    ...submitted.flatMap((m) => rowOutcomesOf(resultOf(m.change, 'submitted')).map((outcome) => ({ message: { runId: m.runId, file: m.file }, outcome }))),
+  ];
+  // One record per run for the batch.
+  for (const { run, rows } of byRun(recorded)) {
     const outcomes = rows.map((r) => r.outcome);
     await deps.ledger.record(run, outcomes);
     await notifyFailures(run, outcomes, deps.notifier);

@@ -6,6 +6,7 @@
 import { type CoupaUser, type FieldChange, type PlannedChange, type RowOutcome, type RunReport, type SyncField } from '../model';
 import { sameValue } from '../plan/diff';
 import { rowOutcomesOf } from '../apply/outcomes';
+import { holdsPlannedValues } from '../apply/taken-login';
 import type { UserDirectory } from '../ports';
 import { buildReport } from '../sync/report';
 import { runDigest } from '../sync/notify';
@@ -21,8 +22,7 @@ export function recheck(change: PlannedChange, current: CoupaUser | undefined): 
   if (change.kind === 'create') return current ? `a Coupa user "${current.login}" exists now: not created again` : undefined;
   if (!current || current.id !== change.id) return `the Coupa user (id ${change.id}) is no longer under this login`;
   const valueOf = (c: FieldChange) => (c.field === 'login' ? current.login : current.fields[c.field as SyncField]);
-  const done = change.changes.every((c) => sameValue(c.field as SyncField, c.after, valueOf(c)));
-  if (done) return 'Coupa already holds these values: nothing left to apply';
+  if (holdsPlannedValues(change, current)) return 'Coupa already holds these values: nothing left to apply';
   const drifted = change.changes.filter((c) => !sameValue(c.field as SyncField, c.after, valueOf(c)) && !sameValue(c.field as SyncField, c.before ?? null, valueOf(c)));
   if (drifted.length > 0) return `Coupa changed ${drifted.map((c) => c.field).join(', ')} since the plan: not forced (run the file again for a fresh plan)`;
   return undefined;

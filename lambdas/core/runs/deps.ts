@@ -39,7 +39,7 @@ export interface RunStepDeps {
   /** Milliseconds this invocation may still run. */
   timeLeft: () => number;
   /** Pre-flight's reference lists and where they are kept between runs (absent: references are not checked). */
-  references?: () => Promise<RunDeps['references']>;
+  references?: (lane: Lane) => Promise<RunDeps['references']>;
   /** The run's circuit-breaker verdict (the consumers decide it). */
   breakerVerdict?: (runId: string) => Promise<BreakerVerdict | undefined>;
   /** The exact commands that approve or reject a held run here (they name the run table). */

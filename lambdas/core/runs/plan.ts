@@ -51,7 +51,7 @@ export async function plan(state: RunState, deps: PlanDeps): Promise<PlanResult>
       maxContinuations: Number.MAX_SAFE_INTEGER,
       requireCheckpoint: true,
     });
-  const references = deps.references && deps.config.preflight.enabled ? await deps.references() : undefined;
+  const references = deps.references && deps.config.preflight.enabled ? await deps.references(laneOf(state)) : undefined;
   let planned;
   try {
     planned = await planFile(

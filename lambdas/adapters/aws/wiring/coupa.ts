@@ -2,8 +2,9 @@
  * The Coupa clients: credentials from Secrets Manager (@aws-sdk/client-secrets-manager loaded when
  * the secret is first read), the user directory and the loader-results reader.
  */
-import { perProcessCoupaConfig, type CoupaConfig } from '../../../core/config';
+import type { CoupaConfig } from '../../../core/config';
 import type { ReferenceReader } from '../../../core/ports';
+import { coupaConfigAtRate, rateShares, type RateShares } from '../../../core/rate-shares';
 import {
   createDataFileSourceReader,
   createReferenceReader,
@@ -64,19 +65,44 @@ function builtPerCredentials<T>(make: (credentials: CoupaCredentials) => T): { (
   return get;
 }
 
-/** The Coupa directory. Each api-consumer takes its share of the instance rate budget: api.maxConcurrency of them run at once. */
-export const userDirectory = builtPerCredentials(
-  (credentials): UserDirectory => createUserDirectory(coupaClientOptions(perProcessCoupaConfig(config()), credentials)),
-);
-/**
- * The planner's reader of Coupa's reference lists (pre-flight; core only). Its own transport: the
- * planner reads the lists after it has read the users, never at the same time, so the two never
- * draw on the rate budget together.
- */
-export const referenceReader = builtPerCredentials(
-  (credentials): ReferenceReader | undefined => createReferenceReader(coupaClientOptions(perProcessCoupaConfig(config()), credentials)),
-);
+/** The shares of coupa.instanceRatePerSecond that call Coupa with a user directory (rate-shares.ts). */
+export type DirectoryShare = keyof Pick<RateShares, 'turn' | 'preview' | 'consumer' | 'strayConsumer'>;
 
+const directories = new Map<DirectoryShare, ReturnType<typeof builtPerCredentials<UserDirectory>>>();
+
+/**
+ * The Coupa directory at one share of the instance rate budget: an api-consumer takes `consumer`
+ * while its batch belongs to the run holding the apply turn, else `strayConsumer`; a run's own
+ * steps take `turn` (or `preview` for a plan-only run). One client per share, kept while warm
+ * (a process uses one at a time, so its rate never exceeds the share it is using).
+ */
+export function userDirectory(share: DirectoryShare = 'turn'): Promise<UserDirectory> {
+  let directory = directories.get(share);
+  if (!directory) {
+    directory = builtPerCredentials(
+      (credentials): UserDirectory => createUserDirectory(coupaClientOptions(coupaConfigAtRate(config().coupa, rateShares(config())[share]), credentials)),
+    );
+    directories.set(share, directory);
+  }
+  return directory();
+}
+
+const referenceReaders = new Map<'turn' | 'preview', ReturnType<typeof builtPerCredentials<ReferenceReader | undefined>>>();
+
+/**
+ * The planner's reader of Coupa's reference lists (pre-flight; core only), at its run's lane share:
+ * the plan reads the lists after the users, never at the same time, so the two stay within that share.
+ */
+export function referenceReader(share: 'turn' | 'preview' = 'turn'): Promise<ReferenceReader | undefined> {
+  let reader = referenceReaders.get(share);
+  if (!reader) {
+    reader = builtPerCredentials(
+      (credentials): ReferenceReader | undefined => createReferenceReader(coupaClientOptions(coupaConfigAtRate(config().coupa, rateShares(config())[share]), credentials)),
+    );
+    referenceReaders.set(share, reader);
+  }
+  return reader();
+}
 /** Reading the CSV loader's verdicts needs this scope on top of the user scopes. */
 export const RESULTS_SCOPE = 'core.integration.read';
 
@@ -86,15 +112,16 @@ export function resultsReaderConfig(coupa: CoupaConfig): CoupaConfig {
   return scopes.includes(RESULTS_SCOPE) ? coupa : { ...coupa, scopes: [...scopes, RESULTS_SCOPE].join(' ') };
 }
 
-/** The loader-results reader: one scheduled poller, a handful of requests every 5 minutes. */
+/** The loader-results reader: one scheduled poller, a handful of requests every 5 minutes, at the poller's share of the budget. */
 export const dataFileSourceReader = builtPerCredentials(
-  (credentials): DataFileSourceReader => createDataFileSourceReader(coupaClientOptions(resultsReaderConfig(config().coupa), credentials)),
+  (credentials): DataFileSourceReader =>
+    createDataFileSourceReader(coupaClientOptions(coupaConfigAtRate(resultsReaderConfig(config().coupa), rateShares(config()).poller), credentials)),
 );
 
 /** After a credentials failure: drop the client and the cached secret, so a fixed secret is re-read. */
 export function forgetCoupaClient(): void {
-  userDirectory.reset();
-  referenceReader.reset();
+  for (const directory of directories.values()) directory.reset();
+  for (const reader of referenceReaders.values()) reader.reset();
   dataFileSourceReader.reset();
   coupaCredentials().forget();
 }

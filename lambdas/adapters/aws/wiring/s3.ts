@@ -6,10 +6,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { S3ManifestStore } from '../s3-manifest-store';
 import { S3ObjectStore } from '../s3-object-store';
 import { S3OutcomeLedger } from '../s3-outcome-ledger';
-import { S3RunBreakerStore } from '../s3-run-breaker';
 import { S3RunStore } from '../s3-run-store';
 import { S3RunTurnStore } from '../s3-run-turns';
-import { S3SettledLogins } from '../s3-settled-logins';
 import { S3StateStore } from '../s3-state-store';
 import { s3Sdk } from '../sdk';
 import { requireEnv, retryableOnce } from './runtime';
@@ -23,9 +21,5 @@ export const manifests = /* @__PURE__ */ retryableOnce(async () => new S3Manifes
 export const runStore = /* @__PURE__ */ retryableOnce(async () => new S3RunStore(await s3Client(), bucket(), await objectStore()));
 /** Plans, reports, the accepted roster and the kept snapshot of Coupa's users. */
 export const stateStore = /* @__PURE__ */ retryableOnce(async () => new S3StateStore(await objectStore(), bucket()));
-/** The circuit breaker each run shares across api-consumer Lambdas (decided verdicts cached while warm). */
-export const runBreakerStore = /* @__PURE__ */ retryableOnce(async () => new S3RunBreakerStore(await s3Client(), bucket(), await objectStore()));
 /** The line of runs: one run of the bucket writes to Coupa at a time (core/sync/run-queue.ts). */
 export const runTurnStore = /* @__PURE__ */ retryableOnce(async () => new S3RunTurnStore(await s3Client(), bucket(), await objectStore()));
-/** The managers each csv batch settled per run, which reports in other batches wait for (core/csv/manager-order.ts). */
-export const settledLogins = /* @__PURE__ */ retryableOnce(async () => new S3SettledLogins(await s3Client(), bucket(), await objectStore()));
