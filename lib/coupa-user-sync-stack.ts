@@ -126,6 +126,7 @@ export class CoupaUserSyncStack extends Stack {
     new SyncDashboard(this, 'Monitoring', {
       dashboardName: `${config.stackName}-sync`,
       bucketName: bucket.bucketName,
+      runTableName: runTable.table.tableName,
       queues: { api: this.queues.api, csv: this.queues.csv },
       deadLetterQueues: { apiDlq: this.queues.apiDlq, csvDlq: this.queues.csvDlq },
       failedInvocations: {

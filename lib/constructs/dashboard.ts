@@ -32,6 +32,8 @@ export interface SyncDashboardProps {
   dashboardName: string;
   /** Bucket name the runbook commands in the alarm descriptions use. */
   bucketName: string;
+  /** The run table's name: `coupa-sync approve|reject <runId> --table …` finds a held run's task token there. */
+  runTableName: string;
   queues: { api: sqs.IQueue; csv: sqs.IQueue };
   deadLetterQueues: Record<string, sqs.IQueue>;
   /** On-failure destinations of asynchronous invocations: every message is an event a Lambda gave up on. */
@@ -252,7 +254,8 @@ export class SyncDashboard extends Construct {
       alarmDescription:
         'A run was held by a guard (too many deactivations or changes, or an incomplete roster): nothing of it was applied. ' +
         'Read the held alert or runs/<runId>/report.html, then approve it with ' +
-        `\`coupa-sync approve <runId> --bucket ${bucket}\`, or reject it with \`coupa-sync reject <runId> --why TEXT\` ` +
+        `\`coupa-sync approve <runId> --table ${props.runTableName}\`, or reject it with ` +
+        `\`coupa-sync reject <runId> --table ${props.runTableName} --why TEXT\` ` +
         '(unanswered, it expires after approval.expireAfterHours and is reported expired) and upload a corrected file.',
       metric: bothChannels(M.runsHeld, 'runs held', Duration.minutes(1), 'hd'),
       threshold: 0,

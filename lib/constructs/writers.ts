@@ -133,7 +133,7 @@ export class Writers extends Construct {
     });
     new CfnOutput(stack, 'RunApproverRoleArn', {
       value: this.approver.roleArn,
-      description: 'Operators assume this role to approve or reject held runs (coupa-sync approve|reject <runId>)',
+      description: 'Operators assume this role to approve or reject held runs (coupa-sync approve|reject <runId> --table <RunTableName>)',
     });
   }
 }

@@ -627,9 +627,9 @@ describe('alerts', () => {
 
   it('alarms on a held run with the approve command, and on failed transfers and loads with what to re-upload', () => {
     const [held] = alarmsReading('RunsHeld');
-    expect(descriptionOf(held)).toContain('coupa-sync approve <runId> --bucket ');
-    expect(descriptionOf(held)).toContain('coupa-sync reject <runId>');
-    expect(descriptionOf(held)).toContain('{"Ref":"DropBucket');
+    // The exact commands, with the run table's name (the held run's task token is there).
+    expect(descriptionOf(held)).toMatch(/coupa-sync approve <runId> --table ",\{"Ref":"RunsTable/);
+    expect(descriptionOf(held)).toMatch(/coupa-sync reject <runId> --table ",\{"Ref":"RunsTable[^}]*\}," --why TEXT/);
     const [transfer] = alarmsReading('TriggeredRules');
     expect(transfer.Properties.Dimensions).toEqual([{ Name: 'RuleName', Value: { Ref: expect.stringMatching(/^CsvChannelSendFailed/) } }]);
     const [csvFailed] = alarmsReading('CsvFilesFailed');
