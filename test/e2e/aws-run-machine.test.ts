@@ -78,7 +78,7 @@ describe('held runs: approval by task token', () => {
     // Act 1: planned, held; another file runs meanwhile
     const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
     await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
-    const other = await stack.drop('incoming/delta.csv', DELTA, { eventTime: '2026-11-23T05:00:00.000Z' });
+    const other = await stack.drop('incoming/delta.csv', DELTA, { arrivedSecondsAgo: 30 });
     await waitFor(() => stack.machine.executions.get(other.runId)?.status !== 'RUNNING', () => stack.settleQueue());
     // Assess 1
     expect(reportOf(runId)).toMatchObject({ status: 'held' });
@@ -142,7 +142,7 @@ describe('the line of runs', () => {
     const failing = stack.failTask((request) => request.task === 'plan' && request.state.run.file === 'incoming/a.csv', () => new Error('planner crashed'));
     // Act
     const a = await stack.drop('incoming/a.csv', DELTA);
-    const b = await stack.drop('incoming/b.csv', DELTA.replace('new.one', 'new.two'), { eventTime: '2026-11-23T04:00:05.000Z' });
+    const b = await stack.drop('incoming/b.csv', DELTA.replace('new.one', 'new.two'), { arrivedSecondsAgo: 55 });
     await stack.settle();
     // Assess
     expect(failing.calls).toBe(4); // the first try and 3 retries, then the failure path
@@ -162,7 +162,7 @@ describe('the line of runs', () => {
     // Act: an operator aborts A's execution; B arrives
     stack.machine.executions.get(a.runId)!.abort();
     await stack.machine.executions.get(a.runId)!.ended;
-    const b = await stack.drop('incoming/b.csv', DELTA.replace('new.one', 'new.two'), { eventTime: '2026-11-23T04:00:05.000Z' });
+    const b = await stack.drop('incoming/b.csv', DELTA.replace('new.one', 'new.two'), { arrivedSecondsAgo: 55 });
     await stack.settle();
     // Assess
     expect(stack.machine.executions.get(a.runId)!.status).toBe('ABORTED');
@@ -172,12 +172,12 @@ describe('the line of runs', () => {
   });
 
   it('does not apply a file that arrives after a newer one was applied (stale), and says so', async () => {
-    // Prepare: B (dropped at 05:00) applied first; A (dropped at 04:00) arrives late
+    // Prepare: B (dropped 30 s ago) applied first; A (dropped 2 min ago) arrives late
     await stack.fresh();
-    await stack.drop('incoming/b.csv', DELTA, { eventTime: '2026-11-23T05:00:00.000Z' });
+    await stack.drop('incoming/b.csv', DELTA, { arrivedSecondsAgo: 30 });
     await stack.settle();
     // Act
-    const a = await stack.drop('incoming/a.csv', DELTA.replace('new.one', 'new.late'), { eventTime: '2026-11-23T04:00:00.000Z' });
+    const a = await stack.drop('incoming/a.csv', DELTA.replace('new.one', 'new.late'), { arrivedSecondsAgo: 120 });
     await stack.settle();
     // Assess
     expect(stack.machine.executions.get(a.runId)!.states).toContain('Stale');

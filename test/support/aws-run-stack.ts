@@ -50,7 +50,7 @@ export interface RunStack {
   /** A new Coupa, bucket, queue, table and state machine; the handlers configured with `config`. */
   fresh(config?: Record<string, unknown>, emulator?: EmulatorOptions): Promise<void>;
   /** HR drops a file: a new version, its S3 event to the splitter (twice with `duplicateEvent`). */
-  drop(key: string, body: string, options?: { eventTime?: string; duplicateEvent?: boolean }): Promise<{ runId: string; versionId: string }>;
+  drop(key: string, body: string, options?: { arrivedSecondsAgo?: number; duplicateEvent?: boolean }): Promise<{ runId: string; versionId: string }>;
   /** The splitter handles `event` as S3 would deliver it. */
   splitter: Handler<S3Event, void>;
   consumer: Handler<SQSEvent, SQSBatchResponse>;
@@ -68,8 +68,8 @@ export interface RunStack {
   close(): Promise<void>;
 }
 
-/** A past event time: the line's settle window (LINE_SETTLE_MS) is over at once. */
-export const PAST_EVENT_TIME = '2026-11-23T04:00:00.000Z';
+/** Files arrive this long ago by default: the line's settle window (LINE_SETTLE_MS) is over at once. */
+export const ARRIVED_SECONDS_AGO = 60;
 
 export async function startRunStack(): Promise<RunStack> {
   const s3Mock = mockClient(S3Client);
@@ -119,6 +119,7 @@ export async function startRunStack(): Promise<RunStack> {
   } as RunStack;
 
   stack.fresh = async (config = {}, emulator = {}) => {
+    await stack.machine?.shutdown();
     await stack.coupa?.close();
     stack.coupa = await startEmulator({ seed: 'demo', ...emulator });
     vi.stubEnv('COUPA_SYNC_CONFIG', JSON.stringify({ delivery: 'api', ...config, coupa: { ...((config.coupa as object) ?? {}), url: stack.coupa.url } }));
@@ -139,7 +140,7 @@ export async function startRunStack(): Promise<RunStack> {
   stack.drop = async (key, body, options = {}) => {
     const versionId = stack.objects.putVersion(key, Buffer.from(body), 'text/csv');
     const event = s3Event(key, versionId, BUCKET);
-    event.Records[0].eventTime = options.eventTime ?? PAST_EVENT_TIME;
+    event.Records[0].eventTime = new Date(Date.now() - (options.arrivedSecondsAgo ?? ARRIVED_SECONDS_AGO) * 1000).toISOString();
     await stack.splitter(event, lambdaContext('splitter'));
     if (options.duplicateEvent) await stack.splitter(event, lambdaContext('splitter'));
     return { runId: runIdFor(BUCKET, key, versionId), versionId };
@@ -171,6 +172,7 @@ export async function startRunStack(): Promise<RunStack> {
       return { subject: input.Subject ?? '', message: input.Message ?? '', kind: input.MessageAttributes?.kind?.StringValue };
     });
   stack.close = async () => {
+    await stack.machine?.shutdown();
     await stack.coupa?.close();
     await db.close();
     vi.unstubAllEnvs();

@@ -59,6 +59,7 @@ interface TaskState {
 
 export class LocalRunMachine {
   readonly executions = new Map<string, LocalExecution>();
+  private closing = false;
   private readonly tokens = new Map<string, { resolve: (output: unknown) => void; reject: (err: Error) => void }>();
 
   constructor(
@@ -120,6 +121,7 @@ export class LocalRunMachine {
         execution.error = { name: cause.name, message: cause.message };
         execution.status = err instanceof ExecutionAbortedError || cause.name === 'ExecutionAbortedError' ? 'ABORTED' : cause.name === 'States.Timeout' ? 'TIMED_OUT' : 'FAILED';
         this.tokens.delete(token);
+        if (this.closing) return;
         await this.options.runEnded?.({
           source: 'aws.states',
           'detail-type': 'Step Functions Execution Status Change',
@@ -129,6 +131,13 @@ export class LocalRunMachine {
     );
     this.executions.set(name, execution);
     return execution;
+  }
+
+  /** Stops every running execution without telling run-ended (a test's stack is torn down). */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const execution of this.executions.values()) if (execution.status === 'RUNNING') execution.abort();
+    await Promise.all([...this.executions.values()].map((e) => e.ended));
   }
 
   /** Every execution started so far has ended (those started meanwhile too). */
