@@ -140,7 +140,8 @@ export async function consumeChanges(batch: QueuedChange[], deps: ConsumeDeps): 
       result.breakerProblem = (err as Error).message;
     }
   }
-  const settledRedriven = batch.filter((b) => b.redriven && !result.retry.includes(b.message)).map((b) => b.message);
+  const retried = new Set(result.retry);
+  const settledRedriven = batch.filter((b) => b.redriven && !retried.has(b.message)).map((b) => b.message);
   const runs = new Map(settledRedriven.map((m) => [m.runId, { runId: m.runId, file: m.file }]));
   for (const run of runs.values()) {
     try {
