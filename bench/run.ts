@@ -18,9 +18,19 @@
  *                  read phase and write phase apart;
  *   7. reader    — bench/reader.ts (issue 9), when that file is there.
  *
+ * Issue 15's figures:
+ *   8. first-load — a delta file in which every user changes, `coupa-sync run` against the emulator
+ *                   (client 20 req/s, Coupa's 25/s limit, 100 ms latency): share of the rate budget
+ *                   used, longest stretch without a request, total time (bench/first-load.ts);
+ *   9. plan-growth — planFile on 10k, 100k and 500k changes, each in its own process: time, peak RSS,
+ *                   and the ratios that show linear growth (bench/plan-growth.ts).
+ *
  * Options (env): BENCH_USERS (default 10000), BENCH_CHANGED (default 0.01), BENCH_BASELINE_USERS (default 1000),
  * BENCH_MAX_USERS (largest CLI plan, default 1000000: the 1M run takes ~4–5 min; 500000 leaves it out),
- * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader).
+ * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader,first-load,plan-growth),
+ * BENCH_FIRST_LOAD_CHANGES (default 100000), BENCH_FIRST_LOAD_WRITES (stop the first load after this many
+ * writes, default 2000: the lookups, the plan and 100 s of writes; `all` runs the ~85 min to the end),
+ * BENCH_PLAN_SIZES (default 10000,100000,500000).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -37,9 +47,15 @@ import { formatFigures as formatBundleFigures, measureBundles } from './bundles'
 import { startAwsPath } from './aws-path';
 import { benchCliPlan, type CliPlanBench } from './cli-memory';
 import { HR_HEADER, loginOf, seedUser, writeHrFile } from './users';
+import { benchFirstLoad, formatFirstLoad } from './first-load';
+import { PLAN_SIZES, benchPlanGrowth, formatPlanGrowth, type PlanGrowth } from './plan-growth';
 
 const MAX_USERS = Number(process.env.BENCH_MAX_USERS ?? 1_000_000);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const FIRST_LOAD_CHANGES = Number(process.env.BENCH_FIRST_LOAD_CHANGES ?? 100_000);
+const FIRST_LOAD_WRITES = process.env.BENCH_FIRST_LOAD_WRITES === 'all' ? Infinity : Number(process.env.BENCH_FIRST_LOAD_WRITES ?? 2_000);
+const PLAN_GROWTH_SIZES = process.env.BENCH_PLAN_SIZES ? process.env.BENCH_PLAN_SIZES.split(',').map(Number) : PLAN_SIZES;
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CHANGED = Number(process.env.BENCH_CHANGED ?? 0.01);
@@ -272,6 +288,12 @@ async function main() {
   const cliRejected = await section('cli', () => benchCliPlan(MAX_USERS, CHANGED, true));
   const reader = await section('reader', benchReaderIfPresent);
   const bundles = await section('bundles', () => measureBundles());
+  const firstLoad = await section('first-load', () => benchFirstLoad(FIRST_LOAD_CHANGES, FIRST_LOAD_WRITES));
+  const planGrowth = await section('plan-growth', async () => {
+    const results: PlanGrowth[] = [];
+    for (const n of PLAN_GROWTH_SIZES) results.push(await benchPlanGrowth(n));
+    return results;
+  });
   console.log(`coupa-user-sync bench (${new Date().toISOString()}, node ${process.version})`);
   console.log(`baseline (playbook GET+PUT per row): ${baseline.users} users, ${baseline.calls} calls, ${f(baseline.callsPerUser)} calls/user, ${f(baseline.usersPerSecond, 0)} users/s`);
   console.log(`pipeline (bulk lookup, changed only): ${pipeline.users} users (${pipeline.changed} changed), ${pipeline.calls} calls, ${f(pipeline.callsPerUser)} calls/user, ${f(pipeline.usersPerSecond, 0)} users/s, rss +${f(pipeline.rssDeltaMb, 0)} MB`);
@@ -323,6 +345,14 @@ async function main() {
   if (bundles) {
     console.log('\n[6] Lambda bundles (esbuild as NodejsFunction bundles them; cold import in a fresh node; targets < 300 KB, < 100 ms):');
     console.log(formatBundleFigures(bundles));
+  }
+  if (firstLoad) {
+    console.log(`\n[8] first load: coupa-sync run, a delta file changing every user (bench/first-load.ts):`);
+    console.log(formatFirstLoad(firstLoad).join('\n'));
+  }
+  if (planGrowth) {
+    console.log(`\n[9] planning time and memory by number of changes: planFile, each size in its own process (bench/plan-growth.ts):`);
+    console.log(formatPlanGrowth(planGrowth).join('\n'));
   }
   if (!SKIP.has('rate-governor')) {
     console.log('\n[5] rate governor under an instance limit below the configured rate (bench/rate-governor.ts):');
