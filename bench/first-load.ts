@@ -1,8 +1,11 @@
 /**
  * Issue 15: a company's first real load — a delta file in which every user changes — run by the
- * CLI (`coupa-sync run`, its own process) against the emulator at Coupa's pace: the client at its
- * default budget of 20 req/s, the emulator limiting as Coupa does (25/s, burst 20) and answering
- * each request after 100 ms.
+ * CLI (`coupa-sync run`, its own process) against the emulator answering each request after 100 ms,
+ * the client at its default budget of 20 req/s. The emulator enforces no limit of its own unless
+ * BENCH_FIRST_LOAD_LIMIT says so (e.g. 25, Coupa's): the figure is how much of its own budget the
+ * client uses, and on a loaded machine the emulator (one busy process) takes in requests in bunches
+ * that its limiter reads as bursts, answering 429s a real Coupa would not, which the client's
+ * governor then takes for a lower instance limit.
  *
  * Figures, from the emulator's log of when each request arrived:
  *   - share of the rate budget used: API requests ÷ (20 × seconds from the first lookup to the last
@@ -29,8 +32,6 @@ import { seedUsers, writeHrFile } from './users';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The client's budget: coupa.ratePerSecond's default, what the share is measured against. */
 const RATE = 20;
-/** Coupa's own limit (25/s, burst 20), which the emulator enforces: the client stays under it. */
-const COUPA_LIMIT = 25;
 const LATENCY_MS = 100;
 
 export interface FirstLoad {
@@ -52,9 +53,9 @@ export interface FirstLoad {
   tail: string;
 }
 
-export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity): Promise<FirstLoad> {
+export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity, coupaLimit = Number(process.env.BENCH_FIRST_LOAD_LIMIT ?? 0)): Promise<FirstLoad> {
   const dir = await mkdtemp(join(tmpdir(), 'coupa-sync-first-load-'));
-  const emulator = await startEmulator({ seed: seedUsers(changes), faults: { rateLimitPerSecond: COUPA_LIMIT, burst: 20, latencyMs: LATENCY_MS } });
+  const emulator = await startEmulator({ seed: seedUsers(changes), faults: { ...(coupaLimit ? { rateLimitPerSecond: coupaLimit, burst: 20 } : {}), latencyMs: LATENCY_MS } });
   try {
     const file = join(dir, 'hr.csv');
     await writeHrFile(file, changes, 1); // every user renamed
@@ -70,7 +71,9 @@ export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity
     let output = '';
     cli.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     cli.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    const api = () => emulator.requests.filter((r) => r.path.startsWith('/api/'));
+    // The CLI's preflight (one lookup of a login nobody has) comes before it reads the file: the
+    // lookups start after it.
+    const api = () => emulator.requests.filter((r) => r.path.startsWith('/api/') && !r.query.includes('coupa-sync.preflight'));
     let stoppedEarly = false;
     const watch = Number.isFinite(stopAfterWrites)
       ? setInterval(() => {
@@ -107,7 +110,7 @@ export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity
       budgetShare: (requests.length - 1) / (RATE * activeSeconds),
       longestGapSeconds: longest / 1000,
       longestGapAfter: longestAfter,
-      tail: output.trim().split('\n').slice(-4).join('\n'),
+      tail: output.trim().split('\n').slice(-15).join('\n'),
     };
   } finally {
     await emulator.close();

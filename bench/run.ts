@@ -20,8 +20,8 @@
  *
  * Issue 15's figures:
  *   8. first-load — a delta file in which every user changes, `coupa-sync run` against the emulator
- *                   (client 20 req/s, Coupa's 25/s limit, 100 ms latency): share of the rate budget
- *                   used, longest stretch without a request, total time (bench/first-load.ts);
+ *                   (client 20 req/s, 100 ms latency): share of the rate budget used, longest
+ *                   stretch without a request, total time (bench/first-load.ts);
  *   9. plan-growth — planFile on 10k, 100k and 500k changes, each in its own process: time, peak RSS,
  *                   and the ratios that show linear growth (bench/plan-growth.ts).
  *
@@ -30,6 +30,7 @@
  * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader,first-load,plan-growth),
  * BENCH_FIRST_LOAD_CHANGES (default 100000), BENCH_FIRST_LOAD_WRITES (stop the first load after this many
  * writes, default 2000: the lookups, the plan and 100 s of writes; `all` runs the ~85 min to the end),
+ * BENCH_FIRST_LOAD_LIMIT (a request limit for the emulator there, e.g. 25; default none),
  * BENCH_PLAN_SIZES (default 10000,100000,500000).
  */
 import { existsSync } from 'node:fs';
