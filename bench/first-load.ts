@@ -50,6 +50,8 @@ export interface FirstLoad {
   longestGapSeconds: number;
   /** Where the longest gap was: after the lookups, or within a phase. */
   longestGapAfter: string;
+  /** Seconds from the last lookup's answer to the CLI's "applying" line (planning), and to the first write. */
+  afterLookups: { toApplying: number; toFirstWrite: number };
   tail: string;
 }
 
@@ -70,6 +72,11 @@ export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity
     });
     let output = '';
     cli.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    // When the CLI said it started applying: tells the planner's time from the apply stage's.
+    let applyingAt: number | undefined;
+    cli.stdout!.on('data', (d: Buffer) => {
+      if (applyingAt === undefined && d.toString().includes('applying ')) applyingAt = Date.now();
+    });
     cli.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     // The CLI's preflight (one lookup of a login nobody has) comes before it reads the file: the
     // lookups start after it.
@@ -97,6 +104,13 @@ export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity
         longestAfter = `${requests[i - 1].method} ${requests[i - 1].status} → ${requests[i].method} ${requests[i].status}, request ${i} of ${requests.length}`;
       }
     }
+    const lastLookup = requests.filter((r) => r.method === 'GET').pop()!;
+    const firstWrite = requests.find((r) => r.method !== 'GET');
+    const afterLookups = {
+      // The lookup's answer came LATENCY_MS after it arrived.
+      toApplying: applyingAt === undefined ? NaN : (applyingAt - lastLookup.at - LATENCY_MS) / 1000,
+      toFirstWrite: firstWrite ? (firstWrite.at - lastLookup.at - LATENCY_MS) / 1000 : NaN,
+    };
     const activeSeconds = (requests[requests.length - 1].at - requests[0].at) / 1000;
     return {
       changes,
@@ -110,6 +124,7 @@ export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity
       budgetShare: (requests.length - 1) / (RATE * activeSeconds),
       longestGapSeconds: longest / 1000,
       longestGapAfter: longestAfter,
+      afterLookups,
       tail: output.trim().split('\n').slice(-15).join('\n'),
     };
   } finally {
@@ -125,6 +140,7 @@ export function formatFirstLoad(r: FirstLoad): string[] {
     `  ${r.changes} changes (delta file, every user renamed): ${r.lookups} lookups, ${r.writes} writes${r.stoppedEarly ? ` (stopped after ${r.writes} writes; the rest is the same rate-bound loop)` : `, exit ${r.exitCode}`}, ${r.throttled} × 429`,
     `  share of the rate budget used (${RATE} req/s, first lookup to last request): ${r.budgetShare.toFixed(3)} — target ≥ 0.98: ${r.budgetShare >= 0.98 ? 'met' : 'NOT met'}`,
     `  longest stretch without a Coupa request: ${r.longestGapSeconds.toFixed(2)} s (${r.longestGapAfter}) — target ≤ 5 s: ${r.longestGapSeconds <= 5 ? 'met' : 'NOT met'}`,
+    `  from the last lookup's answer: ${Number.isNaN(r.afterLookups.toApplying) ? "(no \"applying\" line: the CLI prints one progress line per 2 s)" : `${r.afterLookups.toApplying.toFixed(2)} s to \"applying\" (planning)`}, ${r.afterLookups.toFirstWrite.toFixed(2)} s to the first write`,
     `  total ${r.totalSeconds.toFixed(1)} s (CLI start to exit; requests from the first lookup ${r.activeSeconds.toFixed(1)} s); floor at ${RATE} req/s ${floor.toFixed(1)} s: ${(r.activeSeconds / floor).toFixed(3)}× the floor`,
   ];
 }
