@@ -52,6 +52,8 @@ export interface FirstLoad {
   longestGapAfter: string;
   /** Seconds from the last lookup's answer to the CLI's "applying" line (planning), and to the first write. */
   afterLookups: { toApplying: number; toFirstWrite: number };
+  /** Requests per second within the lookups and within the writes. */
+  phaseRates: { lookups: number; writes: number };
   tail: string;
 }
 
@@ -111,6 +113,9 @@ export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity
       toApplying: applyingAt === undefined ? NaN : (applyingAt - lastLookup.at - LATENCY_MS) / 1000,
       toFirstWrite: firstWrite ? (firstWrite.at - lastLookup.at - LATENCY_MS) / 1000 : NaN,
     };
+    /** Requests per second within a phase: from its first request's arrival to its last one's. */
+    const rateOf = (phase: typeof requests) => (phase.length < 2 ? NaN : (phase.length - 1) / ((phase[phase.length - 1].at - phase[0].at) / 1000));
+    const phaseRates = { lookups: rateOf(requests.filter((r) => r.method === 'GET')), writes: rateOf(requests.filter((r) => r.method !== 'GET')) };
     const activeSeconds = (requests[requests.length - 1].at - requests[0].at) / 1000;
     return {
       changes,
@@ -125,6 +130,7 @@ export async function benchFirstLoad(changes: number, stopAfterWrites = Infinity
       longestGapSeconds: longest / 1000,
       longestGapAfter: longestAfter,
       afterLookups,
+      phaseRates,
       tail: output.trim().split('\n').slice(-15).join('\n'),
     };
   } finally {
@@ -141,6 +147,7 @@ export function formatFirstLoad(r: FirstLoad): string[] {
     `  share of the rate budget used (${RATE} req/s, first lookup to last request): ${r.budgetShare.toFixed(3)} — target ≥ 0.98: ${r.budgetShare >= 0.98 ? 'met' : 'NOT met'}`,
     `  longest stretch without a Coupa request: ${r.longestGapSeconds.toFixed(2)} s (${r.longestGapAfter}) — target ≤ 5 s: ${r.longestGapSeconds <= 5 ? 'met' : 'NOT met'}`,
     `  from the last lookup's answer: ${Number.isNaN(r.afterLookups.toApplying) ? "(no \"applying\" line: the CLI prints one progress line per 2 s)" : `${r.afterLookups.toApplying.toFixed(2)} s to \"applying\" (planning)`}, ${r.afterLookups.toFirstWrite.toFixed(2)} s to the first write`,
+    `  within a phase: lookups ${r.phaseRates.lookups.toFixed(1)} req/s, writes ${r.phaseRates.writes.toFixed(1)} req/s (${(r.phaseRates.writes / RATE).toFixed(3)} of the budget)`,
     `  total ${r.totalSeconds.toFixed(1)} s (CLI start to exit; requests from the first lookup ${r.activeSeconds.toFixed(1)} s); floor at ${RATE} req/s ${floor.toFixed(1)} s: ${(r.activeSeconds / floor).toFixed(3)}× the floor`,
   ];
 }
