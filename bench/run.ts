@@ -19,9 +19,20 @@
  *   7. reader    — bench/reader.ts (issue 9), when that file is there.
  *   8. monitoring — issue 17: requests Coupa's integration monitoring adds to a failing run and its fix (bench/monitoring.ts).
  *
+ * Issue 15's figures:
+ *   8. first-load — a delta file in which every user changes, `coupa-sync run` against the emulator
+ *                   (client 20 req/s, 100 ms latency): share of the rate budget used, longest
+ *                   stretch without a request, total time (bench/first-load.ts);
+ *   9. plan-growth — planFile on 10k, 100k and 500k changes, each in its own process: time, peak RSS,
+ *                   and the ratios that show linear growth (bench/plan-growth.ts).
+ *
  * Options (env): BENCH_USERS (default 10000), BENCH_CHANGED (default 0.01), BENCH_BASELINE_USERS (default 1000),
  * BENCH_MAX_USERS (largest CLI plan, default 1000000: the 1M run takes ~4–5 min; 500000 leaves it out),
- * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader,monitoring).
+ * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader,first-load,plan-growth,monitoring),
+ * BENCH_FIRST_LOAD_CHANGES (default 100000), BENCH_FIRST_LOAD_WRITES (stop the first load after this many
+ * writes, default 2000: the lookups, the plan and 100 s of writes; `all` runs the ~85 min to the end),
+ * BENCH_FIRST_LOAD_LIMIT (a request limit for the emulator there, e.g. 25; default none),
+ * BENCH_PLAN_SIZES (default 10000,100000,500000).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -39,9 +50,15 @@ import { startAwsPath } from './aws-path';
 import { benchCliPlan, type CliPlanBench } from './cli-memory';
 import { benchMonitoring, formatMonitoringFigures } from './monitoring';
 import { HR_HEADER, loginOf, seedUser, writeHrFile } from './users';
+import { benchFirstLoad, formatFirstLoad } from './first-load';
+import { PLAN_SIZES, benchPlanGrowth, formatPlanGrowth, type PlanGrowth } from './plan-growth';
 
 const MAX_USERS = Number(process.env.BENCH_MAX_USERS ?? 1_000_000);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const FIRST_LOAD_CHANGES = Number(process.env.BENCH_FIRST_LOAD_CHANGES ?? 100_000);
+const FIRST_LOAD_WRITES = process.env.BENCH_FIRST_LOAD_WRITES === 'all' ? Infinity : Number(process.env.BENCH_FIRST_LOAD_WRITES ?? 2_000);
+const PLAN_GROWTH_SIZES = process.env.BENCH_PLAN_SIZES ? process.env.BENCH_PLAN_SIZES.split(',').map(Number) : PLAN_SIZES;
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CHANGED = Number(process.env.BENCH_CHANGED ?? 0.01);
@@ -287,6 +304,12 @@ async function main() {
   const cliRejected = await section('cli', () => benchCliPlan(MAX_USERS, CHANGED, true));
   const reader = await section('reader', benchReaderIfPresent);
   const bundles = await section('bundles', () => measureBundles());
+  const firstLoad = await section('first-load', () => benchFirstLoad(FIRST_LOAD_CHANGES, FIRST_LOAD_WRITES));
+  const planGrowth = await section('plan-growth', async () => {
+    const results: PlanGrowth[] = [];
+    for (const n of PLAN_GROWTH_SIZES) results.push(await benchPlanGrowth(n));
+    return results;
+  });
   console.log(`coupa-user-sync bench (${new Date().toISOString()}, node ${process.version})`);
   console.log(`baseline (playbook GET+PUT per row): ${baseline.users} users, ${baseline.calls} calls, ${f(baseline.callsPerUser)} calls/user, ${f(baseline.usersPerSecond, 0)} users/s`);
   console.log(`pipeline (bulk lookup, changed only): ${pipeline.users} users (${pipeline.changed} changed), ${pipeline.calls} calls, ${f(pipeline.callsPerUser)} calls/user, ${f(pipeline.usersPerSecond, 0)} users/s, rss +${f(pipeline.rssDeltaMb, 0)} MB`);
@@ -343,6 +366,14 @@ async function main() {
   if (!SKIP.has('monitoring')) {
     console.log('\n[7] Coupa integration monitoring (issue 17; 2,000 users, 20 failed updates, then the fix):');
     console.log(formatMonitoringFigures(await benchMonitoring()));
+  }
+  if (firstLoad) {
+    console.log(`\n[8] first load: coupa-sync run, a delta file changing every user (bench/first-load.ts):`);
+    console.log(formatFirstLoad(firstLoad).join('\n'));
+  }
+  if (planGrowth) {
+    console.log(`\n[9] planning time and memory by number of changes: planFile, each size in its own process (bench/plan-growth.ts):`);
+    console.log(formatPlanGrowth(planGrowth).join('\n'));
   }
   if (!SKIP.has('rate-governor')) {
     console.log('\n[5] rate governor under an instance limit below the configured rate (bench/rate-governor.ts):');

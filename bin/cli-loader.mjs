@@ -68,6 +68,9 @@ export async function buildBundle() {
   // Stamped before the build: a file edited while it runs is then seen as changed next time.
   const result = await build({
     entryPoints: [ENTRY],
+    // The metafile's input paths are relative to this folder, and are read back against ROOT: run
+    // from another folder (cwd), the stamps failed and the CLI silently fell back to tsx.
+    absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import { SSHD, skipWithout } from '../support/prerequisites';
 import { startSshd, type RunningSshd } from '../support/sshd';
 
 const exec = promisify(execFile);
@@ -17,7 +18,10 @@ let sshd: RunningSshd;
 let emulator: RunningEmulator;
 let dir: string;
 
+const noSshd = skipWithout(SSHD);
+
 beforeAll(async () => {
+  if (noSshd) return;
   sshd = await startSshd();
   // No polling timer: each test decides when "Coupa" picks files up (see loaderRunning).
   emulator = await startEmulator({ seed: 'demo', loader: { incomingDir: sshd.incomingDir } });
@@ -60,13 +64,13 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-describe('coupa-sync run --delivery csv over real sFTP', () => {
+describe.skipIf(noSshd)('coupa-sync run --delivery csv over real sFTP', () => {
   it('delivers user-import files, waits for the loader and reports every HR row', async () => {
     // Prepare
     const file = join(dir, 'hr.csv');
     await writeFile(file, 'login,email,firstname,lastname,active\ncli.csv.one,cli.csv.one@example.com,Cli,One,true\nsteady.state,,,,false\nclash,steady@example.com,Clash,Mail,true\n');
     const report = join(dir, 'report.json');
-    const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}/Incoming/Users`;
+    const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}${sshd.incomingDir}`;
     // Pre-flight off: it would reject the clashing e-mail in the plan; here Coupa's loader must refuse it and be read back.
     const config = join(dir, 'no-preflight.json');
     await writeFile(config, JSON.stringify({ preflight: { enabled: false } }));
@@ -88,7 +92,7 @@ describe('coupa-sync run --delivery csv over real sFTP', () => {
     // Coupa's loader does not run during this test: the row can only be "submitted".
     const file = join(dir, 'nowait.csv');
     await writeFile(file, 'login,email,firstname,lastname\ncli.csv.two,cli.csv.two@example.com,Cli,Two\n');
-    const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}/Incoming/Users`;
+    const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}${sshd.incomingDir}`;
     const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url, '--delivery', 'csv', '--sftp-url', sftpUrl, '--wait-results', '0']);
     expect(stdout).toContain(`WARNING: accepting the sFTP server's host key ${sshd.hostKeyFingerprint} without verification`);
     expect(stdout).toContain('submitted 1');
@@ -98,7 +102,7 @@ describe('coupa-sync run --delivery csv over real sFTP', () => {
   it('refuses a server whose host key does not match the pin (exit 1, row failed with the reason)', async () => {
     const file = join(dir, 'pinned.csv');
     await writeFile(file, 'login,email,firstname,lastname\ncli.csv.three,cli.csv.three@example.com,Cli,Three\n');
-    const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}/Incoming/Users`;
+    const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}${sshd.incomingDir}`;
     const wrongKey = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
     const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url, '--delivery', 'csv', '--sftp-url', sftpUrl, '--sftp-host-key', wrongKey]);
     expect(code).toBe(1);

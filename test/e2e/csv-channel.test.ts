@@ -1,6 +1,6 @@
 /**
  * The CSV channel end to end on real parts: planned changes (ChangeMessages) → user-import files → real OpenSSH
- * sshd (chrooted /Incoming/Users) → the emulator's Coupa CSV loader over that folder →
+ * sshd (a temp <root>/Incoming/Users) → the emulator's Coupa CSV loader over that folder →
  * GET /api/data_file_sources through the real Coupa client → per-HR-row outcomes.
  */
 import { readdirSync } from 'node:fs';
@@ -15,12 +15,16 @@ import { collectCsvResults } from '../../lambdas/core/csv/results';
 import type { ChangeMessage, RowOutcome, RunRef } from '../../lambdas/core/model';
 import { systemClock, type Notification } from '../../lambdas/core/ports';
 import { changeMessageIn, plannedChange } from '../support/factories';
+import { SSHD, skipWithout } from '../support/prerequisites';
 import { startSshd, type RunningSshd } from '../support/sshd';
 
 let sshd: RunningSshd;
 let emulator: RunningEmulator;
 
+const noSshd = skipWithout(SSHD);
+
 beforeAll(async () => {
+  if (noSshd) return;
   sshd = await startSshd();
   emulator = await startEmulator({ seed: 'demo', loader: { incomingDir: sshd.incomingDir } });
 });
@@ -38,13 +42,13 @@ function ledger() {
   return { rows, record: async (_run: RunRef, outcomes: RowOutcome[]) => void rows.push(...outcomes) };
 }
 
-describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
+describe.skipIf(noSshd)('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
   it('creates, updates and deactivates users and reports the row Coupa refused with its own message', async () => {
     // Prepare
     const config = parseConfig({
       delivery: 'csv',
       coupa: { scopes: 'core.user.read core.user.write core.integration.read' },
-      csv: { remoteDirectory: '/Incoming/Users' },
+      csv: { remoteDirectory: sshd.incomingDir },
     });
     const drop = new SftpFileDrop({
       host: sshd.host,
@@ -112,7 +116,11 @@ describe('CSV channel: batcher → sFTP → Coupa loader → read-back', () => {
 
   it('applies the changes of one user from three runs in run order, the later of two same-shaped changes winning', async () => {
     // Prepare
-    const config = parseConfig({ delivery: 'csv', coupa: { scopes: 'core.user.read core.user.write core.integration.read' } });
+    const config = parseConfig({
+      delivery: 'csv',
+      coupa: { scopes: 'core.user.read core.user.write core.integration.read' },
+      csv: { remoteDirectory: sshd.incomingDir },
+    });
     const drop = new SftpFileDrop({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey, hostKey: sshd.hostKeyFingerprint });
     const manifests = createMemoryManifestStore();
     const outcomes = ledger();

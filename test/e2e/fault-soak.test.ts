@@ -37,6 +37,7 @@ import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
 import { runIdFor } from '../../lambdas/core/sync/route';
 import { cli } from '../support/cli';
 import { FakeFifoQueue } from '../support/fake-sqs';
+import { SSHD, skipWithout } from '../support/prerequisites';
 import { startSshd, type RunningSshd } from '../support/sshd';
 import { fakeS3Bucket, lambdaContext, s3Event, stubHandlerEnv, type FakeBucket } from '../unit/handler-fixtures';
 import { testConfig } from '../support/factories';
@@ -520,7 +521,7 @@ const csvHr = hrFile(CSV_ROWS);
 /** The CSV channel reports what Coupa's loader took as `applied` (creates and updates alike). */
 const csvOutcome = (r: HrRow) => (r.expected === 'created' || r.expected === 'updated' ? 'applied' : r.expected);
 
-describe('fault soak: 300 rows through coupa-sync run --delivery csv to a real sshd, faults on the API side', () => {
+describe.skipIf(skipWithout(SSHD))('fault soak: 300 rows through coupa-sync run --delivery csv to a real sshd, faults on the API side', () => {
   let sshd: RunningSshd;
   let coupa: RunningEmulator;
   let report: RunReport;
@@ -544,7 +545,7 @@ describe('fault soak: 300 rows through coupa-sync run --delivery csv to a real s
       void coupa.processIncoming().finally(() => (busy = false));
     }, 200);
     try {
-      const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}/Incoming/Users`;
+      const sftpUrl = `sftp://${sshd.username}@127.0.0.1:${sshd.port}${sshd.incomingDir}`;
       result = await cli(
         ['run', file, '--coupa-url', coupa.url, '--delivery', 'csv', '--sftp-url', sftpUrl, '--sftp-host-key', sshd.hostKeyLine, '--wait-results', '60', '--report', reportFile],
         { COUPA_CLIENT_ID: coupa.credentials.clientId, COUPA_CLIENT_SECRET: coupa.credentials.clientSecret, COUPA_SFTP_KEY_FILE: sshd.privateKeyPath },

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTCOMES, type RunReport } from '../../lambdas/core/model';
 import { renderReportHtml } from '../../lambdas/core/report/report-html';
 import { startChromium, type HeadlessChromium } from '../support/chromium';
+import { CHROMIUM, skipWithout } from '../support/prerequisites';
 import { heldRunReport } from '../support/report-factories';
 
 /** Payloads that would set window.pwned if the page ever ran them. */
@@ -41,7 +42,10 @@ let dir: string;
 let fileUrl: string;
 let report: RunReport;
 
+const noChromium = skipWithout(CHROMIUM);
+
 beforeAll(async () => {
+  if (noChromium) return;
   report = reportWithPayloads();
   dir = mkdtempSync(join(tmpdir(), 'coupa-sync-report-html-'));
   const file = join(dir, 'report.html');
@@ -71,7 +75,7 @@ async function openReport(): Promise<OpenedPage> {
 /** The texts of one column (1-based) of a table, top to bottom, as shown. */
 const columnTexts = (page: Page, table: string, column: number) => page.locator(`#${table} tbody td:nth-child(${column})`).allInnerTexts();
 
-describe('report.html in headless chromium', () => {
+describe.skipIf(noChromium)('report.html in headless chromium', () => {
   it('opens with no console error and requests nothing but the file itself', async () => {
     // Act
     const { page, requests, errors } = await openReport();

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SftpFileDrop, parseSftpUrl, trustedFingerprint, type SftpFileDropOptions } from '../../lambdas/adapters/local/sftp-file-drop';
+import { SSHD, skipWithout } from '../support/prerequisites';
 import { startSshd, type RunningSshd } from '../support/sshd';
 
+const noSshd = skipWithout(SSHD);
 let sshd: RunningSshd;
 
 beforeAll(async () => {
-  sshd = await startSshd();
+  if (!noSshd) sshd = await startSshd();
 });
 
 afterAll(async () => {
@@ -32,7 +34,7 @@ const dropFor = (overrides: Partial<SftpFileDropOptions> = {}): SftpFileDrop =>
 
 const csvBody = (marker: string): Buffer => Buffer.from(`"Login","Email"\r\n"${marker}","${marker}@example.com"\r\n`, 'utf8');
 
-describe('SftpFileDrop against a real OpenSSH sshd', () => {
+describe.skipIf(noSshd)('SftpFileDrop against a real OpenSSH sshd', () => {
   it('uploads several files over one connection, each through a temp name then a rename', async () => {
     // Prepare
     const drop = dropFor();
@@ -43,8 +45,8 @@ describe('SftpFileDrop against a real OpenSSH sshd', () => {
     const rename = vi.spyOn(SftpClient.prototype, 'rename');
 
     // Act
-    const a = await drop.deliver('users_20260101_000000Z_t_0001.csv', first, '/Incoming/Users');
-    const b = await drop.deliver('users_20260101_000000Z_t_0002.csv', second, '/Incoming/Users');
+    const a = await drop.deliver('users_20260101_000000Z_t_0001.csv', first, sshd.incomingDir);
+    const b = await drop.deliver('users_20260101_000000Z_t_0002.csv', second, sshd.incomingDir);
     await drop.close();
 
     // Assess
@@ -52,15 +54,15 @@ describe('SftpFileDrop against a real OpenSSH sshd', () => {
     expect(readFileSync(join(sshd.incomingDir, 'users_20260101_000000Z_t_0002.csv'))).toEqual(second);
     expect(readdirSync(sshd.incomingDir).filter((n) => n.endsWith('.part') || n.startsWith('.'))).toEqual([]);
     expect(put.mock.calls.map((c) => c[1])).toEqual([
-      '/Incoming/Users/.users_20260101_000000Z_t_0001.csv.part',
-      '/Incoming/Users/.users_20260101_000000Z_t_0002.csv.part',
+      `${sshd.incomingDir}/.users_20260101_000000Z_t_0001.csv.part`,
+      `${sshd.incomingDir}/.users_20260101_000000Z_t_0002.csv.part`,
     ]);
     expect(rename.mock.calls.map((c) => [c[0], c[1]])).toEqual([
-      ['/Incoming/Users/.users_20260101_000000Z_t_0001.csv.part', '/Incoming/Users/users_20260101_000000Z_t_0001.csv'],
-      ['/Incoming/Users/.users_20260101_000000Z_t_0002.csv.part', '/Incoming/Users/users_20260101_000000Z_t_0002.csv'],
+      [`${sshd.incomingDir}/.users_20260101_000000Z_t_0001.csv.part`, `${sshd.incomingDir}/users_20260101_000000Z_t_0001.csv`],
+      [`${sshd.incomingDir}/.users_20260101_000000Z_t_0002.csv.part`, `${sshd.incomingDir}/users_20260101_000000Z_t_0002.csv`],
     ]);
     expect(a.transferId).not.toEqual(b.transferId);
-    const sessions = sshd.log().match(/Accepted publickey for root/g) ?? [];
+    const sessions = sshd.log().match(new RegExp(`Accepted publickey for ${sshd.username} `, 'g')) ?? [];
     expect(sessions).toHaveLength(1);
   });
 
@@ -69,7 +71,7 @@ describe('SftpFileDrop against a real OpenSSH sshd', () => {
     const drop = dropFor({ hostKey: sshd.hostKeyFingerprint });
 
     // Act
-    await drop.deliver('users_fp.csv', csvBody('fp'), '/Incoming/Users');
+    await drop.deliver('users_fp.csv', csvBody('fp'), sshd.incomingDir);
     await drop.close();
 
     // Assess
@@ -82,7 +84,7 @@ describe('SftpFileDrop against a real OpenSSH sshd', () => {
     const drop = dropFor({ hostKey: wrong });
 
     // Act
-    const attempt = drop.deliver('users_wrong.csv', csvBody('wrong'), '/Incoming/Users');
+    const attempt = drop.deliver('users_wrong.csv', csvBody('wrong'), sshd.incomingDir);
 
     // Assess
     await expect(attempt).rejects.toThrow(/host key mismatch/);
@@ -97,7 +99,7 @@ describe('SftpFileDrop against a real OpenSSH sshd', () => {
     const drop = dropFor({ hostKey: undefined, onUnverifiedHostKey: (fp) => seen.push(fp) });
 
     // Act
-    await drop.deliver('users_tofu.csv', csvBody('tofu'), '/Incoming/Users');
+    await drop.deliver('users_tofu.csv', csvBody('tofu'), sshd.incomingDir);
     await drop.close();
 
     // Assess
@@ -114,21 +116,21 @@ describe('SftpFileDrop against a real OpenSSH sshd', () => {
     const drop = dropFor({ privateKey: readFileSync(join(dir, 'k'), 'utf8') });
 
     // Act
-    const attempt = drop.deliver('users_noauth.csv', csvBody('noauth'), '/Incoming/Users');
+    const attempt = drop.deliver('users_noauth.csv', csvBody('noauth'), sshd.incomingDir);
 
     // Assess
-    await expect(attempt).rejects.toThrow(/SFTP authentication failed for root@127\.0\.0\.1/);
+    await expect(attempt).rejects.toThrow(`SFTP authentication failed for ${sshd.username}@127.0.0.1`);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('reconnects after close() for the next batch', async () => {
     // Prepare
     const drop = dropFor();
-    await drop.deliver('users_before.csv', csvBody('before'), '/Incoming/Users');
+    await drop.deliver('users_before.csv', csvBody('before'), sshd.incomingDir);
     await drop.close();
 
     // Act
-    await drop.deliver('users_after.csv', csvBody('after'), '/Incoming/Users');
+    await drop.deliver('users_after.csv', csvBody('after'), sshd.incomingDir);
     await drop.close();
 
     // Assess
@@ -140,20 +142,21 @@ describe('SftpFileDrop against a real OpenSSH sshd', () => {
     const drop = dropFor();
 
     // Act
-    const attempt = drop.deliver('users_nodir.csv', csvBody('nodir'), '/Incoming/Nope');
+    const missing = join(sshd.root, 'Incoming', 'Nope');
+    const attempt = drop.deliver('users_nodir.csv', csvBody('nodir'), missing);
 
     // Assess
-    await expect(attempt).rejects.toThrow(/remote directory \/Incoming\/Nope does not exist/);
+    await expect(attempt).rejects.toThrow(`remote directory ${missing} does not exist`);
     await drop.close();
   });
 
   it('never overwrites a file Coupa has not picked up yet', async () => {
     // Prepare
     const drop = dropFor();
-    await drop.deliver('users_twice.csv', csvBody('one'), '/Incoming/Users');
+    await drop.deliver('users_twice.csv', csvBody('one'), sshd.incomingDir);
 
     // Act
-    const attempt = drop.deliver('users_twice.csv', csvBody('two'), '/Incoming/Users');
+    const attempt = drop.deliver('users_twice.csv', csvBody('two'), sshd.incomingDir);
 
     // Assess
     await expect(attempt).rejects.toThrow(/already exists/);
@@ -166,12 +169,12 @@ describe('startSshd', () => {
   it('fails loudly, with the install command, when sshd is missing', async () => {
     // Act / Assess
     await expect(startSshd({ sshdPath: '/nonexistent/sshd' })).rejects.toThrow(
-      'OpenSSH sshd not found: install it with `sudo apt-get update && sudo apt-get install -y openssh-server`',
+      "OpenSSH's sshd not found at /nonexistent/sshd: install it with bash .ci/install-sshd.sh",
     );
   });
 });
 
-describe('trusted host key entries', () => {
+describe.skipIf(noSshd)('trusted host key entries', () => {
   it('read keyscan, known_hosts ([host]:port) and fingerprint forms as the same key', () => {
     // Prepare
     const [, type, blob] = sshd.hostKeyLine.split(' ');

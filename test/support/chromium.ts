@@ -7,8 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM, missingMessage } from './prerequisites';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_PATH = CHROMIUM.path;
 
 /** Quiet, offline, no sandbox (CI runs as root): nothing but the page under test talks. */
 const CHROMIUM_ARGS = [
@@ -29,9 +30,7 @@ export interface HeadlessChromium {
 
 export async function startChromium(viewport = { width: 1200, height: 900 }): Promise<HeadlessChromium> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Debian's chromium not found at ${CHROMIUM_PATH}: install it with \`bash .ci/install-chromium.sh\` (as root; or \`sudo apt-get update && sudo apt-get install -y chromium\`). The report's browser test needs a real browser.`,
-    );
+    throw new Error(`${missingMessage(CHROMIUM)}. The report's browser test needs a real browser.`);
   }
   // launch() refuses a --user-data-dir argument; a persistent context on a new temp dir is the way to a fresh profile.
   const profile = mkdtempSync(join(tmpdir(), 'coupa-sync-chromium-'));

@@ -1,20 +1,20 @@
 /**
  * A real OpenSSH sshd on 127.0.0.1 for the SFTP tests: throw-away host and client keys, a
- * private sshd_config, and a chroot shaped like Coupa's sFTP (/Incoming/Users).
+ * private sshd_config, and a folder shaped like Coupa's sFTP (<root>/Incoming/Users).
  *
- * Login user: root, confined by `ChrootDirectory` + `ForceCommand internal-sftp` and allowed by
- * key only (`PermitRootLogin prohibit-password`). That needs no system user to be created, works
- * wherever the tests run as root (here and in CI), and the emulator's loader (same process, root)
- * can read and move the uploaded files. sshd insists that every component of the chroot path is
- * root-owned and not group/world-writable, which rules out /tmp and /var/tmp (mode 1777): the
- * chroot lives under /srv/coupa-sync-sshd/.
+ * It runs as whoever runs the tests, root or not, on a free high port: sshd then authenticates
+ * only that user (by key, `AuthorizedKeysFile` in the temp dir, `StrictModes no` because the temp
+ * dir is not the user's home, `UsePAM no` because PAM needs root). No `ChrootDirectory`: chroot
+ * needs root, so the SFTP user sees the real file system and the remote folder is the absolute
+ * path `incomingDir` (the same path the emulator's loader reads).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { SSHD, missingMessage } from './prerequisites';
 
 export interface RunningSshd {
   host: '127.0.0.1';
@@ -26,17 +26,15 @@ export interface RunningSshd {
   hostKeyLine: string;
   /** `SHA256:…`, as ssh-keygen -l prints it. */
   hostKeyFingerprint: string;
-  /** Local path of the chroot (the SFTP user's `/`). */
+  /** The temp folder standing for Coupa's sFTP root. */
   root: string;
-  /** Local path of `<root>/Incoming/Users`. */
+  /** `<root>/Incoming/Users`: the remote folder to deliver to, and where the loader reads. */
   incomingDir: string;
   /** sshd's stderr so far (for failing-test messages). */
   log(): string;
   stop(): Promise<void>;
 }
 
-const SSHD = '/usr/sbin/sshd';
-const CHROOT_BASE = '/srv/coupa-sync-sshd';
 const START_TIMEOUT_MS = 10_000;
 
 function freePort(): Promise<number> {
@@ -75,27 +73,19 @@ function keygen(path: string): void {
 }
 
 export async function startSshd(options: { sshdPath?: string } = {}): Promise<RunningSshd> {
-  const sshdPath = options.sshdPath ?? SSHD;
+  const sshdPath = options.sshdPath ?? SSHD.path;
   if (!existsSync(sshdPath)) {
-    throw new Error(
-      'OpenSSH sshd not found: install it with `sudo apt-get update && sudo apt-get install -y openssh-server` (the SFTP tests need a real server)',
-    );
+    throw new Error(`${missingMessage({ ...SSHD, path: sshdPath })} (the SFTP tests need a real server)`);
   }
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new Error('The SFTP tests start a chrooted sshd and must run as root (they do in CI); run them with sudo');
-  }
+  const username = userInfo().username;
 
-  // Keys and config: a private temp dir. The chroot: root-owned 0755 at every component.
   const work = mkdtempSync(join(tmpdir(), 'coupa-sync-sshd-'));
-  mkdirSync(CHROOT_BASE, { recursive: true, mode: 0o755 });
-  chmodSync(CHROOT_BASE, 0o755);
-  const root = join(CHROOT_BASE, randomBytes(6).toString('hex'));
-  mkdirSync(root, { mode: 0o755 });
-  chmodSync(root, 0o755);
+  const root = join(work, 'sftp');
   const incomingDir = join(root, 'Incoming', 'Users');
   mkdirSync(incomingDir, { recursive: true });
   mkdirSync(join(root, 'Incoming', 'Archive', 'Users'), { recursive: true });
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  // sshd started by root checks its privilege-separation folder exists (Debian creates it at boot).
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
   const hostKeyPath = join(work, 'host_ed25519');
   const clientKeyPath = join(work, 'client_ed25519');
@@ -125,13 +115,13 @@ export async function startSshd(options: { sshdPath?: string } = {}): Promise<Ru
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'UsePAM no',
+      // Root runs the tests in CI's containers; key-only, as for any user.
       'PermitRootLogin prohibit-password',
-      'AllowUsers root',
+      `AllowUsers ${username}`,
       'AllowTcpForwarding no',
       'X11Forwarding no',
       'LogLevel VERBOSE',
       'Subsystem sftp internal-sftp',
-      `ChrootDirectory ${root}`,
       'ForceCommand internal-sftp',
       '',
     ].join('\n'),
@@ -158,7 +148,6 @@ export async function startSshd(options: { sshdPath?: string } = {}): Promise<Ru
   const cleanup = (): void => {
     process.removeListener('exit', killOnExit);
     rmSync(work, { recursive: true, force: true });
-    rmSync(root, { recursive: true, force: true });
   };
   const stop = async (): Promise<void> => {
     if (!exited) {
@@ -177,7 +166,7 @@ export async function startSshd(options: { sshdPath?: string } = {}): Promise<Ru
   return {
     host: '127.0.0.1',
     port,
-    username: 'root',
+    username,
     privateKey: readFileSync(clientKeyPath, 'utf8'),
     privateKeyPath: clientKeyPath,
     hostKeyLine,

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,22 @@ describe('the CLI bundle (bin/cli-loader.mjs)', () => {
     // first, then asked: a CLI spawned by another test file meanwhile may have rebuilt it from the edit.
     const rebuilt = await buildBundle();
     expect(freshBundle()).toBe(rebuilt);
+  });
+
+  it('is fresh after a build from another folder (npx coupa-sync run from wherever the user is)', async () => {
+    // Prepare: a source newer than the bundle, so the CLI rebuilds it
+    const source = join(ROOT, 'bin/cli/usage.ts');
+    const { atime, mtime } = statSync(source);
+    utimesSync(source, atime, new Date(mtime.getTime() + 7_000));
+    try {
+      // Act: the CLI started in another folder
+      await run(process.execPath, [join(ROOT, 'bin/coupa-sync.mjs'), 'help'], { cwd: tmpdir() });
+
+      // Assess: it built a bundle it can use, rather than falling back to tsx
+      expect(freshBundle()).toBeDefined();
+    } finally {
+      utimesSync(source, atime, mtime);
+    }
   });
 
   it('maps an error stack from the bundle back to the TypeScript source', async () => {

@@ -209,6 +209,20 @@ describe('CoupaHttp: retry policy', () => {
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1000);
   });
 
+  it('counts the retry budget from the first send, not from the wait for a rate slot', async () => {
+    // Prepare: 1 request/s, so the third of three waits 2 s for its slot, twice maxRetryMs
+    scriptApi([{ status: 200, body: [] }, { status: 200, body: [] }, { reset: true }, { status: 200, body: [] }]);
+    const clock = new FakeClock();
+    const http = new CoupaHttp(clientOptions(server.url, { clock, random: () => 0 }, { format: 'json', ratePerSecond: 1, burst: 1, maxRetryMs: 1000 }));
+
+    // Act
+    const answers = await Promise.allSettled([1, 2, 3].map((n) => http.request('GET', '/api/users', { query: { login: `u${n}` } })));
+
+    // Assess: the reset is retried, as it would be for a request sent at once
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(apiCalls()).toHaveLength(4);
+  });
+
   it('retries after a connection reset', async () => {
     // Prepare
     scriptApi([{ reset: true }, { status: 200, body: [{ id: 1, login: 'a' }] }]);

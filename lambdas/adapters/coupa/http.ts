@@ -215,7 +215,10 @@ export class CoupaHttp {
     tokenCall: boolean;
   }): Promise<CoupaResponse> {
     const { maxAttempts, maxRetryMs, requestTimeoutMs } = this.config;
-    const startedAt = this.clock.now().getTime();
+    // The retry budget starts at the first send, not when the request was queued: a first load
+    // queues thousands of lookups behind the rate governor at once, and the later ones would
+    // otherwise have spent their budget waiting, ending the whole run on one transient reset.
+    let startedAt: number | undefined;
     let renewedToken = false;
     let attempt = 0;
     let last: Failure | undefined;
@@ -227,6 +230,7 @@ export class CoupaHttp {
       const headers = await spec.headers();
       await this.bucket.take();
       const sentAt = this.clock.now().getTime();
+      startedAt ??= sentAt;
       const t0 = performance.now();
       let res: Response | undefined;
       let text = '';
@@ -296,7 +300,7 @@ export class CoupaHttp {
       await this.clock.sleep(delay);
     }
 
-    const elapsed = this.clock.now().getTime() - startedAt;
+    const elapsed = this.clock.now().getTime() - (startedAt ?? this.clock.now().getTime());
     throw new CoupaRetryableError(
       `Coupa ${spec.method} ${spec.path} still failing after ${attempt} attempt(s) in ${elapsed} ms (last: ${last?.detail ?? 'unknown'}); retry later`,
       last?.status,

@@ -116,6 +116,10 @@ export async function holdForManagers(
  */
 export function settledManagers(delivered: readonly ChangeMessage[]): Map<string, string[]> {
   const byRun = new Map<string, string[]>();
-  for (const m of delivered.filter(isManagerKind)) byRun.set(m.runId, [...(byRun.get(m.runId) ?? []), m.change.login.toLowerCase()]);
+  for (const m of delivered.filter(isManagerKind)) {
+    const logins = byRun.get(m.runId);
+    if (logins) logins.push(m.change.login.toLowerCase());
+    else byRun.set(m.runId, [m.change.login.toLowerCase()]);
+  }
   return byRun;
 }

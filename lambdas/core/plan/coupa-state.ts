@@ -114,7 +114,10 @@ export class UserTable implements CoupaState {
       index = new Map();
       for (const user of this.users()) {
         const v = user.fields[key];
-        if (typeof v === 'string' && v !== '') index.set(keyOf(v), [...(index.get(keyOf(v)) ?? []), user.login]);
+        if (typeof v !== 'string' || v === '') continue;
+        const logins = index.get(keyOf(v));
+        if (logins) logins.push(user.login); // push: a shared value (one e-mail for many) stays linear
+        else index.set(keyOf(v), [user.login]);
       }
       this.secondary.set(key, index);
     }

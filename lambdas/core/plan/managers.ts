@@ -32,7 +32,10 @@ function rosterLoginsBy(roster: Roster, key: MatchKey, value: string): string[] 
     index = new Map();
     for (const entry of roster) {
       const v = entry.record.fields[key];
-      if (typeof v === 'string' && v !== '') index.set(v.toLowerCase(), [...(index.get(v.toLowerCase()) ?? []), entry.login]);
+      if (typeof v !== 'string' || v === '') continue;
+      const logins = index.get(v.toLowerCase());
+      if (logins) logins.push(entry.login); // push: a shared value (one e-mail for many) stays linear
+      else index.set(v.toLowerCase(), [entry.login]);
     }
     byKey.set(key, index);
   }

@@ -135,7 +135,8 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   const dryRun = Boolean(options.dryRun || config.dryRun);
   const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
   const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
-  const staged = dryRun ? [] : plan.changes.filter((c) => !toApply.includes(c));
+  const applying = new Set(toApply); // a Set: includes() per change was quadratic in the plan's size
+  const staged = dryRun ? [] : plan.changes.filter((c) => !applying.has(c));
   const reason = held.length > 0 ? holdReason(held, options.run.runId, holdRest) : undefined;
   const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
   await deps.runs.savePlan({
