@@ -12,7 +12,7 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/hr-users.csv', import.meta
 
 export async function runDemoCommand(argv: string[]): Promise<number> {
   const file = relative(process.cwd(), EXAMPLE) || EXAMPLE;
-  const options = parseRunOptions([file, '--report', 'runs/demo-report.json', ...argv]);
+  const options = parseRunOptions([file, '--report', 'runs/demo-report.json', ...argv], 'demo');
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const { report } = await executeRun(options, out);
   const expected = report.totals.failed + report.totals.rejected;

@@ -27,7 +27,7 @@ export function configFor(options: ConfigOptions, env = process.env): SyncConfig
   try {
     return mergeConfig(options, env);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, false);
   }
 }
 
@@ -90,7 +90,7 @@ async function checkReports(paths: string[]): Promise<void> {
   try {
     await checkReportPaths(paths);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, false);
   }
 }
 

@@ -1,7 +1,6 @@
 /** Parses `coupa-sync run` arguments into options, with a UsageError for anything wrong. */
-import { parseArgs } from 'node:util';
 import { secureBaseUrl } from '../../lambdas/adapters/coupa/url-policy';
-import { UsageError } from './usage';
+import { parseCommandLine, UsageError } from './usage';
 
 export interface RunOptions {
   file: string;
@@ -35,19 +34,14 @@ const TARGET_OPTIONS = {
   'wait-results': { type: 'string' },
 } as const;
 
+/** The parsed values of TARGET_OPTIONS. */
+type TargetValues = { [K in keyof typeof TARGET_OPTIONS]?: K extends 'report' ? string[] : string };
+
 export function parseRunOptions(argv: string[], command = 'run'): RunOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { ...TARGET_OPTIONS, 'dry-run': { type: 'boolean', default: false }, roster: { type: 'string' } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values: raw, positionals } = parseCommandLine(command, argv, {
+    options: { ...TARGET_OPTIONS, ...(command === 'plan' ? {} : { 'dry-run': { type: 'boolean' } }), roster: { type: 'string' } },
+  });
+  const values = raw as TargetValues & { 'dry-run'?: boolean; roster?: string };
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one HR file, got ${positionals.length}`);
   const roster = values.roster;
   if (roster !== undefined && roster !== 'delta' && roster !== 'full') throw new UsageError(`--roster must be full or delta, not "${roster}"`);
@@ -107,18 +101,8 @@ export interface ApproveOptions {
 
 /** `coupa-sync approve <runId> [--coupa-url URL] [--config FILE] [--state-dir DIR] [--report FILE] [--bucket NAME]`. */
 export function parseApproveOptions(argv: string[]): ApproveOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { ...TARGET_OPTIONS, bucket: { type: 'string' } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values: raw, positionals } = parseCommandLine('approve', argv, { options: { ...TARGET_OPTIONS, bucket: { type: 'string' } } });
+  const values = raw as TargetValues & { bucket?: string };
   if (positionals.length !== 1) throw new UsageError(`approve takes exactly one run id, got ${positionals.length}`);
   // The run options' checks apply to the flags both commands share.
   const shared = parseRunOptions([
