@@ -58,6 +58,12 @@ describe('example HR exports, end to end through the CLI', () => {
     expect(ben.manager).toMatchObject({ login: 'maria.jones@example.com' });
     expect((ben['default-address'] as User)['location-code']).toBe('HQ'); // London: the map's "*"
     expect(users.has('cleo.park@example.com')).toBe(false); // Terminated and unknown to Coupa: not created
+    // Act again: the same file, nothing changed since
+    const env = { COUPA_CLIENT_ID: emulator!.credentials.clientId, COUPA_CLIENT_SECRET: emulator!.credentials.clientSecret };
+    const again = await cli(['run', 'examples/workday/workers.csv', '--config', 'examples/workday/mapping.json', '--coupa-url', emulator!.url], env);
+    // Assess: every row unchanged, nothing written
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('created 0 · updated 0 · deactivated 0 · unchanged 4 · rejected 0 · failed 0');
   });
 
   it('BambooHR export from Europe: semicolons and Windows-1252, status map, manager by e-mail, phones, country, department map', async () => {

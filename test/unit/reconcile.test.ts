@@ -747,6 +747,19 @@ describe('managers first', () => {
     expect(report.rows[0].changedFields).toEqual(['active', 'email', 'firstname', 'lastname']);
     expect(h.directory.writes).toEqual(['create boss', 'create report.one']);
   });
+  it('leaves an existing report unchanged (no PUT) when the manager change was all it had and the manager\'s create fails', async () => {
+    // Prepare: the report exists with everything the file says but the (new) manager
+    const h = harness([employee('report.one', 1)]);
+    h.directory.faults.set('boss', 'reject');
+    // Act
+    const report = await runCsv(h, hrCsv([person('report.one', { manager: 'boss' }), person('boss')]));
+    // Assess
+    expect(report.rows.map((r) => [r.login, r.outcome, r.changes, r.warnings])).toEqual([
+      ['report.one', 'unchanged', [], ['manager "boss" could not be created or reactivated: the manager was left unchanged']],
+      ['boss', 'failed', expect.any(Array), undefined],
+    ]);
+    expect(h.directory.writes).toEqual(['create boss']);
+  });
 });
 
 describe('identity of a login across rows', () => {
