@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { RunReport } from '../../lambdas/core/model';
-import { logins, person, seedEmployee, writeHrFile } from '../support/roster-factories';
+import { hrCsv, logins, person, seedEmployee, writeHrFile } from '../support/roster-factories';
 
 const exec = promisify(execFile);
 
@@ -170,6 +170,29 @@ describe('coupa-sync run --roster full and approve', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('the run could not start:');
     expect(stderr).toContain('a full roster must be read to its end (its absentees would be deactivated): nothing was changed');
+    expect(writes()).toEqual([]);
+    expect(active()).toEqual({ 'stay.one': true, 'leaver.one': true, 'leaver.two': true });
+  });
+
+  it('exits 2 and writes nothing when a delta file breaks half-way, naming the file, the row and the line', async () => {
+    // Prepare: 50,000 rows, row 25,000 opens a quote that never closes
+    const { cli, dir, writes, active } = await setUp();
+    const rows = logins('staff', 50_000).map((l) => person(l));
+    const text = hrCsv(rows).split('\n');
+    text[25_000] = 'broken,"never closed@example.com,Pat,Staff';
+    const file = join(dir, 'delta.csv');
+    await writeFile(file, text.join('\n'));
+    // Act
+    const { code, stdout, stderr } = await cli('run', file);
+    // Assess
+    expect(code).toBe(2);
+    // (the open quote swallows the rest of the file, so the row's size limit is what stops it)
+    expect(stderr).toBe(
+      `coupa-sync: the run could not start: ${file}: cannot read the file as CSV: data row 25000 (starting on line 25001 of the file) ` +
+        'is longer than hr.limits.maxRecordBytes (65536 bytes): a quoted cell that is never closed, or a row that is no HR record; ' +
+        'a file must be read to its end before anything is applied (a later row of a login could undo an earlier one): nothing was changed. Fix the file (or its export) and run it again\n',
+    );
+    expect(stdout).not.toContain('Run ');
     expect(writes()).toEqual([]);
     expect(active()).toEqual({ 'stay.one': true, 'leaver.one': true, 'leaver.two': true });
   });

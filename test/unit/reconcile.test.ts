@@ -926,33 +926,17 @@ describe('delta file broken part-way', () => {
     return Array.from({ length: Math.ceil(text.length / 65536) }, (_, i) => text.slice(i * 65536, (i + 1) * 65536));
   }
 
-  // BUG: when csv-parse fails, the records it had already parsed but the reader had not yet taken
-  // are dropped (readHrFile's `for await` over the parser throws at once; read-roster then returns
-  // `broken`). Here rows 2986–3000 — valid rows before the break — are never planned, applied or
-  // reported: the report has 2,985 rows, not 3,000 (docs/architecture.md: "queues the valid rows
-  // read before the break").
-  it('gives every valid row before the break an outcome', async () => {
+  it('changes nothing: the run stops before the first write, naming the file, the row and the line', async () => {
     // Prepare
     const h = harness([]);
     // Act
-    const report = await runCsv(h, brokenDelta());
+    const error = await runCsv(h, brokenDelta()).catch((err: unknown) => err);
     // Assess
-    expect(report.rows.map((r) => r.row)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
-    expect(h.directory.writes).toHaveLength(3000);
-  });
-
-  // BUG: runSync (lambdas/core/run/run-sync.ts) ignores PlannedRun.broken: a delta file that breaks
-  // part-way ends `complete`, with no reason and exit 0, as if the whole file had been applied. The
-  // break is only a progress line (docs/architecture.md: the run "says how many"; the rest of the
-  // file was never read).
-  it('says in the report that the file broke, and does not exit 0', async () => {
-    // Prepare
-    const h = harness([]);
-    // Act
-    const report = await runCsv(h, brokenDelta());
-    // Assess
-    expect(report.reason).toEqual(expect.stringContaining('data row 3001 (starting on line 3002 of the file) opens a quoted cell that is never closed'));
-    expect(exitCodeFor(report)).not.toBe(0);
+    expect(error).toBeInstanceOf(IncompleteRosterError);
+    expect((error as Error).message).toBe(
+      'hr.csv: cannot read the file as CSV: data row 3001 (starting on line 3002 of the file) opens a quoted cell that is never closed; a file must be read to its end before anything is applied (a later row of a login could undo an earlier one): nothing was changed. Fix the file (or its export) and run it again',
+    );
+    expect(h.directory.writes).toEqual([]);
   });
 });
 

@@ -41,9 +41,18 @@ export interface RunOptions {
   read?: Omit<ReadOptions, 'file'>;
   /** Plan only: report what a run would do, write nothing to Coupa. */
   dryRun?: boolean;
+  /**
+   * AWS planner only, until its path is reworked: plan the rows of a delta file read before it broke
+   * (PlannedRun.broken says where). Everyone else gets IncompleteRosterError: nothing is applied.
+   */
+  planBrokenDelta?: boolean;
 }
 
-/** Why a full roster that could not be read to its end changes nothing. */
+/**
+ * A file that could not be read to its end changes nothing, whatever the roster mode: a full roster's
+ * absentees would be deactivated, and in a delta file a row never read could undo an earlier row of
+ * the same login (rows are folded per login in file order).
+ */
 export class IncompleteRosterError extends HrFileError {}
 
 /** A file planned and guarded: what to apply now, what is staged for approval, every row settled so far. */
@@ -68,7 +77,7 @@ export interface PlannedRun {
    * spooled to the run's folder where the RunStore offers one (the CLI), else in memory.
    */
   outcomes: RowOutcomes;
-  /** The file broke part-way (a delta file: the rows before the break are planned). */
+  /** The file broke part-way (only with planBrokenDelta: the rows of a delta file before the break are planned). */
   broken?: string;
 }
 
@@ -81,10 +90,14 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   const settle = (o: RowOutcome) => outcomes.add(o);
 
   const { roster, broken } = await readRoster(options.input, { ...options.read, file: options.run.file, mode }, settle);
-  if (broken && mode === 'full') {
+  if (broken && (mode === 'full' || !options.planBrokenDelta)) {
+    const why =
+      mode === 'full'
+        ? 'a full roster must be read to its end (its absentees would be deactivated)'
+        : 'a file must be read to its end before anything is applied (a later row of a login could undo an earlier one)';
     throw new IncompleteRosterError(
       options.run.file,
-      `${broken.message.slice(options.run.file.length + 2)}; a full roster must be read to its end (its absentees would be deactivated): nothing was changed`,
+      `${broken.message.slice(options.run.file.length + 2)}; ${why}: nothing was changed. Fix the file (or its export) and run it again`,
     );
   }
   deps.onProgress?.(`read ${roster.rows} row(s), ${roster.size} login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
@@ -164,11 +177,7 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   const { run, mode, guards, reason } = planned;
   const { outcomes } = planned;
   let status = planned.status;
-  // A delta file that broke part-way: what was read is applied; the report says the rest was not read.
-  let stopReason = planned.broken
-    ? `the file could not be read to its end (${planned.broken}): the rows after that were not read; fix the file and upload it again (rows already applied will come out unchanged)`
-    : undefined;
-  if (stopReason && status === 'complete') status = 'stopped';
+  let stopReason: string | undefined;
   if (planned.toApply.length > 0) {
     deps.onProgress?.(`applying ${planned.toApply.length} change(s)`);
     const { stopped } = await deps.applier.apply(planned.toApply, (r) => outcomes.addAll(rowOutcomesOf(r)));
