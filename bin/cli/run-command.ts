@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { loadSyncConfig } from '../../lambdas/adapters/local/config-file';
 import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
@@ -14,6 +14,7 @@ import { exitCodeFor } from '../../lambdas/core/sync/report';
 import { approveLocalRun, runLocalPipeline, type LocalCsvChannel, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
 import { ApprovalError } from '../../lambdas/core/run/approve';
 import { checkReportPaths, writeReportFiles } from '../../lambdas/adapters/local/report-files';
+import { FsRunStore } from '../../lambdas/adapters/local/fs-run-store';
 import { parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';
 import { resolveTarget } from './coupa-target';
 import { setUpCsvChannel, type CsvChannelSetup } from './csv-channel';
@@ -106,6 +107,34 @@ function stateDirFor(options: Pick<RunOptions, 'stateDir' | 'coupaUrl'>): string
 
 export const DEFAULT_STATE_DIR = '.coupa-sync';
 
+/** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The approve and reject commands of a held run, with the flags it ran with (Coupa URL, config,
+ * state folder, channel), so they can be pasted as printed from any folder.
+ */
+export function decisionCommands(runId: string, options: RunOptions): { approve: string; reject: string } {
+  const stateDir = resolve(stateDirFor(options) ?? DEFAULT_STATE_DIR);
+  const flag = (name: string, value: string | number | undefined) => (value === undefined ? [] : [`--${name}`, shellQuote(String(value))]);
+  const approve = [
+    'coupa-sync approve',
+    shellQuote(runId),
+    ...flag('coupa-url', options.coupaUrl),
+    ...flag('config', options.config && resolve(options.config)),
+    ...flag('state-dir', stateDir),
+    ...flag('format', options.format),
+    ...flag('flavor', options.flavor),
+    ...flag('delivery', options.delivery),
+    ...flag('sftp-url', options.sftpUrl),
+    ...flag('sftp-host-key', options.sftpHostKey),
+    ...flag('wait-results', options.waitResults),
+  ];
+  return { approve: approve.join(' '), reject: ['coupa-sync reject', shellQuote(runId), ...flag('state-dir', stateDir)].join(' ') };
+}
+
 async function writeReports(report: RunReport, paths: string[], out: (line: string) => void): Promise<void> {
   await writeReportFiles(report, paths);
   for (const path of paths) out(`Report: ${path}`);
@@ -121,7 +150,8 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
   return withTarget(options, config, out, async (local, csv) => {
     const started = Date.now();
     const { report } = await runLocalPipeline({ ...local, file: options.file, dryRun: options.dryRun, csv });
-    out(formatSummary(report, (Date.now() - started) / 1000));
+    if (report.status === 'held' && options.coupaUrl) report.commands = decisionCommands(report.runId, options);
+    out(formatSummary(report, (Date.now() - started) / 1000, { embedded: !options.coupaUrl }));
     await writeReports(report, options.reports, out);
     return { report, exitCode: exitCodeFor(report) };
   });
@@ -161,9 +191,11 @@ async function withTarget(
 
 /** `coupa-sync approve <runId>`: applies a held run's staged changes after re-checking each. */
 export async function executeApprove(options: ApproveOptions, out: (line: string) => void): Promise<RunOutput> {
-  const config = configFor(options);
-  await checkReports(options.reports);
   if (!options.coupaUrl) throw new UsageError('approve needs --coupa-url: the instance the held run was planned against');
+  // The held plan's roster mode is the run's (the config's default may say otherwise).
+  const plan = await new FsRunStore(stateDirFor(options)!, options.coupaUrl).loadPlan(options.runId).catch(() => undefined);
+  const config = configFor({ ...options, roster: options.roster ?? plan?.mode });
+  await checkReports(options.reports);
   return withTarget({ ...options, dryRun: false }, config, out, async (local, csv) => {
     const started = Date.now();
     const { report } = await approveLocalRun(options.runId, { ...local, csv, stateDir: stateDirFor(options) });

@@ -38,7 +38,26 @@ function listedRows(report: RunReport): { changed: Listed<RowOutcome>; bad: List
   return { changed, bad };
 }
 
-export function formatSummary(report: RunReport, seconds: number): string {
+/** What to do next: the commands that approve or reject a held run, or how to apply a plan. */
+function nextLines(report: RunReport, embedded: boolean): string[] {
+  const wouldHold = report.guards.some((g) => g.held);
+  if (report.status === 'planned') {
+    return [`To apply it, run the same command with "run" instead of "plan"${wouldHold ? ' (a guard will hold it for approval)' : ''}.`];
+  }
+  if (report.status !== 'held') return [];
+  if (report.commands) {
+    return [
+      'Check the plan (--report FILE.html shows each change, before → after), then approve it:',
+      `  ${report.commands.approve}`,
+      'or reject it (add --why TEXT to say why):',
+      `  ${report.commands.reject}`,
+    ];
+  }
+  if (embedded) return ['The embedded emulator stopped with this run, so nothing is left to approve: to try approval, run against coupa-sync emulator with --coupa-url.'];
+  return [`Check the plan, then approve it: coupa-sync approve ${report.runId} (with the run's --coupa-url, --config and --state-dir)`];
+}
+
+export function formatSummary(report: RunReport, seconds: number, context: { embedded?: boolean } = {}): string {
   const t = report.totals;
   const counts = OUTCOMES.filter((k) => ALWAYS.has(k) || t[k] > 0).map((k) => `${k} ${t[k]}`);
   const lines = [
@@ -62,5 +81,6 @@ export function formatSummary(report: RunReport, seconds: number): string {
     lines.push('Not applied:');
     lines.push(...listed(bad, (r) => `  row ${r.row}  ${r.login || '(no login)'}  ${r.outcome}: ${(r.errors ?? []).join('; ')}`));
   }
+  lines.push(...nextLines(report, context.embedded ?? false));
   return lines.join('\n');
 }

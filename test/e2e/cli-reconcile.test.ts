@@ -49,8 +49,20 @@ async function setUp() {
     await writeFile(path, JSON.stringify({ roster }));
     return path;
   };
+  /** A command line as the CLI printed it (`coupa-sync …`), run by the shell from another folder. */
+  const paste = async (line: string): Promise<CliResult> => {
+    const script = line.replace(/^coupa-sync /, `${process.execPath} ${join(process.cwd(), 'bin/coupa-sync.mjs')} `);
+    try {
+      const { stdout, stderr } = await exec('bash', ['-c', script], { env, cwd: tmpdir(), timeout: 30_000 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
   return {
     cli,
+    paste,
     dir,
     config,
     /** POST/PUT requests to the Users API, as `METHOD /path`. */
@@ -108,55 +120,63 @@ describe('coupa-sync plan', () => {
 });
 
 describe('coupa-sync run --roster full and approve', () => {
-  it('exits 3 when held, writing nothing; approve <runId> with the same --state-dir applies it (exit 0), and only once (exit 2)', async () => {
+  it('exits 3 when held, writing nothing; the printed approve command, pasted, applies it (exit 0), and only once (exit 2)', async () => {
     // Prepare: two leavers, more than roster.maxDeactivations 1
-    const { cli, dir, config, writes, readReport, active } = await setUp();
+    const { cli, paste, dir, config, writes, readReport, active } = await setUp();
     const file = await writeHrFile(join(dir, 'hr.csv'), [person('stay.one')]);
     const cfg = await config({ maxDeactivations: 1 });
     const heldPath = join(dir, 'held.json');
+    const heldCsv = join(dir, 'held.csv');
     // Act: the held run
-    const held = await cli('run', file, '--roster', 'full', '--config', cfg, '--report', heldPath);
-    // Assess: exit 3, nothing written, the report says why and how to go on
+    const held = await cli('run', file, '--roster', 'full', '--config', cfg, '--report', heldPath, '--report', heldCsv);
+    // Assess: exit 3, nothing written, the reason stated once (not on each held row), the commands printed whole
     expect(held.code).toBe(3);
     const report = await readReport(heldPath);
     expect(report.status).toBe('held');
-    expect(report.reason).toContain(`check the plan, then run: coupa-sync approve ${report.runId}`);
-    expect(report.absentees.map((a) => [a.login, a.outcome])).toEqual([['leaver.one', 'held'], ['leaver.two', 'held']]);
+    expect(report.reason).toBe('held by the deactivation guard (the run would deactivate 2 users, more than roster.maxDeactivations (1)): nothing was written');
+    expect(report.absentees).toEqual([
+      { login: 'leaver.one', outcome: 'held', changes: [{ field: 'active', before: true, after: false }] },
+      { login: 'leaver.two', outcome: 'held', changes: [{ field: 'active', before: true, after: false }] },
+    ]);
+    expect(held.stdout.split(report.reason!)).toHaveLength(2);
+    expect(await readFile(heldCsv, 'utf8')).not.toContain('deactivation guard');
     expect(writes()).toEqual([]);
     expect(held.stderr).toContain(`[notify] Coupa user sync held: ${file}`);
+    const approveLine = held.stdout.split('\n').find((l) => l.trim().startsWith('coupa-sync approve'))!.trim();
+    expect(approveLine).toBe(`coupa-sync approve ${report.runId} --coupa-url ${emulator!.url} --config ${cfg} --state-dir ${join(dir, 'state')}`);
+    expect(report.commands?.approve).toBe(approveLine);
 
-    // Act: approval
+    // Act: approval, pasted as printed (from another folder)
     const approvedPath = join(dir, 'approved.json');
-    const approved = await cli('approve', report.runId, '--config', cfg, '--report', approvedPath);
-    // Assess: exactly the two staged deactivations
+    const approved = await paste(`${approveLine} --report ${approvedPath}`);
+    // Assess: exactly the two staged deactivations; the banner says the plan's roster mode
     expect(approved.code).toBe(0);
-    expect((await readReport(approvedPath)).absentees.map((a) => [a.login, a.outcome])).toEqual([['leaver.one', 'deactivated'], ['leaver.two', 'deactivated']]);
+    expect(approved.stdout).toContain('· full roster ·');
+    const after = await readReport(approvedPath);
+    expect(after.absentees.map((a) => [a.login, a.outcome])).toEqual([['leaver.one', 'deactivated'], ['leaver.two', 'deactivated']]);
+    expect(after.reason).toMatch(/^approved at \S+ \(held by the deactivation guard \(.*\): nothing was written\)$/);
     expect(writes().sort()).toEqual(['PUT /api/users/102', 'PUT /api/users/103']);
     expect(active()).toEqual({ 'stay.one': true, 'leaver.one': false, 'leaver.two': false });
 
     // Act + Assess: a second approval of the same run
-    const again = await cli('approve', report.runId, '--config', cfg);
+    const again = await paste(approveLine);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`the run could not start: run ${report.runId} is not held (it is complete): nothing to approve`);
     expect(writes()).toHaveLength(2);
   });
 
-  // BUG: the CLI never prints the approve command for a held run. formatSummary
-  // (bin/cli/summary.ts) prints the counts ("held 2") but not report.reason, and the console notifier
-  // prints only the alert's subject ("[notify] Coupa user sync held: <file>"), so
-  // "coupa-sync approve <runId>" appears only inside the report JSON — issue 7 / the usage text tell
-  // the operator to run the command a held run prints.
-  it('prints the coupa-sync approve <runId> command when held', async () => {
+  it('a plan-only run a guard would hold does not offer an approve command: it says to run it', async () => {
     // Prepare
-    const { cli, dir, config } = await setUp();
+    const { cli, dir, config, writes } = await setUp();
     const file = await writeHrFile(join(dir, 'hr.csv'), [person('stay.one')]);
-    const heldPath = join(dir, 'held.json');
     // Act
-    const held = await cli('run', file, '--roster', 'full', '--config', await config({ maxDeactivations: 1 }), '--report', heldPath);
+    const planned = await cli('plan', file, '--roster', 'full', '--config', await config({ maxDeactivations: 1 }));
     // Assess
-    const { runId } = JSON.parse(await readFile(heldPath, 'utf8')) as RunReport;
-    expect(held.code).toBe(3);
-    expect(`${held.stdout}${held.stderr}`).toContain(`coupa-sync approve ${runId}`);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).not.toContain('coupa-sync approve');
+    expect(planned.stdout).toContain('a real run would be held by the deactivation guard');
+    expect(planned.stdout).toContain('To apply it, run the same command with "run" instead of "plan" (a guard will hold it for approval).');
+    expect(writes()).toEqual([]);
   });
 
   it('exits 2 and writes nothing when a full roster breaks part-way', async () => {

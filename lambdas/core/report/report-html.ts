@@ -133,7 +133,7 @@ ${lines.total > 0 ? table() : html`<p>None.</p>`}
 function heldSection(held: TableLines): SafeHtml {
   if (held.total === 0) return html``;
   return linesSection('held', 'Held changes', 'Not written to Coupa: each waits for the run to be approved.', held, () =>
-    linesTable('held-table', held.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.changes, { ...COLUMNS.problems, header: 'Why held' }], 'held changes', held.total),
+    linesTable('held-table', held.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.changes, { ...COLUMNS.problems, header: 'Warnings' }], 'held changes', held.total),
   );
 }
 

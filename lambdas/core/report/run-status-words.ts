@@ -55,8 +55,10 @@ export function nextSteps(report: RunReport): SafeHtml[] {
     case 'held':
       return [
         html`Check the held changes below, with the guard verdicts and the reason above.`,
-        html`If they are right, approve the run: <code>coupa-sync approve ${report.runId}</code>`,
-        html`If they are wrong, do not approve: correct the HR file and drop it again. An unapproved run expires without writing its held changes.`,
+        html`If they are right, approve the run: <code>${report.commands?.approve ?? `coupa-sync approve ${report.runId}`}</code>`,
+        report.commands
+          ? html`If they are wrong, reject it: <code>${report.commands.reject}</code>, then correct the HR file and run it again. An unapproved run expires without writing its held changes.`
+          : html`If they are wrong, do not approve: correct the HR file and drop it again. An unapproved run expires without writing its held changes.`,
       ];
     case 'stopped':
       return [html`Find the cause in the failures below (often Coupa unreachable, or refusing the credentials).`, html`${dropAgain}`];

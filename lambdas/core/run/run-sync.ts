@@ -133,7 +133,7 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
   const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
   const staged = dryRun ? [] : plan.changes.filter((c) => !toApply.includes(c));
-  const reason = held.length > 0 ? holdReason(held, options.run.runId, holdRest) : undefined;
+  const reason = held.length > 0 ? holdReason(held, dryRun ? 'planned' : holdRest ? 'rest' : 'nothing') : undefined;
   const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
   await deps.runs.savePlan({
     run: options.run,
@@ -147,7 +147,8 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
     staged,
   });
   for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
-  for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held', errors: [reason!] })) settle(o);
+  // The reason is the run's (report.reason), stated once: a held row carries only what is its own.
+  for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held' })) settle(o);
   return {
     run: options.run,
     startedAt,
@@ -203,8 +204,14 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   return report;
 }
 
-function holdReason(held: GuardVerdict[], runId: string, holdRest: boolean): string {
-  const what = holdRest ? 'the deactivations were not applied (roster.onHold "apply-rest")' : 'nothing was written';
-  return `held by the ${held.map((g) => `${g.guard} guard (${g.detail})`).join(' and the ')}: ${what}; check the plan, then run: coupa-sync approve ${runId}`;
+/**
+ * Which guard held the run and what was written: the facts only. How to approve or reject it depends on
+ * where the run was (the CLI's flags, the AWS bucket), so the channel says it (CLI summary, held alert).
+ */
+function holdReason(held: GuardVerdict[], written: 'nothing' | 'rest' | 'planned'): string {
+  const guards = held.map((g) => `${g.guard} guard (${g.detail})`).join(' and the ');
+  if (written === 'planned') return `a real run would be held by the ${guards} until approved`;
+  const what = written === 'rest' ? 'the deactivations were not applied (roster.onHold "apply-rest")' : 'nothing was written';
+  return `held by the ${guards}: ${what}`;
 }
 
