@@ -2,7 +2,7 @@
 import { EMULATOR_USAGE } from '../emulator/cli';
 import { runDemoCommand } from './cli/demo-command';
 import { runEmulatorCommand } from './cli/emulator-command';
-import { runApproveCommand, runPlanCommand, runRunCommand } from './cli/run-command';
+import { runApproveCommand, runPlanCommand, runRejectCommand, runRunCommand } from './cli/run-command';
 import { COMMAND_USAGE, HelpRequested, USAGE, UsageError } from './cli/usage';
 
 // For bench/unthrottled.mjs only: the bench turns the rate governor off in the very module instance
@@ -13,6 +13,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runRunCommand,
   plan: runPlanCommand,
   approve: runApproveCommand,
+  reject: runRejectCommand,
   emulator: runEmulatorCommand,
   demo: runDemoCommand,
 };

@@ -12,13 +12,15 @@ import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
 import { approveLocalRun, runLocalPipeline, type LocalCsvChannel, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
-import { ApprovalError } from '../../lambdas/core/run/approve';
+import { ApprovalError, rejectRun } from '../../lambdas/core/run/approve';
+import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
+import { systemClock } from '../../lambdas/core/ports';
 import { checkReportPaths, writeReportFiles } from '../../lambdas/adapters/local/report-files';
 import { FsRunStore } from '../../lambdas/adapters/local/fs-run-store';
 import { parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';
 import { resolveTarget } from './coupa-target';
 import { setUpCsvChannel, type CsvChannelSetup } from './csv-channel';
-import { parseApproveOptions, parseRunOptions, type ApproveOptions, type RunOptions } from './run-options';
+import { parseApproveOptions, parseRejectOptions, parseRunOptions, type ApproveOptions, type RejectOptions, type RunOptions } from './run-options';
 import { formatSummary } from './summary';
 import { UsageError } from './usage';
 
@@ -205,17 +207,29 @@ export async function executeApprove(options: ApproveOptions, out: (line: string
   });
 }
 
+/** `coupa-sync reject <runId>`: marks a held run rejected in the state folder; Coupa is not contacted. */
+export async function executeReject(options: RejectOptions, out: (line: string) => void): Promise<RunOutput> {
+  await checkReports(options.reports);
+  // The instance only names where accepted rosters go; a rejection writes none.
+  const runs = new FsRunStore(options.stateDir ?? DEFAULT_STATE_DIR, 'local');
+  const report = await rejectRun(options.runId, options.why, { runs, notifier: new ConsoleNotifier(), clock: systemClock });
+  out(`Run ${report.runId} of ${report.file} rejected: nothing of it was written, and it can no longer be approved.`);
+  out(`  ${report.reason}`);
+  await writeReports(report, options.reports, out);
+  return { report, exitCode: 0 };
+}
+
 /** Errors that mean the run could not start (exit 2): nothing was changed. */
 function cannotStart(err: unknown): err is Error {
   return err instanceof HrFileError || err instanceof CoupaAuthError || err instanceof CoupaUnreachableError || err instanceof ApprovalError;
 }
 
-async function exitCodeOf(work: () => Promise<RunOutput>): Promise<number> {
+async function exitCodeOf(work: () => Promise<RunOutput>, failed = 'the run could not start'): Promise<number> {
   try {
     return (await work()).exitCode;
   } catch (err) {
     if (cannotStart(err)) {
-      process.stderr.write(`coupa-sync: the run could not start: ${err.message}\n`);
+      process.stderr.write(`coupa-sync: ${failed}: ${err.message}\n`);
       return 2;
     }
     throw err;
@@ -233,6 +247,11 @@ export async function runRunCommand(argv: string[]): Promise<number> {
 export async function runPlanCommand(argv: string[]): Promise<number> {
   const options = parseRunOptions(argv, 'plan');
   return exitCodeOf(() => executeRun({ ...options, dryRun: true }, stdout));
+}
+
+export async function runRejectCommand(argv: string[]): Promise<number> {
+  const options = parseRejectOptions(argv);
+  return exitCodeOf(() => executeReject(options, stdout), 'nothing was rejected');
 }
 
 export async function runApproveCommand(argv: string[]): Promise<number> {

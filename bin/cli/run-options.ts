@@ -99,6 +99,32 @@ export interface ApproveOptions {
   roster?: 'delta' | 'full';
 }
 
+export interface RejectOptions {
+  runId: string;
+  /** Why the run is rejected: kept in its report and digest. */
+  why?: string;
+  stateDir?: string;
+  reports: string[];
+}
+
+/**
+ * `coupa-sync reject <runId> [--why TEXT] [--state-dir DIR] [--report FILE]...`. The approve and reject
+ * options are parsed here, in one place: an AWS form (a table or bucket to write the decision to)
+ * is one more option in REJECT_OPTIONS.
+ */
+const REJECT_OPTIONS = {
+  why: { type: 'string' },
+  'state-dir': { type: 'string' },
+  report: { type: 'string', multiple: true },
+} as const;
+
+export function parseRejectOptions(argv: string[]): RejectOptions {
+  const { values: raw, positionals } = parseCommandLine('reject', argv, { options: REJECT_OPTIONS });
+  const values = raw as { why?: string; 'state-dir'?: string; report?: string[] };
+  if (positionals.length !== 1) throw new UsageError(`reject takes exactly one run id, got ${positionals.length}`);
+  return { runId: positionals[0], why: values.why, stateDir: values['state-dir'], reports: values.report ?? [] };
+}
+
 /** `coupa-sync approve <runId> [--coupa-url URL] [--config FILE] [--state-dir DIR] [--report FILE] [--bucket NAME]`. */
 export function parseApproveOptions(argv: string[]): ApproveOptions {
   const { values: raw, positionals } = parseCommandLine('approve', argv, { options: { ...TARGET_OPTIONS, bucket: { type: 'string' } } });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { cli } from '../support/cli';
 
-const COMMANDS = ['run', 'plan', 'approve', 'demo', 'emulator'];
+const COMMANDS = ['run', 'plan', 'approve', 'reject', 'demo', 'emulator'];
 
 describe('coupa-sync --help and bad flags', () => {
   it.each(COMMANDS.flatMap((c) => [[c, '--help'], [c, '-h']]))('%s %s prints its own usage and exits 0', async (command, flag) => {

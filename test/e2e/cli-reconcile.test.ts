@@ -165,6 +165,32 @@ describe('coupa-sync run --roster full and approve', () => {
     expect(writes()).toHaveLength(2);
   });
 
+  it('reject, pasted as printed with a --why, marks the held run rejected (exit 0); approving it then says it was rejected', async () => {
+    // Prepare: a held run
+    const { cli, paste, dir, config, writes, readReport } = await setUp();
+    const file = await writeHrFile(join(dir, 'hr.csv'), [person('stay.one')]);
+    const cfg = await config({ maxDeactivations: 1 });
+    const held = await cli('run', file, '--roster', 'full', '--config', cfg);
+    const printed = (command: string) => held.stdout.split('\n').find((l) => l.trim().startsWith(`coupa-sync ${command}`))!.trim();
+    const rejectedPath = join(dir, 'rejected.json');
+    // Act
+    const rejected = await paste(`${printed('reject')} --why 'wrong export' --report ${rejectedPath}`);
+    // Assess
+    expect(rejected.code).toBe(0);
+    expect(rejected.stdout).toContain('rejected: nothing of it was written, and it can no longer be approved.');
+    const report = await readReport(rejectedPath);
+    expect(report.status).toBe('rejected');
+    expect(report.reason).toMatch(/^rejected at \S+: wrong export \(held by the deactivation guard/);
+    // Act + Assess: the approve command printed before is refused now
+    const approved = await paste(printed('approve'));
+    expect(approved.code).toBe(2);
+    expect(approved.stderr).toContain(`run ${report.runId} was rejected (rejected at `);
+    const again = await paste(printed('reject'));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`coupa-sync: nothing was rejected: run ${report.runId} is not held (it is rejected): nothing to reject\n`);
+    expect(writes()).toEqual([]);
+  });
+
   it('a plan-only run a guard would hold does not offer an approve command: it says to run it', async () => {
     // Prepare
     const { cli, dir, config, writes } = await setUp();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CoupaUser } from '../../lambdas/core/model';
-import { ApprovalError, approveRun } from '../../lambdas/core/run/approve';
+import { ApprovalError, approveRun, rejectRun } from '../../lambdas/core/run/approve';
 import { testConfig } from '../support/factories';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { IncompleteRosterError } from '../../lambdas/core/run/run-sync';
@@ -936,6 +936,27 @@ describe('delta file broken part-way', () => {
     expect((error as Error).message).toBe(
       'hr.csv: cannot read the file as CSV: data row 3001 (starting on line 3002 of the file) opens a quoted cell that is never closed; a file must be read to its end before anything is applied (a later row of a login could undo an earlier one): nothing was changed. Fix the file (or its export) and run it again',
     );
+    expect(h.directory.writes).toEqual([]);
+  });
+});
+
+describe('rejecting a held run', () => {
+  it('marks it rejected with the why, writes nothing, sends one digest, and refuses a later approval saying it was rejected', async () => {
+    // Prepare: a held full roster (two leavers, more than roster.maxDeactivations 1)
+    const h = harness([employee('stay.one', 1), ...logins('leaver', 2).map((l, i) => employee(l, 10 + i))], { roster: { mode: 'full', maxDeactivations: 1 } });
+    await runCsv(h, hrCsv([person('stay.one')]), { runId: 'held-1' });
+    const sentBefore = h.notifier.sent.length;
+    // Act
+    const report = await rejectRun('held-1', 'HR\nsent last week\'s file', h.deps);
+    // Assess
+    expect(report.status).toBe('rejected');
+    expect(report.reason).toMatch(/^rejected at \S+: HR sent last week's file \(held by the deactivation guard \(.*\): nothing was written\); none of its held changes was written$/);
+    expect(h.directory.writes).toEqual([]);
+    expect(h.notifier.sent.slice(sentBefore).map((n) => [n.kind, n.subject])).toEqual([['digest', 'Coupa user sync report: hr.csv: run rejected']]);
+    expect(h.notifier.sent.at(-1)!.message).toContain(`Status rejected: ${report.reason}`);
+    expect((await h.runs.loadReport('held-1'))!.status).toBe('rejected');
+    await expect(approve(h, 'held-1')).rejects.toThrow(/^run held-1 was rejected \(rejected at .*\): nothing to approve; run the file again for a fresh plan$/);
+    await expect(rejectRun('held-1', undefined, h.deps)).rejects.toThrow('run held-1 is not held (it is rejected): nothing to reject');
     expect(h.directory.writes).toEqual([]);
   });
 });

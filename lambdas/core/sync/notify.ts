@@ -73,8 +73,11 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   return {
     kind: 'digest',
     severity: notDone.length > 0 ? 'failure' : 'info',
-    subject: `Coupa user sync report: ${report.file}: ${notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
-    message: [`Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`, ...where, ...failureLines(bad, badCount), ...absenteeLines].join('\n'),
+    subject: `Coupa user sync report: ${report.file}: ${report.status === 'rejected' ? 'run rejected' : notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
+    message: [
+      `Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`,
+      ...(report.status === 'complete' || !report.reason ? [] : [`Status ${report.status}: ${report.reason}`]),
+      ...where, ...failureLines(bad, badCount), ...absenteeLines].join('\n'),
     run,
     ...(notDone.length > 0 ? { logins } : {}),
   };
