@@ -1,6 +1,7 @@
 /** The human-readable end-of-run summary printed by `coupa-sync run` and `npm start`. */
 import { OUTCOMES, type RowOutcome, type RunReport } from '../../lambdas/core/model';
 import { reportRows } from '../../lambdas/core/report/report-rows';
+import { statusWords } from '../../lambdas/core/report/run-status-words';
 
 /** Always shown; the others (CSV channel, reactivations, held runs) only when they occur. */
 const ALWAYS = new Set(['created', 'updated', 'deactivated', 'unchanged', 'rejected', 'failed']);
@@ -61,8 +62,8 @@ export function formatSummary(report: RunReport, seconds: number, context: { emb
   const t = report.totals;
   const counts = OUTCOMES.filter((k) => ALWAYS.has(k) || t[k] > 0).map((k) => `${k} ${t[k]}`);
   const lines = [
-    `${report.dryRun ? 'Dry run (nothing written) ' : 'Run '}${report.runId} of ${report.file}: ${t.rows} row(s) in ${seconds.toFixed(1)} s`,
-    `  ${counts.join(' · ')}`,
+    `${report.dryRun ? 'Dry run (nothing written) ' : 'Run '}${report.runId} of ${report.file}: ${t.rows} row(s) naming ${report.roster.logins} distinct login(s), in ${seconds.toFixed(1)} s`,
+    `  ${statusWords(report)}: ${counts.join(' · ')}`,
   ];
   if (t.rows === 0) lines.push('  The file has no data rows: nothing to do (is it the right export?)');
   // Held or stopped: why, and what to do (the approve command for a held run).

@@ -29,10 +29,13 @@ describe('coupa-sync CLI', () => {
 
   it('run against a Coupa URL writes the report and exits 1 when rows failed', async () => {
     const report = join(dir, 'report.json');
-    const { code } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url, '--format', 'json', '--report', report], creds);
+    const { code, stdout } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url, '--format', 'json', '--report', report], creds);
     expect(code).toBe(1);
     const written = JSON.parse(await readFile(report, 'utf8'));
-    expect(written).toMatchObject({ file: 'examples/hr-users.csv', totals: { rows: 6, failed: 1, rejected: 1 } });
+    expect(written).toMatchObject({ file: 'examples/hr-users.csv', roster: { rows: 6, logins: 6 }, totals: { rows: 6, failed: 1, rejected: 1 } });
+    // One count of logins with one meaning, and a status that says the run had failures
+    expect(stdout).toContain('6 row(s) naming 6 distinct login(s)');
+    expect(stdout).toContain('  Completed with 2 failures: created ');
     expect(Object.keys(written)).toEqual(['runId', 'file', 'status', 'roster', 'startedAt', 'finishedAt', 'totals', 'guards', 'rows', 'absentees']);
   });
 

@@ -79,6 +79,16 @@ describe('report.html', () => {
     expect(steps).toContain(`<code>${escapeHtml(commands.reject)}</code>`);
   });
 
+  it('says "Completed with N failures" (not the green Complete) when a complete run has rows not applied', () => {
+    // Act
+    const page = renderReportHtml(runReport({ status: 'complete', rows: [{ row: 1, login: 'a', outcome: 'updated' }, ...failedRows(2)] }));
+    // Assess
+    expect(page).toContain('<div class="status" id="status">Completed with 2 failures</div>');
+    expect(page).toContain('<header class="run s-complete-failures">');
+    expect(page).not.toContain('s-complete"');
+    expect(page).toContain('<title>Completed with 2 failures · ');
+  });
+
   it.each<[RunStatus, string]>([
     ['complete', 'Complete'],
     ['planned', 'Planned (dry run): nothing written'],

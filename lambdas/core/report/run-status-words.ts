@@ -16,6 +16,21 @@ export const STATUS_WORDS: Record<RunStatus, string> = {
   rejected: 'Rejected by an operator',
 };
 
+/**
+ * The run's status in words for the badge, the page title and the CLI: a complete run with rows not
+ * applied says so with the count, never a plain "Complete".
+ */
+export function statusWords(report: RunReport): string {
+  const failures = failedRows(report);
+  if (report.status === 'complete' && failures > 0) return `Completed with ${failures} failure${failures === 1 ? '' : 's'}`;
+  return STATUS_WORDS[report.status];
+}
+
+/** The badge's colour class: a complete run with failures is not green. */
+export function statusClass(report: RunReport): string {
+  return report.status === 'complete' && failedRows(report) > 0 ? 's-complete-failures' : `s-${report.status}`;
+}
+
 function somethingApplied(report: RunReport): boolean {
   for (const r of reportRows(report)) if (CHANGE_OUTCOMES.includes(r.outcome)) return true;
   return false;

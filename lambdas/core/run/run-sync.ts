@@ -100,7 +100,7 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
       `${broken.message.slice(options.run.file.length + 2)}; ${why}: nothing was changed. Fix the file (or its export) and run it again`,
     );
   }
-  deps.onProgress?.(`read ${roster.rows} row(s), ${roster.size} login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
+  deps.onProgress?.(`read ${roster.rows} row(s) naming ${roster.listedLogins} distinct login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
 
   // The rows a plan settles go straight to the outcomes (a million unchanged rows are not first
   // held as objects); a plan made again (below) takes back what the first one settled.
