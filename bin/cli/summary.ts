@@ -25,9 +25,10 @@ function listed<T>(rows: Listed<T>, line: (r: T) => string): string[] {
 const all = <T>(rows: T[]): Listed<T> => ({ first: rows.slice(0, MAX_LISTED), count: rows.length });
 
 /** The rows the summary lists, in one pass over the report's rows. */
-function listedRows(report: RunReport): { changed: Listed<RowOutcome>; bad: Listed<RowOutcome> } {
+function listedRows(report: RunReport): { changed: Listed<RowOutcome>; bad: Listed<RowOutcome>; warned: Listed<RowOutcome> } {
   const changed: Listed<RowOutcome> = { first: [], count: 0 };
   const bad: Listed<RowOutcome> = { first: [], count: 0 };
+  const warned: Listed<RowOutcome> = { first: [], count: 0 };
   const keep = (list: Listed<RowOutcome>, r: RowOutcome) => {
     list.count += 1;
     if (list.first.length < MAX_LISTED) list.first.push(r);
@@ -35,8 +36,9 @@ function listedRows(report: RunReport): { changed: Listed<RowOutcome>; bad: List
   for (const r of reportRows(report)) {
     if (CHANGED.has(r.outcome) && r.changedFields && r.changedFields.length > 0) keep(changed, r);
     if (r.outcome === 'rejected' || r.outcome === 'failed') keep(bad, r);
+    else if (r.warnings?.length) keep(warned, r);
   }
-  return { changed, bad };
+  return { changed, bad, warned };
 }
 
 /** What to do next: the commands that approve or reject a held run, or how to apply a plan. */
@@ -68,7 +70,7 @@ export function formatSummary(report: RunReport, seconds: number, context: { emb
   if (t.rows === 0) lines.push('  The file has no data rows: nothing to do (is it the right export?)');
   // Held or stopped: why, and what to do (the approve command for a held run).
   if (report.reason) lines.push(`  ${report.status === 'held' ? 'Held' : report.status === 'stopped' ? 'Stopped' : 'Note'}: ${report.reason}`);
-  const { changed, bad } = listedRows(report);
+  const { changed, bad, warned } = listedRows(report);
   if (changed.count > 0) {
     // Field names only: the values (before → after) are personal data, kept in the report files.
     lines.push(report.dryRun ? 'Would change (before → after of each field in the report):' : report.status === 'held' ? 'Held for approval:' : 'Changed:');
@@ -81,6 +83,11 @@ export function formatSummary(report: RunReport, seconds: number, context: { emb
   if (bad.count > 0) {
     lines.push('Not applied:');
     lines.push(...listed(bad, (r) => `  row ${r.row}  ${r.login || '(no login)'}  ${r.outcome}: ${(r.errors ?? []).join('; ')}`));
+  }
+  if (warned.count > 0) {
+    // Applied (or unchanged) but not all of it: easy to miss in a run that exits 0.
+    lines.push(`With warnings (${warned.count}): ${report.dryRun ? 'would be applied' : 'applied'} without the part each warning names; fix it in HR and run the file again:`);
+    lines.push(...listed(warned, (r) => `  row ${r.row}  ${r.login}  ${r.outcome}: ${r.warnings!.join('; ')}`));
   }
   lines.push(...nextLines(report, context.embedded ?? false));
   return lines.join('\n');

@@ -47,6 +47,18 @@ describe('coupa-sync CLI', () => {
     expect(stdout).toContain('created 1');
   });
 
+  it('lists the rows applied with a warning (a manager that exists nowhere) and what each means', async () => {
+    // Prepare
+    const file = join(dir, 'ghost-manager.csv');
+    await writeFile(file, 'login,email,firstname,lastname,manager\nwarned.one,warned.one@example.com,Warned,One,ghost.boss\n');
+    // Act
+    const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url], creds);
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('With warnings (1): applied without the part each warning names; fix it in HR and run the file again:');
+    expect(stdout).toMatch(/\n  row 1  warned\.one  created: manager "ghost\.boss" .*not in Coupa/);
+  });
+
   it('--dry-run reports the plan and writes nothing', async () => {
     const file = join(dir, 'dry.csv');
     await writeFile(file, 'login,email,firstname,lastname\ndry.one,dry.one@example.com,Dry,One\n');

@@ -762,6 +762,18 @@ describe('managers first', () => {
   });
 });
 
+describe('warnings in the digest', () => {
+  it('counts the rows applied with a warning', async () => {
+    // Prepare
+    const h = harness([]);
+    // Act
+    await runCsv(h, hrCsv([person('new.a', { manager: 'ghost' }), person('new.b', { manager: 'ghost' }), person('new.c')]));
+    // Assess
+    const digest = h.notifier.sent.find((n) => n.kind === 'digest')!;
+    expect(digest.message).toContain('2 row(s) with warnings: applied without the part each warning names');
+  });
+});
+
 describe('identity of a login across rows', () => {
   it('rejects every row of a login whose rows disagree on the e-mail, naming the rows; the rest applies', async () => {
     // Prepare

@@ -58,7 +58,9 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   const bad: RowOutcome[] = [];
   let badCount = 0;
   const badLogins = new Set<string>();
+  let warned = 0;
   for (const o of reportRows(report)) {
+    if (!notApplied(o) && o.warnings?.length) warned += 1;
     if (!notApplied(o)) continue;
     badCount += 1;
     if (bad.length < MAX_LISTED) bad.push(o);
@@ -77,6 +79,7 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
     message: [
       `Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`,
       ...(report.status === 'complete' || !report.reason ? [] : [`Status ${report.status}: ${report.reason}`]),
+      ...(warned > 0 ? [`${warned} row(s) with warnings: applied without the part each warning names (e.g. a manager that exists nowhere); see the report.`] : []),
       ...where, ...failureLines(bad, badCount), ...absenteeLines].join('\n'),
     run,
     ...(notDone.length > 0 ? { logins } : {}),
