@@ -69,7 +69,7 @@ describe('Coupa URL: https only, plain http only on loopback', () => {
     // Prepare: .invalid never resolves (RFC 2606)
     const directory = createUserDirectory(clientOptions('https://acme.invalid', {}, { maxAttempts: 5 }));
     // Act
-    const error = await directory.findByLogins(['x']).catch((err: unknown) => err as Error);
+    const error = (await directory.findByLogins(['x']).then(() => new Error('resolved'), (err: unknown) => err)) as Error;
     // Assess
     expect(error.message).toBe('the host acme.invalid does not resolve (DNS: ENOTFOUND): check the Coupa URL');
   });
