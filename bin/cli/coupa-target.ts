@@ -17,13 +17,13 @@ export interface CoupaTarget {
 export function credentialsFromEnv(config: CoupaConfig, env: NodeJS.ProcessEnv = process.env): CoupaCredentials {
   if (config.flavor === 'cso') {
     const apiKey = env.COUPA_CSO_API_KEY;
-    if (!apiKey) throw new UsageError('set COUPA_CSO_API_KEY to the CSO API key (config coupa.flavor is "cso")');
+    if (!apiKey) throw new UsageError('set COUPA_CSO_API_KEY to the CSO API key (config coupa.flavor is "cso")', false);
     return { apiKey };
   }
   const clientId = env.COUPA_CLIENT_ID;
   const clientSecret = env.COUPA_CLIENT_SECRET;
   if (!clientId || !clientSecret) {
-    throw new UsageError('set COUPA_CLIENT_ID and COUPA_CLIENT_SECRET to the Coupa OAuth client (client credentials grant)');
+    throw new UsageError('set COUPA_CLIENT_ID and COUPA_CLIENT_SECRET to the Coupa OAuth client (client credentials grant)', false);
   }
   return { clientId, clientSecret };
 }

@@ -21,11 +21,11 @@ async function sftpCredentials(env: NodeJS.ProcessEnv): Promise<{ privateKey: Bu
     try {
       return { privateKey: await readFile(env.COUPA_SFTP_KEY_FILE) };
     } catch (err) {
-      throw new UsageError(`cannot read COUPA_SFTP_KEY_FILE ${env.COUPA_SFTP_KEY_FILE}: ${(err as Error).message}`);
+      throw new UsageError(`cannot read COUPA_SFTP_KEY_FILE ${env.COUPA_SFTP_KEY_FILE}: ${(err as Error).message}`, false);
     }
   }
   if (env.COUPA_SFTP_PASSWORD) return { password: env.COUPA_SFTP_PASSWORD };
-  throw new UsageError('set COUPA_SFTP_KEY_FILE (private key file) or COUPA_SFTP_PASSWORD for --sftp-url');
+  throw new UsageError('set COUPA_SFTP_KEY_FILE (private key file) or COUPA_SFTP_PASSWORD for --sftp-url', false);
 }
 
 export async function setUpCsvChannel(args: {

@@ -15,7 +15,7 @@ const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo-config.json', imp
 export async function runDemoCommand(argv: string[]): Promise<number> {
   const file = relative(process.cwd(), EXAMPLE) || EXAMPLE;
   const config = argv.includes('--config') ? [] : ['--config', relative(process.cwd(), DEMO_CONFIG) || DEMO_CONFIG];
-  const options = parseRunOptions([file, '--report', 'runs/demo-report.json', ...config, ...argv]);
+  const options = parseRunOptions([file, '--report', 'runs/demo-report.json', ...config, ...argv], 'demo');
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const { report } = await executeRun(options, out);
   const expected = report.totals.failed + report.totals.rejected;

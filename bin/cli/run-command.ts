@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { loadSyncConfig } from '../../lambdas/adapters/local/config-file';
 import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';
@@ -12,12 +12,15 @@ import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
 import { approveLocalRun, runLocalPipeline, type LocalCsvChannel, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
-import { ApprovalError } from '../../lambdas/core/run/approve';
+import { ApprovalError, rejectRun } from '../../lambdas/core/run/approve';
+import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
+import { systemClock } from '../../lambdas/core/ports';
 import { checkReportPaths, writeReportFiles } from '../../lambdas/adapters/local/report-files';
+import { FsRunStore } from '../../lambdas/adapters/local/fs-run-store';
 import { parseSftpUrl } from '../../lambdas/adapters/local/sftp-file-drop';
 import { resolveTarget } from './coupa-target';
 import { setUpCsvChannel, type CsvChannelSetup } from './csv-channel';
-import { parseApproveOptions, parseRunOptions, type ApproveOptions, type RunOptions } from './run-options';
+import { parseApproveOptions, parseRejectOptions, parseRunOptions, type ApproveOptions, type RejectOptions, type RunOptions } from './run-options';
 import { formatSummary } from './summary';
 import { UsageError } from './usage';
 
@@ -27,7 +30,7 @@ export function configFor(options: ConfigOptions, env = process.env): SyncConfig
   try {
     return mergeConfig(options, env);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, false);
   }
 }
 
@@ -90,7 +93,7 @@ async function checkReports(paths: string[]): Promise<void> {
   try {
     await checkReportPaths(paths);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, false);
   }
 }
 
@@ -105,6 +108,34 @@ function stateDirFor(options: Pick<RunOptions, 'stateDir' | 'coupaUrl'>): string
 }
 
 export const DEFAULT_STATE_DIR = '.coupa-sync';
+
+/** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The approve and reject commands of a held run, with the flags it ran with (Coupa URL, config,
+ * state folder, channel), so they can be pasted as printed from any folder.
+ */
+export function decisionCommands(runId: string, options: RunOptions): { approve: string; reject: string } {
+  const stateDir = resolve(stateDirFor(options) ?? DEFAULT_STATE_DIR);
+  const flag = (name: string, value: string | number | undefined) => (value === undefined ? [] : [`--${name}`, shellQuote(String(value))]);
+  const approve = [
+    'coupa-sync approve',
+    shellQuote(runId),
+    ...flag('coupa-url', options.coupaUrl),
+    ...flag('config', options.config && resolve(options.config)),
+    ...flag('state-dir', stateDir),
+    ...flag('format', options.format),
+    ...flag('flavor', options.flavor),
+    ...flag('delivery', options.delivery),
+    ...flag('sftp-url', options.sftpUrl),
+    ...flag('sftp-host-key', options.sftpHostKey),
+    ...flag('wait-results', options.waitResults),
+  ];
+  return { approve: approve.join(' '), reject: ['coupa-sync reject', shellQuote(runId), ...flag('state-dir', stateDir)].join(' ') };
+}
 
 async function writeReports(report: RunReport, paths: string[], out: (line: string) => void): Promise<void> {
   await writeReportFiles(report, paths);
@@ -121,7 +152,8 @@ export async function executeRun(options: RunOptions, out: (line: string) => voi
   return withTarget(options, config, out, async (local, csv) => {
     const started = Date.now();
     const { report } = await runLocalPipeline({ ...local, file: options.file, dryRun: options.dryRun, csv });
-    out(formatSummary(report, (Date.now() - started) / 1000));
+    if (report.status === 'held' && options.coupaUrl) report.commands = decisionCommands(report.runId, options);
+    out(formatSummary(report, (Date.now() - started) / 1000, { embedded: !options.coupaUrl }));
     await writeReports(report, options.reports, out);
     return { report, exitCode: exitCodeFor(report) };
   });
@@ -174,9 +206,11 @@ async function withTarget(
 
 /** `coupa-sync approve <runId>`: applies a held run's staged changes after re-checking each. */
 export async function executeApprove(options: ApproveOptions, out: (line: string) => void): Promise<RunOutput> {
-  const config = configFor(options);
-  await checkReports(options.reports);
   if (!options.coupaUrl) throw new UsageError('approve needs --coupa-url: the instance the held run was planned against');
+  // The held plan's roster mode is the run's (the config's default may say otherwise).
+  const plan = await new FsRunStore(stateDirFor(options)!, options.coupaUrl).loadPlan(options.runId).catch(() => undefined);
+  const config = configFor({ ...options, roster: options.roster ?? plan?.mode });
+  await checkReports(options.reports);
   return withTarget({ ...options, dryRun: false }, config, out, async (local, csv) => {
     const started = Date.now();
     const { report } = await approveLocalRun(options.runId, { ...local, csv, stateDir: stateDirFor(options) });
@@ -186,17 +220,29 @@ export async function executeApprove(options: ApproveOptions, out: (line: string
   });
 }
 
+/** `coupa-sync reject <runId>`: marks a held run rejected in the state folder; Coupa is not contacted. */
+export async function executeReject(options: RejectOptions, out: (line: string) => void): Promise<RunOutput> {
+  await checkReports(options.reports);
+  // The instance only names where accepted rosters go; a rejection writes none.
+  const runs = new FsRunStore(options.stateDir ?? DEFAULT_STATE_DIR, 'local');
+  const report = await rejectRun(options.runId, options.why, { runs, notifier: new ConsoleNotifier(), clock: systemClock });
+  out(`Run ${report.runId} of ${report.file} rejected: nothing of it was written, and it can no longer be approved.`);
+  out(`  ${report.reason}`);
+  await writeReports(report, options.reports, out);
+  return { report, exitCode: 0 };
+}
+
 /** Errors that mean the run could not start (exit 2): nothing was changed. */
 function cannotStart(err: unknown): err is Error {
   return err instanceof HrFileError || err instanceof CoupaAuthError || err instanceof CoupaUnreachableError || err instanceof ApprovalError;
 }
 
-async function exitCodeOf(work: () => Promise<RunOutput>): Promise<number> {
+async function exitCodeOf(work: () => Promise<RunOutput>, failed = 'the run could not start'): Promise<number> {
   try {
     return (await work()).exitCode;
   } catch (err) {
     if (cannotStart(err)) {
-      process.stderr.write(`coupa-sync: the run could not start: ${err.message}\n`);
+      process.stderr.write(`coupa-sync: ${failed}: ${err.message}\n`);
       return 2;
     }
     throw err;
@@ -214,6 +260,11 @@ export async function runRunCommand(argv: string[]): Promise<number> {
 export async function runPlanCommand(argv: string[]): Promise<number> {
   const options = parseRunOptions(argv, 'plan');
   return exitCodeOf(() => executeRun({ ...options, dryRun: true }, stdout));
+}
+
+export async function runRejectCommand(argv: string[]): Promise<number> {
+  const options = parseRejectOptions(argv);
+  return exitCodeOf(() => executeReject(options, stdout), 'nothing was rejected');
 }
 
 export async function runApproveCommand(argv: string[]): Promise<number> {

@@ -1,7 +1,6 @@
 /** Parses `coupa-sync run` arguments into options, with a UsageError for anything wrong. */
-import { parseArgs } from 'node:util';
 import { secureBaseUrl } from '../../lambdas/adapters/coupa/url-policy';
-import { UsageError } from './usage';
+import { parseCommandLine, UsageError } from './usage';
 
 export interface RunOptions {
   file: string;
@@ -35,19 +34,14 @@ const TARGET_OPTIONS = {
   'wait-results': { type: 'string' },
 } as const;
 
+/** The parsed values of TARGET_OPTIONS. */
+type TargetValues = { [K in keyof typeof TARGET_OPTIONS]?: K extends 'report' ? string[] : string };
+
 export function parseRunOptions(argv: string[], command = 'run'): RunOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { ...TARGET_OPTIONS, 'dry-run': { type: 'boolean', default: false }, roster: { type: 'string' } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values: raw, positionals } = parseCommandLine(command, argv, {
+    options: { ...TARGET_OPTIONS, ...(command === 'plan' ? {} : { 'dry-run': { type: 'boolean' } }), roster: { type: 'string' } },
+  });
+  const values = raw as TargetValues & { 'dry-run'?: boolean; roster?: string };
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one HR file, got ${positionals.length}`);
   const roster = values.roster;
   if (roster !== undefined && roster !== 'delta' && roster !== 'full') throw new UsageError(`--roster must be full or delta, not "${roster}"`);
@@ -105,20 +99,36 @@ export interface ApproveOptions {
   roster?: 'delta' | 'full';
 }
 
+export interface RejectOptions {
+  runId: string;
+  /** Why the run is rejected: kept in its report and digest. */
+  why?: string;
+  stateDir?: string;
+  reports: string[];
+}
+
+/**
+ * `coupa-sync reject <runId> [--why TEXT] [--state-dir DIR] [--report FILE]...`. The approve and reject
+ * options are parsed here, in one place: an AWS form (a table or bucket to write the decision to)
+ * is one more option in REJECT_OPTIONS.
+ */
+const REJECT_OPTIONS = {
+  why: { type: 'string' },
+  'state-dir': { type: 'string' },
+  report: { type: 'string', multiple: true },
+} as const;
+
+export function parseRejectOptions(argv: string[]): RejectOptions {
+  const { values: raw, positionals } = parseCommandLine('reject', argv, { options: REJECT_OPTIONS });
+  const values = raw as { why?: string; 'state-dir'?: string; report?: string[] };
+  if (positionals.length !== 1) throw new UsageError(`reject takes exactly one run id, got ${positionals.length}`);
+  return { runId: positionals[0], why: values.why, stateDir: values['state-dir'], reports: values.report ?? [] };
+}
+
 /** `coupa-sync approve <runId> [--coupa-url URL] [--config FILE] [--state-dir DIR] [--report FILE] [--bucket NAME]`. */
 export function parseApproveOptions(argv: string[]): ApproveOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { ...TARGET_OPTIONS, bucket: { type: 'string' } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values: raw, positionals } = parseCommandLine('approve', argv, { options: { ...TARGET_OPTIONS, bucket: { type: 'string' } } });
+  const values = raw as TargetValues & { bucket?: string };
   if (positionals.length !== 1) throw new UsageError(`approve takes exactly one run id, got ${positionals.length}`);
   // The run options' checks apply to the flags both commands share.
   const shared = parseRunOptions([

@@ -294,6 +294,8 @@ export interface RunReport extends RunRef {
   reason?: string;
   rows: RowOutcome[];
   absentees: AbsenteeOutcome[];
+  /** A held run: the commands that approve or reject it, as the channel that ran it can give them whole. */
+  commands?: { approve: string; reject: string };
   /** The Coupa integration run this sync run was reported as (coupa.monitoring.enabled). */
   coupaMonitoring?: CoupaMonitoringSummary;
 }

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import type { RunReport } from '../../lambdas/core/model';
-import { logins, person, seedEmployee, writeHrFile } from '../support/roster-factories';
+import { hrCsv, logins, person, seedEmployee, writeHrFile } from '../support/roster-factories';
 
 const exec = promisify(execFile);
 
@@ -49,8 +49,20 @@ async function setUp() {
     await writeFile(path, JSON.stringify({ roster }));
     return path;
   };
+  /** A command line as the CLI printed it (`coupa-sync …`), run by the shell from another folder. */
+  const paste = async (line: string): Promise<CliResult> => {
+    const script = line.replace(/^coupa-sync /, `${process.execPath} ${join(process.cwd(), 'bin/coupa-sync.mjs')} `);
+    try {
+      const { stdout, stderr } = await exec('bash', ['-c', script], { env, cwd: tmpdir(), timeout: 30_000 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
   return {
     cli,
+    paste,
     dir,
     config,
     /** POST/PUT requests to the Users API, as `METHOD /path`. */
@@ -108,55 +120,89 @@ describe('coupa-sync plan', () => {
 });
 
 describe('coupa-sync run --roster full and approve', () => {
-  it('exits 3 when held, writing nothing; approve <runId> with the same --state-dir applies it (exit 0), and only once (exit 2)', async () => {
+  it('exits 3 when held, writing nothing; the printed approve command, pasted, applies it (exit 0), and only once (exit 2)', async () => {
     // Prepare: two leavers, more than roster.maxDeactivations 1
-    const { cli, dir, config, writes, readReport, active } = await setUp();
+    const { cli, paste, dir, config, writes, readReport, active } = await setUp();
     const file = await writeHrFile(join(dir, 'hr.csv'), [person('stay.one')]);
     const cfg = await config({ maxDeactivations: 1 });
     const heldPath = join(dir, 'held.json');
+    const heldCsv = join(dir, 'held.csv');
     // Act: the held run
-    const held = await cli('run', file, '--roster', 'full', '--config', cfg, '--report', heldPath);
-    // Assess: exit 3, nothing written, the report says why and how to go on
+    const held = await cli('run', file, '--roster', 'full', '--config', cfg, '--report', heldPath, '--report', heldCsv);
+    // Assess: exit 3, nothing written, the reason stated once (not on each held row), the commands printed whole
     expect(held.code).toBe(3);
     const report = await readReport(heldPath);
     expect(report.status).toBe('held');
-    expect(report.reason).toContain(`check the plan, then run: coupa-sync approve ${report.runId}`);
-    expect(report.absentees.map((a) => [a.login, a.outcome])).toEqual([['leaver.one', 'held'], ['leaver.two', 'held']]);
+    expect(report.reason).toBe('held by the deactivation guard (the run would deactivate 2 users, more than roster.maxDeactivations (1)): nothing was written');
+    expect(report.absentees).toEqual([
+      { login: 'leaver.one', outcome: 'held', changes: [{ field: 'active', before: true, after: false }] },
+      { login: 'leaver.two', outcome: 'held', changes: [{ field: 'active', before: true, after: false }] },
+    ]);
+    expect(held.stdout.split(report.reason!)).toHaveLength(2);
+    expect(await readFile(heldCsv, 'utf8')).not.toContain('deactivation guard');
     expect(writes()).toEqual([]);
     expect(held.stderr).toContain(`[notify] Coupa user sync held: ${file}`);
+    const approveLine = held.stdout.split('\n').find((l) => l.trim().startsWith('coupa-sync approve'))!.trim();
+    expect(approveLine).toBe(`coupa-sync approve ${report.runId} --coupa-url ${emulator!.url} --config ${cfg} --state-dir ${join(dir, 'state')}`);
+    expect(report.commands?.approve).toBe(approveLine);
 
-    // Act: approval
+    // Act: approval, pasted as printed (from another folder)
     const approvedPath = join(dir, 'approved.json');
-    const approved = await cli('approve', report.runId, '--config', cfg, '--report', approvedPath);
-    // Assess: exactly the two staged deactivations
+    const approved = await paste(`${approveLine} --report ${approvedPath}`);
+    // Assess: exactly the two staged deactivations; the banner says the plan's roster mode
     expect(approved.code).toBe(0);
-    expect((await readReport(approvedPath)).absentees.map((a) => [a.login, a.outcome])).toEqual([['leaver.one', 'deactivated'], ['leaver.two', 'deactivated']]);
+    expect(approved.stdout).toContain('· full roster ·');
+    const after = await readReport(approvedPath);
+    expect(after.absentees.map((a) => [a.login, a.outcome])).toEqual([['leaver.one', 'deactivated'], ['leaver.two', 'deactivated']]);
+    expect(after.reason).toMatch(/^approved at \S+ \(held by the deactivation guard \(.*\): nothing was written\)$/);
     expect(writes().sort()).toEqual(['PUT /api/users/102', 'PUT /api/users/103']);
     expect(active()).toEqual({ 'stay.one': true, 'leaver.one': false, 'leaver.two': false });
 
     // Act + Assess: a second approval of the same run
-    const again = await cli('approve', report.runId, '--config', cfg);
+    const again = await paste(approveLine);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`the run could not start: run ${report.runId} is not held (it is complete): nothing to approve`);
     expect(writes()).toHaveLength(2);
   });
 
-  // BUG: the CLI never prints the approve command for a held run. formatSummary
-  // (bin/cli/summary.ts) prints the counts ("held 2") but not report.reason, and the console notifier
-  // prints only the alert's subject ("[notify] Coupa user sync held: <file>"), so
-  // "coupa-sync approve <runId>" appears only inside the report JSON — issue 7 / the usage text tell
-  // the operator to run the command a held run prints.
-  it('prints the coupa-sync approve <runId> command when held', async () => {
-    // Prepare
-    const { cli, dir, config } = await setUp();
+  it('reject, pasted as printed with a --why, marks the held run rejected (exit 0); approving it then says it was rejected', async () => {
+    // Prepare: a held run
+    const { cli, paste, dir, config, writes, readReport } = await setUp();
     const file = await writeHrFile(join(dir, 'hr.csv'), [person('stay.one')]);
-    const heldPath = join(dir, 'held.json');
+    const cfg = await config({ maxDeactivations: 1 });
+    const held = await cli('run', file, '--roster', 'full', '--config', cfg);
+    const printed = (command: string) => held.stdout.split('\n').find((l) => l.trim().startsWith(`coupa-sync ${command}`))!.trim();
+    const rejectedPath = join(dir, 'rejected.json');
     // Act
-    const held = await cli('run', file, '--roster', 'full', '--config', await config({ maxDeactivations: 1 }), '--report', heldPath);
+    const rejected = await paste(`${printed('reject')} --why 'wrong export' --report ${rejectedPath}`);
     // Assess
-    const { runId } = JSON.parse(await readFile(heldPath, 'utf8')) as RunReport;
-    expect(held.code).toBe(3);
-    expect(`${held.stdout}${held.stderr}`).toContain(`coupa-sync approve ${runId}`);
+    expect(rejected.code).toBe(0);
+    expect(rejected.stdout).toContain('rejected: nothing of it was written, and it can no longer be approved.');
+    const report = await readReport(rejectedPath);
+    expect(report.status).toBe('rejected');
+    expect(report.reason).toMatch(/^rejected at \S+: wrong export \(held by the deactivation guard/);
+    // Act + Assess: the approve command printed before is refused now
+    const approved = await paste(printed('approve'));
+    expect(approved.code).toBe(2);
+    expect(approved.stderr).toContain(`run ${report.runId} was rejected (rejected at `);
+    const again = await paste(printed('reject'));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`coupa-sync: nothing was rejected: run ${report.runId} is not held (it is rejected): nothing to reject\n`);
+    expect(writes()).toEqual([]);
+  });
+
+  it('a plan-only run a guard would hold does not offer an approve command: it says to run it', async () => {
+    // Prepare
+    const { cli, dir, config, writes } = await setUp();
+    const file = await writeHrFile(join(dir, 'hr.csv'), [person('stay.one')]);
+    // Act
+    const planned = await cli('plan', file, '--roster', 'full', '--config', await config({ maxDeactivations: 1 }));
+    // Assess
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).not.toContain('coupa-sync approve');
+    expect(planned.stdout).toContain('a real run would be held by the deactivation guard');
+    expect(planned.stdout).toContain('To apply it, run the same command with "run" instead of "plan" (a guard will hold it for approval).');
+    expect(writes()).toEqual([]);
   });
 
   it('exits 2 and writes nothing when a full roster breaks part-way', async () => {
@@ -170,6 +216,29 @@ describe('coupa-sync run --roster full and approve', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('the run could not start:');
     expect(stderr).toContain('a full roster must be read to its end (its absentees would be deactivated): nothing was changed');
+    expect(writes()).toEqual([]);
+    expect(active()).toEqual({ 'stay.one': true, 'leaver.one': true, 'leaver.two': true });
+  });
+
+  it('exits 2 and writes nothing when a delta file breaks half-way, naming the file, the row and the line', async () => {
+    // Prepare: 50,000 rows, row 25,000 opens a quote that never closes
+    const { cli, dir, writes, active } = await setUp();
+    const rows = logins('staff', 50_000).map((l) => person(l));
+    const text = hrCsv(rows).split('\n');
+    text[25_000] = 'broken,"never closed@example.com,Pat,Staff';
+    const file = join(dir, 'delta.csv');
+    await writeFile(file, text.join('\n'));
+    // Act
+    const { code, stdout, stderr } = await cli('run', file);
+    // Assess
+    expect(code).toBe(2);
+    // (the open quote swallows the rest of the file, so the row's size limit is what stops it)
+    expect(stderr).toBe(
+      `coupa-sync: the run could not start: ${file}: cannot read the file as CSV: data row 25000 (starting on line 25001 of the file) ` +
+        'is longer than hr.limits.maxRecordBytes (65536 bytes): a quoted cell that is never closed, or a row that is no HR record; ' +
+        'a file must be read to its end before anything is applied (a later row of a login could undo an earlier one): nothing was changed. Fix the file (or its export) and run it again\n',
+    );
+    expect(stdout).not.toContain('Run ');
     expect(writes()).toEqual([]);
     expect(active()).toEqual({ 'stay.one': true, 'leaver.one': true, 'leaver.two': true });
   });

@@ -29,10 +29,13 @@ describe('coupa-sync CLI', () => {
 
   it('run against a Coupa URL writes the report and exits 1 when rows failed', async () => {
     const report = join(dir, 'report.json');
-    const { code } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url, '--format', 'json', '--report', report], creds);
+    const { code, stdout } = await cli(['run', 'examples/hr-users.csv', '--coupa-url', emulator.url, '--format', 'json', '--report', report], creds);
     expect(code).toBe(1);
     const written = JSON.parse(await readFile(report, 'utf8'));
-    expect(written).toMatchObject({ file: 'examples/hr-users.csv', totals: { rows: 6, failed: 0, rejected: 2 } });
+    expect(written).toMatchObject({ file: 'examples/hr-users.csv', roster: { rows: 6, logins: 6 }, totals: { rows: 6, failed: 0, rejected: 2 } });
+    // One count of logins with one meaning, and a status that says the run had failures
+    expect(stdout).toContain('6 row(s) naming 6 distinct login(s)');
+    expect(stdout).toContain('  Completed with 2 failures: created ');
     expect(Object.keys(written)).toEqual(['runId', 'file', 'status', 'roster', 'startedAt', 'finishedAt', 'totals', 'guards', 'rows', 'absentees']);
   });
 
@@ -42,6 +45,18 @@ describe('coupa-sync CLI', () => {
     const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url], creds);
     expect(code).toBe(0);
     expect(stdout).toContain('created 1');
+  });
+
+  it('lists the rows applied with a warning (a manager that exists nowhere) and what each means', async () => {
+    // Prepare
+    const file = join(dir, 'ghost-manager.csv');
+    await writeFile(file, 'login,email,firstname,lastname,manager\nwarned.one,warned.one@example.com,Warned,One,ghost.boss\n');
+    // Act
+    const { code, stdout } = await cli(['run', file, '--coupa-url', emulator.url], creds);
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('With warnings (1): applied without the part each warning names; fix it in HR and run the file again:');
+    expect(stdout).toMatch(/\n  row 1  warned\.one  created: manager "ghost\.boss" .*not in Coupa/);
   });
 
   it('--dry-run reports the plan and writes nothing', async () => {

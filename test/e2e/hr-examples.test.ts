@@ -39,25 +39,31 @@ describe('example HR exports, end to end through the CLI', () => {
   it('Workday report: status map, manager by employee id, template, address by location map; columns nobody syncs ignored', async () => {
     // Act
     const { code, report, users } = await runExample('workday', 'workers.csv', [
-      { login: 'mgr.jones@example.com', email: 'mgr.jones@example.com', firstname: 'Maria', lastname: 'Jones', 'employee-number': 'W1001' },
+      { login: 'maria.jones@example.com', email: 'maria.jones@example.com', firstname: 'Maria', lastname: 'Jones', 'employee-number': 'W1001' },
       { login: 'ben.ortiz@example.com', email: 'ben.ortiz@example.com', firstname: 'Ben', lastname: 'Ortiz', active: false },
     ]);
     // Assess
     expect(code).toBe(0);
     expect(report.totals).toMatchObject({ rows: 4, created: 1, updated: 1, reactivated: 1, unchanged: 1 });
-    const maria = users.get('mgr.jones@example.com')!;
+    const maria = users.get('maria.jones@example.com')!;
     expect(maria).toMatchObject({ 'sso-identifier': 'W1001@acme', 'authentication-method': 'saml', active: true });
     expect([nameOf(maria.department), (maria['default-address'] as User)['location-code']]).toEqual(['Finance', 'NYC-1']);
     const ada = users.get('ada.quinn@example.com')!;
     expect(ada).toMatchObject({ email: 'ada.quinn@example.com', firstname: 'Ada', lastname: 'Quinn', 'employee-number': 'W2001', 'sso-identifier': 'W2001@acme', 'default-locale': 'en', active: true });
     // Manager_ID is an employee id: resolved to Maria's login in the same file.
-    expect(ada.manager).toMatchObject({ login: 'mgr.jones@example.com' });
+    expect(ada.manager).toMatchObject({ login: 'maria.jones@example.com' });
     expect([nameOf(ada.department), (ada['default-address'] as User)['location-code']]).toEqual(['Engineering', 'BER-1']);
     const ben = users.get('ben.ortiz@example.com')!;
     expect(ben).toMatchObject({ active: true, 'employee-number': 'W2002', 'sso-identifier': 'W2002@acme' }); // "On Leave" is active: reactivated
-    expect(ben.manager).toMatchObject({ login: 'mgr.jones@example.com' });
+    expect(ben.manager).toMatchObject({ login: 'maria.jones@example.com' });
     expect((ben['default-address'] as User)['location-code']).toBe('HQ'); // London: the map's "*"
     expect(users.has('cleo.park@example.com')).toBe(false); // Terminated and unknown to Coupa: not created
+    // Act again: the same file, nothing changed since
+    const env = { COUPA_CLIENT_ID: emulator!.credentials.clientId, COUPA_CLIENT_SECRET: emulator!.credentials.clientSecret };
+    const again = await cli(['run', 'examples/workday/workers.csv', '--config', 'examples/workday/mapping.json', '--coupa-url', emulator!.url], env);
+    // Assess: every row unchanged, nothing written
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('created 0 · updated 0 · deactivated 0 · unchanged 4 · rejected 0 · failed 0');
   });
 
   it('BambooHR export from Europe: semicolons and Windows-1252, status map, manager by e-mail, phones, country, department map', async () => {

@@ -17,10 +17,10 @@ describe('emulator CLI', () => {
     });
   });
 
-  it('rejects a bad flavor and an out-of-range rate with the usage text', () => {
+  it('rejects a bad flavor and an out-of-range rate, naming the flag and the value', () => {
     // Act / Assess
-    expect(() => parseEmulatorArgs(['--flavor', 'erp'])).toThrow(/Usage: coupa-sync emulator/);
-    expect(() => parseEmulatorArgs(['--error-rate', '2'])).toThrow(/--error-rate must be a number from 0 to 1/);
+    expect(() => parseEmulatorArgs(['--flavor', 'erp'])).toThrow('--flavor must be core or cso, not "erp"');
+    expect(() => parseEmulatorArgs(['--error-rate', '2'])).toThrow('--error-rate must be a number from 0 to 1, not "2"');
   });
 
   it('runs until SIGTERM, printing the URL and the credentials to use', async () => {

@@ -74,7 +74,7 @@ try { await main(['--help']); } catch (e) { console.error(e.stack); }`;
     const sources = await run(process.execPath, ['bin/coupa-sync.mjs', 'help'], { cwd: ROOT, env: { ...process.env, COUPA_SYNC_TSX: '1' } });
 
     // Assess
-    expect(bundled.stdout).toMatch(/^Usage:\n {2}coupa-sync run <hr-file>/);
+    expect(bundled.stdout).toMatch(/^Usage: coupa-sync <command> \[options\][\s\S]*\n  run <hr-file> /);
     expect(bundled.stdout).toBe(sources.stdout);
   });
 });

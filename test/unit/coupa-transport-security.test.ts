@@ -58,6 +58,22 @@ describe('Coupa URL: https only, plain http only on loopback', () => {
     },
   );
 
+  it.each(['https://acme.coupahost.com/api', 'https://acme.coupahost.com/api/', 'https://acme.coupahost.com/api/users'])('refuses %s: the instance URL goes without a path', (url) => {
+    // Act / Assess
+    expect(() => new CoupaHttp(clientOptions(url))).toThrow(
+      `Coupa URL ${url.replace(/\/+$/, '')} is refused: give the instance URL without ${new URL(url).pathname.replace(/\/+$/, '')} (e.g. https://acme.coupahost.com); the sync adds /api and /oauth2 itself`,
+    );
+  });
+
+  it('says the host does not resolve, after one try, when its name is unknown (ENOTFOUND)', async () => {
+    // Prepare: .invalid never resolves (RFC 2606)
+    const directory = createUserDirectory(clientOptions('https://acme.invalid', {}, { maxAttempts: 5 }));
+    // Act
+    const error = (await directory.findByLogins(['x']).then(() => new Error('resolved'), (err: unknown) => err)) as Error;
+    // Assess
+    expect(error.message).toBe('the host acme.invalid does not resolve (DNS: ENOTFOUND): check the Coupa URL');
+  });
+
   it('says so when the URL cannot be parsed', () => {
     // Act / Assess
     expect(() => new CoupaHttp(clientOptions('acme.coupahost.com'))).toThrow(/"acme.coupahost.com" is not a valid URL/);

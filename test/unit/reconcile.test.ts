@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CoupaUser } from '../../lambdas/core/model';
-import { ApprovalError, approveRun } from '../../lambdas/core/run/approve';
+import { ApprovalError, approveRun, rejectRun } from '../../lambdas/core/run/approve';
 import { testConfig } from '../support/factories';
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import { IncompleteRosterError } from '../../lambdas/core/run/run-sync';
@@ -21,8 +21,8 @@ function activeByLogin(h: Harness): Record<string, boolean | undefined> {
   return Object.fromEntries([...h.directory.users.values()].map((u) => [u.login, u.fields.active]));
 }
 
-function heldReason(detail: string, runId: string, what = 'nothing was written'): string {
-  return `held by the ${detail}: ${what}; check the plan, then run: coupa-sync approve ${runId}`;
+function heldReason(detail: string, _runId: string, what = 'nothing was written'): string {
+  return `held by the ${detail}: ${what}`;
 }
 
 describe('full roster', () => {
@@ -186,7 +186,7 @@ describe('deactivation guard', () => {
       { guard: 'completeness', held: false, detail: 'first full roster (96 logins): nothing to compare with yet' },
     ]);
     expect(report.absentees).toEqual(
-      logins('leaver', 4).map((login) => ({ login, outcome: 'held', changes: [{ field: 'active', before: true, after: false }], errors: [reason] })),
+      logins('leaver', 4).map((login) => ({ login, outcome: 'held', changes: [{ field: 'active', before: true, after: false }] })), // the reason is the run's, not each row's
     );
     expect(report.totals).toMatchObject({ rows: 96, absentees: 4, unchanged: 96, held: 4, deactivated: 0 });
     expect(h.directory.writes).toEqual([]);
@@ -519,7 +519,7 @@ describe('held runs and approval', () => {
     expect(writesWhenHeld).toEqual(['update staff.001 lastname', 'create new.hire']);
     expect(held.rows.filter((r) => r.outcome !== 'unchanged').map((r) => [r.login, r.outcome, r.errors])).toEqual([
       ['staff.001', 'updated', undefined],
-      ['staff.010', 'held', [reason]],
+      ['staff.010', 'held', undefined],
       ['new.hire', 'created', undefined],
     ]);
     expect(held.absentees.map((a) => [a.login, a.outcome])).toEqual(logins('leaver', 3).map((l) => [l, 'held']));
@@ -747,6 +747,31 @@ describe('managers first', () => {
     ]);
     expect(report.rows[0].changedFields).toEqual(['active', 'email', 'firstname', 'lastname']);
     expect(h.directory.writes).toEqual(['create boss', 'create report.one']);
+  });
+  it('leaves an existing report unchanged (no PUT) when the manager change was all it had and the manager\'s create fails', async () => {
+    // Prepare: the report exists with everything the file says but the (new) manager
+    const h = harness([employee('report.one', 1)]);
+    h.directory.faults.set('boss', 'reject');
+    // Act
+    const report = await runCsv(h, hrCsv([person('report.one', { manager: 'boss' }), person('boss')]));
+    // Assess
+    expect(report.rows.map((r) => [r.login, r.outcome, r.changes, r.warnings])).toEqual([
+      ['report.one', 'unchanged', [], ['manager "boss" could not be created or reactivated: the manager was left unchanged']],
+      ['boss', 'failed', expect.any(Array), undefined],
+    ]);
+    expect(h.directory.writes).toEqual(['create boss']);
+  });
+});
+
+describe('warnings in the digest', () => {
+  it('counts the rows applied with a warning', async () => {
+    // Prepare
+    const h = harness([]);
+    // Act
+    await runCsv(h, hrCsv([person('new.a', { manager: 'ghost' }), person('new.b', { manager: 'ghost' }), person('new.c')]));
+    // Assess
+    const digest = h.notifier.sent.find((n) => n.kind === 'digest')!;
+    expect(digest.message).toContain('2 row(s) with warnings: applied without the part each warning names');
   });
 });
 
@@ -1050,33 +1075,38 @@ describe('delta file broken part-way', () => {
     return Array.from({ length: Math.ceil(text.length / 65536) }, (_, i) => text.slice(i * 65536, (i + 1) * 65536));
   }
 
-  // BUG: when csv-parse fails, the records it had already parsed but the reader had not yet taken
-  // are dropped (readHrFile's `for await` over the parser throws at once; read-roster then returns
-  // `broken`). Here rows 2986–3000 — valid rows before the break — are never planned, applied or
-  // reported: the report has 2,985 rows, not 3,000 (docs/architecture.md: "queues the valid rows
-  // read before the break").
-  it('gives every valid row before the break an outcome', async () => {
+  it('changes nothing: the run stops before the first write, naming the file, the row and the line', async () => {
     // Prepare
     const h = harness([]);
     // Act
-    const report = await runCsv(h, brokenDelta());
+    const error = await runCsv(h, brokenDelta()).catch((err: unknown) => err);
     // Assess
-    expect(report.rows.map((r) => r.row)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
-    expect(h.directory.writes).toHaveLength(3000);
+    expect(error).toBeInstanceOf(IncompleteRosterError);
+    expect((error as Error).message).toBe(
+      'hr.csv: cannot read the file as CSV: data row 3001 (starting on line 3002 of the file) opens a quoted cell that is never closed; a file must be read to its end before anything is applied (a later row of a login could undo an earlier one): nothing was changed. Fix the file (or its export) and run it again',
+    );
+    expect(h.directory.writes).toEqual([]);
   });
+});
 
-  // BUG: runSync (lambdas/core/run/run-sync.ts) ignores PlannedRun.broken: a delta file that breaks
-  // part-way ends `complete`, with no reason and exit 0, as if the whole file had been applied. The
-  // break is only a progress line (docs/architecture.md: the run "says how many"; the rest of the
-  // file was never read).
-  it('says in the report that the file broke, and does not exit 0', async () => {
-    // Prepare
-    const h = harness([]);
+describe('rejecting a held run', () => {
+  it('marks it rejected with the why, writes nothing, sends one digest, and refuses a later approval saying it was rejected', async () => {
+    // Prepare: a held full roster (two leavers, more than roster.maxDeactivations 1)
+    const h = harness([employee('stay.one', 1), ...logins('leaver', 2).map((l, i) => employee(l, 10 + i))], { roster: { mode: 'full', maxDeactivations: 1 } });
+    await runCsv(h, hrCsv([person('stay.one')]), { runId: 'held-1' });
+    const sentBefore = h.notifier.sent.length;
     // Act
-    const report = await runCsv(h, brokenDelta());
+    const report = await rejectRun('held-1', 'HR\nsent last week\'s file', h.deps);
     // Assess
-    expect(report.reason).toEqual(expect.stringContaining('data row 3001 (starting on line 3002 of the file) opens a quoted cell that is never closed'));
-    expect(exitCodeFor(report)).not.toBe(0);
+    expect(report.status).toBe('rejected');
+    expect(report.reason).toMatch(/^rejected at \S+: HR sent last week's file \(held by the deactivation guard \(.*\): nothing was written\); none of its held changes was written$/);
+    expect(h.directory.writes).toEqual([]);
+    expect(h.notifier.sent.slice(sentBefore).map((n) => [n.kind, n.subject])).toEqual([['digest', 'Coupa user sync report: hr.csv: run rejected']]);
+    expect(h.notifier.sent.at(-1)!.message).toContain(`Status rejected: ${report.reason}`);
+    expect((await h.runs.loadReport('held-1'))!.status).toBe('rejected');
+    await expect(approve(h, 'held-1')).rejects.toThrow(/^run held-1 was rejected \(rejected at .*\): nothing to approve; run the file again for a fresh plan$/);
+    await expect(rejectRun('held-1', undefined, h.deps)).rejects.toThrow('run held-1 is not held (it is rejected): nothing to reject');
+    expect(h.directory.writes).toEqual([]);
   });
 });
 

@@ -82,6 +82,26 @@ describe('report.html', () => {
     expect(page).toContain('2026-03-02 07:15:04 UTC');
   });
 
+  it('gives the approve and reject commands whole when the run that held them knows them', () => {
+    // Prepare
+    const commands = { approve: "coupa-sync approve r-1 --coupa-url https://acme.coupahost.com --state-dir '/srv/my state'", reject: "coupa-sync reject r-1 --state-dir '/srv/my state'" };
+    // Act
+    const steps = elementById(renderReportHtml(heldRunReport({ commands })), 'section', 'attention');
+    // Assess
+    expect(steps).toContain(`<code>${escapeHtml(commands.approve)}</code>`);
+    expect(steps).toContain(`<code>${escapeHtml(commands.reject)}</code>`);
+  });
+
+  it('says "Completed with N failures" (not the green Complete) when a complete run has rows not applied', () => {
+    // Act
+    const page = renderReportHtml(runReport({ status: 'complete', rows: [{ row: 1, login: 'a', outcome: 'updated' }, ...failedRows(2)] }));
+    // Assess
+    expect(page).toContain('<div class="status" id="status">Completed with 2 failures</div>');
+    expect(page).toContain('<header class="run s-complete-failures">');
+    expect(page).not.toContain('s-complete"');
+    expect(page).toContain('<title>Completed with 2 failures · ');
+  });
+
   it.each<[RunStatus, string]>([
     ['complete', 'Complete'],
     ['planned', 'Planned (dry run): nothing written'],

@@ -288,6 +288,10 @@ export class CoupaHttp {
 
       const failure = last!;
       if (attempt >= maxAttempts) break;
+      // A host name that does not resolve is a wrong URL, not a passing fault: asking again only delays saying so.
+      if (failure.kind === 'network' && failure.detail.includes('ENOTFOUND')) {
+        throw new CoupaRetryableError(`the host ${new URL(this.baseUrl).hostname} does not resolve (DNS: ENOTFOUND): check the Coupa URL`, undefined);
+      }
       const elapsed = this.clock.now().getTime() - startedAt;
       // Full jitter spreads concurrent retries; a 503's Retry-After is a floor (a 429's is held by the bucket).
       const backoff = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * this.random();

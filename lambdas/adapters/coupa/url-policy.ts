@@ -30,6 +30,11 @@ export function secureBaseUrl(raw: string): string {
         '(plain http:// only to 127.0.0.1, ::1 or localhost, for the local emulator)',
     );
   }
+  // The client adds /api/… and /oauth2/token itself: a base URL with a path (…/api) would make every
+  // call miss, and Coupa's answer (a 401 or a 404) would blame the credentials or the user.
+  if (url.pathname.replace(/\/+$/, '') !== '') {
+    throw new Error(`Coupa URL ${printable(url).replace(/\/+$/, '')} is refused: give the instance URL without ${url.pathname.replace(/\/+$/, '')} (e.g. ${url.protocol}//${url.host}); the sync adds /api and /oauth2 itself`);
+  }
   return raw.replace(/\/+$/, '');
 }
 

@@ -13,7 +13,9 @@ export function loadConfigFile(path: string): SyncConfig {
   try {
     raw = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`Cannot read configuration file ${path}: ${(err as Error).message}`);
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file (check the path)' : code === 'EISDIR' ? 'it is a folder, not a file' : (err as Error).message;
+    throw new Error(`cannot read the config file ${path}: ${why}`);
   }
   try {
     return parseConfig(JSON.parse(raw));

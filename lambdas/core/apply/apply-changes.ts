@@ -68,6 +68,13 @@ export function withoutFailedManager(change: PlannedChange, failedLogins: Readon
   return copy;
 }
 
+/**
+ * An update whose only change was a manager that failed in this run: nothing is left to send, so no
+ * PUT goes out and the row is `unchanged` (its warning says the manager was left as it was), not
+ * `updated` with no changes.
+ */
+const nothingLeft = (change: PlannedChange): boolean => change.kind === 'update' && change.changes.length === 0;
+
 async function write(change: PlannedChange, directory: UserDirectory): Promise<void> {
   if (change.kind === 'create') await directory.create(change.login, change.send);
   else await directory.update(change.id!, change.login, change.send);
@@ -100,6 +107,10 @@ export async function applyChanges(changes: readonly PlannedChange[], deps: Appl
         if (result.fatal || deps.shouldStop?.()) {
           result.retry.push(change);
           result.retryReason ??= result.fatal ? result.fatal.message : 'stopped early: out of time';
+          continue;
+        }
+        if (nothingLeft(change)) {
+          await deps.onResult(resultOf(change, 'unchanged'));
           continue;
         }
         const breaker = breakerOf(change);
@@ -160,8 +171,9 @@ export const BULK_CHUNK = 50;
 async function applyInBulk(queue: PlannedChange[], deps: ApplyDeps, result: ApplyResult, failed: Set<string>): Promise<PlannedChange[]> {
   const { directory } = deps;
   const breakerOf = breakerLookup(deps);
+  for (const change of queue.filter(nothingLeft)) await deps.onResult(resultOf(change, 'unchanged'));
   const creates = queue.filter((c) => c.kind === 'create');
-  const updates = queue.filter((c) => c.kind !== 'create');
+  const updates = queue.filter((c) => c.kind !== 'create' && !nothingLeft(c));
   const send = async (items: PlannedChange[], call: (chunk: PlannedChange[]) => Promise<Array<{ user?: unknown; error?: string }>>) => {
     for (let i = 0; i < items.length; i += BULK_CHUNK) {
       const chunk: PlannedChange[] = [];

@@ -16,7 +16,7 @@ import { outcomeChartSvg } from './outcome-chart';
 import { CHANGE_OUTCOMES, FAILURE_OUTCOMES, reportLineIter, type ReportLine } from './report-lines';
 import { REPORT_STYLE } from './report-style';
 import { COLUMNS, MAX_TABLE_LINES, linesTable } from './report-tables';
-import { STATUS_WORDS, nextSteps, statusExplanation } from './run-status-words';
+import { nextSteps, statusClass, statusExplanation, statusWords } from './run-status-words';
 import { SORT_SCRIPT } from './sort-script';
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
@@ -58,15 +58,15 @@ function coupaMonitoringEntry(summary: CoupaMonitoringSummary): SafeHtml {
 
 function runHeader(report: RunReport): SafeHtml {
   const roster = report.roster.mode === 'full' ? 'full roster (users not in the file are deactivated)' : 'delta (only the users in the file)';
-  return html`<header class="run s-${report.status}">
+  return html`<header class="run ${statusClass(report)}">
 <h1>Coupa user sync report</h1>
 <div class="file">${report.file}</div>
-<div class="status" id="status">${STATUS_WORDS[report.status]}</div>
+<div class="status" id="status">${statusWords(report)}</div>
 <dl class="meta">
 <dt>Run</dt><dd><code>${report.runId}</code></dd>
 <dt>Started</dt><dd>${utc(report.startedAt)}</dd>
 <dt>Finished</dt><dd>${utc(report.finishedAt)} (${duration(report.startedAt, report.finishedAt)})</dd>
-<dt>Mode</dt><dd>${roster}: ${formatCount(report.roster.rows)} row(s), ${formatCount(report.roster.logins)} login(s)</dd>
+<dt>Mode</dt><dd>${roster}: ${formatCount(report.roster.rows)} row(s) naming ${formatCount(report.roster.logins)} distinct login(s)</dd>
 ${report.coupaMonitoring ? coupaMonitoringEntry(report.coupaMonitoring) : ''}
 </dl>
 </header>`;
@@ -78,7 +78,7 @@ function attention(report: RunReport): SafeHtml {
   const guards = report.guards.map(
     (g) => html`<li><span class="verdict ${g.held ? 'held' : 'passed'}">${g.held ? 'held' : 'passed'}</span><strong>${g.guard} guard</strong>: ${g.detail}</li>`,
   );
-  return html`<section id="attention" class="attention s-${report.status}">
+  return html`<section id="attention" class="attention ${statusClass(report)}">
 <h2>${statusExplanation(report)}</h2>
 ${report.reason ? html`<p id="reason"><strong>Reason:</strong> ${report.reason}</p>` : ''}
 ${guards.length > 0 ? html`<h3>Guard verdicts</h3><ul class="guards" id="guards">${guards}</ul>` : ''}
@@ -145,7 +145,7 @@ ${lines.total > 0 ? table() : html`<p>None.</p>`}
 function heldSection(held: TableLines): SafeHtml {
   if (held.total === 0) return html``;
   return linesSection('held', 'Held changes', 'Not written to Coupa: each waits for the run to be approved.', held, () =>
-    linesTable('held-table', held.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.changes, { ...COLUMNS.problems, header: 'Why held' }], 'held changes', held.total),
+    linesTable('held-table', held.lines, [COLUMNS.row, COLUMNS.login, COLUMNS.changes, { ...COLUMNS.problems, header: 'Warnings' }], 'held changes', held.total),
   );
 }
 
@@ -182,7 +182,7 @@ export function renderReportHtml(report: RunReport): string {
 <meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${STATUS_WORDS[report.status]} · ${report.file} · Coupa user sync</title>
+<title>${statusWords(report)} · ${report.file} · Coupa user sync</title>
 <style>${new SafeHtml(REPORT_STYLE)}</style>
 </head>
 <body>

@@ -18,7 +18,7 @@ section, header.run { background: var(--paper); border: 1px solid var(--line); b
 header.run { border-left: 8px solid var(--status); }
 .file { font-size: 17px; word-break: break-all; }
 .status { display: inline-block; margin: 10px 0 12px; padding: 4px 12px; border-radius: 999px; color: #fff; background: var(--status); font-weight: 600; }
-.s-complete { --status: #2e7d32; } .s-planned { --status: #1565c0; } .s-held { --status: #e65100; }
+.s-complete { --status: #2e7d32; } .s-complete-failures { --status: #b26a00; } .s-planned { --status: #1565c0; } .s-held { --status: #e65100; }
 .s-stopped { --status: #c62828; } .s-expired { --status: #616161; } .s-rejected { --status: #6d4c41; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
 dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }

@@ -16,6 +16,21 @@ export const STATUS_WORDS: Record<RunStatus, string> = {
   rejected: 'Rejected by an operator',
 };
 
+/**
+ * The run's status in words for the badge, the page title and the CLI: a complete run with rows not
+ * applied says so with the count, never a plain "Complete".
+ */
+export function statusWords(report: RunReport): string {
+  const failures = failedRows(report);
+  if (report.status === 'complete' && failures > 0) return `Completed with ${failures} failure${failures === 1 ? '' : 's'}`;
+  return STATUS_WORDS[report.status];
+}
+
+/** The badge's colour class: a complete run with failures is not green. */
+export function statusClass(report: RunReport): string {
+  return report.status === 'complete' && failedRows(report) > 0 ? 's-complete-failures' : `s-${report.status}`;
+}
+
 function somethingApplied(report: RunReport): boolean {
   for (const r of reportRows(report)) if (CHANGE_OUTCOMES.includes(r.outcome)) return true;
   return false;
@@ -56,8 +71,10 @@ export function nextSteps(report: RunReport): SafeHtml[] {
     case 'held':
       return [
         html`Check the held changes below, with the guard verdicts and the reason above.`,
-        html`If they are right, approve the run: <code>coupa-sync approve ${report.runId}</code>`,
-        html`If they are wrong, do not approve: correct the HR file and drop it again. An unapproved run expires without writing its held changes.`,
+        html`If they are right, approve the run: <code>${report.commands?.approve ?? `coupa-sync approve ${report.runId}`}</code>`,
+        report.commands
+          ? html`If they are wrong, reject it: <code>${report.commands.reject}</code>, then correct the HR file and run it again. An unapproved run expires without writing its held changes.`
+          : html`If they are wrong, do not approve: correct the HR file and drop it again. An unapproved run expires without writing its held changes.`,
       ];
     case 'stopped':
       return [html`Find the cause in the failures below (often Coupa unreachable, or refusing the credentials).`, html`${dropAgain}`];

@@ -52,10 +52,35 @@ export async function recheckStaged(
   return { toApply, skipped };
 }
 
+/** Longest `--why` kept: it goes into the report and the digest. */
+const MAX_WHY = 500;
+
+/**
+ * `coupa-sync reject <runId> [--why TEXT]`: a held run is refused. Nothing of its staged changes is
+ * written, it can no longer be approved, its report says `rejected` with the why, one digest.
+ */
+export async function rejectRun(runId: string, why: string | undefined, deps: Pick<RunDeps, 'runs' | 'notifier' | 'clock'>): Promise<RunReport> {
+  const plan = await deps.runs.loadPlan(runId);
+  if (!plan) throw new ApprovalError(`no run ${runId} is kept here (see --state-dir); reject the run id printed by the held run`);
+  if (plan.status !== 'held') throw new ApprovalError(`run ${runId} is not held (it is ${plan.status}): nothing to reject`);
+  const at = deps.clock.now();
+  const said = why?.replace(/\s+/g, ' ').trim().slice(0, MAX_WHY);
+  const reason = `rejected at ${at.toISOString()}${said ? `: ${said}` : ''} (${plan.reason ?? 'held'}); none of its held changes was written`;
+  await deps.runs.savePlan({ ...plan, status: 'rejected', reason, staged: [] });
+  const held = await deps.runs.loadReport(runId);
+  const report: RunReport = held
+    ? { ...held, status: 'rejected', reason, finishedAt: at.toISOString() }
+    : buildReport(plan.run, new Date(plan.createdAt), at, [], { status: 'rejected', mode: plan.mode, guards: plan.guards, reason });
+  delete report.commands;
+  await deps.notifier.publish(runDigest(report, await deps.runs.saveReport(report)));
+  return report;
+}
+
 export async function approveRun(runId: string, deps: RunDeps): Promise<RunReport> {
   const startedAt = deps.clock.now();
   const plan = await deps.runs.loadPlan(runId);
   if (!plan) throw new ApprovalError(`no run ${runId} is kept here (see --state-dir); approve the run id printed by the held run`);
+  if (plan.status === 'rejected') throw new ApprovalError(`run ${runId} was rejected (${plan.reason ?? 'no reason given'}): nothing to approve; run the file again for a fresh plan`);
   if (plan.status !== 'held') throw new ApprovalError(`run ${runId} is not held (it is ${plan.status}): nothing to approve`);
   const held = await deps.runs.loadReport(runId);
   const heldHours = (startedAt.getTime() - Date.parse(plan.createdAt)) / 3_600_000;

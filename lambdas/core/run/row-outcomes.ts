@@ -120,7 +120,8 @@ export class RowOutcomes {
     for (const row of this.rows()) {
       totals.rows += 1;
       totals[row.outcome] += 1;
-      logins.add(row.login.toLowerCase());
+      // Distinct logins the rows name; a row without a usable login names none.
+      if (row.login) logins.add(row.login.toLowerCase());
     }
     const absentees = sortAbsentees([...this.absent.values()]);
     for (const a of absentees) totals[a.outcome] += 1;

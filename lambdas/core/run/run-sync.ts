@@ -51,9 +51,18 @@ export interface RunOptions {
   read?: Omit<ReadOptions, 'file'>;
   /** Plan only: report what a run would do, write nothing to Coupa. */
   dryRun?: boolean;
+  /**
+   * AWS planner only, until its path is reworked: plan the rows of a delta file read before it broke
+   * (PlannedRun.broken says where). Everyone else gets IncompleteRosterError: nothing is applied.
+   */
+  planBrokenDelta?: boolean;
 }
 
-/** Why a full roster that could not be read to its end changes nothing. */
+/**
+ * A file that could not be read to its end changes nothing, whatever the roster mode: a full roster's
+ * absentees would be deactivated, and in a delta file a row never read could undo an earlier row of
+ * the same login (rows are folded per login in file order).
+ */
 export class IncompleteRosterError extends HrFileError {}
 
 /** A file planned and guarded: what to apply now, what is staged for approval, every row settled so far. */
@@ -78,7 +87,7 @@ export interface PlannedRun {
    * spooled to the run's folder where the RunStore offers one (the CLI), else in memory.
    */
   outcomes: RowOutcomes;
-  /** The file broke part-way (a delta file: the rows before the break are planned). */
+  /** The file broke part-way (only with planBrokenDelta: the rows of a delta file before the break are planned). */
   broken?: string;
 }
 
@@ -91,13 +100,17 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   const settle = (o: RowOutcome) => outcomes.add(o);
 
   const { roster, broken } = await readRoster(options.input, { ...options.read, file: options.run.file, mode }, settle);
-  if (broken && mode === 'full') {
+  if (broken && (mode === 'full' || !options.planBrokenDelta)) {
+    const why =
+      mode === 'full'
+        ? 'a full roster must be read to its end (its absentees would be deactivated)'
+        : 'a file must be read to its end before anything is applied (a later row of a login could undo an earlier one)';
     throw new IncompleteRosterError(
       options.run.file,
-      `${broken.message.slice(options.run.file.length + 2)}; a full roster must be read to its end (its absentees would be deactivated): nothing was changed`,
+      `${broken.message.slice(options.run.file.length + 2)}; ${why}: nothing was changed. Fix the file (or its export) and run it again`,
     );
   }
-  deps.onProgress?.(`read ${roster.rows} row(s), ${roster.size} login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
+  deps.onProgress?.(`read ${roster.rows} row(s) naming ${roster.listedLogins} distinct login(s)${broken ? ` (the file breaks after that: ${broken.message})` : ''}`);
 
   // The rows a plan settles go straight to the outcomes (a million unchanged rows are not first
   // held as objects); a plan made again (below) takes back what the first one settled.
@@ -137,7 +150,7 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
   const applying = new Set(toApply); // a Set: includes() per change was quadratic in the plan's size
   const staged = dryRun ? [] : plan.changes.filter((c) => !applying.has(c));
-  const reason = held.length > 0 ? holdReason(held, options.run.runId, holdRest) : undefined;
+  const reason = held.length > 0 ? holdReason(held, dryRun ? 'planned' : holdRest ? 'rest' : 'nothing') : undefined;
   const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
   await deps.runs.savePlan({
     run: options.run,
@@ -151,7 +164,8 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
     staged,
   });
   for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
-  for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held', errors: [reason!] })) settle(o);
+  // The reason is the run's (report.reason), stated once: a held row carries only what is its own.
+  for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held' })) settle(o);
   return {
     run: options.run,
     startedAt,
@@ -181,11 +195,7 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   const { run, mode, guards, reason } = planned;
   const { outcomes } = planned;
   let status = planned.status;
-  // A delta file that broke part-way: what was read is applied; the report says the rest was not read.
-  let stopReason = planned.broken
-    ? `the file could not be read to its end (${planned.broken}): the rows after that were not read; fix the file and upload it again (rows already applied will come out unchanged)`
-    : undefined;
-  if (stopReason && status === 'complete') status = 'stopped';
+  let stopReason: string | undefined;
   // A plan-only run changes nothing in Coupa: it is no integration run there.
   const monitor = planned.dryRun ? undefined : deps.monitor;
   await monitor?.planned(run);
@@ -225,8 +235,14 @@ export async function runSync(options: RunOptions, deps: RunDeps): Promise<RunRe
   return report;
 }
 
-function holdReason(held: GuardVerdict[], runId: string, holdRest: boolean): string {
-  const what = holdRest ? 'the deactivations were not applied (roster.onHold "apply-rest")' : 'nothing was written';
-  return `held by the ${held.map((g) => `${g.guard} guard (${g.detail})`).join(' and the ')}: ${what}; check the plan, then run: coupa-sync approve ${runId}`;
+/**
+ * Which guard held the run and what was written: the facts only. How to approve or reject it depends on
+ * where the run was (the CLI's flags, the AWS bucket), so the channel says it (CLI summary, held alert).
+ */
+function holdReason(held: GuardVerdict[], written: 'nothing' | 'rest' | 'planned'): string {
+  const guards = held.map((g) => `${g.guard} guard (${g.detail})`).join(' and the ');
+  if (written === 'planned') return `a real run would be held by the ${guards} until approved`;
+  const what = written === 'rest' ? 'the deactivations were not applied (roster.onHold "apply-rest")' : 'nothing was written';
+  return `held by the ${guards}: ${what}`;
 }
 

@@ -60,8 +60,10 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   let badCount = 0;
   const badLogins = new Set<string>();
   const skippedBy = { 'hr.rows.skip': 0, 'hr.duplicates': 0 };
+  let warned = 0;
   for (const o of reportRows(report)) {
     if (o.outcome === 'skipped' && o.skippedBy) skippedBy[o.skippedBy] += 1;
+    if (!notApplied(o) && o.warnings?.length) warned += 1;
     if (!notApplied(o)) continue;
     badCount += 1;
     if (bad.length < MAX_LISTED) bad.push(o);
@@ -76,10 +78,12 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   return {
     kind: 'digest',
     severity: notDone.length > 0 ? 'failure' : 'info',
-    subject: `Coupa user sync report: ${report.file}: ${notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
+    subject: `Coupa user sync report: ${report.file}: ${report.status === 'rejected' ? 'run rejected' : notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
     message: [
       `Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`,
+      ...(report.status === 'complete' || !report.reason ? [] : [`Status ${report.status}: ${report.reason}`]),
       ...skippedLines(skippedBy),
+      ...(warned > 0 ? [`${warned} row(s) with warnings: applied without the part each warning names (e.g. a manager that exists nowhere); see the report.`] : []),
       ...where,
       ...(report.coupaMonitoring ? describeCoupaMonitoring(report.coupaMonitoring) : []),
       ...failureLines(bad, badCount),

@@ -56,7 +56,7 @@ export function buildReport(run: RunRef, startedAt: Date, finishedAt: Date, outc
     file: run.file,
     status: details.status ?? (details.dryRun ? 'planned' : 'complete'),
     ...(details.dryRun ? { dryRun: true } : {}),
-    roster: { mode: details.mode ?? 'delta', rows: rows.length, logins: new Set(rows.map((r) => r.login.toLowerCase())).size },
+    roster: { mode: details.mode ?? 'delta', rows: rows.length, logins: new Set(rows.filter((r) => r.login).map((r) => r.login.toLowerCase())).size },
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     totals: totalsOf(rows, absentees),
