@@ -11,7 +11,8 @@ import { HrFileError, readHrFile, type HrRow } from '../../lambdas/core/hr/read-
 import type { CollectionField } from '../../lambdas/core/model';
 import { diffFields } from '../../lambdas/core/plan/diff';
 import { planRecord } from '../support/factories';
-import { planRun } from '../../lambdas/core/sync/aws-plan';
+import { plan } from '../../lambdas/core/runs/plan';
+import type { RunRecordStore } from '../../lambdas/core/ports';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { MemoryLedger } from '../../lambdas/adapters/local/memory-ledger';
 import { S3StateStore } from '../../lambdas/adapters/aws/s3-state-store';
@@ -100,24 +101,22 @@ describe('HR file roles and content-groups columns', () => {
     expect((partly as Error).message).toMatch(/^hr\.csv: the header has "content-groups" but coupa\.ownedCollections does not list it: .* Add "content-groups" to coupa\.ownedCollections/);
   });
 
-  it('is refused by the AWS planner before anything is planned or queued unless coupa.ownedCollections owns it', async () => {
+  it('is refused by the AWS Plan step before anything is planned unless coupa.ownedCollections owns it', async () => {
     // Prepare: the same file dropped into two deployments, one owning roles.
     const csv = 'login,roles\na.one,Buyer\n';
     const run = { runId: 'run-1', file: 'incoming/hr.csv' };
+    const state = { run, channel: 'api' as const, dryRun: false, arrivedAt: '2026-11-23T04:00:00Z', bucket: 'bucket' };
     const deps = (config: ReturnType<typeof parseConfig>) => {
       const objects = new MemoryObjectStore();
       objects.objects.set(run.file, Buffer.from(csv));
-      const queue = new MemoryQueue();
       const directory = new FakeDirectory(new Map([['a.one', coupaUser({ id: '7', login: 'a.one', fields: { active: true, roles: ['User'] } })]]));
       return {
         objects,
-        queue,
         plan: {
+          records: { update: async () => {} } as unknown as RunRecordStore,
           objects,
           state: new S3StateStore(objects, 'bucket'),
           ledger: new MemoryLedger(),
-          notifier: new ConsoleNotifier(() => {}),
-          queue: () => queue,
           directory: async () => directory,
           config,
           clock: { now: () => new Date('2026-11-23T04:00:00Z'), sleep: async () => {} },
@@ -128,14 +127,16 @@ describe('HR file roles and content-groups columns', () => {
     const refusedDeps = deps(parseConfig({}));
     const ownedDeps = deps(parseConfig({ coupa: { ownedCollections: ['roles'] } }));
     // Act
-    const refused = await planRun({ run, channel: 'api', dryRun: false }, refusedDeps.plan).catch((e: unknown) => e);
-    await planRun({ run, channel: 'api', dryRun: false }, ownedDeps.plan);
+    const refused = await plan(state, refusedDeps.plan).catch((e: unknown) => e);
+    const owned = await plan(state, ownedDeps.plan);
     // Assess
     expect(refused).toBeInstanceOf(HrFileError);
+    expect((refused as Error).name).toBe('HrFileError'); // the state machine's Catch routes on it
     expect((refused as Error).message).toMatch(/^incoming\/hr\.csv: the header has "roles" but coupa\.ownedCollections does not list it/);
-    expect(refusedDeps.queue.messages).toEqual([]);
     expect(refusedDeps.objects.objects.has('runs/run-1/plan.json')).toBe(false);
-    expect(ownedDeps.queue.messages.map((m) => [m.change.login, m.change.send])).toEqual([['a.one', { roles: ['Buyer'] }]]);
+    expect(owned).toMatchObject({ outcome: 'apply', toApply: 1 });
+    const kept = JSON.parse(ownedDeps.objects.objects.get('runs/run-1/plan.json')!.toString()) as { changes: Array<{ login: string; send: unknown }> };
+    expect(kept.changes.map((c) => [c.login, c.send])).toEqual([['a.one', { roles: ['Buyer'] }]]);
   });
 });
 

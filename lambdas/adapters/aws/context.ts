@@ -5,7 +5,7 @@
  * first use, so a cold start pays for no SDK client the invocation does not call.
  */
 export { config, logger, requireEnv } from './wiring/runtime';
-export { ledger, manifests, objectStore, runStore, stateStore } from './wiring/s3';
+export { ledger, manifests, objectStore, stateStore } from './wiring/s3';
 export { notifier } from './wiring/sns';
 export { recordQueue } from './wiring/sqs';
 export { fileDrop } from './wiring/transfer';

@@ -1,13 +1,11 @@
 /**
  * The S3-backed stores. Loads @aws-sdk/client-s3 on first use only. Each is marked pure so a
- * handler's bundle keeps only the stores it uses (the splitter's is near the 300 KB budget).
+ * handler's bundle keeps only the stores it uses.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3ManifestStore } from '../s3-manifest-store';
 import { S3ObjectStore } from '../s3-object-store';
 import { S3OutcomeLedger } from '../s3-outcome-ledger';
-import { S3RunStore } from '../s3-run-store';
-import { S3RunTurnStore } from '../s3-run-turns';
 import { S3StateStore } from '../s3-state-store';
 import { s3Sdk } from '../sdk';
 import { requireEnv, retryableOnce } from './runtime';
@@ -18,8 +16,5 @@ const bucket = () => requireEnv('BUCKET_NAME');
 export const objectStore = /* @__PURE__ */ retryableOnce(async () => new S3ObjectStore(await s3Client(), bucket()));
 export const ledger = /* @__PURE__ */ retryableOnce(async () => new S3OutcomeLedger(await objectStore()));
 export const manifests = /* @__PURE__ */ retryableOnce(async () => new S3ManifestStore(await s3Client(), bucket()));
-export const runStore = /* @__PURE__ */ retryableOnce(async () => new S3RunStore(await s3Client(), bucket(), await objectStore()));
 /** Plans, reports, the accepted roster and the kept snapshot of Coupa's users. */
 export const stateStore = /* @__PURE__ */ retryableOnce(async () => new S3StateStore(await objectStore(), bucket()));
-/** The line of runs: one run of the bucket writes to Coupa at a time (core/sync/run-queue.ts). */
-export const runTurnStore = /* @__PURE__ */ retryableOnce(async () => new S3RunTurnStore(await s3Client(), bucket(), await objectStore()));
