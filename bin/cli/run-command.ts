@@ -13,6 +13,7 @@ import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
 import { approveLocalRun, runLocalPipeline, type LocalCsvChannel, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
 import { ApprovalError, rejectRun } from '../../lambdas/core/run/approve';
+import { AwsApprovalError, approveInAws, rejectInAws } from './aws-approval';
 import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { systemClock } from '../../lambdas/core/ports';
 import { checkReportPaths, writeReportFiles } from '../../lambdas/adapters/local/report-files';
@@ -264,25 +265,24 @@ export async function runPlanCommand(argv: string[]): Promise<number> {
 
 export async function runRejectCommand(argv: string[]): Promise<number> {
   const options = parseRejectOptions(argv);
+  if (options.table) return decideInAws(() => rejectInAws(options.runId, options.table!, options.why, stdout));
   return exitCodeOf(() => executeReject(options, stdout), 'nothing was rejected');
 }
 
 export async function runApproveCommand(argv: string[]): Promise<number> {
   const options = parseApproveOptions(argv);
-  if (options.bucket) return approveInAws(options.runId, options.bucket);
+  if (options.table) return decideInAws(() => approveInAws(options.runId, options.table!, stdout));
   return exitCodeOf(() => executeApprove(options, stdout));
 }
 
-/**
- * AWS: a held run waits for `approvals/<runId>` in the stack's bucket; the planner Lambda then
- * re-checks and queues its staged changes. Credentials come from the usual AWS environment.
- */
-async function approveInAws(runId: string, bucket: string): Promise<number> {
-  if (!/^[\w.-]+$/.test(runId)) throw new UsageError(`not a run id: ${JSON.stringify(runId)}`);
-  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const { userInfo } = await import('node:os');
-  const body = JSON.stringify({ runId, approvedBy: userInfo().username, approvedAt: new Date().toISOString() });
-  await new S3Client({}).send(new PutObjectCommand({ Bucket: bucket, Key: `approvals/${runId}`, Body: body, ContentType: 'application/json' }));
-  stdout(`Approval written to s3://${bucket}/approvals/${runId}: the stack re-checks and applies the staged changes; the run's report follows.`);
-  return 0;
+/** AWS: the decision goes to the run's state machine through its task token (bin/cli/aws-approval.ts). */
+async function decideInAws(decide: () => Promise<void>): Promise<number> {
+  try {
+    await decide();
+    return 0;
+  } catch (err) {
+    if (!(err instanceof AwsApprovalError)) throw err;
+    process.stderr.write(`coupa-sync: ${err.message}\n`);
+    return 2;
+  }
 }

@@ -90,8 +90,8 @@ export interface ApproveOptions {
   config?: string;
   stateDir?: string;
   reports: string[];
-  /** AWS: approve a run held in the deployed stack by writing approvals/<runId> to this bucket. */
-  bucket?: string;
+  /** AWS: approve a run held in the deployed stack; its run table (the stack's RunTableName output) holds the token. */
+  table?: string;
   delivery?: 'api' | 'csv';
   sftpUrl?: string;
   sftpHostKey?: string;
@@ -103,6 +103,8 @@ export interface RejectOptions {
   runId: string;
   /** Why the run is rejected: kept in its report and digest. */
   why?: string;
+  /** AWS: reject a run held in the deployed stack (its run table, the stack's RunTableName output). */
+  table?: string;
   stateDir?: string;
   reports: string[];
 }
@@ -114,21 +116,22 @@ export interface RejectOptions {
  */
 const REJECT_OPTIONS = {
   why: { type: 'string' },
+  table: { type: 'string' },
   'state-dir': { type: 'string' },
   report: { type: 'string', multiple: true },
 } as const;
 
 export function parseRejectOptions(argv: string[]): RejectOptions {
   const { values: raw, positionals } = parseCommandLine('reject', argv, { options: REJECT_OPTIONS });
-  const values = raw as { why?: string; 'state-dir'?: string; report?: string[] };
+  const values = raw as { why?: string; table?: string; 'state-dir'?: string; report?: string[] };
   if (positionals.length !== 1) throw new UsageError(`reject takes exactly one run id, got ${positionals.length}`);
-  return { runId: positionals[0], why: values.why, stateDir: values['state-dir'], reports: values.report ?? [] };
+  return { runId: positionals[0], why: values.why, table: values.table, stateDir: values['state-dir'], reports: values.report ?? [] };
 }
 
-/** `coupa-sync approve <runId> [--coupa-url URL] [--config FILE] [--state-dir DIR] [--report FILE] [--bucket NAME]`. */
+/** `coupa-sync approve <runId> [--coupa-url URL] [--config FILE] [--state-dir DIR] [--report FILE] [--table NAME]`. */
 export function parseApproveOptions(argv: string[]): ApproveOptions {
-  const { values: raw, positionals } = parseCommandLine('approve', argv, { options: { ...TARGET_OPTIONS, bucket: { type: 'string' } } });
-  const values = raw as TargetValues & { bucket?: string };
+  const { values: raw, positionals } = parseCommandLine('approve', argv, { options: { ...TARGET_OPTIONS, table: { type: 'string' } } });
+  const values = raw as TargetValues & { table?: string };
   if (positionals.length !== 1) throw new UsageError(`approve takes exactly one run id, got ${positionals.length}`);
   // The run options' checks apply to the flags both commands share.
   const shared = parseRunOptions([
@@ -144,7 +147,7 @@ export function parseApproveOptions(argv: string[]): ApproveOptions {
     config: values.config,
     stateDir: values['state-dir'],
     reports: values.report ?? [],
-    bucket: values.bucket,
+    table: values.table,
     delivery: shared.delivery,
     sftpUrl: shared.sftpUrl,
     sftpHostKey: shared.sftpHostKey,

@@ -78,12 +78,13 @@ ${ENVIRONMENT}
 
 Exit codes: 0 the plan was made · 1 some rows would be rejected · 2 the plan could not be made`,
   approve: `Usage: coupa-sync approve <runId> --coupa-url URL [--config FILE] [--state-dir DIR] [--report FILE]...
-       coupa-sync approve <runId> --bucket NAME     (AWS: approve a run the deployed stack holds)
+       coupa-sync approve <runId> --table NAME      (AWS: approve a run the deployed stack holds)
 Applies a held run's staged changes, each re-checked against Coupa as it is now. Give the same
 --coupa-url, --config and --state-dir as the held run (the held run prints the whole command).
 
 Options:
-  --bucket NAME          AWS: write approvals/<runId> to the stack's drop bucket
+  --table NAME           AWS: the stack's run table (its RunTableName output): the run's approval token is sent
+                         back to its state machine (the RunApprover role may do exactly that)
 ${TARGET}
   -h, --help             this text
 
@@ -91,11 +92,13 @@ ${ENVIRONMENT}
 
 ${EXIT_CODES}`,
   reject: `Usage: coupa-sync reject <runId> [--why TEXT] [--state-dir DIR] [--report FILE]...
+       coupa-sync reject <runId> --table NAME [--why TEXT]   (AWS: reject a run the deployed stack holds)
 Marks a held run rejected: nothing of it is written, and it can no longer be approved. Give the same
 --state-dir as the held run (the held run prints the whole command).
 
 Options:
   --why TEXT             why it was rejected (kept in the report and the digest)
+  --table NAME           AWS: the stack's run table (its RunTableName output)
   --state-dir DIR        where the held run is kept (default .coupa-sync/)
   --report FILE          write the rejected run's report; .json, .csv or .html; may be repeated
   -h, --help             this text
