@@ -11,7 +11,9 @@ import { runTask } from './core/runs/run-task';
 import { systemClock } from './core/ports';
 import { S3OutcomeLog } from './adapters/aws/s3-outcome-ledger';
 import { listKeys } from './adapters/aws/s3-list';
-import { onCoupaRequest, referenceReader, userDirectory } from './adapters/aws/wiring/coupa';
+import { integrationMonitoring, onCoupaRequest, referenceReader, userDirectory } from './adapters/aws/wiring/coupa';
+import { ObjectStoreMonitoringState } from './adapters/aws/s3-monitoring-state';
+import { RunMonitor } from './core/monitoring/run-monitor';
 import { S3ReferenceListStore } from './adapters/aws/s3-reference-list-store';
 import { runLine, runRecords, runBreakerStore } from './adapters/aws/wiring/dynamo';
 import { countCoupaRequest, observed } from './adapters/aws/wiring/metrics';
@@ -47,6 +49,18 @@ async function stepDeps(context: Context): Promise<RunStepDeps> {
     references: async (lane) => {
       const reader = await referenceReader(lane === 'preview' ? 'preview' : 'turn');
       return reader && { reader, kept: new S3ReferenceListStore(objects) };
+    },
+    monitor: async (channel) => {
+      const cfg = config();
+      if (!cfg.coupa.monitoring.enabled || cfg.coupa.flavor === 'cso' || !cfg.coupa.url) return undefined;
+      return new RunMonitor({
+        api: await integrationMonitoring(),
+        state: new ObjectStoreMonitoringState(objects),
+        config: cfg.coupa.monitoring,
+        channel,
+        instanceUrl: cfg.coupa.url,
+        clock: systemClock,
+      });
     },
     notifier: await notifier(),
     config: config(),

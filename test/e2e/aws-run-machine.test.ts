@@ -10,6 +10,7 @@ import { planKey } from '../../lambdas/core/sync/run-layout';
 import { approveInAws, rejectInAws } from '../../bin/cli/aws-approval';
 import { BUCKET, startRunStack, type RunStack } from '../support/aws-run-stack';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoRunRecords } from '../../lambdas/adapters/aws/dynamo-run-records';
 import { SFNClient } from '@aws-sdk/client-sfn';
 
 let stack: RunStack;
@@ -133,6 +134,31 @@ describe('held runs: approval by task token', () => {
     expect(reportOf(runId)).toMatchObject({ status: 'rejected', reason: expect.stringContaining("HR sent last week's file") });
     await expect(approveInAws(runId, stack.db.tableName, quiet, awsClients())).rejects.toThrow(/is rejected/);
   });
+  it('keeps the turn of a run approved 25 h after its plan while its changes apply; an overdue alert, and the next file waits', async () => {
+    // Prepare: held; a day and more passes before approval (its plan is 25 h old when it applies)
+    await stack.fresh({ roster: { mode: 'full', maxDeactivations: 1 }, approval: { expireAfterHours: 48 }, reports: { reportAfterHours: 24 } });
+    const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
+    await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
+    const record = (await stack.record(runId))!;
+    await new DynamoRunRecords(stack.db.client, stack.db.tableName).update(runId, {
+      plan: { ...record.plan!, startedAt: new Date(Date.now() - 25 * 3_600_000).toISOString() },
+    });
+    // Act 1: approved; its changes are queued but the consumers are slow (not draining yet); B arrives
+    await approveInAws(runId, stack.db.tableName, quiet, awsClients());
+    await waitFor(() => stack.published().some((p) => p.kind === 'overdue' || p.subject.includes('still applying')));
+    const b = await stack.drop('incoming/b.csv', DELTA, { arrivedSecondsAgo: 45 });
+    await waitFor(async () => stack.machine.executions.get(b.runId)!.states.filter((s) => s === 'TakeTurn').length >= 3);
+    // Assess 1: A still holds the turn while applying; B waits behind it
+    expect(await stack.holder()).toBe(runId);
+    expect(stack.machine.executions.get(b.runId)!.status).toBe('RUNNING');
+    expect(stack.machine.executions.get(b.runId)!.states).not.toContain('ReadCoupa');
+    // Act 2: the consumers catch up
+    await stack.settle();
+    // Assess 2: A reported complete (nothing failed for being late), then B ran
+    expect(reportOf(runId)).toMatchObject({ status: 'complete', totals: { failed: 0 } });
+    expect(stack.machine.executions.get(b.runId)!.status).toBe('SUCCEEDED');
+    expect(stack.published().filter((p) => p.subject.includes('still applying'))).toHaveLength(1);
+  });
 });
 
 describe('the line of runs', () => {
@@ -183,6 +209,44 @@ describe('the line of runs', () => {
     expect(stack.machine.executions.get(a.runId)!.states).toContain('Stale');
     expect(stack.coupa.users().some((u) => u.login === 'new.late')).toBe(false);
     expect(stack.published().some((p) => p.subject === 'Coupa user sync: incoming/a.csv was not applied (a newer file was)')).toBe(true);
+  });
+});
+
+describe("Coupa's integration monitoring, from the state machine's steps", () => {
+  it('reports two failed updates as one failed integration run with two errors; the next run resolves both and succeeds', async () => {
+    // Prepare: two users ask for e-mails other users hold (pre-flight off: Coupa itself refuses both)
+    await stack.fresh({ preflight: { enabled: false }, coupa: { monitoring: { enabled: true } } });
+    const clash = [ROSTER_HEADER, 'steady.state,mgr.jones@example.com,Sam,Steady,mgr.jones', 'mgr.jones,steady@example.com,Maria,Jones,'].join('\n');
+    const fixed = [ROSTER_HEADER, 'steady.state,steady.new@example.com,Sam,Steady,mgr.jones', 'mgr.jones,mgr.jones.new@example.com,Maria,Jones,'].join('\n');
+    // Act
+    const first = await stack.drop('incoming/clash.csv', clash);
+    await stack.settle();
+    // Assess
+    const [run] = stack.coupa.monitoring.runs();
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(stack.coupa.monitoring.errors().map((e) => [e['document-type'], e.resolved])).toEqual([['User', false], ['User', false]]);
+    expect(reportOf(first.runId).coupaMonitoring).toMatchObject({ status: 'failed', raised: 2, resolved: 0 });
+    // Act: the fixed file
+    const second = await stack.drop('incoming/fixed.csv', fixed, { arrivedSecondsAgo: 30 });
+    await stack.settle();
+    // Assess
+    expect(stack.coupa.monitoring.runs().map((r) => r.status)).toEqual(['failed', 'successful']);
+    expect(stack.coupa.monitoring.errors().map((e) => e.resolved)).toEqual([true, true]);
+    expect(reportOf(second.runId).coupaMonitoring).toMatchObject({ status: 'successful', raised: 0, resolved: 2 });
+  });
+
+  it('pauses a held run in Coupa, and runs it to successful once approved', async () => {
+    // Prepare
+    await stack.fresh({ roster: { mode: 'full', maxDeactivations: 1 }, coupa: { monitoring: { enabled: true } } });
+    const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
+    await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
+    // Assess: paused while held
+    expect(stack.coupa.monitoring.runs().map((r) => r.status)).toEqual(['paused']);
+    // Act
+    await approveInAws(runId, stack.db.tableName, quiet, awsClients());
+    await stack.settle();
+    // Assess
+    expect(stack.coupa.monitoring.runs().map((r) => r.status)).toEqual(['successful']);
   });
 });
 

@@ -28,7 +28,7 @@ async function setUp(options: EmulatorOptions = {}, extraConfig: Record<string, 
   const em = emulator;
   const dir = await mkdtemp(join(tmpdir(), 'cli-monitoring-'));
   const config = join(dir, 'config.json');
-  await writeFile(config, JSON.stringify({ coupa: { monitoring: { enabled: true } }, ...extraConfig }));
+  await writeFile(config, JSON.stringify({ coupa: { monitoring: { enabled: true } }, preflight: { enabled: false }, ...extraConfig }));
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', COUPA_CLIENT_ID: em.credentials.clientId, COUPA_CLIENT_SECRET: em.credentials.clientSecret };
   const cli = async (command: string, arg: string, ...rest: string[]) => {
     try {

@@ -26,7 +26,7 @@ describe('CSV channel with coupa.monitoring.enabled', () => {
   it("raises one integration error per row Coupa's loader failed for a known user, on a flat_file integration", async () => {
     // Prepare
     root = await mkdtemp(join(tmpdir(), 'csv-monitoring-'));
-    const config = parseConfig({ delivery: 'csv', coupa: { monitoring: { enabled: true } } });
+    const config = parseConfig({ delivery: 'csv', coupa: { monitoring: { enabled: true } }, preflight: { enabled: false } });
     const incomingDir = join(root, 'sftp', config.csv.remoteDirectory);
     await mkdir(incomingDir, { recursive: true });
     emulator = await startEmulator({

@@ -16,12 +16,13 @@ import { putHashed, readVerified } from './integrity';
 import { requireTurn } from './turns';
 
 /** WaitForApproval's task: keeps the token on the run record, then tells people how to approve or reject. */
-export async function awaitApproval(state: RunState, token: string, deps: Pick<RunStepDeps, 'records' | 'notifier' | 'clock' | 'config' | 'commands'>): Promise<void> {
+export async function awaitApproval(state: RunState, token: string, deps: Pick<RunStepDeps, 'records' | 'notifier' | 'clock' | 'config' | 'commands' | 'monitor'>): Promise<void> {
   const { runId } = state.run;
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + deps.config.approval.expireAfterHours * 3_600_000).toISOString();
   // The token first: the alert's command must find it.
   await deps.records.update(runId, { phase: 'held', approval: { token, heldAt: now.toISOString(), expiresAt } });
+  await (await deps.monitor?.(state.channel))?.held(runId);
   const record = await deps.records.get(runId);
   const how = deps.commands
     ? [`Approve: ${deps.commands.approve(runId)}`, `Reject:  ${deps.commands.reject(runId)} --why "…"`, `It expires at ${expiresAt} (approval.expireAfterHours).`]

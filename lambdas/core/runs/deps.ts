@@ -15,6 +15,7 @@ import type {
   SnapshotStore,
   UserDirectory,
 } from '../ports';
+import type { RunMonitor } from '../monitoring/run-monitor';
 import type { RunDeps } from '../run/run-sync';
 import type { Channel, Lane } from './contract';
 
@@ -40,6 +41,11 @@ export interface RunStepDeps {
   timeLeft: () => number;
   /** Pre-flight's reference lists and where they are kept between runs (absent: references are not checked). */
   references?: (lane: Lane) => Promise<RunDeps['references']>;
+  /**
+   * The run in Coupa's integration monitoring (coupa.monitoring.enabled), for the run's channel:
+   * undefined when monitoring is off. Never fails the run (RunMonitor turns refusals into a warning).
+   */
+  monitor?: (channel: Channel) => Promise<RunMonitor | undefined>;
   /** The run's circuit-breaker verdict (the consumers decide it). */
   breakerVerdict?: (runId: string) => Promise<BreakerVerdict | undefined>;
   /** The exact commands that approve or reject a held run here (they name the run table). */

@@ -8,10 +8,10 @@
 import type { Notification, RunRecord } from '../ports';
 import type { CaughtError, RunState } from './contract';
 import type { RunStepDeps } from './deps';
-import { buildRunReport, publishReport } from './report';
+import { buildRunReport, publishReport, withCoupaMonitoring } from './report';
 import { releaseTurn } from './turns';
 
-type EndingDeps = Pick<RunStepDeps, 'records' | 'line' | 'outcomes' | 'state' | 'notifier' | 'clock' | 'config' | 'breakerVerdict' | 'log'>;
+type EndingDeps = Pick<RunStepDeps, 'records' | 'line' | 'outcomes' | 'state' | 'notifier' | 'clock' | 'config' | 'breakerVerdict' | 'log' | 'monitor'>;
 
 /** Text for an alert: one line, at most `max` characters. */
 function oneLine(text: string, max: number): string {
@@ -33,8 +33,12 @@ export function causeOf(error: CaughtError | undefined): string {
 }
 
 async function reportIfPlanned(record: RunRecord | undefined, deps: EndingDeps, status: 'stopped' | 'expired' | 'rejected', reason: string): Promise<string[]> {
-  if (!record?.plan) return [];
-  return publishReport(await buildRunReport(record, deps, { status, reason }), deps);
+  if (!record?.plan) {
+    // Nothing planned to report; Coupa's integration run (if one was created) still fails with why.
+    if (record && !record.dryRun) await (await deps.monitor?.(record.channel))?.broken(record.run.runId, reason);
+    return [];
+  }
+  return publishReport(await withCoupaMonitoring(await buildRunReport(record, deps, { status, reason }), record, deps), deps);
 }
 
 /** RunFailed (the failure path): the report so far, one alert, then ReleaseAfterFailure gives the turn back. */

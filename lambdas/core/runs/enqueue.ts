@@ -17,7 +17,7 @@ import { requireTurn } from './turns';
 /** Messages per recorded step of progress: a retry resends at most this many. */
 export const ENQUEUE_CHUNK = 500;
 
-type EnqueueDeps = Pick<RunStepDeps, 'records' | 'line' | 'objects' | 'queue' | 'log'>;
+type EnqueueDeps = Pick<RunStepDeps, 'records' | 'line' | 'objects' | 'queue' | 'log' | 'monitor'>;
 
 /** The plan's changes to apply now: all of them but those a held run keeps staged. */
 export function toApplyNow(plan: KeptPlan): PlannedChange[] {
@@ -33,6 +33,10 @@ export async function enqueue(state: RunState, source: 'plan' | 'approved', deps
       ? toApplyNow(await readVerified<KeptPlan>(deps.objects, planKey(runId), state.plan?.planSha256))
       : await readVerified<PlannedChange[]>(deps.objects, approvedKey(runId), state.recheck?.approvedSha256);
   const messages = changeMessages(state.run, changes);
+  // Coupa's integration run goes to `run` as changes start to go out (again after an approval).
+  const monitor = await deps.monitor?.(state.channel);
+  if (source === 'approved') await monitor?.approved(runId);
+  else await monitor?.applying(runId);
   let done = (await deps.records.get(runId))?.enqueued?.[source] ?? 0;
   while (done < messages.length) {
     const chunk = messages.slice(done, done + ENQUEUE_CHUNK);

@@ -36,7 +36,7 @@ export async function recordInChunks(ledger: OutcomeLedger, run: RunRef, outcome
   return recorded + chunk.length;
 }
 
-type PlanDeps = Pick<RunStepDeps, 'records' | 'objects' | 'state' | 'ledger' | 'directory' | 'clock' | 'config' | 'log' | 'references'>;
+type PlanDeps = Pick<RunStepDeps, 'records' | 'objects' | 'state' | 'ledger' | 'directory' | 'clock' | 'config' | 'log' | 'references' | 'monitor'>;
 
 export async function plan(state: RunState, deps: PlanDeps): Promise<PlanResult> {
   const { run } = state;
@@ -88,6 +88,8 @@ export async function plan(state: RunState, deps: PlanDeps): Promise<PlanResult>
     rosterLogins: planned.rosterLogins,
   };
   await deps.records.update(run.runId, { plan: summary });
+  // One Coupa integration run per sync run that applies (a plan-only run is none), created pending.
+  if (!planned.dryRun) await (await deps.monitor?.(state.channel))?.planned(run);
   deps.log('HR file planned', { outcome, rows: planned.rows, toApply: planned.toApply.length, staged: planned.staged.length });
   return { outcome, planSha256, toApply: planned.toApply.length, staged: planned.staged.length, rows: planned.rows };
 }

@@ -12,7 +12,7 @@ import { runDigest } from '../sync/notify';
 import type { RunState } from './contract';
 import type { RunStepDeps } from './deps';
 
-type ReportDeps = Pick<RunStepDeps, 'records' | 'outcomes' | 'state' | 'notifier' | 'clock' | 'config' | 'breakerVerdict'>;
+type ReportDeps = Pick<RunStepDeps, 'records' | 'outcomes' | 'state' | 'notifier' | 'clock' | 'config' | 'breakerVerdict' | 'monitor'>;
 
 /** How the run ended, when not as its plan said: the report's status and the reason given first. */
 export interface Ending {
@@ -56,6 +56,21 @@ export async function buildRunReport(record: RunRecord, deps: ReportDeps, ending
   return outcomes.report(record.run, new Date(plan.startedAt), finishedAt, details);
 }
 
+/**
+ * The run as Coupa's integration monitoring shows it: a held run's summary so far, an ended run's
+ * integration run closed (errors raised for its failed rows, earlier ones resolved). A plan-only run has none.
+ */
+export async function withCoupaMonitoring(report: RunReport, record: RunRecord, deps: Pick<RunStepDeps, 'monitor' | 'state'>): Promise<RunReport> {
+  if (record.dryRun) return report;
+  const monitor = await deps.monitor?.(record.channel);
+  if (!monitor) return report;
+  const summary =
+    report.status === 'held'
+      ? await monitor.summary(record.run.runId)
+      : await monitor.ended(report, (await deps.state.loadPlan(record.run.runId))?.changes ?? []);
+  return summary ? { ...report, coupaMonitoring: summary } : report;
+}
+
 /** Writes the report files and publishes the one digest; returns where the report is. */
 export async function publishReport(report: RunReport, deps: Pick<RunStepDeps, 'state' | 'notifier'>): Promise<string[]> {
   const where = await deps.state.saveReport(report);
@@ -67,7 +82,7 @@ export async function publishReport(report: RunReport, deps: Pick<RunStepDeps, '
 export async function report(state: RunState, kind: 'final' | 'held', deps: ReportDeps): Promise<{ status: RunStatus }> {
   const record = await deps.records.get(state.run.runId);
   if (!record) throw new Error(`run ${state.run.runId} has no record`);
-  const built = await buildRunReport(record, deps, kind === 'held' ? { status: 'held', reason: '' } : undefined);
+  const built = await withCoupaMonitoring(await buildRunReport(record, deps, kind === 'held' ? { status: 'held', reason: '' } : undefined), record, deps);
   await publishReport(built, deps);
   if (kind === 'final') {
     await deps.records.update(state.run.runId, { phase: 'reported', reportedAt: deps.clock.now().toISOString() });

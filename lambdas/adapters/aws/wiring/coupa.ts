@@ -7,6 +7,7 @@ import type { ReferenceReader } from '../../../core/ports';
 import { coupaConfigAtRate, rateShares, type RateShares } from '../../../core/rate-shares';
 import {
   createDataFileSourceReader,
+  createIntegrationMonitoring,
   createReferenceReader,
   createUserDirectory,
   type ClientOptions,
@@ -118,10 +119,19 @@ export const dataFileSourceReader = builtPerCredentials(
     createDataFileSourceReader(coupaClientOptions(coupaConfigAtRate(resultsReaderConfig(config().coupa), rateShares(config()).poller), credentials)),
 );
 
+/**
+ * Coupa's integration monitoring for the run's steps (coupa.monitoring.enabled; core only), at the
+ * turn's share: a step calls it after its own Coupa reads and writes, never at the same time.
+ */
+export const integrationMonitoring = builtPerCredentials((credentials) =>
+  createIntegrationMonitoring(coupaClientOptions(coupaConfigAtRate(config().coupa, rateShares(config()).turn), credentials)),
+);
+
 /** After a credentials failure: drop the client and the cached secret, so a fixed secret is re-read. */
 export function forgetCoupaClient(): void {
   for (const directory of directories.values()) directory.reset();
   for (const reader of referenceReaders.values()) reader.reset();
   dataFileSourceReader.reset();
+  integrationMonitoring.reset();
   coupaCredentials().forget();
 }
