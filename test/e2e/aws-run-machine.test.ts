@@ -34,6 +34,13 @@ const FULL_ROSTER = [
 
 const DELTA = [ROSTER_HEADER, 'new.one,new.one@example.com,New,One,mgr.jones', 'mgr.jones,mgr.jones@example.com,Maria,Jones-Rivera,'].join('\n');
 
+/** A full roster of every active Coupa user as Coupa holds them, plus one hire: it deactivates nobody (no guard holds it). */
+function everyoneAndOneHire(hire: string): string {
+  const users = stack.coupa.users().filter((u) => u.active);
+  const rows = users.map((u) => [u.login, u.email, u.firstname, u.lastname, ''].map((v) => String(v ?? '')).join(','));
+  return [ROSTER_HEADER, ...rows, `${hire},${hire}@example.com,New,Hire,`].join('\n');
+}
+
 const awsClients = () => ({ dynamo: new DynamoDBClient({}), sfn: new SFNClient({}) });
 const reportOf = (runId: string) => stack.objects.json<RunReport>(`runs/${runId}/report.json`);
 const quiet = () => undefined;
@@ -79,7 +86,7 @@ describe('held runs: approval by task token', () => {
     // Act 1: planned, held; another file runs meanwhile
     const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
     await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
-    const other = await stack.drop('incoming/delta.csv', DELTA, { arrivedSecondsAgo: 30 });
+    const other = await stack.drop('incoming/everyone.csv', everyoneAndOneHire('new.one'), { arrivedSecondsAgo: 30 });
     await waitFor(() => stack.machine.executions.get(other.runId)?.status !== 'RUNNING', () => stack.settleQueue());
     // Assess 1
     expect(reportOf(runId)).toMatchObject({ status: 'held' });
@@ -146,7 +153,7 @@ describe('held runs: approval by task token', () => {
     // Act 1: approved; its changes are queued but the consumers are slow (not draining yet); B arrives
     await approveInAws(runId, stack.db.tableName, quiet, awsClients());
     await waitFor(() => stack.published().some((p) => p.kind === 'overdue' || p.subject.includes('still applying')));
-    const b = await stack.drop('incoming/b.csv', DELTA, { arrivedSecondsAgo: 45 });
+    const b = await stack.drop('incoming/b.csv', everyoneAndOneHire('new.one'), { arrivedSecondsAgo: 45 });
     await waitFor(async () => stack.machine.executions.get(b.runId)!.states.filter((s) => s === 'TakeTurn').length >= 3);
     // Assess 1: A still holds the turn while applying; B waits behind it
     expect(await stack.holder()).toBe(runId);
@@ -252,9 +259,12 @@ describe("Coupa's integration monitoring, from the state machine's steps", () =>
 
 /** Polls `done` (doing `meanwhile` each round) until it holds, for up to 60 s. */
 async function waitFor(done: () => boolean | Promise<boolean>, meanwhile?: () => Promise<void>): Promise<void> {
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 40_000;
   while (!(await done())) {
-    if (Date.now() > until) throw new Error('timed out waiting');
+    if (Date.now() > until) {
+      const executions = [...stack.machine.executions.values()].map((e) => `${e.name} ${e.status} ${e.states.slice(-6).join(',')} ${e.error?.message ?? ''}`);
+      throw new Error(`timed out waiting; executions: ${executions.join(' | ')}`);
+    }
     await meanwhile?.();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

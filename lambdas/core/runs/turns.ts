@@ -79,9 +79,14 @@ export async function takeTurn(state: RunState, deps: TurnDeps): Promise<TurnRes
     }
     return waiting(first.runId);
   }
-  const settleLeft = LINE_SETTLE_MS - (now.getTime() - Date.parse(entry.arrivedAt));
+  // An approval is an operator's act, not a storage event that may come late: it waits for no settling.
+  const settleLeft = state.phase === 'approved' ? 0 : LINE_SETTLE_MS - (now.getTime() - Date.parse(entry.arrivedAt));
   if (settleLeft > 0) return { status: 'waiting', waitSeconds: Math.max(1, Math.ceil(settleLeft / 1000)) };
-  if (await deps.line.take(lane, { runId, arrivedAt: entry.arrivedAt, takenAt: now.toISOString() })) return taken;
+  // The turn records its holder's arrival as the lane's latest start (what makes older files stale).
+  // An approval is no newer file: it keeps the latest start as it is, or every file that arrived while
+  // it was held would turn stale.
+  const arrivedAt = state.phase === 'approved' ? ((await deps.line.latestStart(lane)) ?? state.arrivedAt) : entry.arrivedAt;
+  if (await deps.line.take(lane, { runId, arrivedAt, takenAt: now.toISOString() })) return taken;
   return waiting((await deps.line.holder(lane))?.runId ?? 'another run');
 }
 
