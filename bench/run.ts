@@ -46,7 +46,7 @@ import { parseConfig, type CoupaConfig, type SyncConfig } from '../lambdas/core/
 import { createUserDirectory, REFERENCE_LIST_SPECS, type UserDirectory } from '../lambdas/adapters/coupa';
 import { benchRateGovernor, formatRateGovernorFigures } from './rate-governor';
 import { formatFigures as formatBundleFigures, measureBundles } from './bundles';
-import { startAwsPath } from './aws-path';
+import { formatAwsUsage, startAwsPath } from './aws-path';
 import { benchCliPlan, type CliPlanBench } from './cli-memory';
 import { benchMonitoring, formatMonitoringFigures } from './monitoring';
 import { HR_HEADER, loginOf, seedUser, writeHrFile } from './users';
@@ -63,6 +63,7 @@ const PLAN_GROWTH_SIZES = process.env.BENCH_PLAN_SIZES ? process.env.BENCH_PLAN_
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CHANGED = Number(process.env.BENCH_CHANGED ?? 0.01);
 const BASELINE_USERS = Number(process.env.BENCH_BASELINE_USERS ?? 1_000);
+const AWS_USERS = Number(process.env.BENCH_AWS_USERS ?? 10_000);
 
 function seedUsers(n: number): SeedUser[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -184,11 +185,12 @@ async function benchRate() {
 }
 
 /**
- * Issue 7, figure 1: the AWS path. Seed users were last updated over the past weeks (one a
- * minute, the newest two days ago), as in a live instance, so a refresh reads what changed since.
+ * Issue 7, figure 1, on the state machine (issue 14): the AWS path. Seed users were last updated over
+ * the past weeks (one a minute, the newest two days ago), as in a live instance, so a refresh reads
+ * what changed since. Each run also counts its AWS requests and their cost (bench/aws-path.ts).
  */
 async function benchAwsPath() {
-  const n = 10_000;
+  const n = AWS_USERS;
   const every = Math.max(1, Math.round(1 / CHANGED));
   // Every user has a department, and a changed user also moves to another one: the plan then sends
   // a reference, which pre-flight checks against Coupa's list of departments (read once, then kept).
@@ -212,12 +214,11 @@ async function benchAwsPath() {
     const runs = [];
     for (const [key, renamed] of [['incoming/hr-day1.csv', [0]], ['incoming/hr-day2.csv', [0, Math.floor(every / 2)]]] as const) {
       emulator.resetLog();
-      const started = performance.now();
       const result = await aws.runFile(key, file([...renamed]));
-      const seconds = (performance.now() - started) / 1000;
       const api = emulator.requests.filter((r) => r.path.startsWith('/api/'));
       const totals = result.report?.totals;
-      if (!totals || totals.updated !== n / every || totals.unchanged !== n - n / every || totals.failed !== 0) {
+      const changed = Math.ceil(n / every);
+      if (!totals || totals.updated !== changed || totals.unchanged !== n - changed || totals.failed !== 0) {
         throw new Error(`AWS path ${key}: unexpected outcome ${JSON.stringify(totals)}`);
       }
       runs.push({
@@ -229,12 +230,13 @@ async function benchAwsPath() {
         references: api.filter((r) => REFERENCE_PATHS.has(r.path)).length,
         refreshed: api.some((r) => r.query.includes('updated_at[gt_or_eq]')),
         batches: result.batches,
-        seconds,
+        usage: result.usage,
+        seconds: result.seconds,
       });
     }
     return { users: n, runs, snapshotKept: aws.objects.has('state/coupa-users.ndjson'), referencesKept: aws.objects.has('state/references/departments.ndjson') };
   } finally {
-    aws.close();
+    await aws.close();
     await emulator.close();
   }
 }
@@ -322,12 +324,13 @@ async function main() {
   if (aws) {
     const [first, second] = aws.runs;
     const perUser = (r: (typeof aws.runs)[number]) => r.calls / aws.users;
-    console.log(`\n[1] AWS path (splitter → SQS FIFO batches of 10 → api-consumer → run reporter), ${aws.users} users, full roster:`);
+    console.log(`\n[1] AWS path (S3 drop → splitter → run state machine, its tasks in the run-task Lambda → SQS FIFO batches of 10 → api-consumer → Report), ${aws.users} users, full roster:`);
     for (const [r, target, what] of [[first, 0.035, 'first run (reads every user)'], [second, 0.015, 'second run (refreshes the kept snapshot)']] as const) {
       console.log(
         `  ${what}: ${r.changed} changed, ${r.calls} Coupa calls (${r.gets} GET of which ${r.references} pre-flight reference reads, ${r.writes} PUT) in ${r.batches} consumer batches, ${f(r.seconds, 1)} s: ` +
           `${f(perUser(r), 4)} calls/user; ratio to the playbook ${f(perUser(r) / baseline.callsPerUser, 4)} — target ≤ ${target}: ${verdict(perUser(r) <= target)}`,
       );
+      for (const line of formatAwsUsage(r.usage)) console.log(`    ${line}`);
     }
     console.log(`  second run refreshed with updated_at[gt_or_eq]: ${second.refreshed ? 'yes' : 'NO'}; snapshot kept at state/coupa-users.ndjson: ${aws.snapshotKept ? 'yes' : 'NO'}; ratio second:first ${f(second.calls / first.calls, 2)}`);
     console.log(`  pre-flight reference reads (included above): ${first.references} first run, ${second.references} second run; departments kept at state/references/departments.ndjson: ${aws.referencesKept ? 'yes' : 'NO'}`);
