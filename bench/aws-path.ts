@@ -37,6 +37,7 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { RunningEmulator } from '../emulator/server';
 import type { RunReport } from '../lambdas/core/model';
+import { FIRST_APPLY_WAIT_S } from '../lambdas/core/runs/progress';
 import { runIdFor } from '../lambdas/core/sync/route';
 import { startDynalite, type Dynalite } from '../test/support/dynalite';
 import { FakeFifoQueue } from '../test/support/fake-sqs';
@@ -156,6 +157,13 @@ export interface AwsPathOptions {
   emulator: RunningEmulator;
   /** COUPA_SYNC_CONFIG (coupa.url is set to the emulator's). */
   config?: Record<string, unknown>;
+  /**
+   * How long every Wait state waits, in ms. Default: the first WaitForApply the run-task Lambda asks
+   * for (15 s), in real time, as Coupa's rate budget is too: the waiting loops then turn about as often
+   * as deployed (a little more: deployed, later waits grow by half each time), and the transitions and
+   * run-table reads they cost are not those of a loop spinning every few ms.
+   */
+  waitMs?: number;
 }
 
 export interface AwsRunResult {
@@ -252,7 +260,7 @@ export async function startAwsPath(options: AwsPathOptions): Promise<AwsPath> {
   const machine = new LocalRunMachine(runMachineDefinition().definition, {
     runTask: (payload) => runTask(payload, lambdaContext('run-task', 900_000)),
     runEnded: (event) => runEnded(event, lambdaContext('run-ended', 60_000)),
-    waitMs: 2,
+    waitMs: options.waitMs ?? FIRST_APPLY_WAIT_S * 1000,
   }).attach(sfn);
 
   const s3Event = (key: string, versionId: string): S3Event => ({
