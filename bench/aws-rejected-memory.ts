@@ -1,79 +1,33 @@
 /**
- * Peak memory of the AWS planner on a file whose every row is rejected (issue 9): planRun with the
- * real S3StateStore and S3OutcomeLedger on an in-memory object store that keeps small bodies and
- * discards large ones once counted (S3's side of the upload is not the Lambda's memory), and a
- * Coupa directory with no users (a delta file of rejected rows looks nobody up). One process; its
- * peak RSS is process.resourceUsage().maxRSS at the end.
+ * Peak memory of the AWS path on a file whose every row is rejected (issue 9), on the state machine
+ * (issue 14): the Plan step (lambdas/core/runs/plan.ts) then the Report step (runs/report.ts), as the
+ * run-task Lambda runs them, with the real S3StateStore, S3OutcomeLedger and S3OutcomeLog on the
+ * object store of bench/aws-report.ts (outcome objects on disk, report files counted and dropped: S3's
+ * side of an upload is not the Lambda's memory; no latency) and a Coupa directory with no users (a
+ * delta file of rejected rows looks nobody up). One process; its peak RSS is
+ * process.resourceUsage().maxRSS at the end.
  *
  * Run alone: `npx tsx bench/aws-rejected-memory.ts [rows]` (default 1000000).
  *
- * All-rejected 1,000,000 rows, on the shared 2-core machine (peak RSS includes tsx, ~35 MB):
- *
- *                                                        peak RSS    ledger objects   time
- *   before (outcomes in memory, one record() call,
- *           each report format rendered as one string)  1,685 MB    1                18.6 s
- *   after  (spool in /tmp, 5,000 outcomes per record(),
- *           reports written to /tmp and streamed up)       291 MB    200              24.9 s
- *
- * The uploads are the same either way: report.json 208.8 MB, report.csv 112.8 MB, report.html 1.2 MB.
+ * Before the state machine, the planner did both in one invocation (planRun, all-rejected 1,000,000
+ * rows on the shared 2-core machine, peak RSS including tsx ~35 MB): 1,685 MB with every outcome in
+ * memory, 291 MB once spooled to /tmp (24.9 s). The figure on the state machine is in
+ * docs/benchmarks.md.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { S3OutcomeLedger } from '../lambdas/adapters/aws/s3-outcome-ledger';
+import { S3OutcomeLedger, S3OutcomeLog } from '../lambdas/adapters/aws/s3-outcome-ledger';
 import { S3StateStore } from '../lambdas/adapters/aws/s3-state-store';
 import { parseConfig } from '../lambdas/core/config';
-import { systemClock, type ObjectStore, type UserDirectory } from '../lambdas/core/ports';
-import { planRun } from '../lambdas/core/sync/aws-plan';
+import { systemClock, type RunRecordStore, type UserDirectory } from '../lambdas/core/ports';
+import type { RunState } from '../lambdas/core/runs/contract';
+import { plan } from '../lambdas/core/runs/plan';
+import { report } from '../lambdas/core/runs/report';
+import { appliedRecord, FarObjectStore } from './aws-report';
 import { HR_HEADER, loginOf } from './users';
-
-/** Bodies up to this size are kept (claims, split.json, plan.json); larger ones are counted and dropped. */
-const KEEP_BYTES = 64 * 1024;
-
-/** An object store that reads the HR file from disk and keeps only small bodies. */
-class CountingObjectStore implements ObjectStore {
-  readonly kept = new Map<string, Buffer>();
-  readonly sizes = new Map<string, number>();
-
-  constructor(private readonly files: Map<string, string>) {}
-
-  async get(key: string): Promise<Readable> {
-    const file = this.files.get(key);
-    if (file) return createReadStream(file);
-    const body = this.kept.get(key);
-    if (!body) throw Object.assign(new Error(`NoSuchKey ${key}`), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
-    return Readable.from([body]);
-  }
-
-  async put(key: string, body: string | Buffer): Promise<void> {
-    this.keep(key, Buffer.byteLength(body), () => Buffer.from(body));
-  }
-
-  /** Absent on main before the aws-spool branch: the planner then put() the report's text. */
-  async putFile(key: string, path: string): Promise<void> {
-    let bytes = 0;
-    for await (const chunk of createReadStream(path)) bytes += (chunk as Buffer).length;
-    this.keep(key, bytes, () => Buffer.alloc(0));
-  }
-
-  async create(key: string, body: string): Promise<boolean> {
-    if (this.kept.has(key)) return false;
-    await this.put(key, body);
-    return true;
-  }
-
-  async delete(key: string): Promise<void> {
-    this.kept.delete(key);
-  }
-
-  private keep(key: string, bytes: number, body: () => Buffer): void {
-    this.sizes.set(key, bytes);
-    if (bytes <= KEEP_BYTES) this.kept.set(key, body());
-  }
-}
 
 /** Coupa with no users: the plan of rejected rows looks nobody up, and nothing is written. */
 const emptyCoupa: UserDirectory = {
@@ -107,44 +61,58 @@ async function writeRejectedFile(path: string, rows: number): Promise<void> {
 async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 1_000_000);
   const dir = await mkdtemp(join(tmpdir(), 'aws-rejected-'));
+  const objectsFile = await open(join(dir, 'outcome-objects'), 'w+');
   try {
     const file = join(dir, 'hr.csv');
     await writeRejectedFile(file, rows);
-    const objects = new CountingObjectStore(new Map([['incoming/hr.csv', file]]));
-    // The constructor's third argument (the temp folder) is ignored on main before the aws-spool branch.
-    const state = new (S3StateStore as unknown as new (...args: unknown[]) => S3StateStore)(objects, 'bench', join(dir, 'tmp'));
+    const objects = new FarObjectStore(objectsFile, join(dir, 'outcome-objects'), 0, new Map([['incoming/hr.csv', file]]));
+    const run = { runId: 'hr-bench', file: 'incoming/hr.csv' };
+    const state: RunState = { run, channel: 'api', dryRun: false, arrivedAt: new Date().toISOString(), bucket: 'bench' };
+    const record = appliedRecord(run, rows);
+    delete record.plan;
+    const records = {
+      get: async () => record,
+      update: async (_runId: string, patch: object) => void Object.assign(record, patch),
+    } as unknown as RunRecordStore;
+    const stateStore = new S3StateStore(objects, 'bench', join(dir, 'tmp'));
+    const config = parseConfig({ delivery: 'api', coupa: { url: 'http://127.0.0.1:9' } });
     const started = Date.now();
-    const result = await planRun(
-      { run: { runId: 'hr-bench', file: 'incoming/hr.csv' }, channel: 'api', dryRun: false },
-      {
-        objects,
-        state,
-        ledger: new S3OutcomeLedger(objects),
-        notifier: { publish: async () => undefined },
-        queue: () => ({ send: async () => undefined }),
-        directory: async () => emptyCoupa,
-        config: parseConfig({ delivery: 'api', coupa: { url: 'http://127.0.0.1:9' } }),
-        clock: systemClock,
-        log: () => undefined,
-      },
-    );
+    const planned = await plan(state, {
+      records,
+      objects,
+      state: stateStore,
+      ledger: new S3OutcomeLedger(objects),
+      directory: async () => emptyCoupa,
+      clock: systemClock,
+      config,
+      log: () => undefined,
+    });
+    const planSeconds = (Date.now() - started) / 1000;
+    const reported = await report(state, 'final', {
+      records,
+      outcomes: new S3OutcomeLog(objects, (prefix) => objects.listKeys(prefix)),
+      state: stateStore,
+      notifier: { publish: async () => undefined },
+      clock: systemClock,
+      config,
+    });
     const seconds = (Date.now() - started) / 1000;
-    const outcomeKeys = [...objects.sizes.keys()].filter((k) => k.includes('/outcomes/'));
-    const largest = Math.max(...objects.sizes.values());
     const reports = Object.fromEntries([...objects.sizes].filter(([k]) => k.includes('/report.')).map(([k, n]) => [k.replace(/.*\//, ''), `${(n / 1e6).toFixed(1)} MB`]));
     console.log(
       JSON.stringify({
         rows,
-        status: result?.status,
-        rejected: result?.rejected,
+        plan: planned.outcome,
+        status: reported.status,
+        planSeconds,
         seconds,
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-        outcomeObjects: outcomeKeys.length,
-        largestBodyMb: +(largest / 1e6).toFixed(1),
+        outcomeObjects: objects.offsets.size,
+        largestOutcomeObjectMb: +(Math.max(...[...objects.offsets.values()].map(([, n]) => n)) / 1e6).toFixed(1),
         reports,
       }),
     );
   } finally {
+    await objectsFile.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

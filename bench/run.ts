@@ -11,6 +11,9 @@
  *   4. aws-path  — Coupa calls per user of a 10,000-user full roster (1 % changed) through the real
  *                  handlers (bench/aws-path.ts), then a second file (another 1 %) refreshing the
  *                  kept snapshot;
+ *      With each run, its AWS requests (S3, DynamoDB requests and units, SQS, state transitions) and cost;
+ *   4b. aws-report — the Report step over BENCH_REPORT_OUTCOMES (default 500,000) outcomes in objects of
+ *                  ten behind an S3 of 20 ms per request: time and peak RSS (bench/aws-report.ts);
  *   5. cli-plan  — plan time and peak RSS of `coupa-sync plan --roster full` as a child process, the
  *                  emulator in another (bench/cli-memory.ts), for 100k, 500k and (BENCH_MAX_USERS) 1M,
  *                  and a file of BENCH_MAX_USERS rows that are all rejected;
@@ -28,7 +31,8 @@
  *
  * Options (env): BENCH_USERS (default 10000), BENCH_CHANGED (default 0.01), BENCH_BASELINE_USERS (default 1000),
  * BENCH_MAX_USERS (largest CLI plan, default 1000000: the 1M run takes ~4–5 min; 500000 leaves it out),
- * BENCH_SKIP (comma-separated sections to leave out: aws,cli,latency,reader,first-load,plan-growth,monitoring),
+ * BENCH_AWS_USERS (default 10000), BENCH_REPORT_OUTCOMES (default 500000),
+ * BENCH_SKIP (comma-separated sections to leave out: aws,aws-report,cli,latency,reader,first-load,plan-growth,monitoring),
  * BENCH_FIRST_LOAD_CHANGES (default 100000), BENCH_FIRST_LOAD_WRITES (stop the first load after this many
  * writes, default 2000: the lookups, the plan and 100 s of writes; `all` runs the ~85 min to the end),
  * BENCH_FIRST_LOAD_LIMIT (a request limit for the emulator there, e.g. 25; default none),
@@ -46,7 +50,9 @@ import { parseConfig, type CoupaConfig, type SyncConfig } from '../lambdas/core/
 import { createUserDirectory, REFERENCE_LIST_SPECS, type UserDirectory } from '../lambdas/adapters/coupa';
 import { benchRateGovernor, formatRateGovernorFigures } from './rate-governor';
 import { formatFigures as formatBundleFigures, measureBundles } from './bundles';
-import { startAwsPath } from './aws-path';
+import { formatAwsUsage, startAwsPath } from './aws-path';
+import { HISTORY_EVENT_LIMIT, historyBudget } from '../lib/constructs/run-machine';
+import { benchAwsReport, formatAwsReport, REPORT_OUTCOMES } from './aws-report';
 import { benchCliPlan, type CliPlanBench } from './cli-memory';
 import { benchMonitoring, formatMonitoringFigures } from './monitoring';
 import { HR_HEADER, loginOf, seedUser, writeHrFile } from './users';
@@ -63,6 +69,7 @@ const PLAN_GROWTH_SIZES = process.env.BENCH_PLAN_SIZES ? process.env.BENCH_PLAN_
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CHANGED = Number(process.env.BENCH_CHANGED ?? 0.01);
 const BASELINE_USERS = Number(process.env.BENCH_BASELINE_USERS ?? 1_000);
+const AWS_USERS = Number(process.env.BENCH_AWS_USERS ?? 10_000);
 
 function seedUsers(n: number): SeedUser[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -184,11 +191,12 @@ async function benchRate() {
 }
 
 /**
- * Issue 7, figure 1: the AWS path. Seed users were last updated over the past weeks (one a
- * minute, the newest two days ago), as in a live instance, so a refresh reads what changed since.
+ * Issue 7, figure 1, on the state machine (issue 14): the AWS path. Seed users were last updated over
+ * the past weeks (one a minute, the newest two days ago), as in a live instance, so a refresh reads
+ * what changed since. Each run also counts its AWS requests and their cost (bench/aws-path.ts).
  */
 async function benchAwsPath() {
-  const n = 10_000;
+  const n = AWS_USERS;
   const every = Math.max(1, Math.round(1 / CHANGED));
   // Every user has a department, and a changed user also moves to another one: the plan then sends
   // a reference, which pre-flight checks against Coupa's list of departments (read once, then kept).
@@ -212,12 +220,11 @@ async function benchAwsPath() {
     const runs = [];
     for (const [key, renamed] of [['incoming/hr-day1.csv', [0]], ['incoming/hr-day2.csv', [0, Math.floor(every / 2)]]] as const) {
       emulator.resetLog();
-      const started = performance.now();
       const result = await aws.runFile(key, file([...renamed]));
-      const seconds = (performance.now() - started) / 1000;
       const api = emulator.requests.filter((r) => r.path.startsWith('/api/'));
       const totals = result.report?.totals;
-      if (!totals || totals.updated !== n / every || totals.unchanged !== n - n / every || totals.failed !== 0) {
+      const changed = Math.ceil(n / every);
+      if (!totals || totals.updated !== changed || totals.unchanged !== n - changed || totals.failed !== 0) {
         throw new Error(`AWS path ${key}: unexpected outcome ${JSON.stringify(totals)}`);
       }
       runs.push({
@@ -229,12 +236,13 @@ async function benchAwsPath() {
         references: api.filter((r) => REFERENCE_PATHS.has(r.path)).length,
         refreshed: api.some((r) => r.query.includes('updated_at[gt_or_eq]')),
         batches: result.batches,
-        seconds,
+        usage: result.usage,
+        seconds: result.seconds,
       });
     }
     return { users: n, runs, snapshotKept: aws.objects.has('state/coupa-users.ndjson'), referencesKept: aws.objects.has('state/references/departments.ndjson') };
   } finally {
-    aws.close();
+    await aws.close();
     await emulator.close();
   }
 }
@@ -298,6 +306,7 @@ async function main() {
   const f = (n: number, d = 3) => n.toFixed(d);
   const section = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => (SKIP.has(name) ? undefined : run());
   const aws = await section('aws', benchAwsPath);
+  const awsReport = await section('aws-report', () => benchAwsReport(Number(process.env.BENCH_REPORT_OUTCOMES ?? REPORT_OUTCOMES)));
   const latency = await section('latency', () => benchLatency(dir));
   const cli = await section('cli', benchCliPlans);
   // Issue 9: a file whose every row is rejected must not keep every rejection in memory (was 865 MiB at 1M).
@@ -322,15 +331,22 @@ async function main() {
   if (aws) {
     const [first, second] = aws.runs;
     const perUser = (r: (typeof aws.runs)[number]) => r.calls / aws.users;
-    console.log(`\n[1] AWS path (splitter → SQS FIFO batches of 10 → api-consumer → run reporter), ${aws.users} users, full roster:`);
+    console.log(`\n[1] AWS path (S3 drop → splitter → run state machine, its tasks in the run-task Lambda → SQS FIFO batches of 10 → api-consumer → Report), ${aws.users} users, full roster:`);
     for (const [r, target, what] of [[first, 0.035, 'first run (reads every user)'], [second, 0.015, 'second run (refreshes the kept snapshot)']] as const) {
       console.log(
         `  ${what}: ${r.changed} changed, ${r.calls} Coupa calls (${r.gets} GET of which ${r.references} pre-flight reference reads, ${r.writes} PUT) in ${r.batches} consumer batches, ${f(r.seconds, 1)} s: ` +
           `${f(perUser(r), 4)} calls/user; ratio to the playbook ${f(perUser(r) / baseline.callsPerUser, 4)} — target ≤ ${target}: ${verdict(perUser(r) <= target)}`,
       );
+      for (const line of formatAwsUsage(r.usage)) console.log(`    ${line}`);
     }
     console.log(`  second run refreshed with updated_at[gt_or_eq]: ${second.refreshed ? 'yes' : 'NO'}; snapshot kept at state/coupa-users.ndjson: ${aws.snapshotKept ? 'yes' : 'NO'}; ratio second:first ${f(second.calls / first.calls, 2)}`);
+    const budget = historyBudget(parseConfig({}).approval);
+    console.log(`  execution history (a Standard execution ends at ${HISTORY_EVENT_LIMIT} events): the longest possible execution (default approval wait, every loop at its longest wait) ${budget} events, ${f((100 * budget) / HISTORY_EVENT_LIMIT, 0)} % (lib/constructs/run-machine.ts)`);
     console.log(`  pre-flight reference reads (included above): ${first.references} first run, ${second.references} second run; departments kept at state/references/departments.ndjson: ${aws.referencesKept ? 'yes' : 'NO'}`);
+  }
+  if (awsReport) {
+    console.log(`\n[1b] AWS path: the Report step of a ${awsReport.outcomes}-row run, outcomes read from S3 as the consumers wrote them (bench/aws-report.ts, own process):`);
+    console.log(formatAwsReport(awsReport).join('\n'));
   }
   if (cli) {
     console.log(`\n[2] CLI plan (coupa-sync plan --roster full, own process; emulator in another; rate governor off, see [3]):`);

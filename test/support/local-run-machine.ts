@@ -39,6 +39,8 @@ export interface LocalExecution {
   error?: { name: string; message: string };
   /** Task states entered, in order (the console's view of the run). */
   states: string[];
+  /** States entered, of every type, and retried attempts: what Step Functions bills as state transitions. */
+  transitions: number;
   abort(): void;
 }
 
@@ -98,7 +100,7 @@ export class LocalRunMachine {
   start(name: string, input: unknown): LocalExecution {
     if (this.executions.has(name)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, $metadata: {} });
     const machine = new StateMachine(this.definition, { validationOptions: { checkArn: false, checkPaths: false } });
-    const execution: LocalExecution = { name, input, status: 'RUNNING', ended: Promise.resolve(), states: [], abort: () => undefined };
+    const execution: LocalExecution = { name, input, status: 'RUNNING', ended: Promise.resolve(), states: [], transitions: 0, abort: () => undefined };
     const token = `token-${name}`;
     const run = machine.run(input as Parameters<StateMachine['run']>[0], {
       overrides: {
@@ -112,6 +114,10 @@ export class LocalRunMachine {
       },
     } as Parameters<StateMachine['run']>[1]);
     execution.abort = () => run.abort();
+    // The interpreter queues every event until read: read them as they come (and count the billed ones).
+    void (async () => {
+      for await (const event of run.eventLogs) if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions += 1;
+    })();
     execution.ended = run.result.then(
       () => {
         execution.status = 'SUCCEEDED';
