@@ -1,7 +1,8 @@
 /**
  * The run state machine's tasks (lambdas/core/runs/contract.ts): one handler, dispatched by `task`
  * to the run's steps in lambdas/core/runs/. It only wires: the run table (DynamoDB), the bucket (S3),
- * the queues (SQS), the topic (SNS) and Coupa (at the lane's share of the rate budget).
+ * the queues (SQS), the topic (SNS) and Coupa (at the lane's share of the rate budget); every count
+ * carries the run's channel (the run funnel: adapters/aws/run-task-metrics.ts, the outcomes recorded).
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -16,7 +17,8 @@ import { ObjectStoreMonitoringState } from './adapters/aws/s3-monitoring-state';
 import { RunMonitor } from './core/monitoring/run-monitor';
 import { S3ReferenceListStore } from './adapters/aws/s3-reference-list-store';
 import { runLine, runRecords, runBreakerStore } from './adapters/aws/wiring/dynamo';
-import { countCoupaRequest, observed } from './adapters/aws/wiring/metrics';
+import { runTaskCounts } from './adapters/aws/run-task-metrics';
+import { count, countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger, requireEnv } from './adapters/aws/wiring/runtime';
 import { ledger, objectStore, s3Client, stateStore } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
@@ -42,7 +44,7 @@ async function stepDeps(context: Context): Promise<RunStepDeps> {
     line: await runLine(),
     objects,
     state: await stateStore(),
-    ledger: await ledger(),
+    ledger: countingLedger(await ledger()),
     outcomes: new S3OutcomeLog(objects, (prefix) => listKeys(s3, bucket, prefix)),
     queue: recordQueue,
     directory: (lane) => userDirectory(lane === 'preview' ? 'preview' : 'turn'),
@@ -76,5 +78,8 @@ export const handler = middy<TaskRequest, unknown>()
   .use(observed())
   .handler(async (request, context) => {
     logger.appendKeys({ runId: request.state.run.runId, task: request.task });
-    return runTask(request, await stepDeps(context));
+    setChannel(request.state.channel);
+    const result = await runTask(request, await stepDeps(context));
+    for (const [name, value] of runTaskCounts(request.task, result)) count(name, value);
+    return result;
   });

@@ -140,8 +140,8 @@ export class SyncDashboard extends Construct {
             bothChannels(M.filesRejected, 'files rejected', PERIOD, 'rx'),
             bothChannels(M.runsHeld, 'runs held', PERIOD, 'rh'),
             bothChannels(M.deadLetters, 'dead letters', PERIOD, 'rd'),
-            withLabel(runMetric(M.runsReported), 'runs reported'),
-            withLabel(runMetric(M.runsExpired), 'held runs expired'),
+            bothChannels(M.runsReported, 'runs reported', PERIOD, 'rr'),
+            bothChannels(M.runsExpired, 'held runs expired', PERIOD, 're'),
             withLabel(props.stateMachine.metricStarted({ period: PERIOD }), 'run executions started'),
             deadExecutions(props.stateMachine, PERIOD),
             bothChannels(M.planSize, 'plan size (changes)', PERIOD, 'rp'),
@@ -331,17 +331,6 @@ function graph(title: string, left: cloudwatch.IMetric[]): cloudwatch.GraphWidge
 
 function withLabel(metric: cloudwatch.IMetric, label: string): cloudwatch.IMetric {
   return metric instanceof cloudwatch.Metric ? metric.with({ label }) : metric;
-}
-
-/** A run-reporter count (no channel: a report covers its run whatever the channel). */
-function runMetric(name: MetricName): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: name,
-    dimensionsMap: { service: METRICS_SERVICE },
-    statistic: 'Sum',
-    period: PERIOD,
-  });
 }
 
 /** Executions of the run state machine that failed (its RunFailed path ends in a Fail state too), timed out or were aborted. */

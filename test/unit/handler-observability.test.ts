@@ -1,7 +1,8 @@
 /**
- * Through the real handlers (dlq-notifier, then run-reporter), with S3 in memory and SNS mocked:
- * a run of 1,000 rows that all failed yields exactly one digest; and nothing written to stdout
- * (log lines, EMF metric blobs) or published to SNS carries personal data beyond the login.
+ * Through the real handlers (dlq-notifier, then run-task's Report step, as the run's state machine
+ * asks for it), with S3 in memory, the run table in dynalite and SNS mocked: a run of 1,000 rows that
+ * all failed yields exactly one digest; and nothing written to stdout (log lines, EMF metric blobs)
+ * or published to SNS carries personal data beyond the login.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -10,11 +11,12 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { ChangeMessage } from '../../lambdas/core/model';
-import type { ReportRunsResult } from '../../lambdas/core/sync/report-runs';
+import type { RunState, TaskRequest } from '../../lambdas/core/runs/contract';
+import { DynamoRunRecords } from '../../lambdas/adapters/aws/dynamo-run-records';
 import { SNS_MESSAGE_LIMIT_BYTES } from '../../lambdas/adapters/aws/sns-notifier';
 import type { DeadLetterResult } from '../../lambdas/core/sync/dead-letters';
 import { FakeFifoQueue } from '../support/fake-sqs';
-import { fakeS3Bucket, lambdaContext, stubHandlerEnv, stubRunTableEnv } from './handler-fixtures';
+import { applyingRunRecord, fakeS3Bucket, lambdaContext, stubHandlerEnv, stubRunTableEnv } from './handler-fixtures';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 
 const s3Mock = mockClient(S3Client);
@@ -33,7 +35,7 @@ const PHONE = '+49 170 5550199';
 let objects: Map<string, Buffer>;
 let dlqNotifier: (event: ScheduledEvent, context: Context) => Promise<DeadLetterResult[]>;
 let csvDlq: FakeFifoQueue;
-let runReporter: (event: ScheduledEvent, context: Context) => Promise<ReportRunsResult>;
+let runTask: (request: TaskRequest, context: Context) => Promise<unknown>;
 let resetAwsContext: () => void;
 let stdout: string[];
 
@@ -70,7 +72,7 @@ beforeAll(async () => {
   // Everything logged, so the check covers debug lines too.
   stubHandlerEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_SERVICE_NAME: 'coupa-user-sync', COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }), DLQ_URLS: JSON.stringify([CSV_DLQ]) });
   ({ handler: dlqNotifier } = await import('../../lambdas/dlq-notifier'));
-  ({ handler: runReporter } = await import('../../lambdas/run-reporter'));
+  ({ handler: runTask } = await import('../../lambdas/run-task'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
 });
 
@@ -101,10 +103,9 @@ beforeEach(async () => {
       stdout.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
     });
   }
-  // What the splitter leaves for the run: its split summary and the pending marker.
-  const run = { runId, file };
-  objects.set(`runs/${runId}/split.json`, Buffer.from(JSON.stringify({ run, channel: 'csv', rows: ROWS, absentees: 0, splitAt: new Date(Date.now() - 3_600_000).toISOString() })));
-  objects.set(`runs/pending/${runId}`, Buffer.from(JSON.stringify(run)));
+  // What the state machine's Admit and Plan steps leave for the run: its record, with the plan's summary.
+  const planned = { startedAt: new Date(Date.now() - 3_600_000).toISOString(), rows: ROWS, absentees: 0, details: { status: 'complete' as const, mode: 'delta' as const }, planSha256: 'sha', toApply: ROWS, staged: 0, rosterLogins: 0 };
+  await new DynamoRunRecords(db.client, db.tableName).create(applyingRunRecord(runId, { run: { runId, file }, channel: 'csv', queued: ROWS, plan: planned }));
 });
 
 /** The EMF blobs among the stdout lines. */
@@ -113,6 +114,12 @@ function emfBlobs(): Array<Record<string, any>> {
     .flatMap((s) => s.split('\n'))
     .filter((l) => l.includes('"_aws"'))
     .map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+/** The run's Report step (the run-task Lambda as the state machine invokes it). */
+async function reportStep(): Promise<unknown> {
+  const state: RunState = { run: { runId, file }, channel: 'csv', dryRun: false, arrivedAt: new Date(Date.now() - 3_600_000).toISOString(), bucket: 'drop-bucket' };
+  return runTask({ task: 'report', state }, { ...lambdaContext('run-task'), getRemainingTimeInMillis: () => 900_000 });
 }
 
 async function deadLetterAllRows(): Promise<void> {
@@ -124,14 +131,15 @@ async function deadLetterAllRows(): Promise<void> {
 }
 
 describe('one digest per run, and no personal data beyond the login', () => {
-  it('turns a run of 1,000 dead rows into exactly one digest, however often the reporter runs', async () => {
+  it('turns a run of 1,000 dead rows into exactly one digest: the dead letters alert nothing row by row, the Report step sends it', async () => {
     // Act
     await deadLetterAllRows();
-    const first = await runReporter(scheduled, lambdaContext('run-reporter'));
-    const second = await runReporter(scheduled, lambdaContext('run-reporter'));
+    const published = snsMock.commandCalls(PublishCommand).length;
+    const reported = await reportStep();
     // Assess
-    expect(first.reported).toEqual([{ runId, state: 'complete' }]);
-    expect(second.reported).toEqual([]);
+    expect(published).toBe(0);
+    expect(reported).toEqual({ status: 'complete' }); // every row has its outcome: the run is done, its rows failed
+    expect(await new DynamoRunRecords(db.client, db.tableName).get(runId)).toMatchObject({ phase: 'reported', settled: ROWS, failed: ROWS });
     const publishes = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(publishes).toHaveLength(1);
     const [digest] = publishes;
@@ -146,7 +154,7 @@ describe('one digest per run, and no personal data beyond the login', () => {
     expect(digest.Message).toContain('… and 980 more (see the run report)'); // the first 20 listed
     expect(digest.Message).toMatch(/… and \d+ more \(see the run report\)/);
     expect(Buffer.byteLength(digest.Message!)).toBeLessThan(SNS_MESSAGE_LIMIT_BYTES);
-    // The metrics say the same: 1,000 dead letters, 1,000 failed users, one run reported.
+    // The metrics say the same: 1,000 dead letters, 1,000 failed users, one run reported (in the run's channel).
     const blobs = emfBlobs();
     const sum = (name: string) => blobs.reduce((n, b) => n + (Array.isArray(b[name]) ? b[name].reduce((a: number, v: number) => a + v, 0) : (b[name] ?? 0)), 0);
     expect(sum('DeadLetters')).toBe(ROWS);
@@ -158,12 +166,13 @@ describe('one digest per run, and no personal data beyond the login', () => {
       for (const dims of b._aws.CloudWatchMetrics[0].Dimensions) expect(dims.every((d: string) => ['service', 'channel'].includes(d))).toBe(true);
     }
     expect(blobs.find((b) => 'DeadLetters' in b)).toMatchObject({ service: 'coupa-user-sync', channel: 'csv' });
+    expect(blobs.find((b) => 'RunsReported' in b)).toMatchObject({ service: 'coupa-user-sync', channel: 'csv' });
   });
 
   it('keeps e-mail, names and phone out of every log line, EMF blob and SNS message', async () => {
     // Act
     await deadLetterAllRows();
-    await runReporter(scheduled, lambdaContext('run-reporter'));
+    await reportStep();
     // Assess
     const published = snsMock.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args[0].input));
     const emitted = [...stdout, ...published].join('\n');

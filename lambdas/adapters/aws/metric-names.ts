@@ -11,7 +11,7 @@ export const CHANNELS = ['api', 'csv'] as const;
 export type MetricChannel = (typeof CHANNELS)[number];
 
 export const M = {
-  // the run funnel (splitter)
+  // the run funnel (run-task, from what the run's steps return: adapters/aws/run-task-metrics.ts)
   filesReceived: 'FilesReceived',
   filesRejected: 'FilesRejected',
   rowsRead: 'RowsRead',
@@ -37,7 +37,7 @@ export const M = {
   csvFilesSent: 'CsvFilesSent',
   csvFilesFailed: 'CsvFilesFailed',
   csvFilesLoaded: 'CsvFilesLoaded',
-  // dead letters (dlq-notifier) and reports (run-reporter)
+  // dead letters (dlq-notifier); runs reported and held runs expired (run-task's Report and Expire steps)
   deadLetters: 'DeadLetters',
   runsReported: 'RunsReported',
   runsExpired: 'RunsExpired',
