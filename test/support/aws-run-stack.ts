@@ -88,8 +88,6 @@ export async function startRunStack(): Promise<RunStack> {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-    // The metrics' EMF lines would fill the test output (test/unit/handler-*observability tests check them).
-    POWERTOOLS_METRICS_DISABLED: 'true',
   });
   const { handler: splitter } = await import('../../lambdas/splitter');
   const { handler: runTaskHandler } = await import('../../lambdas/run-task');

@@ -78,7 +78,7 @@ export function runDigest(report: RunReport, reportLocations: string[] = []): No
   return {
     kind: 'digest',
     severity: notDone.length > 0 ? 'failure' : 'info',
-    subject: `Coupa user sync report: ${report.file}: ${report.status === 'rejected' ? 'run rejected' : notDone.length > 0 ? `${notDone.join(' and ')} not applied` : 'all rows done'}`,
+    subject: `Coupa user sync report: ${report.file}: ${subjectOf(report, notDone)}`,
     message: [
       `Run ${report.runId}, file ${report.file}: ${describeTotals(report.totals)}.`,
       ...(report.status === 'complete' || !report.reason ? [] : [`Status ${report.status}: ${report.reason}`]),
@@ -100,6 +100,15 @@ function skippedLines(counts: Record<'hr.rows.skip' | 'hr.duplicates', number>):
   if (counts['hr.rows.skip'] > 0) lines.push(`${counts['hr.rows.skip']} row(s) skipped by hr.rows.skip.`);
   if (counts['hr.duplicates'] > 0) lines.push(`${counts['hr.duplicates']} row(s) skipped as duplicates of another row of their login (hr.duplicates).`);
   return lines;
+}
+
+/** What the digest's subject says of the run: a decision still to take, or what was not applied. */
+function subjectOf(report: RunReport, notDone: string[]): string {
+  if (report.status === 'rejected') return 'run rejected';
+  if (report.status === 'expired') return 'held run expired, nothing of it written';
+  const held = report.status === 'held' ? `held for approval (${report.totals.held} row(s) wait)` : '';
+  const bad = notDone.length > 0 ? `${notDone.join(' and ')} not applied` : '';
+  return [held, bad].filter(Boolean).join('; ') || 'all rows done';
 }
 
 /** Publishes the rejected and failed rows of one run (nothing when all went well). */
