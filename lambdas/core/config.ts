@@ -244,8 +244,9 @@ export const configSchema = z
     reports: z.prefault(
       z.strictObject({
         /**
-         * Hours after the split when a run still missing outcomes is reported anyway (AWS run-reporter),
-         * its missing rows as `failed`, so no row is silently lost.
+         * Hours after its plan when a run still applying alerts once as overdue (AWS: it keeps its turn
+         * until every change has an outcome; a CSV run is then reported with its delivered rows
+         * `submitted`), and a run waiting for its turn alerts once.
          */
         reportAfterHours: z._default(positive().check(z.maximum(24 * 14)), 24),
       }),

@@ -8,7 +8,7 @@ import { outcomesPrefix } from '../../lambdas/adapters/aws/s3-outcome-ledger';
 import { MANIFEST_PREFIX } from '../../lambdas/adapters/aws/s3-manifest-store';
 import { OUTBOX_PREFIX } from '../../lambdas/adapters/aws/transfer-file-drop';
 import { importFileName } from '../../lambdas/core/csv/file-splitter';
-import { heldMarkerKey, pendingMarkerKey, splitKey } from '../../lambdas/core/sync/run-layout';
+import { approvedKey } from '../../lambdas/core/sync/run-layout';
 import { planKey, reportKey } from '../../lambdas/adapters/aws/s3-state-store';
 import { KEY_PATTERN, PREFIX } from '../../lib/constructs/drop-bucket';
 import { infraTestConfig, synthStack } from './synth';
@@ -83,13 +83,13 @@ describe('narrowed grants (what each role may do in the bucket)', () => {
 describe('the patterns follow the adapters\' key layout', () => {
   const at = new Date('2026-11-29T16:05:09.042Z');
 
-  it('row outcomes of any run match KEY_PATTERN.outcomes; plans, reports, claims and markers do not', () => {
+  it('row outcomes of any run match KEY_PATTERN.outcomes; plans, approved changes, reports and the snapshot do not', () => {
     // Prepare
     const outcomes = iamGlob(KEY_PATTERN.outcomes);
     const runId = 'Workday_export-0123456789ab';
     // Assess
     expect(outcomes.test(`${outcomesPrefix(runId)}2026-11-29T16:05:09.042Z-1a2b3c4d.json`)).toBe(true);
-    for (const key of [planKey(runId), reportKey(runId, 'html'), splitKey(runId), pendingMarkerKey(runId), heldMarkerKey(runId), 'state/coupa-users.ndjson']) {
+    for (const key of [planKey(runId), approvedKey(runId), reportKey(runId, 'html'), 'state/coupa-users.ndjson']) {
       expect({ key, matches: outcomes.test(key) }).toEqual({ key, matches: false });
     }
   });

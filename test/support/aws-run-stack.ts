@@ -71,7 +71,8 @@ export interface RunStack {
 /** Files arrive this long ago by default: the line's settle window (LINE_SETTLE_MS) is over at once. */
 export const ARRIVED_SECONDS_AGO = 60;
 
-export async function startRunStack(): Promise<RunStack> {
+/** `metrics`: keep the handlers' metrics (their EMF lines go to stdout): only the tests that read them want them. */
+export async function startRunStack(options: { metrics?: boolean } = {}): Promise<RunStack> {
   const s3Mock = mockClient(S3Client);
   const sqsMock = mockClient(SQSClient);
   const snsMock = mockClient(SNSClient);
@@ -88,6 +89,7 @@ export async function startRunStack(): Promise<RunStack> {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    ...(options.metrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
   });
   const { handler: splitter } = await import('../../lambdas/splitter');
   const { handler: runTaskHandler } = await import('../../lambdas/run-task');

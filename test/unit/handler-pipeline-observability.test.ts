@@ -31,7 +31,7 @@ beforeAll(async () => {
   // first imported, here, before the stack (whose handlers are silent by default) imports them.
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
   await import('../../lambdas/adapters/aws/wiring/runtime');
-  stack = await startRunStack();
+  stack = await startRunStack({ metrics: true });
 }, 120_000);
 
 afterAll(async () => {

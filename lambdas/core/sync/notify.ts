@@ -1,7 +1,7 @@
 /**
  * Failure notifications: one message per run and batch, naming file, row, login and
  * Coupa's own error text, so whoever reads it can act without opening a log. Plus the one
- * digest per finished run (AWS run-reporter) that repeats the totals and every row not applied.
+ * digest per finished run (AWS: the run's Report step) that repeats the totals and every row not applied.
  */
 import { OUTCOMES, type RowOutcome, type RunRef, type RunReport, type Totals } from '../model';
 import type { Notification, Notifier } from '../ports';
