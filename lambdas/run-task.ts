@@ -18,7 +18,7 @@ import { RunMonitor } from './core/monitoring/run-monitor';
 import { S3ReferenceListStore } from './adapters/aws/s3-reference-list-store';
 import { runLine, runRecords, runBreakerStore } from './adapters/aws/wiring/dynamo';
 import { runTaskCounts } from './adapters/aws/run-task-metrics';
-import { count, countCoupaRequest, countingLedger, observed, setChannel } from './adapters/aws/wiring/metrics';
+import { count, countCoupaRequest, countingLedger, flushMetrics, observed, setChannel } from './adapters/aws/wiring/metrics';
 import { config, logger, requireEnv } from './adapters/aws/wiring/runtime';
 import { ledger, objectStore, s3Client, stateStore } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
@@ -80,6 +80,10 @@ export const handler = middy<TaskRequest, unknown>()
     logger.appendKeys({ runId: request.state.run.runId, task: request.task });
     setChannel(request.state.channel);
     const result = await runTask(request, await stepDeps(context));
+    // Counted and published in one synchronous stretch, under the run's channel (set again: a process
+    // running other handlers at once, as the tests do, may have flushed the dimension meanwhile).
+    setChannel(request.state.channel);
     for (const [name, value] of runTaskCounts(request.task, result)) count(name, value);
+    flushMetrics();
     return result;
   });
