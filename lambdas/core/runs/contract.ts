@@ -1,10 +1,10 @@
 /**
- * The contract of a run's state machine (AWS Step Functions, defined in lib/constructs/run-machine.ts):
- * the data an execution carries, the task each Task state asks the run-task Lambda for, and the
+ * The contract of a run's state machine (defined in lib/constructs/run-machine.ts):
+ * the data an execution carries, the task each Task state asks the run-task handler for, and the
  * error names its Retry/Catch rules match. One module, shared by the handler that does the work
  * (lambdas/run-task.ts), the CDK definition that routes between the steps, and the tests.
  *
- * An execution's data (`$`) is a RunState. Each Task state invokes the run-task Lambda with
+ * An execution's data (`$`) is a RunState. Each Task state invokes the run-task handler with
  * `{ task, state: $ }` (plus the extra fields a few tasks take, see TaskRequest) and puts what it
  * returns at the ResultPath named in RESULT_PATH. Nothing here names an AWS service: the words are
  * the run's.
@@ -106,7 +106,7 @@ export interface ApprovalResult {
   approvedAt: string;
 }
 
-/** An error caught by a Catch rule (Step Functions' own shape). */
+/** An error caught by a Catch rule (the state machine's own shape). */
 export interface CaughtError {
   Error: string;
   Cause?: string;
@@ -127,7 +127,7 @@ export interface RunState extends RunStart {
   error?: CaughtError;
 }
 
-/** The tasks of the run-task Lambda, by the name the state machine asks for. */
+/** The tasks of the run-task handler, by the name the state machine asks for. */
 export const RUN_TASKS = [
   'admit',
   'take-turn',
@@ -149,7 +149,7 @@ export const RUN_TASKS = [
 export type RunTask = (typeof RUN_TASKS)[number];
 
 /**
- * What the run-task Lambda is invoked with. `source` (enqueue): which list of changes to queue, the
+ * What the run-task handler is invoked with. `source` (enqueue): which list of changes to queue, the
  * plan's (`plan`) or the approved one (`approved`). `token` (await-approval): the task token the
  * approval sends back.
  */
@@ -172,7 +172,7 @@ export const RESULT_PATH: Partial<Record<RunTask, keyof RunState>> = {
 };
 
 /**
- * Error names the tasks throw on purpose (a Lambda error's type is the error's `name`), matched by
+ * Error names the tasks throw on purpose (a failed task's error type is the error's `name`), matched by
  * the state machine: none of them is retried.
  * - `HrFileError`: the HR file cannot be read (or is routed to a channel the stack lacks): refused, one alert.
  * - `PlanChanged`: plan.json (or approved.json) no longer has the SHA-256 the plan returned: stopped, one alert.

@@ -19,7 +19,7 @@ function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-/** The words of a caught error: a Lambda's errorMessage (never its stack), or the cause as given. */
+/** The words of a caught error: a failed step's errorMessage (never its stack), or the cause as given. */
 export function causeOf(error: CaughtError | undefined): string {
   if (!error) return 'unknown error';
   let text = error.Cause ?? '';
@@ -126,7 +126,7 @@ export async function runEnded(ended: EndedExecution, deps: Pick<EndingDeps, 're
   const alerted = await deps.records.markOnce(ended.runId, 'failureAlertedAt', deps.clock.now().toISOString());
   if (alerted) {
     const reason = `its execution ${ended.status.toLowerCase().replace('_', ' ')}${ended.cause ? ` (${oneLine(ended.cause, 500)})` : ''}; its turn was given back.`;
-    await deps.notifier.publish(failedAlert({ run: record.run }, `${reason} Changes already queued are still applied. Look the run up by its id in the Step Functions console; redrive it there, or upload the file again.`, []));
+    await deps.notifier.publish(failedAlert({ run: record.run }, `${reason} Changes already queued are still applied. Look its execution up by the run id (the runbook says where); redrive it, or upload the file again.`, []));
   }
   deps.log('run execution ended outside its failure path', { ...ended, released, alerted });
   return { released, alerted };

@@ -1,7 +1,7 @@
 /**
  * Enqueue: the changes go to the channel's queue, each once, in apply order (managers' levels first:
  * the queue adapter sends level by level). In chunks whose progress is recorded on the run record:
- * a retried enqueue (a Lambda that died, a throttled queue) carries on from the last recorded chunk
+ * a retried enqueue (a step that died, a throttled queue) carries on from the last recorded chunk
  * and resends at most the one chunk in flight — which the FIFO queue's deduplication (run + login)
  * drops within its 5 minutes, and which the consumers confirm against Coupa after that.
  */

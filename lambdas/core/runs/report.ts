@@ -1,7 +1,7 @@
 /**
  * Report: every outcome recorded for the run (the plan's, the consumers', the loader's, the
  * dead-letter queues'), the last of each row winning, streamed into a spool (a LineSpool in the
- * Lambda's /tmp: a 500,000-row run is never 500,000 objects in memory), rendered as JSON, CSV and HTML
+ * step's temporary folder: a 500,000-row run is never 500,000 objects in memory), rendered as JSON, CSV and HTML
  * and sent as one digest. The same step writes a held run's report (what it would do, waiting for
  * approval), and the report of a run that ended otherwise (failed, expired, rejected).
  */

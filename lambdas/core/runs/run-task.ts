@@ -1,4 +1,4 @@
-/** The run-task Lambda's core: one task of the state machine, by name (contract.ts), to its step. */
+/** The run-task handler's core: one task of the state machine, by name (contract.ts), to its step. */
 import type { TaskRequest } from './contract';
 import type { RunStepDeps } from './deps';
 import { admit } from './admit';

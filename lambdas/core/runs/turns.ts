@@ -102,7 +102,7 @@ async function waitLonger(lane: Lane, entry: LineEntry, behind: string, state: R
       message:
         `${entry.file}: run ${entry.runId} has waited more than ${hours} h (reports.reportAfterHours) behind run ${behind}. ` +
         'Runs of a bucket write to Coupa one at a time, oldest first; it starts by itself once the earlier run ends ' +
-        '(find that run by its id in the Step Functions console).',
+        '(find that run\'s execution by its run id: the runbook says where).',
       run: state.run,
     });
   }
