@@ -85,7 +85,7 @@ describe('held runs: approval by task token', () => {
     await stack.fresh({ roster: { mode: 'full', maxDeactivations: 1 } });
     // Act 1: planned, held; another file runs meanwhile
     const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
-    await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
+    await waitForHeld(runId);
     const other = await stack.drop('incoming/everyone.csv', everyoneAndOneHire('new.one'), { arrivedSecondsAgo: 30 });
     await waitFor(() => stack.machine.executions.get(other.runId)?.status !== 'RUNNING', () => stack.settleQueue());
     // Assess 1
@@ -110,7 +110,7 @@ describe('held runs: approval by task token', () => {
     // Prepare: held
     await stack.fresh({ roster: { mode: 'full', maxDeactivations: 1 } });
     const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
-    await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
+    await waitForHeld(runId);
     const before = stack.coupa.users().map((u) => `${u.login}:${u.active}`).sort();
     // Act: someone rewrites the held plan (no staged deactivation any more, a forged create instead), then it is approved
     const plan = stack.objects.json(planKey(runId));
@@ -133,7 +133,7 @@ describe('held runs: approval by task token', () => {
     // Prepare
     await stack.fresh({ roster: { mode: 'full', maxDeactivations: 1 } });
     const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
-    await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
+    await waitForHeld(runId);
     // Act
     await rejectInAws(runId, stack.db.tableName, 'HR sent last week\'s file', quiet, awsClients());
     await stack.settle();
@@ -145,7 +145,7 @@ describe('held runs: approval by task token', () => {
     // Prepare: held; a day and more passes before approval (its plan is 25 h old when it applies)
     await stack.fresh({ roster: { mode: 'full', maxDeactivations: 1 }, approval: { expireAfterHours: 48 }, reports: { reportAfterHours: 24 } });
     const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
-    await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
+    await waitForHeld(runId);
     const record = (await stack.record(runId))!;
     await new DynamoRunRecords(stack.db.client, stack.db.tableName).update(runId, {
       plan: { ...record.plan!, startedAt: new Date(Date.now() - 25 * 3_600_000).toISOString() },
@@ -246,7 +246,7 @@ describe("Coupa's integration monitoring, from the state machine's steps", () =>
     // Prepare
     await stack.fresh({ roster: { mode: 'full', maxDeactivations: 1 }, coupa: { monitoring: { enabled: true } } });
     const { runId } = await stack.drop('incoming/roster.csv', FULL_ROSTER);
-    await waitFor(async () => (await stack.record(runId))?.approval !== undefined);
+    await waitForHeld(runId);
     // Assess: paused while held
     expect(stack.coupa.monitoring.runs().map((r) => r.status)).toEqual(['paused']);
     // Act
@@ -256,6 +256,11 @@ describe("Coupa's integration monitoring, from the state machine's steps", () =>
     expect(stack.coupa.monitoring.runs().map((r) => r.status)).toEqual(['successful']);
   });
 });
+
+/** Until the run waits for approval: its token kept, Coupa's run paused and the held alert out (in that order). */
+async function waitForHeld(runId: string): Promise<void> {
+  await waitFor(async () => (await stack.record(runId))?.approval !== undefined && stack.published().some((p) => p.subject.startsWith('Coupa user sync held')));
+}
 
 /** Polls `done` (doing `meanwhile` each round) until it holds, for up to 60 s. */
 async function waitFor(done: () => boolean | Promise<boolean>, meanwhile?: () => Promise<void>): Promise<void> {
