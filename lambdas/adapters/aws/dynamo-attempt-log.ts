@@ -3,32 +3,20 @@
  * counted by `ADD` (two consumers failing the same change at once both count). Written only when an
  * attempt fails, so a healthy batch reads and writes nothing here.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunRef } from '../../core/model';
-import { systemClock, type AttemptLog, type Clock } from '../../core/ports';
-import type { RunTableOptions } from './dynamo-run-records';
-import { attemptKey, expiresAt } from './run-table';
+import { type AttemptLog } from '../../core/ports';
+import { attemptKey } from './run-table';
+import { RunTableStore } from './run-table-store';
 import { dynamoSdk } from './sdk';
 
 /** Enough of Coupa's answer to tell why, and an item far under DynamoDB's 400 KB. */
 const MAX_REASON_CHARS = 1_000;
 
-export class DynamoAttemptLog implements AttemptLog {
-  private readonly retentionDays: number;
-
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly clock: Clock = systemClock,
-    options: RunTableOptions = {},
-  ) {
-    this.retentionDays = options.retentionDays ?? 400;
-  }
-
+export class DynamoAttemptLog extends RunTableStore implements AttemptLog {
   async addFailure(run: RunRef, login: string, reason: string): Promise<number> {
     const sdk = await dynamoSdk();
     const now = this.clock.now();
-    const expiry = expiresAt(now, this.retentionDays);
+    const expiry = this.expiresNow();
     const out = await this.client.send(
       new sdk.UpdateItemCommand({
         TableName: this.tableName,

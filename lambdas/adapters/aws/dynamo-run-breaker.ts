@@ -4,26 +4,14 @@
  * read instead of a list of objects) and the verdict, set once under a condition. A decided verdict
  * never changes, so it is cached for the life of the warm Lambda (as S3RunBreakerStore did).
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { systemClock, type BreakerVerdict, type Clock, type RunBreakerStore } from '../../core/ports';
-import type { RunTableOptions } from './dynamo-run-records';
-import { breakerKey, expiresAt, fromAttribute, isConditionFailed, toAttribute, type Plain } from './run-table';
+import { type BreakerVerdict, type RunBreakerStore } from '../../core/ports';
+import { breakerKey, fromAttribute, isConditionFailed, toAttribute, type Plain } from './run-table';
+import { RunTableStore } from './run-table-store';
 import { dynamoSdk } from './sdk';
 
-export class DynamoRunBreakerStore implements RunBreakerStore {
+export class DynamoRunBreakerStore extends RunTableStore implements RunBreakerStore {
   /** Decided verdicts: they never change, so a warm Lambda reads each once. */
   private readonly decided = new Map<string, BreakerVerdict>();
-  private readonly retentionDays: number;
-
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly clock: Clock = systemClock,
-    options: RunTableOptions = {},
-  ) {
-    this.retentionDays = options.retentionDays ?? 400;
-  }
-
   async verdict(runId: string): Promise<BreakerVerdict | undefined> {
     const cached = this.decided.get(runId);
     if (cached) return cached;
@@ -72,7 +60,7 @@ export class DynamoRunBreakerStore implements RunBreakerStore {
   }
 
   private expiry(name: string) {
-    const at = expiresAt(this.clock.now(), this.retentionDays);
+    const at = this.expiresNow();
     return at === undefined ? undefined : { [name]: { N: String(at) } };
   }
 

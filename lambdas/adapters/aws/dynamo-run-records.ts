@@ -4,13 +4,12 @@
  * count a change twice: addQueued is conditional on the list's recorded progress; settle writes a
  * per-login mark (`settled#<login>`) in the same transaction as the counters it moves.
  */
-import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Outcome } from '../../core/model';
-import { systemClock, type Clock, type RunRecord, type RunRecordStore } from '../../core/ports';
+import { type RunRecord, type RunRecordStore } from '../../core/ports';
 import {
   TABLE_ATTRIBUTES,
   cancellationReasons,
-  expiresAt,
   fromAttributes,
   isCancelledByCondition,
   isConditionFailed,
@@ -21,12 +20,10 @@ import {
   toAttributes,
   type Plain,
 } from './run-table';
+import { RunTableStore } from './run-table-store';
 import { dynamoSdk } from './sdk';
 
-export interface RunTableOptions {
-  /** Days a run's items are kept (TTL); 0 = never expire. storage.runsRetentionDays. */
-  retentionDays?: number;
-}
+export type { RunTableOptions } from './run-table-store';
 
 /** Logins per settle transaction: 25 marks and the record's counters stay far under DynamoDB's 100 items. */
 export const SETTLE_BATCH = 25;
@@ -36,20 +33,9 @@ const CONFLICT_TRIES = 6;
 type MarkState = 'submitted' | 'final';
 type Patch = Parameters<RunRecordStore['update']>[1];
 
-export class DynamoRunRecords implements RunRecordStore {
-  private readonly retentionDays: number;
-
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly clock: Clock = systemClock,
-    options: RunTableOptions = {},
-  ) {
-    this.retentionDays = options.retentionDays ?? 400;
-  }
-
+export class DynamoRunRecords extends RunTableStore implements RunRecordStore {
   private expiry(): { expiresAt?: number } {
-    const at = expiresAt(this.clock.now(), this.retentionDays);
+    const at = this.expiresNow();
     return at === undefined ? {} : { expiresAt: at };
   }
 

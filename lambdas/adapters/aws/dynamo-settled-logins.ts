@@ -4,10 +4,10 @@
  * costs a batch what it asks, not the whole run's list. Keys DynamoDB leaves unprocessed (throttled)
  * are asked again with a growing pause, a bounded number of times.
  */
-import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { systemClock, type Clock, type SettledLogins } from '../../core/ports';
-import type { RunTableOptions } from './dynamo-run-records';
-import { csvSettledKey, expiresAt, toAttributes } from './run-table';
+import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { type SettledLogins } from '../../core/ports';
+import { csvSettledKey, toAttributes } from './run-table';
+import { RunTableStore } from './run-table-store';
 import { dynamoSdk } from './sdk';
 
 /** DynamoDB's own limits per call. */
@@ -16,18 +16,7 @@ const WRITE_BATCH = 25;
 /** Calls per batch before unprocessed keys are an error (DynamoDB advises retrying them with backoff). */
 const UNPROCESSED_TRIES = 8;
 
-export class DynamoSettledLogins implements SettledLogins {
-  private readonly retentionDays: number;
-
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly clock: Clock = systemClock,
-    options: RunTableOptions = {},
-  ) {
-    this.retentionDays = options.retentionDays ?? 400;
-  }
-
+export class DynamoSettledLogins extends RunTableStore implements SettledLogins {
   async settledOf(runId: string, logins: string[]): Promise<Set<string>> {
     const sdk = await dynamoSdk();
     const wanted = [...new Set(logins.map((l) => l.toLowerCase()))];
@@ -52,7 +41,7 @@ export class DynamoSettledLogins implements SettledLogins {
     const now = this.clock.now();
     const items = [...new Set(logins.map((l) => l.toLowerCase()))].map(
       (login): WriteRequest => ({
-        PutRequest: { Item: { ...toAttributes({ login, tag, at: now.toISOString(), expiresAt: expiresAt(now, this.retentionDays) }), ...csvSettledKey(runId, login) } },
+        PutRequest: { Item: { ...toAttributes({ login, tag, at: now.toISOString(), expiresAt: this.expiresNow() }), ...csvSettledKey(runId, login) } },
       }),
     );
     for (let i = 0; i < items.length; i += WRITE_BATCH) {

@@ -8,7 +8,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { RunRecord, RunStarter } from '../../core/ports';
 import type { RunStart } from '../../core/runs/contract';
-import { sfnSdk } from './sdk';
+import { startRunExecution } from './run-executions';
 
 /** Step Functions' limit on an execution name. */
 export const MAX_EXECUTION_NAME = 80;
@@ -27,7 +27,6 @@ export class SfnRunStarter implements RunStarter {
   ) {}
 
   async reportAgain(record: Pick<RunRecord, 'run' | 'version' | 'channel' | 'dryRun' | 'arrivedAt' | 'bucket'>): Promise<boolean> {
-    const { StartExecutionCommand } = await sfnSdk();
     const start: RunStart = {
       run: record.run,
       ...(record.version ? { version: record.version } : {}),
@@ -37,14 +36,7 @@ export class SfnRunStarter implements RunStarter {
       bucket: record.bucket,
       mode: 'report-again',
     };
-    try {
-      await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: reportAgainName(record.run.runId, this.now()), input: JSON.stringify(start) }),
-      );
-      return true;
-    } catch (err) {
-      if ((err as Error).name === 'ExecutionAlreadyExists') return false;
-      throw err;
-    }
+    // The run's own starter: a name started already (ExecutionAlreadyExists) is no error.
+    return (await startRunExecution(this.client, this.stateMachineArn, reportAgainName(record.run.runId, this.now()), start)) === 'started';
   }
 }

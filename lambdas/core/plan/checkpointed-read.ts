@@ -94,16 +94,7 @@ interface Progress {
 export async function readEveryUserCheckpointed(deps: StateDeps, options: CheckpointedReadOptions): Promise<UserTable> {
   const loaded = await loadCheckpoint(deps, options);
   if (options.requireCheckpoint && !loaded.progress) throw new NeedsFullRead();
-  let progress = loaded.progress ?? fresh(deps);
-  let done: boolean | 'moved';
-  while ((done = await readOn(progress, deps, options)) === 'moved') {
-    // Users vanished from (or appeared inside) the listing since the checkpoint: offsets no longer
-    // mean what they meant. Coupa deactivates rather than deletes users, so this should not happen;
-    // if it does, reading again from the start is the one safe answer.
-    deps.onProgress?.("Coupa's user listing moved since the checkpoint: reading every user again");
-    const again = fresh(deps);
-    progress = { ...again, header: { ...again.header, continuations: progress.header.continuations } };
-  }
+  const { progress, done } = await readToDeadline(loaded.progress ?? fresh(deps), deps, options);
   const { header, table } = progress;
   if (!done) {
     const step = header.continuations + 1;
@@ -139,18 +130,27 @@ export interface ReadAdvance {
  */
 export async function advanceFullRead(deps: StateDeps, options: CheckpointedReadOptions): Promise<ReadAdvance> {
   const loaded = await loadCheckpoint(deps, options);
-  let progress = loaded.progress ?? fresh(deps);
-  let done: boolean | 'moved';
-  while ((done = await readOn(progress, deps, options)) === 'moved') {
-    deps.onProgress?.("Coupa's user listing moved since the checkpoint: reading every user again");
-    const again = fresh(deps);
-    progress = { ...again, header: { ...again.header, continuations: progress.header.continuations } };
-  }
+  const { progress, done } = await readToDeadline(loaded.progress ?? fresh(deps), deps, options);
   const { header, table } = progress;
   const step = header.continuations + 1;
   if (!done && step > options.maxContinuations) throw new ReadAbandoned(header.continuations, table.size);
   await options.store.writeCheckpoint(options.runId, checkpointLines({ ...header, continuations: step }, table));
   return { done, step, usersRead: table.size };
+}
+
+/** Reads on from `start` until the listing ends (done) or time is up, from the start again if the listing moved. */
+async function readToDeadline(start: Progress, deps: StateDeps, options: CheckpointedReadOptions): Promise<{ progress: Progress; done: boolean }> {
+  let progress = start;
+  let done: boolean | 'moved';
+  while ((done = await readOn(progress, deps, options)) === 'moved') {
+    // Users vanished from (or appeared inside) the listing since the checkpoint: offsets no longer
+    // mean what they meant. Coupa deactivates rather than deletes users, so this should not happen;
+    // if it does, reading again from the start is the one safe answer.
+    deps.onProgress?.("Coupa's user listing moved since the checkpoint: reading every user again");
+    const again = fresh(deps);
+    progress = { ...again, header: { ...again.header, continuations: progress.header.continuations } };
+  }
+  return { progress, done };
 }
 
 function fresh(deps: StateDeps): Progress {
