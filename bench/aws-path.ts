@@ -3,7 +3,7 @@
  * since the run bookkeeping moved to Step Functions and DynamoDB (docs/orchestration.md): a file
  * dropped into the bucket → the real splitter starts the run's execution → the run state machine
  * exactly as `cdk synth` defines it (test/support/local-run-machine.ts) with every Task state calling
- * the real run-task handler → the real api-consumer draining the FIFO queue in batches of ten
+ * the real run-plan and run-task handlers → the real api-consumer draining the FIFO queue in batches of ten
  * meanwhile → Report. The run table is dynalite (test/support/dynalite.ts) behind a meter that
  * counts requests and capacity units (bench/dynamo-meter.ts); S3, SQS, SNS and Secrets Manager are
  * aws-sdk-client-mock fakes that count the requests the handlers make.
@@ -42,7 +42,7 @@ import { runIdFor } from '../lambdas/core/sync/route';
 import { startDynalite, type Dynalite } from '../test/support/dynalite';
 import { FakeFifoQueue } from '../test/support/fake-sqs';
 import { LocalRunMachine, type LocalExecution } from '../test/support/local-run-machine';
-import { runMachineDefinition } from '../test/support/run-machine-definition';
+import { runMachineDefinition, testFunctionArn } from '../test/support/run-machine-definition';
 import { startDynamoMeter, type DynamoMeter, type DynamoUsage } from './dynamo-meter';
 
 export const BUCKET = 'bench-drop-bucket';
@@ -255,10 +255,14 @@ export async function startAwsPath(options: AwsPathOptions): Promise<AwsPath> {
   context.resetAwsContext();
   const splitter = (await import('../lambdas/splitter')).handler as unknown as (e: S3Event, c: Context) => Promise<void>;
   const consumer = (await import('../lambdas/api-consumer')).handler as unknown as (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
+  const runPlan = (await import('../lambdas/run-plan')).handler as unknown as (e: unknown, c: Context) => Promise<unknown>;
   const runTask = (await import('../lambdas/run-task')).handler as unknown as (e: unknown, c: Context) => Promise<unknown>;
   const runEnded = (await import('../lambdas/run-ended')).handler as unknown as (e: unknown, c: Context) => Promise<unknown>;
   const machine = new LocalRunMachine(runMachineDefinition().definition, {
-    runTask: (payload) => runTask(payload, lambdaContext('run-task', 900_000)),
+    functions: {
+      [testFunctionArn('run-plan')]: (payload) => runPlan(payload, lambdaContext('run-plan', 900_000)),
+      [testFunctionArn('run-task')]: (payload) => runTask(payload, lambdaContext('run-task', 900_000)),
+    },
     runEnded: (event) => runEnded(event, lambdaContext('run-ended', 60_000)),
     waitMs: options.waitMs ?? FIRST_APPLY_WAIT_S * 1000,
   }).attach(sfn);

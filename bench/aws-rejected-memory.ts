@@ -14,6 +14,7 @@
  * memory, 291 MB once spooled to /tmp (24.9 s). The figure on the state machine is in
  * docs/benchmarks.md.
  */
+import { renderReportChunks } from '../lambdas/core/report';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdtemp, open, rm } from 'node:fs/promises';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
       get: async () => record,
       update: async (_runId: string, patch: object) => void Object.assign(record, patch),
     } as unknown as RunRecordStore;
-    const stateStore = new S3StateStore(objects, 'bench', join(dir, 'tmp'));
+    const stateStore = new S3StateStore(objects, 'bench', join(dir, 'tmp'), renderReportChunks);
     const config = parseConfig({ delivery: 'api', coupa: { url: 'http://127.0.0.1:9' } });
     const started = Date.now();
     const planned = await plan(state, {

@@ -14,6 +14,7 @@
  * Run alone: `npx tsx bench/aws-report.ts [outcomes]` (default 500000).
  * The child: `node --import tsx bench/aws-report.ts --child <outcomes>` prints one JSON line.
  */
+import { renderReportChunks } from '../lambdas/core/report';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
@@ -171,7 +172,7 @@ async function reportOnce(outcomes: number): Promise<Omit<ReportBench, 'peakRssM
     const { status } = await report({ run } as RunState, 'final', {
       records: records as RunRecordStore,
       outcomes: new S3OutcomeLog(store, (prefix) => store.listKeys(prefix)),
-      state: new S3StateStore(store, 'bench', join(dir, 'tmp')),
+      state: new S3StateStore(store, 'bench', join(dir, 'tmp'), renderReportChunks),
       notifier: { publish: async () => undefined },
       clock: systemClock,
       config: parseConfig({ delivery: 'api', coupa: { url: 'http://127.0.0.1:9' } }),

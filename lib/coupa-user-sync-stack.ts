@@ -10,7 +10,7 @@ import { apiConsumerTimeout, ApiConsumer } from './constructs/api-consumer';
 import { CSV_BATCHER_TIMEOUT, CsvDelivery } from './constructs/csv-delivery';
 import { SyncDashboard } from './constructs/dashboard';
 import { DropBucket } from './constructs/drop-bucket';
-import { RunEnded, RunTask } from './constructs/run-functions';
+import { RunEnded, RunPlan, RunTask } from './constructs/run-functions';
 import { RunMachine } from './constructs/run-machine';
 import { RunTable } from './constructs/run-table';
 import { SyncQueues } from './constructs/queues';
@@ -62,6 +62,7 @@ export class CoupaUserSyncStack extends Stack {
     const secrets = new SyncSecrets(this, 'Secrets', config);
 
     const runTable = new RunTable(this, 'Runs', { key: this.drop.key });
+    const runPlan = new RunPlan(this, 'RunPlan', { config, bucket, table: runTable, coupaSecret: secrets.coupa });
     const runTask = new RunTask(this, 'RunTask', {
       config,
       bucket,
@@ -71,7 +72,7 @@ export class CoupaUserSyncStack extends Stack {
       csvQueue: this.queues.csv,
       alerts: this.alerts,
     });
-    const machine = new RunMachine(this, 'RunMachine', { config, runTask: runTask.function.fn });
+    const machine = new RunMachine(this, 'RunMachine', { config, functions: { 'run-plan': runPlan.function.fn, 'run-task': runTask.function.fn } });
     const stateMachine = machine.stateMachine;
     const runEnded = new RunEnded(this, 'RunEnded', { config, bucket, table: runTable, stateMachine, alerts: this.alerts });
     const splitter = new Splitter(this, 'Split', { config, bucket, stateMachine });
@@ -116,12 +117,12 @@ export class CoupaUserSyncStack extends Stack {
       runTable,
       stateMachine,
       runWriters: {
-        all: [runTask.function.role],
+        all: [runPlan.function.role, runTask.function.role],
         outcomesOnly: [api.function.role, dlqNotifier.function.role, ...(csv ? [csv.batcher.role, csv.poller.role] : [])],
       },
     });
 
-    secrets.onlyReadBy(secrets.coupa, [runTask.function.role, api.function.role, ...(csv ? [csv.poller.role] : [])]);
+    secrets.onlyReadBy(secrets.coupa, [runPlan.function.role, runTask.function.role, api.function.role, ...(csv ? [csv.poller.role] : [])]);
 
     new SyncDashboard(this, 'Monitoring', {
       dashboardName: `${config.stackName}-sync`,
@@ -151,6 +152,7 @@ export class CoupaUserSyncStack extends Stack {
         apiConsumer: api.function,
         ...(csv ? { csvBatcher: csv.batcher, csvResultsPoller: csv.poller } : {}),
         dlqNotifier: dlqNotifier.function,
+        runPlan: runPlan.function,
         runTask: runTask.function,
         runEnded: runEnded.function,
       },

@@ -18,8 +18,10 @@ export const PREFIX = {
   plan: 'plan/',
   /** The run's files kept between runs: the snapshot of Coupa's users, the last accepted roster. */
   state: 'state/',
-  /** A run's unfinished read of Coupa's users, kept while ReadCoupa carries it on (run-task only). */
+  /** A run's unfinished read of Coupa's users, kept while ReadCoupa carries it on (run-plan only). */
   readCheckpoints: 'state/reads/',
+  /** The run's integration run in Coupa's monitoring, kept between its phases (both run functions). */
+  monitoring: 'state/monitoring/',
   /** Each run's files: runs/<runId>/plan.json, approved.json, outcomes/, report.{json,csv,html}. */
   runs: 'runs/',
   outbox: 'outbox/',

@@ -1,8 +1,10 @@
 /**
- * The two Lambdas of the run state machine: run-task, which does every step a Task state asks for
- * (lambdas/run-task.ts), and run-ended, which an EventBridge rule calls when an execution of the
- * machine FAILED, TIMED_OUT or was ABORTED (lambdas/run-ended.ts): it releases the dead run's turn
- * and alerts once.
+ * The Lambdas of the run state machine: run-plan, which does the planning tasks (read Coupa, plan,
+ * re-check an approved run: lambdas/run-plan.ts); run-task, which does every other step a Task state
+ * asks for (lambdas/run-task.ts); and run-ended, which an EventBridge rule calls when an execution of
+ * the machine FAILED, TIMED_OUT or was ABORTED (lambdas/run-ended.ts): it releases the dead run's turn
+ * and alerts once. Two task functions, not one: each bundle stays under 300 KB, and each role holds
+ * only what its steps use (run-plan sends and publishes nothing; run-task never reads an HR file).
  */
 import { Duration, Size } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -21,6 +23,64 @@ import { acknowledgePrefixGrant } from './nag';
 import { ITEMS, type RunTable } from './run-table';
 import { SyncFunction } from './sync-function';
 
+export interface RunPlanProps {
+  config: SyncConfig;
+  bucket: s3.Bucket;
+  table: RunTable;
+  coupaSecret: secretsmanager.ISecret;
+}
+
+/** The planning tasks of a run: read Coupa's users, plan the HR file, re-check an approved run. */
+export class RunPlan extends Construct {
+  readonly function: SyncFunction;
+
+  constructor(scope: Construct, id: string, props: RunPlanProps) {
+    super(scope, id);
+    const { bucket, table } = props;
+    this.function = new SyncFunction(this, 'RunPlan', {
+      handler: 'run-plan',
+      config: props.config,
+      description: "Plans a run for the run state machine: reads Coupa's users, plans the HR file, re-checks an approved run",
+      // The roster and Coupa's users are held compactly in memory while planning (500k users ≈ 1 GB).
+      timeout: Duration.minutes(15),
+      memorySize: 3008,
+      // Row outcomes are spooled to /tmp while planning: a 1M-row file whose rows are all rejected
+      // needs ~0.4 GB; Lambda's default is 512 MiB.
+      ephemeralStorageSize: Size.gibibytes(2),
+      environment: {
+        BUCKET_NAME: bucket.bucketName,
+        RUN_TABLE: table.table.tableName,
+        COUPA_SECRET_ARN: props.coupaSecret.secretArn,
+      },
+    });
+    const role = this.function.role;
+    // Exactly the version the execution names: a file overwritten meanwhile must not be read instead.
+    for (const prefix of [PREFIX.incoming, PREFIX.plan]) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+      acknowledgePrefixGrant(role, bucket, prefix, `Reads the HR files dropped under ${prefix} only.`);
+    }
+    grantKeyDecrypt(role, bucket);
+    // Plans, approved lists and the rows the plan settles (runs/<runId>/…); the kept snapshot, read
+    // checkpoints, reference lists and the monitoring state (state/).
+    grantObjectRead(role, bucket, PREFIX.runs);
+    grantObjectWrite(role, bucket, PREFIX.runs);
+    grantObjectRead(role, bucket, PREFIX.state);
+    grantObjectWrite(role, bucket, PREFIX.state);
+    grantObjectDelete(role, bucket, PREFIX.readCheckpoints);
+    // A first run has no snapshot and no read checkpoint yet: S3 says 404 NoSuchKey only to a caller that
+    // may list the prefix, and 403 AccessDenied to any other.
+    grantList(role, bucket, PREFIX.runs);
+    grantList(role, bucket, PREFIX.state);
+    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads and writes plans and the rows they settle under runs/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.state, 'Reads and writes the kept snapshot of Coupa users, read checkpoints and reference lists under state/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.readCheckpoints, 'Deletes the read checkpoint of any run once its read of Coupa is done.');
+    // The run's record (phase, plan summary) and, for Recheck, who holds the turn.
+    table.grant(role, ['GetItem', 'UpdateItem'], [ITEMS.run]);
+    table.grant(role, ['GetItem'], [ITEMS.line]);
+    grantSecretRead(role, props.coupaSecret);
+  }
+}
+
 export interface RunTaskProps {
   config: SyncConfig;
   bucket: s3.Bucket;
@@ -31,7 +91,7 @@ export interface RunTaskProps {
   alerts: FailureTopic;
 }
 
-/** Every task of a run: admit, take and release the turn, read Coupa, plan, enqueue, check, report… */
+/** Every other task of a run: admit, take and release the turn, enqueue, check, wait for approval, report, end. */
 export class RunTask extends Construct {
   readonly function: SyncFunction;
 
@@ -41,12 +101,13 @@ export class RunTask extends Construct {
     this.function = new SyncFunction(this, 'RunTask', {
       handler: 'run-task',
       config: props.config,
-      description: 'Does each step of a run for the run state machine: turn, read Coupa, plan, enqueue, report',
-      // The roster and Coupa's users are held compactly in memory while planning (500k users ≈ 1 GB).
+      description: 'Does each step of a run but planning for the run state machine: turn, enqueue, progress, approval, report',
+      // A report streams the run's outcome objects through a spool: 500,000 outcomes peaked at 297 MB
+      // (npm run bench); the other steps are a few table and queue calls.
       timeout: Duration.minutes(15),
-      memorySize: 3008,
-      // Row outcomes are spooled to /tmp while planning and reporting, and each report format is written
-      // there before its upload: a 1M-row file whose rows are all rejected needs ~0.4 GB; Lambda's default is 512 MiB.
+      memorySize: 1024,
+      // Each report format is written to /tmp before its upload, the rows spooled there too: a 1M-row
+      // run needs ~0.4 GB; Lambda's default is 512 MiB.
       ephemeralStorageSize: Size.gibibytes(2),
       environment: {
         BUCKET_NAME: bucket.bucketName,
@@ -58,29 +119,22 @@ export class RunTask extends Construct {
       },
     });
     const role = this.function.role;
-    // Exactly the version the execution names: a file overwritten meanwhile must not be read instead.
-    for (const prefix of [PREFIX.incoming, PREFIX.plan]) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
-      acknowledgePrefixGrant(role, bucket, prefix, `Reads the HR files dropped under ${prefix} only.`);
-    }
     grantKeyDecrypt(role, bucket);
-    // Plans, approved lists, outcomes and reports (runs/<runId>/…); the kept snapshot and read checkpoints (state/).
+    // Plans and approved lists to queue, outcomes to report, the reports (runs/<runId>/…); the
+    // integration run in Coupa's monitoring (state/monitoring/).
     grantObjectRead(role, bucket, PREFIX.runs);
     grantObjectWrite(role, bucket, PREFIX.runs);
-    grantObjectRead(role, bucket, PREFIX.state);
-    grantObjectWrite(role, bucket, PREFIX.state);
-    grantObjectDelete(role, bucket, PREFIX.readCheckpoints);
-    // A first run has no snapshot and no read checkpoint yet: S3 says 404 NoSuchKey only to a caller that
-    // may list the prefix, and 403 AccessDenied to any other.
+    grantObjectRead(role, bucket, PREFIX.monitoring);
+    grantObjectWrite(role, bucket, PREFIX.monitoring);
     grantList(role, bucket, PREFIX.runs);
-    grantList(role, bucket, PREFIX.state);
-    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads and writes plans, outcomes and reports under runs/ only.');
-    acknowledgePrefixGrant(role, bucket, PREFIX.state, 'Reads and writes the kept snapshot of Coupa users and read checkpoints under state/ only.');
-    acknowledgePrefixGrant(role, bucket, PREFIX.readCheckpoints, 'Deletes the read checkpoint of any run once its read of Coupa is done.');
+    grantList(role, bucket, PREFIX.monitoring);
+    acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads plans and outcomes and writes reports under runs/ only.');
+    acknowledgePrefixGrant(role, bucket, PREFIX.monitoring, "Reads and writes the run's Coupa monitoring state under state/monitoring/ only.");
     // The run's record and marks, and the bucket's line of runs and turn (conditional puts and deletes).
     table.grant(role, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], [ITEMS.run, ITEMS.line]);
     grantSend(role, props.apiQueue, props.csvQueue);
     grantPublish(role, props.alerts.topic, props.alerts.key);
+    // Coupa's integration monitoring (coupa.monitoring): the run's phases after planning.
     grantSecretRead(role, props.coupaSecret);
   }
 }

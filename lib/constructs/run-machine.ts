@@ -1,7 +1,8 @@
 /**
  * The run state machine (docs/orchestration.md, "The state machine"): one Standard execution per run,
- * named by the run id. Every Task state asks the run-task Lambda for one task of
- * lambdas/core/runs/contract.ts; this file only routes between them: which task comes next, which
+ * named by the run id. Every Task state asks one of the run's two Lambdas for one task of
+ * lambdas/core/runs/contract.ts (run-plan for read-coupa, plan and recheck; run-task for every other:
+ * functionOf); this file only routes between them: which task comes next, which
  * loops wait how long, what is retried and where each error goes.
  *
  * History budget (a Standard execution ends after 25,000 history events):
@@ -27,7 +28,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
-import { NOT_RETRIED, RESULT_PATH, RUN_ERRORS, type RunState, type RunTask } from '../../lambdas/core/runs/contract';
+import { NOT_RETRIED, RESULT_PATH, RUN_ERRORS, functionOf, type RunFunction, type RunState, type RunTask } from '../../lambdas/core/runs/contract';
 
 /** Standard executions: at most this many history events. */
 export const HISTORY_EVENT_LIMIT = 25_000;
@@ -40,7 +41,7 @@ export const STRAIGHT_EVENTS = 150;
 /** What an execution may take beyond its approval wait: lines, reads, applying, reporting. */
 export const BEYOND_APPROVAL = Duration.days(15);
 
-/** An execution's TimeoutSeconds: every execution ends, even one whose run-task Lambda never answers. */
+/** An execution's TimeoutSeconds: every execution ends, even one whose Lambda never answers. */
 export function executionTimeout(approval: SyncConfig['approval']): Duration {
   return Duration.seconds(approvalTimeoutSeconds(approval) + BEYOND_APPROVAL.toSeconds());
 }
@@ -57,8 +58,8 @@ export function historyBudget(approval: SyncConfig['approval']): number {
 
 export interface RunMachineProps {
   config: SyncConfig;
-  /** The run-task Lambda: every Task state invokes it. */
-  runTask: lambda.IFunction;
+  /** The run's two Lambdas, by name: each Task state invokes the one that does its task (functionOf). */
+  functions: Record<RunFunction, lambda.IFunction>;
 }
 
 /** Catch targets every working Task state shares. */
@@ -75,7 +76,7 @@ export class RunMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: RunMachineProps) {
     super(scope, id);
-    const { config, runTask } = props;
+    const { config, functions } = props;
 
     const budget = historyBudget(config.approval);
     if (budget > HISTORY_EVENT_LIMIT) {
@@ -89,13 +90,13 @@ export class RunMachine extends Construct {
 
     const invoke = (stateId: string, task: RunTask, extra: Record<string, unknown> = {}, resultPath?: string) =>
       new tasks.LambdaInvoke(this, stateId, {
-        lambdaFunction: runTask,
+        lambdaFunction: functions[functionOf(task)],
         payloadResponseOnly: true,
         // Our own retriers only (below): CDK's default one would come first and retry the run's own errors.
         retryOnServiceExceptions: false,
         payload: sfn.TaskInput.fromObject({ task, state: sfn.JsonPath.entirePayload, ...extra }),
         resultPath: resultPath ?? resultPathOf(task),
-        comment: `run-task "${task}"`,
+        comment: `${functionOf(task)} "${task}"`,
       });
     const retried = <T extends sfn.TaskStateBase>(state: T, interval = Duration.seconds(5), alsoNotRetried: string[] = []): T => {
       state.addRetry({ errors: [...NOT_RETRIED, ...alsoNotRetried], maxAttempts: 0 });
@@ -163,7 +164,7 @@ export class RunMachine extends Construct {
     // WaitForApproval: the token goes into the run record; `coupa-sync approve|reject` sends it back.
     const waitForApproval = retried(
       new tasks.LambdaInvoke(this, 'WaitForApproval', {
-        lambdaFunction: runTask,
+        lambdaFunction: functions[functionOf('await-approval')],
         integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
         retryOnServiceExceptions: false,
         payload: sfn.TaskInput.fromObject({ task: 'await-approval', state: sfn.JsonPath.entirePayload, token: sfn.JsonPath.taskToken }),
@@ -290,7 +291,7 @@ export class RunMachine extends Construct {
       // ALL with execution data: the run's data is its file, counts and status; logins appear only in error causes.
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    acknowledgeServiceGrants(this.stateMachine, runTask);
+    acknowledgeServiceGrants(this.stateMachine, Object.values(functions));
   }
 }
 
@@ -315,10 +316,10 @@ function resultPathOf(task: RunTask): string {
 }
 
 /**
- * What CDK grants the state machine's role beyond invoking the run-task Lambda: X-Ray and CloudWatch
+ * What CDK grants the state machine's role beyond invoking the run's two Lambdas: X-Ray and CloudWatch
  * Logs delivery, both on "*" as those services require (they take no resource ARN).
  */
-function acknowledgeServiceGrants(machine: sfn.StateMachine, runTask: lambda.IFunction): void {
+function acknowledgeServiceGrants(machine: sfn.StateMachine, functions: lambda.IFunction[]): void {
   const stack = Stack.of(machine);
   Validations.of(machine.role).acknowledge(
     {
@@ -327,9 +328,9 @@ function acknowledgeServiceGrants(machine: sfn.StateMachine, runTask: lambda.IFu
         'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery (logs:CreateLogDelivery …) ' +
         'accept no resource ARN: Step Functions needs them on "*" to trace and log executions.',
     },
-    {
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(runTask.node.defaultChild as never)}.Arn>:*]`,
-      reason: 'Invokes the run-task Lambda only, any of its versions (CDK grants the function ARN and its qualified ARNs).',
-    },
+    ...functions.map((fn) => ({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
+      reason: 'Invokes the run\'s own Lambdas only, any of their versions (CDK grants each function ARN and its qualified ARNs).',
+    })),
   );
 }

@@ -38,7 +38,7 @@ describe('a config larger than Lambda\'s 4 KB environment', () => {
   it('synthesizes without errors', () => {
     // Assess
     expect(Annotations.fromStack(synth.stack).findError('*', Match.anyValue())).toEqual([]);
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
   });
 
   it('leaves every function\'s environment under 4 KB, with no config in it', () => {

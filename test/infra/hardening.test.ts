@@ -45,7 +45,7 @@ describe('CSV channel only when configured', () => {
     expect(dashboard).toContain('Notifications published');
     const alarms = ofType(resources, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
     expect(alarms.filter((a) => a.MetricName === 'TriggeredRules' || a.MetricName === 'CsvFilesFailed')).toEqual([]);
-    expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(5);
+    expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(6);
   });
 
   it('with csv.sftp.url and a pinned host key deploys the connector, both CSV Lambdas, the Transfer rules and both outputs', () => {
@@ -209,6 +209,7 @@ describe('drop bucket encryption (storage.encryption)', () => {
       'CsvChannelConnectorRole',
       'CsvChannelResultsPollerRole',
       'DeadLettersDlqNotifierRole',
+      'RunPlanRole',
       'RunTaskRole',
       'WritersHrUploader',
       'WritersRunApprover',
@@ -218,6 +219,7 @@ describe('drop bucket encryption (storage.encryption)', () => {
     expect(bucketAndKeyUse(roles.get(id('CsvChannelConnectorRole'))!, keyArn)).toEqual({ s3: ['s3:GetObject'], kms: ['kms:Decrypt'] });
     expect(bucketAndKeyUse(roles.get(id('WritersHrUploader'))!, keyArn)).toEqual({ s3: ['s3:PutObject'], kms: ['kms:GenerateDataKey'] });
     expect(bucketAndKeyUse(roles.get(id('RunTaskRole'))!, keyArn)).toEqual({ s3: ['s3:GetObject', 's3:PutObject'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    expect(bucketAndKeyUse(roles.get(id('RunPlanRole'))!, keyArn)).toEqual({ s3: ['s3:GetObject', 's3:PutObject'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] });
     // The run table is encrypted with the same key: every role that uses the table may use the key through DynamoDB only.
     template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn } });
     for (const [roleId, statements] of roles) {

@@ -2,12 +2,12 @@
  * Issue 14: the run state machine, the run table, the EventBridge rule on dead executions and the
  * run Lambdas, as synthesized. The definition is the one `cdk synth` writes
  * (test/support/run-machine-definition.ts); a few paths through it also run in-process in
- * aws-local-stepfunctions with a scripted run-task, to show the routing does what the states say.
+ * aws-local-stepfunctions with scripted run functions, to show the routing does what the states say.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { NOT_RETRIED, RESULT_PATH, RUN_ERRORS, RUN_TASKS, type RunTask } from '../../lambdas/core/runs/contract';
+import { NOT_RETRIED, PLANNING_TASKS, RESULT_PATH, RUN_ERRORS, RUN_TASKS, functionOf, type RunTask } from '../../lambdas/core/runs/contract';
 import { approvalTimeoutSeconds, executionTimeout, HISTORY_EVENT_LIMIT, historyBudget } from '../../lib/constructs/run-machine';
 import { runMachineDefinition, testFunctionArn } from '../support/run-machine-definition';
 import { infraTestConfig, synthStack } from './synth';
@@ -30,7 +30,7 @@ beforeAll(() => {
 
 const taskStates = () => Object.entries(states).filter(([, s]) => s.Type === 'Task');
 const RUN_TASK_ARN = testFunctionArn('run-task');
-/** The task a Task state asks run-task for. */
+/** The task a Task state asks its function for. */
 const taskOf = (s: State): RunTask => (s.Parameters.Payload ?? s.Parameters).task;
 
 describe('the run state machine', () => {
@@ -77,20 +77,24 @@ describe('the run state machine', () => {
     expect(custom.States.WaitForApproval.TimeoutSeconds).toBe(12 * 3600);
   });
 
-  it('invokes the run-task Lambda from every Task state, payload only, with { task, state: $ }, its result at RESULT_PATH or discarded', () => {
+  it('invokes from every Task state the Lambda that does its task (run-plan: read-coupa, plan, recheck; run-task: the rest), payload only, with { task, state: $ }, its result at RESULT_PATH or discarded', () => {
     // Assess
     const asked = new Set<string>();
+    const byFunction: Record<string, Set<string>> = {};
     for (const [name, s] of taskStates()) {
       if (name === 'WaitForApproval') continue;
       asked.add(taskOf(s));
-      expect({ name, resource: s.Resource }).toEqual({ name, resource: RUN_TASK_ARN });
+      (byFunction[s.Resource] ??= new Set()).add(taskOf(s));
+      expect({ name, resource: s.Resource }).toEqual({ name, resource: testFunctionArn(functionOf(taskOf(s))) });
       expect(s.Parameters).toMatchObject({ task: expect.any(String), 'state.$': '$' });
       expect(Object.keys(s.Parameters).sort()).toEqual(taskOf(s) === 'enqueue' ? ['source', 'state.$', 'task'] : ['state.$', 'task']);
       const key = RESULT_PATH[taskOf(s)];
       expect({ name, resultPath: s.ResultPath }).toEqual({ name, resultPath: key ? `$.${key}` : null });
     }
-    // Every task of the contract is asked for by some state.
+    // Every task of the contract is asked for by some state; the planning tasks of run-plan only.
     expect([...asked, 'await-approval'].sort()).toEqual([...RUN_TASKS].sort());
+    expect([...byFunction[testFunctionArn('run-plan')]].sort()).toEqual([...PLANNING_TASKS].sort());
+    expect(Object.keys(byFunction).sort()).toEqual([testFunctionArn('run-plan'), RUN_TASK_ARN]);
     expect([states.Enqueue, states.EnqueueRest, states.EnqueueApproved].map((s) => s.Parameters.source)).toEqual(['plan', 'plan', 'approved']);
   });
 
@@ -175,7 +179,7 @@ describe('the run state machine', () => {
   });
 });
 
-/** A scripted run-task: each state's answer (a value, a list of values by call, or an error to throw). */
+/** Scripted run functions: each state's answer (a value, a list of values by call, or an error to throw). */
 function scripted(answers: Record<string, unknown>): { handlers: Record<string, (input: any) => unknown>; visited: string[] } {
   const visited: string[] = [];
   const calls: Record<string, number> = {};
@@ -220,7 +224,7 @@ async function execute(answers: Record<string, unknown>): Promise<{ visited: str
   }
 }
 
-describe('the synthesized definition, run in aws-local-stepfunctions with a scripted run-task', () => {
+describe('the synthesized definition, run in aws-local-stepfunctions with scripted run functions', () => {
   it('an applied run: waits for its turn, reads Coupa in two invocations, plans, enqueues, waits for the changes, reports and releases', async () => {
     // Act
     const { visited, error, inputs } = await execute({
@@ -392,17 +396,17 @@ describe('dead executions (EventBridge → run-ended)', () => {
     });
   });
 
-  it('lets the state machine\'s role invoke only the run-task Lambda', () => {
+  it('lets the state machine\'s role invoke only the run-plan and run-task Lambdas', () => {
     // Assess
     const [, machine] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')!;
     const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
     const statements = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as State[]);
-    const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke).toHaveLength(1);
-    expect(JSON.stringify(invoke[0].Resource)).toMatch(/RunTaskFunction/);
-    expect(JSON.stringify(invoke[0].Resource)).not.toMatch(/Splitter|RunEnded|ApiConsumer/);
+    const invoked = JSON.stringify(statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction')).map((s) => s.Resource));
+    expect(invoked).toMatch(/RunTaskFunction/);
+    expect(invoked).toMatch(/RunPlanFunction/);
+    expect(invoked).not.toMatch(/Splitter|RunEnded|ApiConsumer|DeadLetters|Csv/);
     // What it has on "*": X-Ray and log delivery only (they take no resource).
     for (const s of statements.filter((st) => [st.Resource].flat().includes('*'))) {
       for (const action of [s.Action].flat() as string[]) expect(action).toMatch(/^(xray|logs):/);

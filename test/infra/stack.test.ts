@@ -20,7 +20,7 @@ let outdir: string;
 /** The handler file (lambdas/<handler>.ts) of each function, by logical id. */
 let handlerOf: Map<string, string>;
 
-/** Our seven Lambdas (CDK adds its own bucket-notification handler, which is not ours to configure). */
+/** Our eight Lambdas (CDK adds its own bucket-notification handler, which is not ours to configure). */
 function syncFunctions(): Array<[string, Record<string, any>]> {
   return Object.entries(resources)
     .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('BucketNotificationsHandler'))
@@ -202,7 +202,7 @@ describe('lambdas', () => {
   it('run Node.js 22 on ARM with a log group that has a retention', () => {
     // Assess (the template synthesized in beforeAll)
     const fns = syncFunctions();
-    expect(fns).toHaveLength(7);
+    expect(fns).toHaveLength(8);
     for (const [, p] of fns) {
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Architectures).toEqual(['arm64']);
@@ -210,7 +210,7 @@ describe('lambdas', () => {
     }
     // (And the state machine's own log group.)
     const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(8);
+    expect(groups).toHaveLength(9);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(90);
   });
 
@@ -234,8 +234,8 @@ describe('lambdas', () => {
         writeFileSync(copy, code);
         return pathToFileURL(copy).href;
       });
-      // Issue 15: every bundle as synthesized (config inlined) within its budget (bench/bundles.ts: 300 KB, the planner's 340 KB).
-      expect(Object.keys(sizes).sort()).toEqual(['api-consumer', 'csv-batcher', 'csv-results-poller', 'dlq-notifier', 'run-ended', 'run-task', 'splitter']);
+      // Issue 15: every bundle as synthesized (config inlined) within its budget (bench/bundles.ts: 300 KB).
+      expect(Object.keys(sizes).sort()).toEqual(['api-consumer', 'csv-batcher', 'csv-results-poller', 'dlq-notifier', 'run-ended', 'run-plan', 'run-task', 'splitter']);
       for (const [handler, bytes] of Object.entries(sizes)) {
         expect({ handler, bytes, within: bytes < bundleLimitOf(handler) }).toEqual({ handler, bytes, within: true });
       }
@@ -249,20 +249,55 @@ describe('lambdas', () => {
     }
   });
 
-  it('run-task may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning) and 2 GiB of /tmp (spooled outcomes, reports); the splitter only starts executions (512 MB, 1 minute)', () => {
+  it('run-plan may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning), run-task 15 minutes with 1024 MB (a report streams its outcomes), both with 2 GiB of /tmp (spooled outcomes, reports); the splitter only starts executions (512 MB, 1 minute)', () => {
     // Assess (the template synthesized in beforeAll)
+    const [, runPlan] = functionByEntry(/^Plans a run/);
+    expect(runPlan).toMatchObject({ Timeout: 900, MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
     const [, runTask] = functionByEntry(/^Does each step of a run/);
-    expect(runTask).toMatchObject({ Timeout: 900, MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
+    expect(runTask).toMatchObject({ Timeout: 900, MemorySize: 1024, EphemeralStorage: { Size: 2048 } });
     const [, splitter] = functionByEntry(/^Starts the run state machine/);
     expect(splitter).toMatchObject({ Timeout: 60, MemorySize: 512 });
   });
 
-  it('gives only run-task more than Lambda\'s default /tmp', () => {
+  it('gives only run-plan and run-task more than Lambda\'s default /tmp', () => {
     // Assess
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => (f as { Properties: { Description?: string; EphemeralStorage?: { Size: number } } }).Properties);
     const larger = functions.filter((f) => f.EphemeralStorage !== undefined).map((f) => f.Description);
-    expect(larger).toHaveLength(1);
-    expect(larger[0]).toMatch(/^Does each step of a run/);
+    expect(larger).toHaveLength(2);
+    expect(larger).toEqual(expect.arrayContaining([expect.stringMatching(/^Does each step of a run/), expect.stringMatching(/^Plans a run/)]));
+  });
+
+  it('run-plan has no config in its environment and names only the bucket, run table and Coupa secret', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [, runPlan] = functionByEntry(/^Plans a run/);
+    const env = runPlan.Environment.Variables;
+    expect(Object.keys(env).filter((k) => !['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'].includes(k)).sort()).toEqual(['BUCKET_NAME', 'COUPA_SECRET_ARN', 'RUN_TABLE']);
+  });
+
+  it('run-plan may read exactly the dropped version under incoming/ and plan/, read and write runs/ and state/, delete read checkpoints, list only runs/ and state/, read and update run items and read who holds the turn, read the Coupa secret; it neither sends nor publishes', () => {
+    // Assess (the template synthesized in beforeAll)
+    const [runPlanId] = functionByEntry(/^Plans a run/);
+    const statements = statementsOf(resources[runPlanId].Properties);
+    const s3 = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+    // (CDK merges statements of the same actions.)
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [objectArn('incoming/*'), objectArn('plan/*')] }),
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/*')] }),
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('state/reads/*') }),
+      // Without s3:ListBucket S3 answers a read of a missing key (no snapshot or checkpoint yet) with 403 AccessDenied instead of 404 NoSuchKey.
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['state/*'] } } }),
+    ]);
+    const dynamo = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual([
+      expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['run#*'] } } }),
+      expect.objectContaining({ Action: 'dynamodb:GetItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['line#*'] } } }),
+    ]);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: { Ref: expect.stringMatching(/^SecretsCoupaClient/) } }),
+    );
+    const actions = statements.flatMap((st) => [st.Action].flat() as string[]);
+    expect(actions.filter((a) => a.startsWith('sqs:') || a.startsWith('sns:'))).toEqual([]);
   });
 
   it('run-task has no config in its environment (config-size.test.ts reads it from the bundle) and names the bucket, run table, both queues, topic and Coupa secret', () => {
@@ -278,19 +313,16 @@ describe('lambdas', () => {
     expect(env.BUCKET_NAME).toEqual({ Ref: expect.stringMatching(/^DropBucket/) });
   });
 
-  it('run-task may read exactly the dropped version under incoming/ and plan/, read and write runs/ and state/, delete read checkpoints, list only runs/ and state/, use run and line items of the table, read the Coupa secret, send and publish', () => {
+  it('run-task may read and write runs/ and the monitoring state (state/monitoring/) and list only those, never read an HR file, use run and line items of the table, read the Coupa secret, send and publish', () => {
     // Assess (the template synthesized in beforeAll)
     const [runTaskId] = functionByEntry(/^Does each step of a run/);
     const statements = statementsOf(resources[runTaskId].Properties);
     const s3 = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
     // (CDK merges statements of the same actions.)
     expect(s3).toEqual([
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [objectArn('incoming/*'), objectArn('plan/*')] }),
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/*')] }),
-      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objectArn('state/reads/*') }),
-      // Without s3:ListBucket S3 answers a read of a missing key (no snapshot or checkpoint yet) with 403 AccessDenied instead of 404 NoSuchKey.
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/monitoring/*')] }),
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
-      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['state/*'] } } }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['state/monitoring/*'] } } }),
     ]);
     expect(statements).toContainEqual(
       expect.objectContaining({
@@ -545,7 +577,7 @@ describe('alerts', () => {
   it('alarms on dead letters, api queue age, every Lambda\'s errors, failure share, held runs, failed transfers and loads, failed splitter events, refused credentials and dead run executions, notifying the topic', () => {
     // Assess (the template synthesized in beforeAll)
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(16);
+    expect(alarms).toHaveLength(17);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);
       expect(a.Properties).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
@@ -558,6 +590,7 @@ describe('alerts', () => {
       'CoupaCredentialsRefused',
       'CsvFilesFailed',
       'DeadLetters',
+      'Errors',
       'Errors',
       'Errors',
       'Errors',
@@ -596,7 +629,7 @@ describe('alerts', () => {
     expect(JSON.stringify(alarm.Properties.Dimensions)).toMatch(/QueuesApi(?!Dlq)/);
   });
 
-  it('alarms on errors of every one of the seven Lambdas, results poller, dlq-notifier, run-task and run-ended included', () => {
+  it('alarms on errors of every one of the eight Lambdas, results poller, dlq-notifier, run-plan, run-task and run-ended included', () => {
     const errorAlarms = alarmsReading('Errors');
     const functionIds = errorAlarms.map((a) => a.Properties.Dimensions[0].Value.Ref).sort();
     expect(functionIds).toEqual(syncFunctions().map(([id]) => id).sort());

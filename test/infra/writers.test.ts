@@ -47,16 +47,17 @@ describe('who may write (issue 9: an HR file can change any user)', () => {
     expect(JSON.stringify(resources)).not.toContain('/approvals/');
   });
 
-  it('denies writing or deleting state/ to everyone but run-task, and runs/ to everyone but run-task and the consumers', () => {
+  it('denies writing or deleting state/ to everyone but the run\'s two functions, and runs/ to everyone but them and the consumers', () => {
     // Act
     const state = bucketStatement('OnlyTheRunWritesState');
     const runs = bucketStatement('OnlyTheRunAndConsumersWriteRuns');
     // Assess
     for (const deny of [state, runs]) expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteObject', 's3:PutObject'] });
     expect(JSON.stringify(state.Resource)).toMatch(/"\/state\/\*"/);
-    expect(state.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([roleArn(roleOf(/^Does each step of a run/))]);
+    const runFunctions = [roleOf(/^Plans a run/), roleOf(/^Does each step of a run/)];
+    expect(state.Condition.ArnNotLike['aws:PrincipalArn']).toEqual(runFunctions.map(roleArn));
     expect(JSON.stringify(runs.Resource)).toMatch(/"\/runs\/\*"/);
-    expect(runs.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([roleOf(/^Does each step of a run/), ...consumers()].map(roleArn));
+    expect(runs.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([...runFunctions, ...consumers()].map(roleArn));
   });
 
   it('denies the consumers any write or delete in the bucket but their row outcomes under runs/ and the CSV channel\'s outbox/', () => {
@@ -122,7 +123,7 @@ describe('who may write (issue 9: an HR file can change any user)', () => {
     template.hasOutput('RunTableName', { Value: { Ref: Match.stringLikeRegexp('^RunsTable') } });
   });
 
-  it('keeps the Coupa secret on deletion and lets only the three Lambdas that call Coupa (run-task, api-consumer, results poller) read it', () => {
+  it('keeps the Coupa secret on deletion and lets only the four Lambdas that call Coupa (run-plan, run-task, api-consumer, results poller) read it', () => {
     // Act
     const secret = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SecretsManager::Secret' && r.Properties.Name === 'test/coupa-client')!;
     const policy = Object.values(resources).find((r) => r.Type === 'AWS::SecretsManager::ResourcePolicy' && JSON.stringify(r.Properties.SecretId) === JSON.stringify({ Ref: secret[0] }))!;
@@ -131,7 +132,7 @@ describe('who may write (issue 9: an HR file can change any user)', () => {
     expect((template.toJSON().Resources as Record<string, any>)[secret[0]].DeletionPolicy).toBe('Retain');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: 'secretsmanager:GetSecretValue' });
     const readers = deny.Condition.ArnNotEquals['aws:PrincipalArn'].map((r: any) => r['Fn::GetAtt'][0]).sort();
-    expect(readers).toEqual([roleOf(/^Does each step of a run/), roleOf(/^Applies queued/), roleOf(/^Reads Coupa's loader results/)].sort());
+    expect(readers).toEqual([roleOf(/^Plans a run/), roleOf(/^Does each step of a run/), roleOf(/^Applies queued/), roleOf(/^Reads Coupa's loader results/)].sort());
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * The deployed stack, in-process, for the AWS-path tests: the synthesized run state machine
  * (LocalRunMachine), the run table in dynalite, the versioned bucket, the FIFO api queue, the topic
- * and the Coupa secret behind aws-sdk-client-mock fakes, and the real handlers — splitter, run-task,
- * run-ended, api-consumer — against a Coupa emulator over HTTP.
+ * and the Coupa secret behind aws-sdk-client-mock fakes, and the real handlers — splitter, run-plan,
+ * run-task, run-ended, api-consumer — against a Coupa emulator over HTTP.
  *
  *   const stack = await startRunStack();                  // beforeAll
  *   await stack.fresh({ roster: { mode: 'full' } });       // each test: new Coupa, bucket, queue, table
@@ -20,13 +20,13 @@ import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/server';
 import { runIdFor } from '../../lambdas/core/sync/route';
 import type { RunRecord } from '../../lambdas/core/ports';
-import type { TaskRequest } from '../../lambdas/core/runs/contract';
+import { functionOf, type RunFunction, type TaskRequest } from '../../lambdas/core/runs/contract';
 import { DynamoRunLine } from '../../lambdas/adapters/aws/dynamo-run-line';
 import { DynamoRunRecords } from '../../lambdas/adapters/aws/dynamo-run-records';
 import { startDynalite, type Dynalite } from './dynalite';
 import { FakeFifoQueue } from './fake-sqs';
 import { LocalRunMachine } from './local-run-machine';
-import { runMachineDefinition } from './run-machine-definition';
+import { runMachineDefinition, testFunctionArn } from './run-machine-definition';
 import { fakeS3Bucket, lambdaContext, s3Event, stubHandlerEnv, type FakeBucket } from '../unit/handler-fixtures';
 
 export const BUCKET = 'drop-bucket';
@@ -54,6 +54,7 @@ export interface RunStack {
   /** The splitter handles `event` as S3 would deliver it. */
   splitter: Handler<S3Event, void>;
   consumer: Handler<SQSEvent, SQSBatchResponse>;
+  /** Does one task as the state machine would: by the function that does it (contract.ts functionOf). */
   runTask: (payload: unknown) => Promise<unknown>;
   /** Drains the queue once with the api-consumer, if anything is on it. */
   settleQueue(): Promise<void>;
@@ -92,20 +93,24 @@ export async function startRunStack(options: { metrics?: boolean } = {}): Promis
     ...(options.metrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
   });
   const { handler: splitter } = await import('../../lambdas/splitter');
+  const { handler: runPlanHandler } = await import('../../lambdas/run-plan');
   const { handler: runTaskHandler } = await import('../../lambdas/run-task');
   const { handler: runEndedHandler } = await import('../../lambdas/run-ended');
   const { handler: consumer } = await import('../../lambdas/api-consumer');
   const { resetAwsContext } = await import('../../lambdas/adapters/aws/context');
   const definition = runMachineDefinition().definition;
   const faults: Array<{ when: (request: TaskRequest) => boolean; error: () => Error; counter: { calls: number } }> = [];
-  const runTask = async (payload: unknown) => {
+  /** A run function's handler, with the faults a test injected (failTask) in front of it. */
+  const runFunction = (name: RunFunction, handler: unknown) => async (payload: unknown) => {
     for (const fault of faults) {
       if (!fault.when(payload as TaskRequest)) continue;
       fault.counter.calls += 1;
       throw fault.error();
     }
-    return (runTaskHandler as unknown as Handler<unknown, unknown>)(payload, { ...lambdaContext('run-task'), getRemainingTimeInMillis: () => 900_000 });
+    return (handler as Handler<unknown, unknown>)(payload, { ...lambdaContext(name), getRemainingTimeInMillis: () => 900_000 });
   };
+  const functions = { 'run-plan': runFunction('run-plan', runPlanHandler), 'run-task': runFunction('run-task', runTaskHandler) };
+  const runTask = (payload: unknown) => functions[functionOf((payload as TaskRequest).task)](payload);
   const runEnded = (event: unknown) => (runEndedHandler as unknown as Handler<unknown, unknown>)(event, lambdaContext('run-ended'));
   const consumerContext = () => ({ ...lambdaContext('api-consumer'), getRemainingTimeInMillis: () => 300_000 });
 
@@ -134,7 +139,11 @@ export async function startRunStack(options: { metrics?: boolean } = {}): Promis
     snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
     stack.objects = fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
     stack.queue = new FakeFifoQueue(API_QUEUE).attach(sqsMock);
-    stack.machine = new LocalRunMachine(definition, { runTask, runEnded, waitMs: 2 }).attach(sfnMock);
+    stack.machine = new LocalRunMachine(definition, {
+      functions: { [testFunctionArn('run-plan')]: functions['run-plan'], [testFunctionArn('run-task')]: functions['run-task'] },
+      runEnded,
+      waitMs: 2,
+    }).attach(sfnMock);
     faults.length = 0;
     resetAwsContext();
   };

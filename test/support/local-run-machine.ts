@@ -1,14 +1,15 @@
 /**
  * Step Functions in-process, for the AWS-path tests: the run state machine's definition exactly as
  * `cdk synth` wrote it (test/support/run-machine-definition.ts), run by aws-local-stepfunctions with
- * every Task state calling the real run-task handler in-process. Behind an SFNClient mock it answers
+ * every Task state calling, in-process, the real handler of the Lambda its definition names (its
+ * Resource, or Parameters.FunctionName for an integration pattern: run-plan or run-task). Behind an SFNClient mock it answers
  * what the handlers and the CLI ask: StartExecution (a name runs once: ExecutionAlreadyExists),
  * SendTaskSuccess / SendTaskFailure (the approval's task token), and, like the EventBridge rule, hands
  * each execution that FAILED, TIMED_OUT or was ABORTED to the run-ended handler.
  *
  * Where the interpreter lacks a feature the definition uses, that state is overridden here, and said so:
  * - `.waitForTaskToken` (WaitForApproval): the interpreter only invokes. Its override invokes the
- *   run-task handler with the state's Payload, then waits for SendTaskSuccess/SendTaskFailure on the
+ *   named handler with the state's Payload, then waits for SendTaskSuccess/SendTaskFailure on the
  *   token (its TimeoutSeconds still applies: the interpreter enforces it).
  * - `$$.Task.Token`: the interpreter's context has no task token; each execution gets a context
  *   object whose Task.Token is unique to it (one WaitForApproval per execution).
@@ -45,8 +46,11 @@ export interface LocalExecution {
 }
 
 export interface LocalRunMachineOptions {
-  /** The run-task Lambda's handler (invoked with each Task state's processed input). */
-  runTask: Handler;
+  /**
+   * The Lambdas' handlers by the ARN the definition names them (testFunctionArn('run-plan'), …): a
+   * Task state invokes the one it names (Resource, or Parameters.FunctionName) with its processed input.
+   */
+  functions: Record<string, Handler>;
   /** The EventBridge rule's target for dead executions. */
   runEnded?: (event: unknown) => Promise<unknown>;
   /** How long Wait states wait, in ms (default 5). */
@@ -56,6 +60,7 @@ export interface LocalRunMachineOptions {
 interface TaskState {
   Type: string;
   Resource?: string;
+  Parameters?: { FunctionName?: string };
   Retry?: unknown[];
 }
 
@@ -160,13 +165,16 @@ export class LocalRunMachine {
     for (const [name, state] of Object.entries(this.definition.States) as Array<[string, TaskState]>) {
       if (state.Type !== 'Task') continue;
       const waitsForToken = state.Resource?.endsWith('.waitForTaskToken');
+      const arn = waitsForToken ? state.Parameters?.FunctionName : state.Resource;
+      const invoke = this.options.functions[arn ?? ''];
+      if (!invoke) throw new Error(`Task state ${name} invokes ${arn ?? '(no function)'}, which this machine was not given`);
       handlers[name] = async (input) => {
         execution.states.push(name);
-        if (!waitsForToken) return this.options.runTask(input);
+        if (!waitsForToken) return invoke(input);
         // The interpreter lacks .waitForTaskToken: invoke, then wait for the token to come back.
         const { Payload } = input as { Payload: { token: string } };
         const answered = new Promise<unknown>((resolve, reject) => this.tokens.set(Payload.token, { resolve, reject }));
-        await this.options.runTask(Payload);
+        await invoke(Payload);
         return answered;
       };
     }

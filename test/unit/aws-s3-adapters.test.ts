@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { renderReportChunks } from '../../lambdas/core/report';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -214,7 +215,7 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
 
   it('spools a run\'s outcomes to <tmp>/<runId>/outcomes.jsonl and reads them back by index, in the order asked', () => {
     // Prepare
-    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp);
+    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp, renderReportChunks);
     const spool = state.outcomeSpool('hr-1');
     const lines = ['{"row":1,"login":"ann","outcome":"rejected"}', '{"row":2,"login":"bob","outcome":"unchanged","note":"é ✓"}', '{"row":3}'];
     // Act
@@ -228,7 +229,7 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
 
   it('starts a run\'s spool afresh when it is planned again, and removes the previous run\'s folder when the next run starts', () => {
     // Prepare: a retried event of hr-1 on the same warm Lambda, then the next run.
-    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp);
+    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp, renderReportChunks);
     state.outcomeSpool('hr-1').append('{"row":1,"outcome":"rejected"}');
     // Act
     const again = state.outcomeSpool('hr-1');
@@ -245,7 +246,7 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
   it('closes the last spool\'s file when the next one is handed out, though nothing read it (a suspended plan): no deleted file stays open', () => {
     // Prepare: enough lines for the spool to open its file and write (it buffers 64 KiB)
     const openFiles = () => readdirSync('/proc/self/fd').length;
-    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp);
+    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp, renderReportChunks);
     const before = openFiles();
     const spool = state.outcomeSpool('hr-1');
     for (let i = 0; i < 2_000; i++) spool.append(`{"row":${i},"outcome":"rejected","errors":["${'x'.repeat(60)}"]}`);
@@ -259,7 +260,7 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
 
   it('refuses a run id that is not a folder name', () => {
     // Prepare
-    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp);
+    const state = new S3StateStore(new MemoryObjectStore(), BUCKET, temp, renderReportChunks);
     // Act / Assess
     expect(() => state.outcomeSpool('../etc')).toThrow(/not a run id/);
     expect(() => state.outcomeSpool('..')).toThrow(/not a run id/);
@@ -268,7 +269,7 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
   it('uploads each report format as a file stream of known length, byte for byte what renderReport makes, and leaves no temp file', async () => {
     // Prepare
     const bucket = fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
-    const state = new S3StateStore(new S3ObjectStore(new S3Client({}), BUCKET), BUCKET, temp);
+    const state = new S3StateStore(new S3ObjectStore(new S3Client({}), BUCKET), BUCKET, temp, renderReportChunks);
     const report = runReport({ runId: 'hr-1' });
     // Act
     const locations = await state.saveReport(report);
@@ -287,7 +288,7 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
   it('puts the report\'s text where the object store cannot upload a file, and still leaves no temp file', async () => {
     // Prepare
     const objects = new MemoryObjectStore();
-    const state = new S3StateStore(objects, BUCKET, temp);
+    const state = new S3StateStore(objects, BUCKET, temp, renderReportChunks);
     const report = runReport({ runId: 'hr-1' });
     // Act
     await state.saveReport(report);
@@ -301,7 +302,7 @@ describe('S3StateStore in the Lambda\'s /tmp: spooled outcomes and streamed repo
     // Prepare: S3 refuses the upload (503 SlowDown).
     const bucket = fakeS3Bucket(s3Mock, { listable: ['runs/', 'state/'] });
     bucket.putFault = () => Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
-    const state = new S3StateStore(new S3ObjectStore(new S3Client({}), BUCKET), BUCKET, temp);
+    const state = new S3StateStore(new S3ObjectStore(new S3Client({}), BUCKET), BUCKET, temp, renderReportChunks);
     // Act
     const saving = state.saveReport(runReport({ runId: 'hr-1' }));
     // Assess

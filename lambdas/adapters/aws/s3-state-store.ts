@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunReport } from '../../core/model';
-import { REPORT_CONTENT_TYPES, renderReportChunks, type ReportFormat } from '../../core/report';
+import { REPORT_CONTENT_TYPES, type ReportFormat, type ReportRenderer } from '../../core/report/formats';
 import type { AcceptedRoster, ObjectStore, ReadCheckpointStore, RunStore, SnapshotStore, StoredPlan } from '../../core/ports';
 import { FsLineSpool } from '../local/fs-line-spool';
 import { writeChunks } from '../local/write-chunks';
@@ -57,6 +57,12 @@ export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStor
     private readonly objects: ObjectStore,
     private readonly bucket: string,
     private readonly tempDir: string = DEFAULT_TEMP_DIR,
+    /**
+     * The report renderers (lambdas/core/report's renderReportChunks), given only where reports are
+     * written: the run-task function's Report step. The planning function stores plans, never
+     * reports, and its bundle stays without the renderers.
+     */
+    private readonly render?: ReportRenderer,
   ) {}
 
   /**
@@ -89,9 +95,11 @@ export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStor
   }
 
   async saveReport(report: RunReport): Promise<string[]> {
+    const render = this.render;
+    if (!render) throw new Error('this store was made without the report renderers: reports are written by the run-task function');
     const locations: string[] = [];
     for (const format of REPORT_FILES) {
-      await this.uploadReport(report, format);
+      await this.uploadReport(report, format, render);
       locations.push(`s3://${this.bucket}/${reportKey(report.runId, format)}`);
     }
     return locations;
@@ -101,11 +109,11 @@ export class S3StateStore implements RunStore, SnapshotStore, ReadCheckpointStor
    * One format written row by row to a file in /tmp (a spooled report reads its rows from the spool
    * as it goes), then uploaded as a stream of known length (S3 needs it up front) and removed.
    */
-  private async uploadReport(report: RunReport, format: ReportFormat): Promise<void> {
+  private async uploadReport(report: RunReport, format: ReportFormat, render: ReportRenderer): Promise<void> {
     const path = join(runFolder(this.tempDir, report.runId), `report.${format}.${process.pid}.tmp`);
     try {
       await mkdirFor(path);
-      await writeChunks(path, renderReportChunks(report, format));
+      await writeChunks(path, render(report, format));
       const key = reportKey(report.runId, format);
       if (this.objects.putFile) await this.objects.putFile(key, path, REPORT_CONTENT_TYPES[format]);
       else await this.objects.put(key, await readFile(path), REPORT_CONTENT_TYPES[format]);

@@ -7,15 +7,9 @@ import { renderReportCsv, reportCsvChunks } from './report-csv';
 import { renderReportHtml } from './report-html';
 import { reportJsonChunks } from './report-json';
 
-export const REPORT_FORMATS = ['json', 'csv', 'html'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import { REPORT_FORMATS, type ReportFormat } from './formats';
 
-/** For whoever stores a report where a browser may open it (S3's Content-Type). */
-export const REPORT_CONTENT_TYPES: Record<ReportFormat, string> = {
-  json: 'application/json',
-  csv: 'text/csv; charset=utf-8',
-  html: 'text/html; charset=utf-8',
-};
+export { REPORT_CONTENT_TYPES, REPORT_FORMATS, type ReportFormat } from './formats';
 
 export function renderReport(report: RunReport, format: ReportFormat): string {
   return [...renderReportChunks(report, format)].join('');

@@ -1,10 +1,11 @@
 /**
  * The contract of a run's state machine (defined in lib/constructs/run-machine.ts):
- * the data an execution carries, the task each Task state asks the run-task handler for, and the
- * error names its Retry/Catch rules match. One module, shared by the handler that does the work
- * (lambdas/run-task.ts), the CDK definition that routes between the steps, and the tests.
+ * the data an execution carries, the task each Task state asks a run function for, and the
+ * error names its Retry/Catch rules match. One module, shared by the handlers that do the work
+ * (lambdas/run-plan.ts, lambdas/run-task.ts: functionOf), the CDK definition that routes between the
+ * steps, and the tests.
  *
- * An execution's data (`$`) is a RunState. Each Task state invokes the run-task handler with
+ * An execution's data (`$`) is a RunState. Each Task state invokes its function with
  * `{ task, state: $ }` (plus the extra fields a few tasks take, see TaskRequest) and puts what it
  * returns at the ResultPath named in RESULT_PATH. Nothing here names an AWS service: the words are
  * the run's.
@@ -127,7 +128,7 @@ export interface RunState extends RunStart {
   error?: CaughtError;
 }
 
-/** The tasks of the run-task handler, by the name the state machine asks for. */
+/** The tasks of a run (each done by one of its two functions: functionOf), by the name the state machine asks for. */
 export const RUN_TASKS = [
   'admit',
   'take-turn',
@@ -149,7 +150,28 @@ export const RUN_TASKS = [
 export type RunTask = (typeof RUN_TASKS)[number];
 
 /**
- * What the run-task handler is invoked with. `source` (enqueue): which list of changes to queue, the
+ * The tasks the planning function does (lambdas/run-plan.ts): reading Coupa, planning, re-checking an
+ * approved run — the HR reader, the planner and pre-flight. Every other task is the run-task
+ * function's (lambdas/run-task.ts): turns, queueing, progress, the approval wait, reports and endings.
+ * Two functions, not one, so each bundle stays small (under 300 KB): the planning steps never carry
+ * the report renderers, and the frequent light steps (a turn, a progress check) never load the planner.
+ */
+export const PLANNING_TASKS = ['read-coupa', 'plan', 'recheck'] as const satisfies readonly RunTask[];
+export type PlanningTask = (typeof PLANNING_TASKS)[number];
+export type StepTask = Exclude<RunTask, PlanningTask>;
+
+/** The function a Task state invokes for `task`. */
+export type RunFunction = 'run-plan' | 'run-task';
+export const functionOf = (task: RunTask): RunFunction => ((PLANNING_TASKS as readonly RunTask[]).includes(task) ? 'run-plan' : 'run-task');
+
+/** Why `function` refuses `task`: a definition that routes it elsewhere than functionOf says, or no such task. */
+export function misrouted(task: string, here: RunFunction): string {
+  if (!(RUN_TASKS as readonly string[]).includes(task)) return `unknown run task ${JSON.stringify(task)}`;
+  return `run task "${task}" is done by ${functionOf(task as RunTask)}, not ${here}`;
+}
+
+/**
+ * What a run function is invoked with. `source` (enqueue): which list of changes to queue, the
  * plan's (`plan`) or the approved one (`approved`). `token` (await-approval): the task token the
  * approval sends back.
  */

@@ -1,4 +1,4 @@
-/** What the run's steps are given (lambdas/run-task.ts wires it from the AWS adapters; tests from fakes and dynalite). */
+/** What the run's steps are given (lambdas/run-plan.ts and lambdas/run-task.ts wire their parts from the AWS adapters; tests from fakes and dynalite). */
 import type { SyncConfig } from '../config';
 import type {
   BreakerVerdict,
@@ -51,3 +51,9 @@ export interface RunStepDeps {
   /** The exact commands that approve or reject a held run here (they name the run table). */
   commands?: { approve(runId: string): string; reject(runId: string): string };
 }
+
+/** What the planning function's tasks use (plan-task.ts: read-coupa, plan, recheck). */
+export type PlanningDeps = Pick<RunStepDeps, 'records' | 'line' | 'objects' | 'state' | 'ledger' | 'directory' | 'references' | 'monitor' | 'clock' | 'config' | 'log' | 'timeLeft'>;
+
+/** What the run-task function's tasks use (run-task.ts): no Coupa users client, no reference lists. */
+export type StepDeps = Omit<RunStepDeps, 'directory' | 'references'>;

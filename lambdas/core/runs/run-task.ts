@@ -1,17 +1,18 @@
-/** The run-task handler's core: one task of the state machine, by name (contract.ts), to its step. */
-import type { TaskRequest } from './contract';
-import type { RunStepDeps } from './deps';
+/**
+ * The run-task function's core: one task of the state machine, by name (contract.ts), to its step —
+ * every task but the planning ones (plan-task.ts).
+ */
+import { misrouted, type TaskRequest } from './contract';
+import type { StepDeps } from './deps';
 import { admit } from './admit';
-import { awaitApproval, recheck } from './approval';
+import { awaitApproval } from './approval';
 import { expire, fail, refuseFile, reject, stale } from './endings';
 import { enqueue } from './enqueue';
-import { plan } from './plan';
 import { checkApply } from './progress';
-import { readCoupa } from './read-coupa';
 import { report } from './report';
 import { releaseTurn, takeTurn } from './turns';
 
-export async function runTask(request: TaskRequest, deps: RunStepDeps): Promise<unknown> {
+export async function runTask(request: TaskRequest, deps: StepDeps): Promise<unknown> {
   const { state } = request;
   switch (request.task) {
     case 'admit':
@@ -21,10 +22,6 @@ export async function runTask(request: TaskRequest, deps: RunStepDeps): Promise<
     case 'release-turn':
       await releaseTurn(state, deps);
       return {};
-    case 'read-coupa':
-      return readCoupa(state, deps);
-    case 'plan':
-      return plan(state, deps);
     case 'enqueue':
       return enqueue(state, request.source ?? 'plan', deps);
     case 'check-apply':
@@ -37,8 +34,6 @@ export async function runTask(request: TaskRequest, deps: RunStepDeps): Promise<
       if (!request.token) throw new Error('await-approval needs the task token');
       await awaitApproval(state, request.token, deps);
       return {};
-    case 'recheck':
-      return recheck(state, deps);
     case 'fail':
       await fail(state, deps);
       return {};
@@ -54,9 +49,7 @@ export async function runTask(request: TaskRequest, deps: RunStepDeps): Promise<
     case 'stale':
       await stale(state, deps);
       return {};
-    default: {
-      const unknown: never = request.task;
-      throw new Error(`unknown run task ${String(unknown)}`);
-    }
+    default:
+      throw new Error(misrouted(request.task, 'run-task'));
   }
 }

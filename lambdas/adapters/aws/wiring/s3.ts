@@ -12,9 +12,9 @@ import { requireEnv, retryableOnce } from './runtime';
 
 export const s3Client = /* @__PURE__ */ retryableOnce(async (): Promise<S3Client> => new (await s3Sdk()).S3Client({}));
 
-const bucket = () => requireEnv('BUCKET_NAME');
+export const bucket = () => requireEnv('BUCKET_NAME');
 export const objectStore = /* @__PURE__ */ retryableOnce(async () => new S3ObjectStore(await s3Client(), bucket()));
 export const ledger = /* @__PURE__ */ retryableOnce(async () => new S3OutcomeLedger(await objectStore()));
 export const manifests = /* @__PURE__ */ retryableOnce(async () => new S3ManifestStore(await s3Client(), bucket()));
-/** Plans, reports, the accepted roster and the kept snapshot of Coupa's users. */
+/** Plans, the accepted roster, the kept snapshot of Coupa's users and read checkpoints (the planning function: no reports). */
 export const stateStore = /* @__PURE__ */ retryableOnce(async () => new S3StateStore(await objectStore(), bucket()));
