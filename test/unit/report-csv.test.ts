@@ -12,7 +12,7 @@ function recordsOf(csv: string): string[][] {
 }
 
 describe('report.csv', () => {
-  it('starts with a UTF-8 BOM and the header, then one line per row in row order, then the absentees', () => {
+  it('starts with a UTF-8 BOM and the header, then the held run\'s own record, one line per row in row order, then the absentees', () => {
     // Prepare: rows handed over out of order
     const report = heldRunReport();
     report.rows.reverse();
@@ -25,6 +25,7 @@ describe('report.csv', () => {
     const [header, ...records] = recordsOf(csv);
     expect(header).toEqual([...REPORT_CSV_HEADER]);
     expect(records.map((r) => r.slice(0, 3).join(' '))).toEqual([
+      '  run held',
       '1 ana.garcia created', '2 bjorn.muller updated', '3 chen.wei unchanged', '4 dmitri.ivanov held',
       '5 emeka.okafor reactivated', '6 fatima.zahra rejected', '7 gert.jansen failed', '8 ines.kumar updated',
       '9 jonas.berg unchanged', '10 karin.holm created', ' lena.novak held', ' marco.rossi held',
@@ -79,6 +80,29 @@ describe('report.csv', () => {
     expect(record[1]).toBe(`'${shown}`);
     expect(record[4]).toBe(`'${shown}`);
     expect(record[5]).toBe(`lastname: (not set) → ${shown}`);
+  });
+
+  it('says why a held run was held once, in a first record of its own (row and login empty), and not on its rows', () => {
+    // Prepare
+    const report = heldRunReport();
+    report.reason = 'The roster would deactivate 2 of 10 users (20%), over roster.maxDeactivatePercent 10%: check the plan, then approve.';
+
+    // Act
+    const [, first, ...rest] = recordsOf(renderReportCsv(report));
+
+    // Assess
+    expect(first).toEqual(['', '', 'run held', '', report.reason, '']);
+    expect(rest.filter((r) => r.join(',').includes('maxDeactivatePercent'))).toEqual([]);
+    expect(rest).toHaveLength(12);
+  });
+
+  it('writes no run record for a run without a reason', () => {
+    // Act
+    const [, first] = recordsOf(renderReportCsv(runReport()));
+
+    // Assess
+    expect(first[2]).not.toMatch(/^run /);
+    expect(first[0]).not.toBe('');
   });
 
   it('writes only the header for a report without rows', () => {

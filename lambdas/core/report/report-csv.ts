@@ -1,6 +1,8 @@
 /**
  * report.csv: the run report for spreadsheets, one line per HR file row in row order, then one
- * line per absentee (row empty).
+ * line per absentee (row empty). A run held, stopped, expired or rejected says why once, in a first
+ * record of its own (row and login empty, outcome `run <status>`, the reason as its message): the
+ * rows carry only what differs between them.
  *
  * Columns `row,login,outcome,fields,message,changes`: the five the issue names, in its order, then
  * `changes` (each field's before → after, `; ` between fields) appended last, so a reader of the
@@ -50,10 +52,15 @@ function csvRecord(line: ReportLine): string[] {
   ].map(cell);
 }
 
+/** The run's own record: why it was held or stopped, once, before the rows. */
+function runRecord(report: RunReport, reason: string): string[] {
+  return ['', '', `run ${report.status}`, '', reason, ''].map(cell);
+}
+
 /** report.csv in pieces (the header, then records a few hundred at a time), row by row. */
 export function* reportCsvChunks(report: RunReport): Iterable<string> {
   yield stringify([[...REPORT_CSV_HEADER]], CSV_OPTIONS);
-  let records: string[][] = [];
+  let records: string[][] = report.reason ? [runRecord(report, report.reason)] : [];
   for (const line of reportLineIter(report)) {
     records.push(csvRecord(line));
     if (records.length === RECORDS_PER_PIECE) {
