@@ -32,7 +32,12 @@ export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 
 /** The middlewares every handler uses: the Lambda context in every log line, and the metrics flushed after each invocation. */
 export const observed = () => [injectLambdaContext(logger, { resetKeys: true }), logMetrics(metrics)];
 
+/**
+ * The channel every count from now on carries. Set anew, not added to: the channel is the only
+ * dimension we add, and Powertools warns ("has already been added") when one is added twice.
+ */
 export function setChannel(channel: MetricChannel): void {
+  metrics.clearDimensions();
   metrics.addDimension('channel', channel);
 }
 
