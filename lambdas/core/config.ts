@@ -397,6 +397,14 @@ export const CONFIG_ENV = 'COUPA_SYNC_CONFIG';
 export const BUNDLED_CONFIG_GLOBAL = '__COUPA_SYNC_CONFIG__';
 declare const __COUPA_SYNC_CONFIG__: string | undefined;
 
+/**
+ * The esbuild `define` that inlines a config into a bundle: the global as a JS string literal of the
+ * config's JSON. SyncFunction bundles every Lambda with it, and bench/bundles.ts measures with it.
+ */
+export function bundledConfigDefine(configJson: string): Record<string, string> {
+  return { [BUNDLED_CONFIG_GLOBAL]: JSON.stringify(configJson) };
+}
+
 /** The config JSON inlined into this bundle at synth time; undefined outside a bundle (tests, the CLI). */
 export function bundledConfigText(): string | undefined {
   // typeof: an undefined global is no ReferenceError when the code runs unbundled.
