@@ -40,7 +40,7 @@ const BANNER = "import { createRequire as __cr } from 'node:module'; const requi
  * The config every bundle carries, inlined as SyncFunction inlines it (the defaults here; a deployment's
  * hr mapping adds its own size on top), so these figures are those of `cdk synth`'s assets.
  */
-const DEFINE = bundledConfigDefine(JSON.stringify(parseConfig({})));
+const DEFINE = bundledConfigDefine(parseConfig({}));
 
 export interface BundleFigure {
   handler: string;

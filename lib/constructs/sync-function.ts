@@ -52,7 +52,7 @@ export class SyncFunction extends Construct {
     super(scope, id);
     this.handler = props.handler;
     this.configJson = JSON.stringify(props.config);
-    const define = bundledConfigDefine(this.configJson);
+    const define = bundledConfigDefine(props.config);
     const configLiteral = define[BUNDLED_CONFIG_GLOBAL];
     if (Buffer.byteLength(configLiteral) > MAX_INLINED_CONFIG_BYTES) {
       Annotations.of(this).addError(
