@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/bundles.ts`: bundles every Lambda handler exactly as SyncFunction's NodejsFunction
- * does (esbuild, ESM, minified, node22, the same banner and externals) and reports each bundle's
+ * does (esbuild, ESM, minified, node22, the same banner, externals and inlined config) and reports each bundle's
  * size and its cold import time: the bundle is imported once in a fresh `node` process, timed with
  * performance.now() around `await import()`. Bundles are written under node_modules/.cache so that
  * the external `@aws-sdk/*` resolve from the project's node_modules, as they do from the runtime's.
@@ -22,6 +22,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { bundledConfigDefine, parseConfig } from '../lambdas/core/config';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BUNDLE_LIMIT_BYTES = 300 * 1024;
@@ -35,6 +36,11 @@ export const IMPORT_LIMIT_MS = 100;
 /** The options SyncFunction gives NodejsFunction, as esbuild sees them. */
 const EXTERNALS = ['@aws-sdk/*', 'aws-cdk-lib', 'constructs', 'cdk-nag'];
 const BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+/**
+ * The config every bundle carries, inlined as SyncFunction inlines it (the defaults here; a deployment's
+ * hr mapping adds its own size on top), so these figures are those of `cdk synth`'s assets.
+ */
+const DEFINE = bundledConfigDefine(parseConfig({}));
 
 export interface BundleFigure {
   handler: string;
@@ -67,6 +73,7 @@ async function bundle(handler: string, outDir: string): Promise<string> {
     mainFields: ['module', 'main'],
     banner: { js: BANNER },
     external: EXTERNALS,
+    define: DEFINE,
     logLevel: 'error',
   });
   return outfile;

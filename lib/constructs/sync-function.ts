@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLED_CONFIG_GLOBAL, type SyncConfig } from '../../lambdas/core/config';
+import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, type SyncConfig } from '../../lambdas/core/config';
 
 /**
  * The config's JSON (as a JS string literal) reaches esbuild as one command-line argument, which
@@ -52,7 +52,8 @@ export class SyncFunction extends Construct {
     super(scope, id);
     this.handler = props.handler;
     this.configJson = JSON.stringify(props.config);
-    const configLiteral = JSON.stringify(this.configJson);
+    const define = bundledConfigDefine(props.config);
+    const configLiteral = define[BUNDLED_CONFIG_GLOBAL];
     if (Buffer.byteLength(configLiteral) > MAX_INLINED_CONFIG_BYTES) {
       Annotations.of(this).addError(
         `The configuration is ${Math.ceil(Buffer.byteLength(configLiteral) / 1024)} KB as inlined into the ${props.handler} ` +
@@ -108,7 +109,7 @@ export class SyncFunction extends Construct {
         // fast; we call only long-stable operations. CDK and cdk-nag must never reach a Lambda.
         externalModules: ['@aws-sdk/*', 'aws-cdk-lib', 'constructs', 'cdk-nag'],
         forceDockerBundling: false,
-        define: { [BUNDLED_CONFIG_GLOBAL]: configLiteral },
+        define,
       },
     });
 

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lambdas/core/config';
-import { inlinedConfig, infraTestConfig, synthStack, type FunctionResource, type SynthResult } from './synth';
+import { bundledSources, inlinedConfig, infraTestConfig, synthStack, type FunctionResource, type SynthResult } from './synth';
 
 /** Lambda's limit on a function's environment: the keys and values together. */
 const LAMBDA_ENV_LIMIT = 4 * 1024;
@@ -61,7 +61,22 @@ describe('a config larger than Lambda\'s 4 KB environment', () => {
     // Assess
     for (const config of read) expect(config).toEqual(synth.config);
     expect(read[0].hr.fields?.department?.map?.['Abteilung 0599']).toBe('Department 599');
-    // The text round-trips through the schema unchanged (nothing dropped or defaulted differently).
+    // The bundles trust the text as it is: it is already what the schema gives (parsing it again changes nothing).
     expect(parseConfig(JSON.parse(JSON.stringify(read[0])))).toEqual(synth.config);
+  });
+});
+
+describe('the config in a deployed bundle (issue 15: every bundle under 300 KB)', () => {
+  /** Code of the parser: zod itself, or our schema modules (which alone import it). */
+  const PARSER_SOURCE = /node_modules\/zod\/|lambdas\/core\/config-schema\.ts$|lambdas\/core\/hr\/hr-schema\.ts$/;
+
+  it('is read without the parser: no function\'s bundle holds zod or the config schema (it was validated at synth)', () => {
+    // Act: the files each bundle's source map says its code came from
+    const sources = functions.map(([id, fn]) => ({ id, files: bundledSources(synth.app.outdir, fn) }));
+    // Assess: the map names the bundle's own code (so the check sees what is in it) and nothing of the parser
+    for (const { id, files } of sources) {
+      expect({ id, readsConfig: files.some((f) => f.endsWith('lambdas/core/config.ts')) }).toEqual({ id, readsConfig: true });
+      expect({ id, parser: files.filter((f) => PARSER_SOURCE.test(f)) }).toEqual({ id, parser: [] });
+    }
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { configFromEnv, parseConfig, type SyncConfig } from '../../lambdas/core/config';
+import { deployedConfig, parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { CoupaUserSyncStack } from '../../lib/coupa-user-sync-stack';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
@@ -57,15 +57,30 @@ export interface FunctionResource {
   Properties: Record<string, any>;
 }
 
+/** The folder of a function's bundle in the cloud assembly, named by the hash that is also the S3 key of its zip. */
+function assetDirOf(outdir: string, fn: FunctionResource): string {
+  const s3Key: unknown = fn.Properties.Code?.S3Key;
+  const assetPath = typeof s3Key === 'string' ? `asset.${s3Key.replace(/\.zip$/, '')}` : undefined;
+  if (!assetPath || !existsSync(join(outdir, assetPath, 'index.mjs'))) throw new Error('the function has no bundled asset (synthesize with bundle: true)');
+  return assetPath;
+}
+
+/**
+ * The files whose code a function's bundle holds, as its source map (SyncFunction bundles with
+ * sourceMap: true) names them: `../../node_modules/zod/...`, `../../lambdas/...`, relative to the asset.
+ */
+export function bundledSources(outdir: string, fn: FunctionResource): string[] {
+  const map = JSON.parse(readFileSync(join(outdir, assetDirOf(outdir, fn), 'index.mjs.map'), 'utf8')) as { sources?: unknown };
+  if (!Array.isArray(map.sources)) throw new Error('the bundle\'s source map lists no sources');
+  return map.sources.map(String);
+}
+
 /**
  * The config text the stack inlined into a function's bundle, found as the one string literal of the
  * minified code that is a config object, whatever quotes esbuild chose: the JavaScript is parsed.
  */
 export function inlinedConfigText(outdir: string, fn: FunctionResource): string {
-  // The asset folder is named by the hash that is also the S3 key of its zip.
-  const s3Key: unknown = fn.Properties.Code?.S3Key;
-  const assetPath = typeof s3Key === 'string' ? `asset.${s3Key.replace(/\.zip$/, '')}` : undefined;
-  if (!assetPath || !existsSync(join(outdir, assetPath, 'index.mjs'))) throw new Error('the function has no bundled asset (synthesize with bundle: true)');
+  const assetPath = assetDirOf(outdir, fn);
   const code = readFileSync(join(outdir, assetPath, 'index.mjs'), 'utf8');
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
@@ -78,7 +93,7 @@ export function inlinedConfigText(outdir: string, fn: FunctionResource): string 
   return distinct[0];
 }
 
-/** The config a bundled function reads at run time: the inlined text, through the handlers' own loader. */
+/** The config a bundled function reads at run time: the inlined text, through the deployed functions' own loader (no parsing). */
 export function inlinedConfig(outdir: string, fn: FunctionResource): SyncConfig {
-  return configFromEnv({}, inlinedConfigText(outdir, fn));
+  return deployedConfig({}, inlinedConfigText(outdir, fn));
 }

@@ -51,6 +51,10 @@ export function retryableOnce<T>(make: () => Promise<T>): { (): Promise<T>; rese
   return get;
 }
 
+/**
+ * Deployed: the config validated at synth and inlined into the bundle (COUPA_SYNC_CONFIG there fails
+ * the invocation, which `once` does not keep). In-process (tests, tsx): COUPA_SYNC_CONFIG, parsed.
+ */
 export const config = once((): SyncConfig => configFromEnv());
 
 /** Tests only: drop everything built so far in every wiring module (the next call reads the environment again). */
