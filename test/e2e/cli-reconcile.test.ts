@@ -139,7 +139,9 @@ describe('coupa-sync run --roster full and approve', () => {
       { login: 'leaver.two', outcome: 'held', changes: [{ field: 'active', before: true, after: false }] },
     ]);
     expect(held.stdout.split(report.reason!)).toHaveLength(2);
-    expect(await readFile(heldCsv, 'utf8')).not.toContain('deactivation guard');
+    // report.csv: the reason once, in the run's own first record; never on a held row
+    expect((await readFile(heldCsv, 'utf8')).split('deactivation guard')).toHaveLength(2);
+    expect((await readFile(heldCsv, 'utf8')).split('\r\n')[1]).toContain(',,run held,,"held by the deactivation guard');
     expect(writes()).toEqual([]);
     expect(held.stderr).toContain(`[notify] Coupa user sync held: ${file}`);
     const approveLine = held.stdout.split('\n').find((l) => l.trim().startsWith('coupa-sync approve'))!.trim();
