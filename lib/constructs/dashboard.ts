@@ -301,6 +301,10 @@ export class SyncDashboard extends Construct {
 const ERROR_ACTIONS: Record<string, string> = {
   splitter:
     'and fix the cause. Lambda retries the S3 event twice; a file it gave up on raises the failed-events alarm: upload it again.',
+  runPlan:
+    'and fix the cause (Coupa credentials or reach, an HR file too large for its memory). The state machine retries the ' +
+    'step 3 times, then reports the run failed and alerts: redrive the execution (aws stepfunctions redrive-execution) or ' +
+    'upload the file again.',
   runTask:
     'and fix the cause. The state machine retries the step 3 times, then reports the run failed and alerts: redrive the ' +
     'execution (aws stepfunctions redrive-execution) or upload the file again.',
