@@ -2,7 +2,7 @@
  * The splitter (S3 ObjectCreated under incoming/ or plan/): starts the run's state machine execution,
  * named by the run id, with the file's exact version. A duplicate event finds the execution started
  * (ExecutionAlreadyExists) and is ignored. Everything else — the turn, reading Coupa, the plan, the
- * queue, the report — is the execution's (lambdas/run-task.ts, lambdas/core/runs/).
+ * queue, the report — is the execution's (lambdas/run-plan.ts, lambdas/run-task.ts, lambdas/core/runs/).
  */
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';

@@ -1,5 +1,5 @@
 /**
- * What a run-task invocation counts (the run funnel on the dashboard, lib/constructs/dashboard.ts),
+ * What an invocation of a run function (run-plan, run-task) counts (the run funnel on the dashboard, lib/constructs/dashboard.ts),
  * read from what its task returned: the core steps know nothing of metrics. The channel dimension
  * is the run's (set by the handler before the task runs, so the outcomes the task records and the
  * Coupa requests it makes carry it too).
