@@ -112,7 +112,10 @@ export function planRun(roster: Roster, state: CoupaState, options: PlanOptions,
       for (const row of entry.rows) settleRow({ row, login: entry.login, outcome: 'unchanged', warnings });
       continue;
     }
-    changes.push({ ...change, rows: entry.rows, level, ...(dependsOn ? { dependsOn } : {}), ...(warnings.length ? { warnings } : {}) });
+    const planned: PlannedChange = { ...change, rows: entry.rows, level };
+    if (dependsOn) planned.dependsOn = dependsOn;
+    if (warnings.length) planned.warnings = warnings;
+    changes.push(planned);
   }
 
   const absentees = findAbsentees(roster, state, matchedCoupaLogins, options);
