@@ -87,7 +87,8 @@ export async function preflightPlan(plan: Plan, state: CoupaState, deps: Preflig
   const rejected = new Set<PlannedChange>();
   const rewritten = new Map<PlannedChange, PlannedChange>();
   for (const change of candidates) {
-    const unknown = deps.references ? await unknownReferences(change, state, deps.references, column) : [];
+    // Most changes of a large plan send no reference at all (a renamed user): no await for those.
+    const unknown = deps.references && sendsReference(change) ? await unknownReferences(change, state, deps.references, column) : [];
     const collision = collisions.get(change) ?? [];
     const skipping = preflight.unknownReference === 'skip-field';
     if (collision.length > 0 || (unknown.length > 0 && !skipping)) {
@@ -131,6 +132,11 @@ function without(change: PlannedChange, fields: ReadonlySet<string>, warnings: s
     changes: change.changes.filter((c) => !fields.has(c.field)),
     warnings: [...(change.warnings ?? []), ...warnings],
   };
+}
+
+function sendsReference(change: PlannedChange): boolean {
+  for (const { field } of CHECKED) if (change.send[field] !== undefined && change.send[field] !== null) return true;
+  return false;
 }
 
 async function unknownReferences(change: PlannedChange, state: CoupaState, lists: ReferenceLists, column: (f: string) => string): Promise<Problem[]> {

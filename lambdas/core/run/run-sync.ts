@@ -43,6 +43,14 @@ export interface RunDeps {
   onProgress?: (message: string) => void;
   /** Reports the run into Coupa's integration monitoring (coupa.monitoring.enabled); never fails the run. */
   monitor?: RunMonitor;
+  /**
+   * Called once a delta file's look-ups have all answered, as the plan starts; the function it returns
+   * is called once the plan is kept (or planning fails). Nothing goes to Coupa in between — a first
+   * load's 100,000 changes are planned, guarded and kept there — so a caller may trade memory for time
+   * in that stretch: the CLI lets V8's size-optimised collector run less often (bin/cli/collector.ts).
+   * Not called for a full read of Coupa, whose garbage dwarfs its live data (the CLI's memory targets).
+   */
+  planStretch?: () => () => void;
 }
 
 export interface RunOptions {
@@ -123,65 +131,76 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
     const planned = planRun(roster, state, { file: options.run.file, mode, config }, settle);
     return preflightPlan(planned, state, { references, directory: deps.directory, config }, settle);
   };
-  const { state } = await readCoupaState(roster, mode === 'full', { ...deps, config });
-  let plan = await planAgainst(state);
-  if (references && references.readFromCoupa.length > 0) deps.onProgress?.(`pre-flight read ${references.readFromCoupa.join(', ')} from Coupa`);
-  const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
-  const guardInput = (p: Plan): GuardInput => ({
-    mode,
-    changes: p.changes,
-    eligibleActive: p.eligibleActive,
-    rosterLogins: roster.listedLogins,
-    lastAcceptedLogins: accepted?.logins,
-  });
-  let guarded = checkGuards(guardInput(plan), config.roster);
-  if ('needsEligibleCount' in guarded) {
-    // The share test decides, and only the file's users were read: read them all (kept as a snapshot).
-    const everyUser = await readEveryUser({ ...deps, config });
-    outcomes.rollback();
-    plan = await planAgainst(everyUser);
-    guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
-  }
-  const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
-  const held = guards.filter((g) => g.held);
-
-  const dryRun = Boolean(options.dryRun || config.dryRun);
-  const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
-  const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
-  const applying = new Set(toApply); // a Set: includes() per change was quadratic in the plan's size
-  const staged = dryRun ? [] : plan.changes.filter((c) => !applying.has(c));
-  const reason = held.length > 0 ? holdReason(held, dryRun ? 'planned' : holdRest ? 'rest' : 'nothing') : undefined;
-  const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
-  await deps.runs.savePlan({
-    run: options.run,
-    createdAt: startedAt.toISOString(),
-    mode,
-    status,
-    guards,
-    ...(reason ? { reason } : {}),
-    rosterLogins: roster.listedLogins,
-    changes: plan.changes,
-    staged,
-  });
-  for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
-  // The reason is the run's (report.reason), stated once: a held row carries only what is its own.
-  for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held' })) settle(o);
-  return {
-    run: options.run,
-    startedAt,
-    mode,
-    status,
-    dryRun,
-    guards,
-    ...(reason ? { reason } : {}),
-    rosterLogins: roster.listedLogins,
-    rows: roster.rows,
-    plan,
-    toApply,
-    staged,
-    outcomes,
-    ...(broken ? { broken: broken.message } : {}),
+  const { state, how } = await readCoupaState(roster, mode === 'full', { ...deps, config });
+  let endStretch = how === 'looked-up' ? deps.planStretch?.() : undefined;
+  const endPlanStretch = () => {
+    endStretch?.();
+    endStretch = undefined;
   };
+  try {
+    let plan = await planAgainst(state);
+    if (references && references.readFromCoupa.length > 0) deps.onProgress?.(`pre-flight read ${references.readFromCoupa.join(', ')} from Coupa`);
+    const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
+    const guardInput = (p: Plan): GuardInput => ({
+      mode,
+      changes: p.changes,
+      eligibleActive: p.eligibleActive,
+      rosterLogins: roster.listedLogins,
+      lastAcceptedLogins: accepted?.logins,
+    });
+    let guarded = checkGuards(guardInput(plan), config.roster);
+    if ('needsEligibleCount' in guarded) {
+      // The share test decides, and only the file's users were read: read them all (kept as a snapshot),
+      // with the collector as it was (a full read's garbage).
+      endPlanStretch();
+      const everyUser = await readEveryUser({ ...deps, config });
+      outcomes.rollback();
+      plan = await planAgainst(everyUser);
+      guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
+    }
+    const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
+    const held = guards.filter((g) => g.held);
+
+    const dryRun = Boolean(options.dryRun || config.dryRun);
+    const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
+    const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
+    const applying = new Set(toApply); // a Set: includes() per change was quadratic in the plan's size
+    const staged = dryRun ? [] : plan.changes.filter((c) => !applying.has(c));
+    const reason = held.length > 0 ? holdReason(held, dryRun ? 'planned' : holdRest ? 'rest' : 'nothing') : undefined;
+    const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
+    await deps.runs.savePlan({
+      run: options.run,
+      createdAt: startedAt.toISOString(),
+      mode,
+      status,
+      guards,
+      ...(reason ? { reason } : {}),
+      rosterLogins: roster.listedLogins,
+      changes: plan.changes,
+      staged,
+    });
+    for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
+    // The reason is the run's (report.reason), stated once: a held row carries only what is its own.
+    for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held' })) settle(o);
+    return {
+      run: options.run,
+      startedAt,
+      mode,
+      status,
+      dryRun,
+      guards,
+      ...(reason ? { reason } : {}),
+      rosterLogins: roster.listedLogins,
+      rows: roster.rows,
+      plan,
+      toApply,
+      staged,
+      outcomes,
+      ...(broken ? { broken: broken.message } : {}),
+    };
+  } finally {
+    endPlanStretch();
+  }
 }
 
 /** The alert a held run sends at once (the only message besides the run's digest). */
