@@ -27,6 +27,12 @@ export interface StateDeps {
    * deadline and continued by a later invocation (the planner Lambda: plan/checkpointed-read.ts).
    */
   fullRead?: (deps: StateDeps) => Promise<UserTable>;
+  /**
+   * A delta file's look-ups (no snapshot): called as they answer, with the table so far and how many
+   * of the roster's entries, from the first in file order, have had their own login answered — so
+   * the planner decides them while the rest are still in flight (reconcile.ts, Planner).
+   */
+  onLookedUp?: (state: UserTable, entries: number) => void;
 }
 
 export interface StateRead {
@@ -154,8 +160,11 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
   const { directory, config } = deps;
   const logins = new Set<string>();
   const byKey: Record<MatchKey, Set<string>> = { 'employee-number': new Set(), email: new Set() };
+  // Per roster entry, how many logins are asked up to its own (its own may be an earlier manager's).
+  const askedThrough: number[] = [];
   for (const entry of roster) {
     logins.add(entry.login);
+    if (deps.onLookedUp) askedThrough.push(logins.size);
     const { manager } = entry.record.fields;
     if (typeof manager === 'string' && manager !== '') logins.add(manager);
     if (entry.record.managerRef) byKey[entry.record.managerRef.matchOn].add(entry.record.managerRef.value);
@@ -163,7 +172,11 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
   const table = new UserTable(false);
   // Matched ignoring case, as Coupa does: a login Coupa has only in another letter case is found
   // too, so the plan can say so instead of trying a create Coupa refuses ("Login has already been taken").
-  await lookUpInSlices(directory, [...logins], table);
+  let entriesAnswered = 0;
+  await lookUpInSlices(directory, [...logins], table, (answered) => {
+    while (entriesAnswered < askedThrough.length && askedThrough[entriesAnswered] <= answered) entriesAnswered += 1;
+    deps.onLookedUp?.(table, entriesAnswered);
+  });
   // Fallback keys only for the logins Coupa does not know (renamed in HR).
   const fallback = config.coupa.matchFallback;
   if (fallback !== 'none') {
@@ -189,7 +202,7 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
  */
 export const LOOKUP_SLICE = 1_000;
 
-async function lookUpInSlices(directory: UserDirectory, logins: string[], table: UserTable): Promise<void> {
+async function lookUpInSlices(directory: UserDirectory, logins: string[], table: UserTable, onAnswered: (logins: number) => void): Promise<void> {
   // Every slice is asked at once, in order: the client's rate governor paces the calls as before.
   const slices: Array<Promise<CoupaUser[]>> = [];
   for (let start = 0; start < logins.length; start += LOOKUP_SLICE) slices.push(directory.findBy('login', logins.slice(start, start + LOOKUP_SLICE)));
@@ -201,6 +214,7 @@ async function lookUpInSlices(directory: UserDirectory, logins: string[], table:
     const users = await slices[i];
     for (const user of users) table.put(user);
     slices[i] = DONE;
+    onAnswered(Math.min((i + 1) * LOOKUP_SLICE, logins.length));
   }
 }
 
