@@ -16,7 +16,7 @@ import { setFlagsFromString } from 'node:v8';
 /** Whether this process was set size-optimised here (a test calling the CLI in-process was not). */
 let sizeOptimized = false;
 
-/** Called by bin/coupa-sync.mjs before the CLI runs (a shebang cannot carry node flags portably). */
+/** Called by bin/coupa-sync.mjs before the CLI runs (which set the flag already, before loading the CLI). */
 export function optimizeForSize(): void {
   setFlagsFromString('--optimize-for-size');
   sizeOptimized = true;
