@@ -100,8 +100,20 @@ export interface PlannedRun {
   broken?: string;
 }
 
+type PlanDeps = Omit<RunDeps, 'applier' | 'notifier'> & Pick<StateDeps, 'fullRead'>;
+
 /** Read the roster and Coupa, plan, guard, keep the plan: everything before the first write. */
-export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier' | 'notifier'> & Pick<StateDeps, 'fullRead'>): Promise<PlannedRun> {
+export async function planFile(options: RunOptions, deps: PlanDeps): Promise<PlannedRun> {
+  // The plan stretch (RunDeps.planStretch), when one started, ends however planning ends.
+  const stretch: { end?: () => void } = {};
+  try {
+    return await readAndPlan(options, deps, stretch);
+  } finally {
+    stretch.end?.();
+  }
+}
+
+async function readAndPlan(options: RunOptions, deps: PlanDeps, stretch: { end?: () => void }): Promise<PlannedRun> {
   const { config, clock } = deps;
   const startedAt = clock.now();
   const mode = config.roster.mode;
@@ -147,75 +159,68 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
       }
     : undefined;
   const { state, how } = await readCoupaState(roster, mode === 'full', { ...deps, config, ...(onLookedUp ? { onLookedUp } : {}) });
-  let endStretch = how === 'looked-up' ? deps.planStretch?.() : undefined;
-  const endPlanStretch = () => {
-    endStretch?.();
-    endStretch = undefined;
-  };
-  try {
-    let plan = await planAgainst(state, ahead ?? plannerFor(state));
-    if (references && references.readFromCoupa.length > 0) deps.onProgress?.(`pre-flight read ${references.readFromCoupa.join(', ')} from Coupa`);
-    const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
-    const guardInput = (p: Plan): GuardInput => ({
-      mode,
-      changes: p.changes,
-      eligibleActive: p.eligibleActive,
-      rosterLogins: roster.listedLogins,
-      lastAcceptedLogins: accepted?.logins,
-    });
-    let guarded = checkGuards(guardInput(plan), config.roster);
-    if ('needsEligibleCount' in guarded) {
-      // The share test decides, and only the file's users were read: read them all (kept as a snapshot),
-      // with the collector as it was (a full read's garbage).
-      endPlanStretch();
-      const everyUser = await readEveryUser({ ...deps, config });
-      outcomes.rollback();
-      plan = await planAgainst(everyUser);
-      guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
-    }
-    const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
-    const held = guards.filter((g) => g.held);
-
-    const dryRun = Boolean(options.dryRun || config.dryRun);
-    const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
-    const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
-    const applying = new Set(toApply); // a Set: includes() per change was quadratic in the plan's size
-    const staged = dryRun ? [] : plan.changes.filter((c) => !applying.has(c));
-    const reason = held.length > 0 ? holdReason(held, dryRun ? 'planned' : holdRest ? 'rest' : 'nothing') : undefined;
-    const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
-    await deps.runs.savePlan({
-      run: options.run,
-      createdAt: startedAt.toISOString(),
-      mode,
-      status,
-      guards,
-      ...(reason ? { reason } : {}),
-      rosterLogins: roster.listedLogins,
-      changes: plan.changes,
-      staged,
-    });
-    for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
-    // The reason is the run's (report.reason), stated once: a held row carries only what is its own.
-    for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held' })) settle(o);
-    return {
-      run: options.run,
-      startedAt,
-      mode,
-      status,
-      dryRun,
-      guards,
-      ...(reason ? { reason } : {}),
-      rosterLogins: roster.listedLogins,
-      rows: roster.rows,
-      plan,
-      toApply,
-      staged,
-      outcomes,
-      ...(broken ? { broken: broken.message } : {}),
-    };
-  } finally {
-    endPlanStretch();
+  if (how === 'looked-up') stretch.end = deps.planStretch?.();
+  let plan = await planAgainst(state, ahead ?? plannerFor(state));
+  if (references && references.readFromCoupa.length > 0) deps.onProgress?.(`pre-flight read ${references.readFromCoupa.join(', ')} from Coupa`);
+  const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
+  const guardInput = (p: Plan): GuardInput => ({
+    mode,
+    changes: p.changes,
+    eligibleActive: p.eligibleActive,
+    rosterLogins: roster.listedLogins,
+    lastAcceptedLogins: accepted?.logins,
+  });
+  let guarded = checkGuards(guardInput(plan), config.roster);
+  if ('needsEligibleCount' in guarded) {
+    // The share test decides, and only the file's users were read: read them all (kept as a snapshot),
+    // with the collector as it was: a full read's garbage.
+    stretch.end?.();
+    stretch.end = undefined;
+    const everyUser = await readEveryUser({ ...deps, config });
+    outcomes.rollback();
+    plan = await planAgainst(everyUser);
+    guarded = checkGuards(guardInput(plan), config.roster) as { verdicts: GuardVerdict[] };
   }
+  const guards = (guarded as { verdicts: GuardVerdict[] }).verdicts;
+  const held = guards.filter((g) => g.held);
+
+  const dryRun = Boolean(options.dryRun || config.dryRun);
+  const holdRest = held.length > 0 && config.roster.onHold === 'apply-rest';
+  const toApply = dryRun ? [] : held.length === 0 ? plan.changes : holdRest ? plan.changes.filter((c) => c.kind !== 'deactivate') : [];
+  const applying = new Set(toApply); // a Set: includes() per change was quadratic in the plan's size
+  const staged = dryRun ? [] : plan.changes.filter((c) => !applying.has(c));
+  const reason = held.length > 0 ? holdReason(held, dryRun ? 'planned' : holdRest ? 'rest' : 'nothing') : undefined;
+  const status: RunStatus = dryRun ? 'planned' : held.length > 0 ? 'held' : 'complete';
+  await deps.runs.savePlan({
+    run: options.run,
+    createdAt: startedAt.toISOString(),
+    mode,
+    status,
+    guards,
+    ...(reason ? { reason } : {}),
+    rosterLogins: roster.listedLogins,
+    changes: plan.changes,
+    staged,
+  });
+  for (const change of dryRun ? plan.changes : []) for (const o of rowOutcomesOf({ change, outcome: OUTCOME_OF[change.kind] })) settle(o);
+  // The reason is the run's (report.reason), stated once: a held row carries only what is its own.
+  for (const change of staged) for (const o of rowOutcomesOf({ change, outcome: 'held' })) settle(o);
+  return {
+    run: options.run,
+    startedAt,
+    mode,
+    status,
+    dryRun,
+    guards,
+    ...(reason ? { reason } : {}),
+    rosterLogins: roster.listedLogins,
+    rows: roster.rows,
+    plan,
+    toApply,
+    staged,
+    outcomes,
+    ...(broken ? { broken: broken.message } : {}),
+  };
 }
 
 /** The alert a held run sends at once (the only message besides the run's digest). */
