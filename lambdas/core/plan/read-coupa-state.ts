@@ -30,7 +30,8 @@ export interface StateDeps {
   /**
    * A delta file's look-ups (no snapshot): called as they answer, with the table so far and how many
    * of the roster's entries, from the first in file order, have had their own login answered — so
-   * the planner decides them while the rest are still in flight (reconcile.ts, Planner).
+   * the planner decides them while the rest are still in flight (reconcile.ts, Planner). A login's
+   * other spellings come with its own answer (UserDirectory.findBy matches logins ignoring case).
    */
   onLookedUp?: (state: UserTable, entries: number) => void;
 }
@@ -198,7 +199,8 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
  * 20 req/s) and the CPU idles meanwhile; packing each slice then, rather than all 100,000 users
  * after the last answer, takes that work (and the garbage of 100,000 parsed users held to the end)
  * out of the stretch between the last look-up and the first write. A multiple of the 50 logins a
- * call asks for, so the calls are the ones a single look-up would make.
+ * call asks by default, so the calls are the ones a single look-up would make (another
+ * coupa.lookupBatchSize, or logins long enough to fill a URL, may add one short call a slice).
  */
 export const LOOKUP_SLICE = 1_000;
 
