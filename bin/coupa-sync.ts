@@ -8,6 +8,8 @@ import { COMMAND_USAGE, HelpRequested, USAGE, UsageError } from './cli/usage';
 // For bench/unthrottled.mjs only: the bench turns the rate governor off in the very module instance
 // the CLI runs, which (bundled, bin/cli-loader.mjs) is reachable only through this module's exports.
 export { TokenBucket } from '../lambdas/adapters/coupa/token-bucket';
+// For bin/coupa-sync.mjs: V8's collector is set in the module instance the CLI runs (collector.ts).
+export { optimizeForSize } from './cli/collector';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runRunCommand,

@@ -11,6 +11,7 @@ import { CoupaHttp, createIntegrationMonitoring, createReferenceReader, createUs
 import { HrFileError } from '../../lambdas/core/hr/read-hr-file';
 import type { RunReport } from '../../lambdas/core/model';
 import { exitCodeFor } from '../../lambdas/core/sync/report';
+import { relaxForPlanStretch } from './collector';
 import { approveLocalRun, runLocalPipeline, type LocalCsvChannel, type LocalTarget } from '../../lambdas/adapters/local/local-pipeline';
 import { ApprovalError, rejectRun } from '../../lambdas/core/run/approve';
 import { AwsApprovalError, approveInAws, rejectInAws } from './aws-approval';
@@ -196,6 +197,7 @@ async function withTarget(
       instance: target.baseUrl,
       stateDir: stateDirFor(options),
       onProgress: progressPrinter(out),
+      planStretch: relaxForPlanStretch,
     };
     return await body(local, csv?.channel);
   } finally {

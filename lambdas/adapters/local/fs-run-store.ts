@@ -21,12 +21,18 @@ import type { AcceptedRoster, ReferenceKind, ReferenceListStore, RunStore, Snaps
 import { reportJsonChunks } from '../../core/report';
 import { FsLineSpool } from './fs-line-spool';
 import { writeChunks } from './write-chunks';
+import { indentedJsonChunks } from './json-chunks';
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, text, 'utf8');
   await rename(temp, path);
+}
+
+function* withNewline(chunks: Iterable<string>): Iterable<string> {
+  yield* chunks;
+  yield '\n';
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -61,7 +67,12 @@ export class FsRunStore implements RunStore {
 
   async savePlan(plan: StoredPlan): Promise<void> {
     const stored: StoredPlan = { ...plan, instance: plan.instance ?? this.instance };
-    await writeAtomically(join(this.runDir(plan.run.runId), 'plan.json'), `${JSON.stringify(stored, null, 2)}\n`);
+    const path = join(this.runDir(plan.run.runId), 'plan.json');
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${process.pid}.tmp`;
+    // In pieces, as the report: a first load's plan (100,000 changes) is never one 30 MB string.
+    await writeChunks(temp, withNewline(indentedJsonChunks(stored as unknown as Record<string, unknown>)));
+    await rename(temp, path);
   }
 
   loadPlan(runId: string): Promise<StoredPlan | undefined> {

@@ -51,6 +51,8 @@ export interface LocalTarget {
   /** Pause before applying a change again after transient trouble, times the attempt. */
   retryDelayMs?: number;
   onProgress?: (message: string) => void;
+  /** RunDeps.planStretch: the stretch from a delta file's last look-up to its first write. */
+  planStretch?: () => () => void;
 }
 
 export interface LocalRunOptions extends LocalTarget {
@@ -102,6 +104,7 @@ async function depsFor(target: LocalTarget, run: RunRef): Promise<RunDeps & { no
     clock,
     config,
     onProgress: target.onProgress,
+    ...(target.planStretch ? { planStretch: target.planStretch } : {}),
   };
 }
 

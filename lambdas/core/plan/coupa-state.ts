@@ -91,6 +91,11 @@ export class UserTable implements CoupaState {
     this.secondary = undefined;
   }
 
+  /** Whether `login` is held, exactly as spelled (without decoding the user). */
+  has(login: string): boolean {
+    return this.byLogin.has(login);
+  }
+
   get(login: string): CoupaUser | undefined {
     const text = this.byLogin.get(login);
     return text === undefined ? undefined : decodeUser(login, text);

@@ -128,9 +128,15 @@ export function orderByManagers(decided: Decided[], state: CoupaState): Ordered[
     }
   };
 
-  for (const d of decided) levelOf(d);
+  for (const d of decided) {
+    // Most users wait for nobody (every user of a first load): level 0 without walking a chain.
+    if (!waitsFor.has(d)) levels.set(d, levels.get(d) ?? 0);
+    else levelOf(d);
+  }
   return decided.map((d) => {
     const manager = waitsFor.get(d);
-    return { ...d, level: levels.get(d) ?? 0, ...(manager ? { dependsOn: manager.change.login } : {}) };
+    const ordered: Ordered = { entry: d.entry, change: d.change, warnings: d.warnings, level: levels.get(d) ?? 0 };
+    if (manager) ordered.dependsOn = manager.change.login;
+    return ordered;
   });
 }

@@ -87,7 +87,8 @@ export async function preflightPlan(plan: Plan, state: CoupaState, deps: Preflig
   const rejected = new Set<PlannedChange>();
   const rewritten = new Map<PlannedChange, PlannedChange>();
   for (const change of candidates) {
-    const unknown = deps.references ? await unknownReferences(change, state, deps.references, column) : [];
+    // Most changes of a large plan send no reference at all (a renamed user): no await for those.
+    const unknown = deps.references && sendsReference(change) ? await unknownReferences(change, state, deps.references, column) : [];
     const collision = collisions.get(change) ?? [];
     const skipping = preflight.unknownReference === 'skip-field';
     if (collision.length > 0 || (unknown.length > 0 && !skipping)) {
@@ -133,15 +134,20 @@ function without(change: PlannedChange, fields: ReadonlySet<string>, warnings: s
   };
 }
 
+function sendsReference(change: PlannedChange): boolean {
+  for (const { field } of CHECKED) if (change.send[field] !== undefined && change.send[field] !== null) return true;
+  return false;
+}
+
 async function unknownReferences(change: PlannedChange, state: CoupaState, lists: ReferenceLists, column: (f: string) => string): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const current = change.id !== undefined ? state.get(change.login) : undefined;
   for (const { field, kind, noun } of CHECKED) {
     const value = change.send[field];
     if (value === undefined || value === null) continue;
     const names = Array.isArray(value) ? (value as string[]) : [String(value)];
-    // An account resolves within the user's chart of accounts: the one sent with it, else the one it has.
-    const chart = field === 'default-account' ? chartOf(change.send, current) : undefined;
+    // An account resolves within the user's chart of accounts: the one sent with it, else the one it
+    // has (the user is decoded only then: a 100,000-change plan would decode every user once more).
+    const chart = field === 'default-account' ? chartOf(change.send, change.id !== undefined ? state.get(change.login) : undefined) : undefined;
     for (const name of names) {
       if (name.trim() === '' || (await lists.has(kind, name, chart))) continue;
       const where = chart !== undefined ? ` of chart of accounts ${shown(chart)}` : '';

@@ -27,6 +27,13 @@ export interface StateDeps {
    * deadline and continued by a later invocation (the planner Lambda: plan/checkpointed-read.ts).
    */
   fullRead?: (deps: StateDeps) => Promise<UserTable>;
+  /**
+   * A delta file's look-ups (no snapshot): called as they answer, with the table so far and how many
+   * of the roster's entries, from the first in file order, have had their own login answered — so
+   * the planner decides them while the rest are still in flight (reconcile.ts, Planner). A login's
+   * other spellings come with its own answer (UserDirectory.findBy matches logins ignoring case).
+   */
+  onLookedUp?: (state: UserTable, entries: number) => void;
 }
 
 export interface StateRead {
@@ -154,8 +161,11 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
   const { directory, config } = deps;
   const logins = new Set<string>();
   const byKey: Record<MatchKey, Set<string>> = { 'employee-number': new Set(), email: new Set() };
+  // Per roster entry, how many logins are asked up to its own (its own may be an earlier manager's).
+  const askedThrough: number[] = [];
   for (const entry of roster) {
     logins.add(entry.login);
+    if (deps.onLookedUp) askedThrough.push(logins.size);
     const { manager } = entry.record.fields;
     if (typeof manager === 'string' && manager !== '') logins.add(manager);
     if (entry.record.managerRef) byKey[entry.record.managerRef.matchOn].add(entry.record.managerRef.value);
@@ -163,13 +173,17 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
   const table = new UserTable(false);
   // Matched ignoring case, as Coupa does: a login Coupa has only in another letter case is found
   // too, so the plan can say so instead of trying a create Coupa refuses ("Login has already been taken").
-  for (const user of await directory.findBy('login', [...logins])) table.put(user);
+  let entriesAnswered = 0;
+  await lookUpInSlices(directory, [...logins], table, (answered) => {
+    while (entriesAnswered < askedThrough.length && askedThrough[entriesAnswered] <= answered) entriesAnswered += 1;
+    deps.onLookedUp?.(table, entriesAnswered);
+  });
   // Fallback keys only for the logins Coupa does not know (renamed in HR).
   const fallback = config.coupa.matchFallback;
   if (fallback !== 'none') {
     for (const entry of roster) {
       const value = entry.record.fields[fallback];
-      if (!table.get(entry.login) && typeof value === 'string' && value !== '') byKey[fallback].add(value);
+      if (!table.has(entry.login) && typeof value === 'string' && value !== '') byKey[fallback].add(value);
     }
   }
   for (const key of Object.keys(byKey) as MatchKey[]) {
@@ -178,3 +192,32 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
   }
   return table;
 }
+
+/**
+ * Logins looked up per slice of this many: a slice's users are packed into the table as soon as
+ * its answers are in. The look-ups are rate-bound (a 100,000-login file is 2,000 calls, 100 s at
+ * 20 req/s) and the CPU idles meanwhile; packing each slice then, rather than all 100,000 users
+ * after the last answer, takes that work (and the garbage of 100,000 parsed users held to the end)
+ * out of the stretch between the last look-up and the first write. A multiple of the 50 logins a
+ * call asks by default, so the calls are the ones a single look-up would make (another
+ * coupa.lookupBatchSize, or logins long enough to fill a URL, may add one short call a slice).
+ */
+export const LOOKUP_SLICE = 1_000;
+
+async function lookUpInSlices(directory: UserDirectory, logins: string[], table: UserTable, onAnswered: (logins: number) => void): Promise<void> {
+  // Every slice is asked at once, in order: the client's rate governor paces the calls as before.
+  const slices: Array<Promise<CoupaUser[]>> = [];
+  for (let start = 0; start < logins.length; start += LOOKUP_SLICE) slices.push(directory.findBy('login', logins.slice(start, start + LOOKUP_SLICE)));
+  // A slice that fails while an earlier one is awaited is not an unhandled rejection: its await throws.
+  for (const slice of slices) slice.catch(() => undefined);
+  // Packed in slice order (they answer in about that order anyway): the table holds users in the same
+  // order whatever the timing, and a slice's parsed users are dropped once packed.
+  for (let i = 0; i < slices.length; i++) {
+    const users = await slices[i];
+    for (const user of users) table.put(user);
+    slices[i] = DONE;
+    onAnswered(Math.min((i + 1) * LOOKUP_SLICE, logins.length));
+  }
+}
+
+const DONE: Promise<CoupaUser[]> = Promise.resolve([]);

@@ -16,8 +16,8 @@ import type { Roster, RosterEntry } from '../roster/roster';
 import type { CoupaState } from './coupa-state';
 import { fieldChanges } from './diff';
 import { globMatcher } from './glob';
-import { orderByManagers, resolveManagerRef, type ManagerIndex } from './managers';
-import { decideUser, type UserChange } from './plan-user';
+import { orderByManagers, resolveManagerRef, type Decided, type ManagerIndex } from './managers';
+import { decideUser } from './plan-user';
 
 export interface PlanOptions {
   file: string;
@@ -60,24 +60,92 @@ function differingError(file: string, entry: RosterEntry, row: number): string {
 }
 
 export function planRun(roster: Roster, state: CoupaState, options: PlanOptions, settle: Settle): Plan {
-  const { coupa } = options.config;
-  const managers: ManagerIndex | undefined = roster.managerRefs > 0 ? { roster, state } : undefined;
-  const decided: Array<{ entry: RosterEntry; change: UserChange; warnings: string[] }> = [];
-  const matchedCoupaLogins = new Set<string>();
-  let settled = 0;
-  const settleRow: Settle = (o) => {
-    settled += 1;
-    settle(o);
-  };
+  return new Planner(roster, state, options, settle).finish();
+}
 
-  for (const entry of roster) {
+/**
+ * Whether the roster's entries can be decided as their own look-ups answer (Planner.decideUpTo):
+ * not when a manager is named by another key (resolved against the whole file and Coupa) or
+ * unknown logins are matched on a fallback key (looked up after every login).
+ */
+export function canPlanAhead(roster: Roster, options: PlanOptions): boolean {
+  return roster.managerRefs === 0 && options.config.coupa.matchFallback === 'none';
+}
+
+/**
+ * planRun in two steps: each login of the file decided in file order — all at once, or (a delta
+ * file's look-ups, canPlanAhead) as the look-ups of its login answer, while the rest are still
+ * rate-bound in flight — then managers ordered and a full roster's absentees added. Either way the
+ * same plan and the same settled rows in the same order.
+ */
+export class Planner {
+  private readonly managers: ManagerIndex | undefined;
+  private readonly decided: Decided[] = [];
+  private readonly matchedCoupaLogins = new Set<string>();
+  private readonly entries: Iterator<RosterEntry>;
+  private decidedCount = 0;
+  private settled = 0;
+  private readonly settleRow: Settle;
+
+  constructor(
+    private readonly roster: Roster,
+    private readonly state: CoupaState,
+    private readonly options: PlanOptions,
+    settle: Settle,
+  ) {
+    this.managers = roster.managerRefs > 0 ? { roster, state } : undefined;
+    this.entries = roster[Symbol.iterator]();
+    this.settleRow = (o) => {
+      this.settled += 1;
+      settle(o);
+    };
+  }
+
+  /** Decides the roster's entries up to `count` (in file order; those decided already are not again). */
+  decideUpTo(count: number): void {
+    while (this.decidedCount < count) {
+      const next = this.entries.next();
+      if (next.done) return;
+      this.decidedCount += 1;
+      this.decide(next.value);
+    }
+  }
+
+  /** Decides the entries left, then orders the changes by managers and adds a full roster's absentees. */
+  finish(): Plan {
+    this.decideUpTo(Number.POSITIVE_INFINITY);
+    const { options, state, settleRow } = this;
+    const ordered = orderByManagers(this.decided, state);
+    const changes: PlannedChange[] = [];
+    for (const { entry, change, warnings, level, dependsOn } of ordered) {
+      if (Object.keys(change.send).length === 0) {
+        // Only a manager change, and it was left out: nothing left to send.
+        for (const row of entry.rows) settleRow({ row, login: entry.login, outcome: 'unchanged', warnings });
+        continue;
+      }
+      const planned: PlannedChange = { ...change, rows: entry.rows, level };
+      if (dependsOn) planned.dependsOn = dependsOn;
+      if (warnings.length) planned.warnings = warnings;
+      changes.push(planned);
+    }
+
+    const absentees = findAbsentees(this.roster, state, this.matchedCoupaLogins, options);
+    changes.push(...absentees.changes);
+    // Stable: file order within a level, and the absentees after the level-0 changes of the file.
+    changes.sort((a, b) => a.level - b.level);
+    return { changes, settled: this.settled, ...(absentees.eligibleActive !== undefined ? { eligibleActive: absentees.eligibleActive } : {}) };
+  }
+
+  private decide(entry: RosterEntry): void {
+    const { options, state, settleRow, managers } = this;
+    const { coupa } = options.config;
     if (entry.conflicts.length > 0) {
       rejectRows({ ...entry, rows: entry.allRows }, [conflictError(options.file, entry)], settleRow);
-      continue;
+      return;
     }
     if (entry.differing.length > 0) {
       for (const row of entry.allRows) settleRow({ row, login: entry.login, outcome: 'rejected', errors: [differingError(options.file, entry, row)] });
-      continue;
+      return;
     }
     for (const { row, reason } of entry.skipped) {
       settleRow({ row, login: entry.login, outcome: 'skipped', skippedBy: 'hr.duplicates', errors: [`${options.file}, row ${row}: ${reason}`] });
@@ -88,38 +156,21 @@ export function planRun(roster: Roster, state: CoupaState, options: PlanOptions,
     if (!existing) {
       const otherCase = state.sameLoginOtherCase(record.login);
       if (otherCase) {
-        matchedCoupaLogins.add(otherCase.login);
+        this.matchedCoupaLogins.add(otherCase.login);
         rejectRows(entry, [`Coupa has this login spelled "${otherCase.login}": logins must match exactly; correct the login in the HR file or in Coupa`], settleRow);
-        continue;
+        return;
       }
     } else if (existing.login !== record.login) {
       // Matched on another key: that Coupa login is no absentee. (A login matched as spelled is
       // listed by the roster already; keeping it here too would cost a string a user.)
-      matchedCoupaLogins.add(existing.login);
+      this.matchedCoupaLogins.add(existing.login);
     }
     const decision = decideUser(record, existing, { mode: options.mode, protectedLogins: coupa.protectedLogins, ownedCollections: coupa.ownedCollections });
     if (decision.kind === 'reject') rejectRows(entry, decision.errors, settleRow);
     else if (decision.kind === 'unchanged') {
       for (const row of entry.rows) settleRow({ row, login: entry.login, outcome: 'unchanged', ...(warnings.length ? { warnings } : {}) });
-    } else decided.push({ entry, change: decision.change, warnings });
+    } else this.decided.push({ entry, change: decision.change, warnings });
   }
-
-  const ordered = orderByManagers(decided, state);
-  const changes: PlannedChange[] = [];
-  for (const { entry, change, warnings, level, dependsOn } of ordered) {
-    if (Object.keys(change.send).length === 0) {
-      // Only a manager change, and it was left out: nothing left to send.
-      for (const row of entry.rows) settleRow({ row, login: entry.login, outcome: 'unchanged', warnings });
-      continue;
-    }
-    changes.push({ ...change, rows: entry.rows, level, ...(dependsOn ? { dependsOn } : {}), ...(warnings.length ? { warnings } : {}) });
-  }
-
-  const absentees = findAbsentees(roster, state, matchedCoupaLogins, options);
-  changes.push(...absentees.changes);
-  // Stable: file order within a level, and the absentees after the level-0 changes of the file.
-  changes.sort((a, b) => a.level - b.level);
-  return { changes, settled, ...(absentees.eligibleActive !== undefined ? { eligibleActive: absentees.eligibleActive } : {}) };
 }
 
 /** config.coupa.matchFallback: a login unknown to Coupa found by employee number or e-mail (one match only). */

@@ -15,7 +15,8 @@ import { ReferenceLists } from '../plan/reference-lists';
 import { readRoster } from '../roster/read-roster';
 import { checkGuards, type GuardInput } from '../plan/guards';
 import { readCoupaState, readEveryUser, type StateDeps } from '../plan/read-coupa-state';
-import { planRun, type Plan } from '../plan/reconcile';
+import { Planner, canPlanAhead, type Plan } from '../plan/reconcile';
+import type { CoupaState } from '../plan/coupa-state';
 import { runDigest } from '../sync/notify';
 import { OUTCOME_OF, rowOutcomesOf, type ChangeResult } from '../apply/outcomes';
 import type { GuardVerdict } from '../model';
@@ -43,6 +44,14 @@ export interface RunDeps {
   onProgress?: (message: string) => void;
   /** Reports the run into Coupa's integration monitoring (coupa.monitoring.enabled); never fails the run. */
   monitor?: RunMonitor;
+  /**
+   * Called once a delta file's look-ups have all answered, as the plan starts; the function it returns
+   * is called once the plan is kept (or planning fails). Nothing goes to Coupa in between — a first
+   * load's 100,000 changes are planned, guarded and kept there — so a caller may trade memory for time
+   * in that stretch: the CLI lets V8's size-optimised collector run less often (bin/cli/collector.ts).
+   * Not called for a full read of Coupa, whose garbage dwarfs its live data (the CLI's memory targets).
+   */
+  planStretch?: () => () => void;
 }
 
 export interface RunOptions {
@@ -91,8 +100,20 @@ export interface PlannedRun {
   broken?: string;
 }
 
+type PlanDeps = Omit<RunDeps, 'applier' | 'notifier'> & Pick<StateDeps, 'fullRead'>;
+
 /** Read the roster and Coupa, plan, guard, keep the plan: everything before the first write. */
-export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier' | 'notifier'> & Pick<StateDeps, 'fullRead'>): Promise<PlannedRun> {
+export async function planFile(options: RunOptions, deps: PlanDeps): Promise<PlannedRun> {
+  // The plan stretch (RunDeps.planStretch), when one started, ends however planning ends.
+  const stretch: { end?: () => void } = {};
+  try {
+    return await readAndPlan(options, deps, stretch);
+  } finally {
+    stretch.end?.();
+  }
+}
+
+async function readAndPlan(options: RunOptions, deps: PlanDeps, stretch: { end?: () => void }): Promise<PlannedRun> {
   const { config, clock } = deps;
   const startedAt = clock.now();
   const mode = config.roster.mode;
@@ -118,13 +139,28 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   const references = deps.references && config.preflight.enabled
     ? new ReferenceLists({ ...deps.references, clock, maxAgeHours: config.preflight.maxAgeHours })
     : undefined;
-  const planAgainst = async (state: Parameters<typeof planRun>[1]) => {
+  const planOptions = { file: options.run.file, mode, config };
+  const plannerFor = (state: CoupaState) => {
     outcomes.mark();
-    const planned = planRun(roster, state, { file: options.run.file, mode, config }, settle);
+    return new Planner(roster, state, planOptions, settle);
+  };
+  const planAgainst = async (state: CoupaState, planner = plannerFor(state)) => {
+    const planned = planner.finish();
     return preflightPlan(planned, state, { references, directory: deps.directory, config }, settle);
   };
-  const { state } = await readCoupaState(roster, mode === 'full', { ...deps, config });
-  let plan = await planAgainst(state);
+  // A delta file's logins are decided as their look-ups answer: the look-ups are rate-bound (100 s
+  // for 100,000 logins at 20 req/s) and the CPU would idle meanwhile, then plan them all at once
+  // while nothing goes to Coupa.
+  let ahead: Planner | undefined;
+  const onLookedUp = canPlanAhead(roster, planOptions)
+    ? (state: CoupaState, entries: number) => {
+        ahead ??= plannerFor(state);
+        ahead.decideUpTo(entries);
+      }
+    : undefined;
+  const { state, how } = await readCoupaState(roster, mode === 'full', { ...deps, config, ...(onLookedUp ? { onLookedUp } : {}) });
+  if (how === 'looked-up') stretch.end = deps.planStretch?.();
+  let plan = await planAgainst(state, ahead ?? plannerFor(state));
   if (references && references.readFromCoupa.length > 0) deps.onProgress?.(`pre-flight read ${references.readFromCoupa.join(', ')} from Coupa`);
   const accepted = mode === 'full' ? await deps.runs.acceptedRoster() : undefined;
   const guardInput = (p: Plan): GuardInput => ({
@@ -136,7 +172,10 @@ export async function planFile(options: RunOptions, deps: Omit<RunDeps, 'applier
   });
   let guarded = checkGuards(guardInput(plan), config.roster);
   if ('needsEligibleCount' in guarded) {
-    // The share test decides, and only the file's users were read: read them all (kept as a snapshot).
+    // The share test decides, and only the file's users were read: read them all (kept as a snapshot),
+    // with the collector as it was: a full read's garbage.
+    stretch.end?.();
+    stretch.end = undefined;
     const everyUser = await readEveryUser({ ...deps, config });
     outcomes.rollback();
     plan = await planAgainst(everyUser);
