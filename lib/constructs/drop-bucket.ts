@@ -40,6 +40,8 @@ export const KEY_PATTERN = {
   outcomes: `${PREFIX.runs}*/outcomes/*`,
   /** User-import files: outbox/users_<time>Z_<ms>_<batch>_<seq>.csv (importFileName, TransferFileDrop). */
   importFiles: `${PREFIX.outbox}users_*.csv`,
+  /** The last full roster a complete run applied (S3StateStore ACCEPTED_ROSTER_KEY): the Report step keeps it. */
+  acceptedRoster: `${PREFIX.state}accepted-roster.json`,
 } as const;
 
 export class DropBucket extends Construct {

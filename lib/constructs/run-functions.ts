@@ -17,8 +17,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SyncConfig } from '../../lambdas/core/config';
 import type { FailureTopic } from './alerts';
-import { PREFIX } from './drop-bucket';
-import { grantKeyDecrypt, grantList, grantObjectDelete, grantObjectRead, grantObjectWrite, grantPublish, grantSecretRead, grantSend } from './grants';
+import { KEY_PATTERN, PREFIX } from './drop-bucket';
+import { grantKeyDecrypt, grantList, grantObjectDelete, grantObjectRead, grantObjectWrite, grantObjectWriteTo, grantPublish, grantSecretRead, grantSend } from './grants';
 import { acknowledgePrefixGrant } from './nag';
 import { ITEMS, type RunTable } from './run-table';
 import { SyncFunction } from './sync-function';
@@ -102,10 +102,11 @@ export class RunTask extends Construct {
       handler: 'run-task',
       config: props.config,
       description: 'Does each step of a run but planning for the run state machine: turn, enqueue, progress, approval, report',
-      // A report streams the run's outcome objects through a spool: 500,000 outcomes peaked at 297 MB
-      // (npm run bench); the other steps are a few table and queue calls.
+      // Enqueue holds the whole plan while it queues it, and Report with Coupa monitoring reads its
+      // changes: a 400,000-change plan.json (228 MB) peaked at 1,043 MB. Lambda bills by the
+      // millisecond, and the frequent steps (a turn, a progress check) take ~100 ms at any size.
       timeout: Duration.minutes(15),
-      memorySize: 1024,
+      memorySize: 3008,
       // Each report format is written to /tmp before its upload, the rows spooled there too: a 1M-row
       // run needs ~0.4 GB; Lambda's default is 512 MiB.
       ephemeralStorageSize: Size.gibibytes(2),
@@ -121,11 +122,13 @@ export class RunTask extends Construct {
     const role = this.function.role;
     grantKeyDecrypt(role, bucket);
     // Plans and approved lists to queue, outcomes to report, the reports (runs/<runId>/…); the
-    // integration run in Coupa's monitoring (state/monitoring/).
+    // integration run in Coupa's monitoring (state/monitoring/); the roster a complete full run
+    // applied, the next full roster's baseline (roster.maxRosterShrink), written by Report.
     grantObjectRead(role, bucket, PREFIX.runs);
     grantObjectWrite(role, bucket, PREFIX.runs);
     grantObjectRead(role, bucket, PREFIX.monitoring);
     grantObjectWrite(role, bucket, PREFIX.monitoring);
+    grantObjectWriteTo(role, bucket, [KEY_PATTERN.acceptedRoster]);
     grantList(role, bucket, PREFIX.runs);
     grantList(role, bucket, PREFIX.monitoring);
     acknowledgePrefixGrant(role, bucket, PREFIX.runs, 'Reads plans and outcomes and writes reports under runs/ only.');

@@ -9,7 +9,9 @@ import { MANIFEST_PREFIX } from '../../lambdas/adapters/aws/s3-manifest-store';
 import { OUTBOX_PREFIX } from '../../lambdas/adapters/aws/transfer-file-drop';
 import { importFileName } from '../../lambdas/core/csv/file-splitter';
 import { approvedKey } from '../../lambdas/core/sync/run-layout';
-import { planKey, reportKey } from '../../lambdas/adapters/aws/s3-state-store';
+import { ACCEPTED_ROSTER_KEY, SNAPSHOT_KEY, planKey, readCheckpointKey, reportKey } from '../../lambdas/adapters/aws/s3-state-store';
+import { referenceListKey } from '../../lambdas/adapters/aws/s3-reference-list-store';
+import { MONITORING_STATE_PREFIX } from '../../lambdas/adapters/aws/s3-monitoring-state';
 import { KEY_PATTERN, PREFIX } from '../../lib/constructs/drop-bucket';
 import { infraTestConfig, synthStack } from './synth';
 
@@ -77,6 +79,61 @@ describe('narrowed grants (what each role may do in the bucket)', () => {
       's3:GetBucketLocation': ['(the bucket)'],
       's3:ListBucket': ['outbox/*'],
     });
+  });
+});
+
+/** Whether `role` may take `action` on `key`, by the patterns it was granted. */
+const mayTake = (role: string, action: string, key: string) => (s3Grants(role)[action] ?? []).some((pattern) => iamGlob(pattern).test(key));
+
+describe('the run\'s two functions may touch every key their steps use (the adapters\' layout), and run-task no HR file', () => {
+  const runId = 'Workday_export-0123456789ab';
+  const at = '2026-11-29T16:05:09.042Z';
+  /** What each function's steps read and write, by the adapters' own key functions. */
+  const uses: Record<string, Array<[string, string]>> = {
+    RunPlanRole: [
+      ['s3:GetObjectVersion', 'incoming/workers.csv'],
+      ['s3:GetObjectVersion', 'plan/workers.csv'],
+      ['s3:PutObject', planKey(runId)],
+      ['s3:GetObject', planKey(runId)],
+      ['s3:PutObject', approvedKey(runId)],
+      ['s3:PutObject', `${outcomesPrefix(runId)}${at}-1a2b3c4d.json`],
+      ['s3:GetObject', SNAPSHOT_KEY],
+      ['s3:PutObject', SNAPSHOT_KEY],
+      ['s3:GetObject', ACCEPTED_ROSTER_KEY],
+      ['s3:PutObject', readCheckpointKey(runId)],
+      ['s3:DeleteObject', readCheckpointKey(runId)],
+      ['s3:PutObject', referenceListKey('departments')],
+      ['s3:PutObject', `${MONITORING_STATE_PREFIX}runs/${runId}.json`],
+    ],
+    RunTaskRole: [
+      ['s3:GetObject', planKey(runId)],
+      ['s3:GetObject', approvedKey(runId)],
+      ['s3:GetObject', `${outcomesPrefix(runId)}${at}-1a2b3c4d.json`],
+      ['s3:PutObject', `${outcomesPrefix(runId)}${at}-1a2b3c4d.json`],
+      ...(['json', 'csv', 'html'] as const).map((f): [string, string] => ['s3:PutObject', reportKey(runId, f)]),
+      // Report keeps the roster a complete full run applied (the next run's roster.maxRosterShrink baseline).
+      ['s3:PutObject', ACCEPTED_ROSTER_KEY],
+      ['s3:GetObject', `${MONITORING_STATE_PREFIX}runs/${runId}.json`],
+      ['s3:PutObject', `${MONITORING_STATE_PREFIX}open-errors.json`],
+    ],
+  };
+
+  for (const [role, keys] of Object.entries(uses)) {
+    it(`${role.replace(/Role$/, '')}: ${keys.length} keys`, () => {
+      for (const [action, key] of keys) expect({ action, key, allowed: mayTake(role, action, key) }).toEqual({ action, key, allowed: true });
+    });
+  }
+
+  it('run-task may neither read an HR file nor write the snapshot, read checkpoints or reference lists', () => {
+    for (const [action, key] of [
+      ['s3:GetObject', 'incoming/workers.csv'],
+      ['s3:GetObjectVersion', 'incoming/workers.csv'],
+      ['s3:PutObject', SNAPSHOT_KEY],
+      ['s3:PutObject', readCheckpointKey(runId)],
+      ['s3:PutObject', referenceListKey('departments')],
+    ]) {
+      expect({ action, key, allowed: mayTake('RunTaskRole', action, key) }).toEqual({ action, key, allowed: false });
+    }
   });
 });
 

@@ -249,12 +249,12 @@ describe('lambdas', () => {
     }
   });
 
-  it('run-plan may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning), run-task 15 minutes with 1024 MB (a report streams its outcomes), both with 2 GiB of /tmp (spooled outcomes, reports); the splitter only starts executions (512 MB, 1 minute)', () => {
+  it('run-plan may run 15 minutes with 3008 MB (a roster and Coupa\'s users in memory while planning), run-task the same (Enqueue holds the plan it queues), both with 2 GiB of /tmp (spooled outcomes, reports); the splitter only starts executions (512 MB, 1 minute)', () => {
     // Assess (the template synthesized in beforeAll)
     const [, runPlan] = functionByEntry(/^Plans a run/);
     expect(runPlan).toMatchObject({ Timeout: 900, MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
     const [, runTask] = functionByEntry(/^Does each step of a run/);
-    expect(runTask).toMatchObject({ Timeout: 900, MemorySize: 1024, EphemeralStorage: { Size: 2048 } });
+    expect(runTask).toMatchObject({ Timeout: 900, MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
     const [, splitter] = functionByEntry(/^Starts the run state machine/);
     expect(splitter).toMatchObject({ Timeout: 60, MemorySize: 512 });
   });
@@ -313,7 +313,7 @@ describe('lambdas', () => {
     expect(env.BUCKET_NAME).toEqual({ Ref: expect.stringMatching(/^DropBucket/) });
   });
 
-  it('run-task may read and write runs/ and the monitoring state (state/monitoring/) and list only those, never read an HR file, use run and line items of the table, read the Coupa secret, send and publish', () => {
+  it('run-task may read and write runs/ and the monitoring state (state/monitoring/) and list only those, write the accepted roster, never read an HR file, use run and line items of the table, read the Coupa secret, send and publish', () => {
     // Assess (the template synthesized in beforeAll)
     const [runTaskId] = functionByEntry(/^Does each step of a run/);
     const statements = statementsOf(resources[runTaskId].Properties);
@@ -321,6 +321,7 @@ describe('lambdas', () => {
     // (CDK merges statements of the same actions.)
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: [objectArn('runs/*'), objectArn('state/monitoring/*')] }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objectArn('state/accepted-roster.json') }),
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['runs/*'] } } }),
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['state/monitoring/*'] } } }),
     ]);

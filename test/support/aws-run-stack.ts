@@ -90,7 +90,7 @@ export async function startRunStack(options: { metrics?: boolean } = {}): Promis
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-    ...(options.metrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
+    POWERTOOLS_METRICS_DISABLED: options.metrics ? 'false' : 'true',
   });
   const { handler: splitter } = await import('../../lambdas/splitter');
   const { handler: runPlanHandler } = await import('../../lambdas/run-plan');

@@ -250,9 +250,13 @@ async function bodyBytes(body: PutObjectCommandInput['Body']): Promise<Buffer> {
 
 export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:failures';
 
-/** The environment every handler reads (the stack sets it), plus what one handler needs more. */
+/**
+ * The environment every handler reads (the stack sets it), plus what one handler needs more. Metrics
+ * are off (their EMF lines would fill the test output); a test that reads them passes
+ * `POWERTOOLS_METRICS_DISABLED: 'false'`.
+ */
 export function stubHandlerEnv(extra: Record<string, string> = {}): void {
-  const env = { POWERTOOLS_LOG_LEVEL: 'SILENT', BUCKET_NAME: 'drop-bucket', TOPIC_ARN, ...extra };
+  const env = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', BUCKET_NAME: 'drop-bucket', TOPIC_ARN, ...extra };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
 }
 

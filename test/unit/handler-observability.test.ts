@@ -70,7 +70,7 @@ beforeAll(async () => {
   // The consumers settle runs in the run table (dynalite).
   db = await startDynalite();
   // Everything logged, so the check covers debug lines too.
-  stubHandlerEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_SERVICE_NAME: 'coupa-user-sync', COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }), DLQ_URLS: JSON.stringify([CSV_DLQ]) });
+  stubHandlerEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_SERVICE_NAME: 'coupa-user-sync', COUPA_SYNC_CONFIG: JSON.stringify({ reports: { reportAfterHours: 6 } }), DLQ_URLS: JSON.stringify([CSV_DLQ]) });
   ({ handler: dlqNotifier } = await import('../../lambdas/dlq-notifier'));
   ({ handler: runTask } = await import('../../lambdas/run-task'));
   ({ resetAwsContext } = await import('../../lambdas/adapters/aws/context'));
