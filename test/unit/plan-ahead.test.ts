@@ -121,4 +121,38 @@ describe('planFile on a delta file', () => {
     expect(planned.toApply.map((c) => c.login)).toEqual([names[LOOKUP_SLICE * 2 - 1]]);
     expect(settled).toHaveLength(LOOKUP_SLICE * 2 - 1);
   });
+
+  it('waits for every spelling of a login asked in the run, when Coupa matches logins exactly (JSmith asked later, as a manager)', async () => {
+    // Prepare: row 1 is jsmith; Coupa has JSmith; a manager column names JSmith past the first slice
+    const filler = logins('emp', LOOKUP_SLICE + 10);
+    const file = hrCsv([person('jsmith'), ...filler.map((l) => person(l)), person('report.one', { manager: 'JSmith' })]);
+    const users = [employee('JSmith', 1, { fields: { email: 'other@example.com' } }), ...filler.map((l, i) => employee(l, i + 2))];
+    const config = testConfig({ roster: { mode: 'delta' } });
+    const settled: string[] = [];
+    const runs = Object.assign(new MemoryRunStore(), {
+      outcomeSpool: () => ({ append: (line: string) => settled.push(line) - 1, read: (ix: Iterable<number>) => [...ix].map((i) => settled[i]) }),
+    });
+    const directory = new ExactLoginDirectory(new Map(users.map((u) => [u.login, u])));
+
+    // Act: planned ahead, and the same table planned after every answer
+    const planned = await planFile({ run: { runId: 'r', file: 'hr.csv' }, input: csvStream(file) }, { directory, runs, clock: systemClock, config });
+    const { roster } = await readRoster(csvStream(file), { file: 'hr.csv', mode: 'delta' }, () => undefined);
+    const atOnce: RowOutcome[] = [];
+    const expected = planRun(roster, new UserTable(false, users), { file: 'hr.csv', mode: 'delta', config }, (o) => atOnce.push(o));
+
+    // Assess: the same plan; jsmith is rejected naming Coupa's spelling, never created
+    expect(planned.plan.changes.map((c) => `${c.kind} ${c.login}`)).toEqual(expected.changes.map((c) => `${c.kind} ${c.login}`));
+    expect(planned.plan.changes.map((c) => c.login)).not.toContain('jsmith');
+    expect(atOnce.find((o) => o.login === 'jsmith')?.outcome).toBe('rejected');
+    expect(settled.find((l) => l.includes('"jsmith"'))).toContain('JSmith');
+  });
 });
+
+/** Coupa answering login[in]= exactly as spelled (adapters/coupa/README.md: it only "may" ignore case). */
+class ExactLoginDirectory extends FakeDirectory {
+  override async findBy(key: 'employee-number' | 'email' | 'login', values: string[]): Promise<CoupaUser[]> {
+    if (key !== 'login') return super.findBy(key, values);
+    const wanted = new Set(values);
+    return [...this.users.values()].filter((u) => wanted.has(u.login)).map((u) => structuredClone(u));
+  }
+}

@@ -30,8 +30,9 @@ export interface StateDeps {
   /**
    * A delta file's look-ups (no snapshot): called as they answer, with the table so far and how many
    * of the roster's entries, from the first in file order, have had their own login answered — so
-   * the planner decides them while the rest are still in flight (reconcile.ts, Planner). A login's
-   * other spellings come with its own answer (UserDirectory.findBy matches logins ignoring case).
+   * the planner decides them while the rest are still in flight (reconcile.ts, Planner). An entry
+   * counts as answered once every spelling of its login asked in the run has answered (Coupa may
+   * match logins exactly: waitForEverySpelling).
    */
   onLookedUp?: (state: UserTable, entries: number) => void;
 }
@@ -170,6 +171,7 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
     if (typeof manager === 'string' && manager !== '') logins.add(manager);
     if (entry.record.managerRef) byKey[entry.record.managerRef.matchOn].add(entry.record.managerRef.value);
   }
+  if (deps.onLookedUp) waitForEverySpelling(roster, [...logins], askedThrough);
   const table = new UserTable(false);
   // Matched ignoring case, as Coupa does: a login Coupa has only in another letter case is found
   // too, so the plan can say so instead of trying a create Coupa refuses ("Login has already been taken").
@@ -191,6 +193,26 @@ async function lookUp(roster: Roster, deps: StateDeps): Promise<UserTable> {
     for (const user of await directory.findBy(key, [...byKey[key]])) table.put(user);
   }
   return table;
+}
+
+/**
+ * An entry is decided once every spelling of its login asked in this run has answered, not only its
+ * own: Coupa may match `login[in]=` exactly (adapters/coupa/README.md; CSO does), so `JSmith`, asked
+ * later as another row's manager, is not in `jsmith`'s answer — and the plan must know of it to say
+ * "Coupa has this login spelled JSmith" instead of creating a second user. Raises each entry's
+ * `askedThrough` to the last position of any spelling of its login, kept non-decreasing (entries are
+ * decided in file order).
+ */
+function waitForEverySpelling(roster: Roster, asked: string[], askedThrough: number[]): void {
+  const lastAsked = new Map<string, number>();
+  asked.forEach((login, i) => lastAsked.set(login.toLowerCase(), i + 1));
+  let i = 0;
+  let through = 0;
+  for (const entry of roster) {
+    through = Math.max(through, askedThrough[i], lastAsked.get(entry.login.toLowerCase()) ?? 0);
+    askedThrough[i] = through;
+    i += 1;
+  }
 }
 
 /**
