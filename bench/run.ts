@@ -331,7 +331,7 @@ async function main() {
   if (aws) {
     const [first, second] = aws.runs;
     const perUser = (r: (typeof aws.runs)[number]) => r.calls / aws.users;
-    console.log(`\n[1] AWS path (S3 drop → splitter → run state machine, its tasks in the run-task Lambda → SQS FIFO batches of 10 → api-consumer → Report), ${aws.users} users, full roster:`);
+    console.log(`\n[1] AWS path (S3 drop → splitter → run state machine, its tasks in the run-plan and run-task Lambdas → SQS FIFO batches of 10 → api-consumer → Report), ${aws.users} users, full roster:`);
     for (const [r, target, what] of [[first, 0.035, 'first run (reads every user)'], [second, 0.015, 'second run (refreshes the kept snapshot)']] as const) {
       console.log(
         `  ${what}: ${r.changed} changed, ${r.calls} Coupa calls (${r.gets} GET of which ${r.references} pre-flight reference reads, ${r.writes} PUT) in ${r.batches} consumer batches, ${f(r.seconds, 1)} s: ` +
