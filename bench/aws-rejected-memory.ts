@@ -1,7 +1,7 @@
 /**
  * Peak memory of the AWS path on a file whose every row is rejected (issue 9), on the state machine
  * (issue 14): the Plan step (lambdas/core/runs/plan.ts) then the Report step (runs/report.ts), as the
- * run-task Lambda runs them, with the real S3StateStore, S3OutcomeLedger and S3OutcomeLog on the
+ * run-plan and run-task Lambdas run them (here in one process), with the real S3StateStore, S3OutcomeLedger and S3OutcomeLog on the
  * object store of bench/aws-report.ts (outcome objects on disk, report files counted and dropped: S3's
  * side of an upload is not the Lambda's memory; no latency) and a Coupa directory with no users (a
  * delta file of rejected rows looks nobody up). One process; its peak RSS is
