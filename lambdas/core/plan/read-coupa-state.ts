@@ -230,12 +230,16 @@ async function lookUpInSlices(directory: UserDirectory, logins: string[], table:
   // Every slice is asked at once, in order: the client's rate governor paces the calls as before.
   const slices: Array<Promise<CoupaUser[]>> = [];
   for (let start = 0; start < logins.length; start += LOOKUP_SLICE) slices.push(directory.findBy('login', logins.slice(start, start + LOOKUP_SLICE)));
-  // A slice that fails while an earlier one is awaited is not an unhandled rejection: its await throws.
-  for (const slice of slices) slice.catch(() => undefined);
+  // The first slice to fail fails the read at once (as Promise.all did), not when its turn to be
+  // packed comes: nothing is decided for good before the plan is whole, so stopping early loses nothing.
+  const firstFailure = new Promise<never>((_, reject) => {
+    for (const slice of slices) slice.catch(reject);
+  });
+  firstFailure.catch(() => undefined);
   // Packed in slice order (they answer in about that order anyway): the table holds users in the same
   // order whatever the timing, and a slice's parsed users are dropped once packed.
   for (let i = 0; i < slices.length; i++) {
-    const users = await slices[i];
+    const users = await Promise.race([slices[i], firstFailure]);
     for (const user of users) table.put(user);
     slices[i] = DONE;
     onAnswered(Math.min((i + 1) * LOOKUP_SLICE, logins.length));
