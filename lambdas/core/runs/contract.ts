@@ -157,8 +157,6 @@ export type RunTask = (typeof RUN_TASKS)[number];
  * the report renderers, and the frequent light steps (a turn, a progress check) never load the planner.
  */
 export const PLANNING_TASKS = ['read-coupa', 'plan', 'recheck'] as const satisfies readonly RunTask[];
-export type PlanningTask = (typeof PLANNING_TASKS)[number];
-export type StepTask = Exclude<RunTask, PlanningTask>;
 
 /** The function a Task state invokes for `task`. */
 export type RunFunction = 'run-plan' | 'run-task';
