@@ -9,28 +9,22 @@ import type { PlanningDeps } from './core/runs/deps';
 import { runPlanningTask } from './core/runs/plan-task';
 import { S3ReferenceListStore } from './adapters/aws/s3-reference-list-store';
 import { onCoupaRequest, referenceReader, userDirectory } from './adapters/aws/wiring/coupa';
-import { runLine, runRecords } from './adapters/aws/wiring/dynamo';
-import { countCoupaRequest, countingLedger } from './adapters/aws/wiring/metrics';
-import { basics, runMonitor, runStepHandler } from './adapters/aws/wiring/run-steps';
-import { ledger, objectStore, stateStore } from './adapters/aws/wiring/s3';
+import { countCoupaRequest } from './adapters/aws/wiring/metrics';
+import { runStepHandler, sharedRunDeps } from './adapters/aws/wiring/run-steps';
+import { stateStore } from './adapters/aws/wiring/s3';
 
 onCoupaRequest(countCoupaRequest);
 
 async function planningDeps(context: Context): Promise<PlanningDeps> {
-  const objects = await objectStore();
+  const shared = await sharedRunDeps(context);
   return {
-    ...basics(context),
-    records: await runRecords(),
-    line: await runLine(),
-    objects,
+    ...shared,
     state: await stateStore(),
-    ledger: countingLedger(await ledger()),
     directory: (lane) => userDirectory(lane === 'preview' ? 'preview' : 'turn'),
     references: async (lane) => {
       const reader = await referenceReader(lane === 'preview' ? 'preview' : 'turn');
-      return reader && { reader, kept: new S3ReferenceListStore(objects) };
+      return reader && { reader, kept: new S3ReferenceListStore(shared.objects) };
     },
-    monitor: runMonitor(objects),
   };
 }
 

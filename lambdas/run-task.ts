@@ -10,12 +10,12 @@ import { runTask } from './core/runs/run-task';
 import { S3OutcomeLog } from './adapters/aws/s3-outcome-ledger';
 import { listKeys } from './adapters/aws/s3-list';
 import { onCoupaRequest } from './adapters/aws/wiring/coupa';
-import { runLine, runRecords, runBreakerStore } from './adapters/aws/wiring/dynamo';
-import { countCoupaRequest, countingLedger } from './adapters/aws/wiring/metrics';
+import { runBreakerStore } from './adapters/aws/wiring/dynamo';
+import { countCoupaRequest } from './adapters/aws/wiring/metrics';
 import { requireEnv } from './adapters/aws/wiring/runtime';
-import { basics, runMonitor, runStepHandler } from './adapters/aws/wiring/run-steps';
+import { runStepHandler, sharedRunDeps } from './adapters/aws/wiring/run-steps';
 import { reportingStateStore } from './adapters/aws/wiring/reports';
-import { ledger, objectStore, s3Client } from './adapters/aws/wiring/s3';
+import { s3Client } from './adapters/aws/wiring/s3';
 import { notifier } from './adapters/aws/wiring/sns';
 import { recordQueue } from './adapters/aws/wiring/sqs';
 
@@ -31,19 +31,14 @@ export function approvalCommands(table: string): StepDeps['commands'] {
 
 async function stepDeps(context: Context): Promise<StepDeps> {
   const bucket = requireEnv('BUCKET_NAME');
-  const objects = await objectStore();
+  const shared = await sharedRunDeps(context);
   const s3 = await s3Client();
   const breakers = await runBreakerStore();
   return {
-    ...basics(context),
-    records: await runRecords(),
-    line: await runLine(),
-    objects,
+    ...shared,
     state: await reportingStateStore(),
-    ledger: countingLedger(await ledger()),
-    outcomes: new S3OutcomeLog(objects, (prefix) => listKeys(s3, bucket, prefix)),
+    outcomes: new S3OutcomeLog(shared.objects, (prefix) => listKeys(s3, bucket, prefix)),
     queue: recordQueue,
-    monitor: runMonitor(objects),
     notifier: await notifier(),
     breakerVerdict: (runId) => breakers.verdict(runId),
     commands: approvalCommands(requireEnv('RUN_TABLE')),

@@ -23,6 +23,16 @@ import { acknowledgePrefixGrant } from './nag';
 import { ITEMS, type RunTable } from './run-table';
 import { SyncFunction } from './sync-function';
 
+/**
+ * Both run functions' size. run-plan holds the roster and Coupa's users compactly in memory while
+ * planning (500k users ≈ 1 GB); run-task's Enqueue holds the whole plan it queues (a 400,000-change
+ * plan.json, 228 MB, peaked at 1,043 MB). Lambda bills by the millisecond, and the frequent light
+ * steps (a turn, a progress check) take ~100 ms at any size. Both spool row outcomes to /tmp, and
+ * Report writes each format there before its upload: a 1M-row run needs ~0.4 GB, Lambda's default
+ * is 512 MiB.
+ */
+const RUN_FUNCTION_SIZE = { timeout: Duration.minutes(15), memorySize: 3008, ephemeralStorageSize: Size.gibibytes(2) };
+
 export interface RunPlanProps {
   config: SyncConfig;
   bucket: s3.Bucket;
@@ -41,12 +51,7 @@ export class RunPlan extends Construct {
       handler: 'run-plan',
       config: props.config,
       description: "Plans a run for the run state machine: reads Coupa's users, plans the HR file, re-checks an approved run",
-      // The roster and Coupa's users are held compactly in memory while planning (500k users ≈ 1 GB).
-      timeout: Duration.minutes(15),
-      memorySize: 3008,
-      // Row outcomes are spooled to /tmp while planning: a 1M-row file whose rows are all rejected
-      // needs ~0.4 GB; Lambda's default is 512 MiB.
-      ephemeralStorageSize: Size.gibibytes(2),
+      ...RUN_FUNCTION_SIZE,
       environment: {
         BUCKET_NAME: bucket.bucketName,
         RUN_TABLE: table.table.tableName,
@@ -102,14 +107,7 @@ export class RunTask extends Construct {
       handler: 'run-task',
       config: props.config,
       description: 'Does each step of a run but planning for the run state machine: turn, enqueue, progress, approval, report',
-      // Enqueue holds the whole plan while it queues it, and Report with Coupa monitoring reads its
-      // changes: a 400,000-change plan.json (228 MB) peaked at 1,043 MB. Lambda bills by the
-      // millisecond, and the frequent steps (a turn, a progress check) take ~100 ms at any size.
-      timeout: Duration.minutes(15),
-      memorySize: 3008,
-      // Each report format is written to /tmp before its upload, the rows spooled there too: a 1M-row
-      // run needs ~0.4 GB; Lambda's default is 512 MiB.
-      ephemeralStorageSize: Size.gibibytes(2),
+      ...RUN_FUNCTION_SIZE,
       environment: {
         BUCKET_NAME: bucket.bucketName,
         RUN_TABLE: table.table.tableName,

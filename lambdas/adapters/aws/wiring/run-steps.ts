@@ -1,8 +1,9 @@
 /**
  * What the run state machine's two functions share (lambdas/run-plan.ts, lambdas/run-task.ts): the
  * handler around a task — logged under the run and task, counted under the run's channel — and the
- * run's monitor in Coupa's integration monitoring. Each function wires only the stores its tasks use,
- * so neither bundle carries the other's code.
+ * deps both wire alike (the run table, the bucket, the run's monitor in Coupa's integration
+ * monitoring). Each function adds only the stores its own tasks use, so neither bundle carries the
+ * other's code.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -13,7 +14,9 @@ import { RunMonitor } from '../../../core/monitoring/run-monitor';
 import { ObjectStoreMonitoringState } from '../s3-monitoring-state';
 import { runTaskCounts } from '../run-task-metrics';
 import { integrationMonitoring } from './coupa';
-import { count, flushMetrics, observed, setChannel } from './metrics';
+import { runLine, runRecords } from './dynamo';
+import { count, countingLedger, flushMetrics, observed, setChannel } from './metrics';
+import { ledger, objectStore } from './s3';
 import { config, logger } from './runtime';
 
 /** A run function's handler: `dispatch` does the task with the deps `wire` builds for this invocation. */
@@ -49,9 +52,17 @@ export function runMonitor(objects: ObjectStore): NonNullable<RunStepDeps['monit
   };
 }
 
-/** What every run function's deps share: the clock, the config, the log and the invocation's time left. */
-export function basics(context: Context): Pick<RunStepDeps, 'config' | 'clock' | 'log' | 'timeLeft'> {
+/** What both run functions' deps share: the run table, the bucket, the run's monitor, the clock, the config, the log, the time left. */
+export type SharedRunDeps = Pick<RunStepDeps, 'records' | 'line' | 'objects' | 'ledger' | 'monitor' | 'config' | 'clock' | 'log' | 'timeLeft'>;
+
+export async function sharedRunDeps(context: Context): Promise<SharedRunDeps> {
+  const objects = await objectStore();
   return {
+    records: await runRecords(),
+    line: await runLine(),
+    objects,
+    ledger: countingLedger(await ledger()),
+    monitor: runMonitor(objects),
     config: config(),
     clock: systemClock,
     log: (message, data) => logger.info(message, data ?? {}),
