@@ -4,7 +4,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { systemClock, type Clock, type DeadLetterMarks } from '../../core/ports';
-import { deadLetterKey, expiresAt, isConditionFailed } from './run-table';
+import { deadLetterKey, expiresAt, writeIf } from './run-table';
 import { dynamoSdk } from './sdk';
 
 export const DEAD_LETTER_MARK_DAYS = 15;
@@ -25,8 +25,8 @@ export class DynamoDeadLetterMarks implements DeadLetterMarks {
   async mark(queue: string, messageId: string): Promise<boolean> {
     const sdk = await dynamoSdk();
     const now = this.clock.now();
-    try {
-      await this.client.send(
+    return writeIf(() =>
+      this.client.send(
         new sdk.PutItemCommand({
           TableName: this.tableName,
           Item: {
@@ -36,11 +36,7 @@ export class DynamoDeadLetterMarks implements DeadLetterMarks {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 }

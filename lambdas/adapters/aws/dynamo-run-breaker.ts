@@ -5,7 +5,7 @@
  * never changes, so it is cached for the life of the warm Lambda (as S3RunBreakerStore did).
  */
 import { type BreakerVerdict, type RunBreakerStore } from '../../core/ports';
-import { breakerKey, fromAttribute, isConditionFailed, toAttribute, type Plain } from './run-table';
+import { breakerKey, fromAttribute, toAttribute, writeIf, type Plain } from './run-table';
 import { RunTableStore } from './run-table-store';
 import { dynamoSdk } from './sdk';
 
@@ -40,8 +40,8 @@ export class DynamoRunBreakerStore extends RunTableStore implements RunBreakerSt
 
   async decide(runId: string, verdict: BreakerVerdict): Promise<boolean> {
     const sdk = await dynamoSdk();
-    try {
-      await this.client.send(
+    const won = await writeIf(() =>
+      this.client.send(
         new sdk.UpdateItemCommand({
           TableName: this.tableName,
           Key: breakerKey(runId),
@@ -49,12 +49,10 @@ export class DynamoRunBreakerStore extends RunTableStore implements RunBreakerSt
           ConditionExpression: 'attribute_not_exists(verdict)',
           ExpressionAttributeValues: { ':v': toAttribute(verdict as unknown as Plain), ...this.expiry(':exp') },
         }),
-      );
-    } catch (err) {
-      // The loser reads the winner's verdict on its next batch: the first decision stands.
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
+    // The loser reads the winner's verdict on its next batch: the first decision stands.
+    if (!won) return false;
     this.decided.set(runId, verdict);
     return true;
   }

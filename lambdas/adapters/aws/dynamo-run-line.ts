@@ -7,7 +7,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { systemClock, type Clock, type LineEntry, type RunLineStore, type TurnHolder } from '../../core/ports';
-import { TABLE_ATTRIBUTES, fromAttributes, isCancelledByCondition, isConditionFailed, isTransactionConflict, latestKey, linePartition, toAttributes, turnKey, waitKey, waitPrefix, type Lane } from './run-table';
+import { TABLE_ATTRIBUTES, fromAttributes, isCancelledByCondition, isConditionFailed, isTransactionConflict, latestKey, linePartition, toAttributes, turnKey, waitKey, waitPrefix, writeIf, type Lane } from './run-table';
 import { dynamoSdk } from './sdk';
 
 export class DynamoRunLine implements RunLineStore {
@@ -125,8 +125,8 @@ export class DynamoRunLine implements RunLineStore {
 
   async markAlerted(lane: Lane, entry: Pick<LineEntry, 'runId' | 'arrivedAt'>, at: string): Promise<boolean> {
     const sdk = await dynamoSdk();
-    try {
-      await this.client.send(
+    return writeIf(() =>
+      this.client.send(
         new sdk.UpdateItemCommand({
           TableName: this.tableName,
           Key: waitKey(this.bucket, lane, entry.arrivedAt, entry.runId),
@@ -134,12 +134,8 @@ export class DynamoRunLine implements RunLineStore {
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(alertedAt)',
           ExpressionAttributeValues: { ':at': { S: at } },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   private async read(key: ReturnType<typeof turnKey>): Promise<Record<string, unknown> | undefined> {

@@ -13,6 +13,7 @@ import {
   fromAttributes,
   isCancelledByCondition,
   isConditionFailed,
+  writeIf,
   isTransactionConflict,
   runKey,
   settledKey,
@@ -43,19 +44,15 @@ export class DynamoRunRecords extends RunTableStore implements RunRecordStore {
     const sdk = await dynamoSdk();
     // `enqueued` always exists as a map: addQueued sets `enqueued.<source>`, a path that needs its parent.
     const item = { ...(record as unknown as Record<string, Plain>), enqueued: (record.enqueued ?? {}) as Plain, ...this.expiry() };
-    try {
-      await this.client.send(
+    return writeIf(() =>
+      this.client.send(
         new sdk.PutItemCommand({
           TableName: this.tableName,
           Item: { ...toAttributes(item), ...runKey(record.run.runId) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
@@ -90,8 +87,8 @@ export class DynamoRunRecords extends RunTableStore implements RunRecordStore {
     const sdk = await dynamoSdk();
     // Progress 0 may be recorded or absent (the first attempt of this list).
     const progress = from === 0 ? '(attribute_not_exists(enqueued.#src) OR enqueued.#src = :from)' : 'enqueued.#src = :from';
-    try {
-      await this.client.send(
+    return writeIf(() =>
+      this.client.send(
         new sdk.UpdateItemCommand({
           TableName: this.tableName,
           Key: runKey(runId),
@@ -100,12 +97,8 @@ export class DynamoRunRecords extends RunTableStore implements RunRecordStore {
           ExpressionAttributeNames: { '#src': source },
           ExpressionAttributeValues: { ':n': { N: String(to - from) }, ':to': { N: String(to) }, ':from': { N: String(from) } },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async settle(runId: string, outcomes: ReadonlyArray<{ login: string; outcome: Outcome }>): Promise<void> {
@@ -181,7 +174,6 @@ export class DynamoRunRecords extends RunTableStore implements RunRecordStore {
    * `submitted` (the loader's verdict is in) and may count as failed.
    */
   private async finishSubmitted(runId: string, mark: { login: string; failed: boolean }): Promise<void> {
-    const sdk = await dynamoSdk();
     const toFinal: TransactWriteItem = {
       Update: {
         TableName: this.tableName,
@@ -247,8 +239,8 @@ export class DynamoRunRecords extends RunTableStore implements RunRecordStore {
 
   async markOnce(runId: string, attribute: 'overdueAlertedAt' | 'failureAlertedAt' | 'reportAgainAt', at: string): Promise<boolean> {
     const sdk = await dynamoSdk();
-    try {
-      await this.client.send(
+    return writeIf(() =>
+      this.client.send(
         new sdk.UpdateItemCommand({
           TableName: this.tableName,
           Key: runKey(runId),
@@ -257,11 +249,7 @@ export class DynamoRunRecords extends RunTableStore implements RunRecordStore {
           ExpressionAttributeNames: { '#a': attribute },
           ExpressionAttributeValues: { ':at': { S: at } },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 }

@@ -100,6 +100,17 @@ export function isConditionFailed(err: unknown): boolean {
   return (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+/** A conditional write: true when written, false when its condition did not hold (nothing written); any other error thrown. */
+export async function writeIf(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
+
 /**
  * Why a transaction was cancelled, one reason per item in order (`None` for an item that was fine),
  * or undefined when the error is not a cancelled transaction.
