@@ -55,7 +55,7 @@ import { HISTORY_EVENT_LIMIT, historyBudget } from '../lib/constructs/run-machin
 import { benchAwsReport, formatAwsReport, REPORT_OUTCOMES } from './aws-report';
 import { benchCliPlan, type CliPlanBench } from './cli-memory';
 import { benchMonitoring, formatMonitoringFigures } from './monitoring';
-import { HR_HEADER, loginOf, seedUser, writeHrFile } from './users';
+import { HR_HEADER, seedUser, writeHrFile } from './users';
 import { benchFirstLoad, formatFirstLoad } from './first-load';
 import { PLAN_SIZES, benchPlanGrowth, formatPlanGrowth, type PlanGrowth } from './plan-growth';
 

@@ -1,8 +1,7 @@
 /** `coupa-sync run <hr-file>`: one HR file through the local pipeline against any Coupa URL. */
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseConfig, type SyncConfig } from '../../lambdas/core/config';
 import { loadSyncConfig } from '../../lambdas/adapters/local/config-file';
 import { CoupaAuthError, CoupaRetryableError } from '../../lambdas/core/coupa-errors';

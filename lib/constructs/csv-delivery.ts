@@ -67,7 +67,7 @@ export class CsvDelivery extends Construct {
 
   constructor(scope: Construct, id: string, props: CsvDeliveryProps) {
     super(scope, id);
-    const { config, bucket, alerts } = props;
+    const { config, alerts } = props;
 
     this.connector = new transfer.CfnConnector(this, 'Connector', {
       url: config.csv.sftp.url ?? '',

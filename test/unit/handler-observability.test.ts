@@ -32,7 +32,6 @@ const FIRST = 'Xanthippe';
 const LAST = 'Quernheimer';
 const PHONE = '+49 170 5550199';
 
-let objects: Map<string, Buffer>;
 let dlqNotifier: (event: ScheduledEvent, context: Context) => Promise<DeadLetterResult[]>;
 let csvDlq: FakeFifoQueue;
 let runTask: (request: TaskRequest, context: Context) => Promise<unknown>;
@@ -90,7 +89,7 @@ beforeEach(async () => {
   snsMock.reset();
   sqsMock.reset();
   csvDlq = new FakeFifoQueue(CSV_DLQ).attach(sqsMock);
-  objects = fakeS3Bucket(s3Mock);
+  fakeS3Bucket(s3Mock);
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
   stdout = [];
   // Powertools writes log lines and EMF blobs to stdout (its own Console, or the global one in dev mode).

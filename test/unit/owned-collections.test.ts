@@ -13,11 +13,10 @@ import { diffFields } from '../../lambdas/core/plan/diff';
 import { planRecord } from '../support/factories';
 import { plan } from '../../lambdas/core/runs/plan';
 import type { RunRecordStore } from '../../lambdas/core/ports';
-import { ConsoleNotifier } from '../../lambdas/adapters/local/console-notifier';
 import { MemoryLedger } from '../../lambdas/adapters/local/memory-ledger';
 import { S3StateStore } from '../../lambdas/adapters/aws/s3-state-store';
 import { FakeDirectory, coupaUser, csvStream, hrRecord } from '../support/factories';
-import { MemoryObjectStore, MemoryQueue } from '../support/memory-stores';
+import { MemoryObjectStore } from '../support/memory-stores';
 import { aRecord } from './csv-factories';
 
 async function readAll(text: string, ownedCollections?: CollectionField[]): Promise<HrRow[]> {

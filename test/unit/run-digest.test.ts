@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { RowOutcome, RunReport } from '../../lambdas/core/model';
-import type { Notification, RecordedOutcomes } from '../../lambdas/core/ports';
+import type { RowOutcome } from '../../lambdas/core/model';
 import { runDigest } from '../../lambdas/core/sync/notify';
 import { buildReport } from '../../lambdas/core/sync/report';
 
 const run = { runId: 'hr-0123456789ab', file: 'incoming/hr.csv' };
 const split = { run, rows: 3, splitAt: '2026-11-23T04:00:00.000Z' };
 const at = (minutes: number) => new Date(Date.parse(split.splitAt) + minutes * 60_000).toISOString();
-const rec = (minutes: number, ...outcomes: RowOutcome[]): RecordedOutcomes => ({ recordedAt: at(minutes), outcomes });
 const row = (n: number, outcome: RowOutcome['outcome'], errors?: string[]): RowOutcome => ({ row: n, login: `user.${n}`, outcome, ...(errors ? { errors } : {}) });
-const soon = new Date(at(10));
 
 describe('runDigest', () => {
   it('is info with the totals when every row went through', () => {

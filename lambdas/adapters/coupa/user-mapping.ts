@@ -44,7 +44,6 @@ export const REFERENCE_KEYS: Readonly<Record<ReferenceField, string>> = {
   'country-of-residence': 'code',
 };
 const isReference = (key: string): key is ReferenceField => key in REFERENCE_KEYS;
-const isApprovalLimit = (key: string): boolean => (APPROVAL_LIMIT_FIELDS as readonly string[]).includes(key);
 
 /** Body for POST /api/users: login plus every non-empty field (a create has nothing to clear). */
 export function toCreatePayload(login: string, fields: UserFields): Payload {

@@ -19,7 +19,7 @@ import { byRun, notifyFailures } from '../sync/notify';
 import { importFileName, planImportFiles } from './file-splitter';
 import { deliveryWarningsOf, holdForManagers, managerWaitReceives, receivedOf, settledManagers } from './manager-order';
 import type { CsvManifest, CsvManifestRow, ManifestStore } from './manifest';
-import { DEFAULT_HEADER_NAMES, type ImportColumn } from './user-import-format';
+import { DEFAULT_HEADER_NAMES } from './user-import-format';
 import { importRowOf, type ImportRow } from './user-import-row';
 
 export interface CsvBatchDeps {
